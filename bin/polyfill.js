@@ -1,0 +1,8 @@
+// Node 20 lacks Promise.withResolvers, which libp2p v3 calls at start-up. Loaded first by every entry point.
+if (typeof Promise.withResolvers !== 'function') {
+  Promise.withResolvers = function withResolvers() {
+    let resolve, reject
+    const promise = new this((res, rej) => { resolve = res; reject = rej })
+    return { promise, resolve, reject }
+  }
+}

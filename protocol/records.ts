@@ -1,0 +1,148 @@
+/**
+ * The records the ledger holds, one zod schema each. Every record carries a schema version `v`; readers
+ * keep fields they do not know (loose objects), so agents of two versions can share a fleet.
+ *
+ * Who writes what (no key has two writers, see ARCHITECTURE.md):
+ *   tasks[taskId]                      the task's creator, once
+ *   commands[agentId/hlc]              any member: admin intent (pause, resume, rerun, cancel, enable, disable, settings)
+ *   claims[taskId/agentId]             that agent only, signed
+ *   outcomes[taskId/round/agentId]     that agent only, signed: progress checkpoints and the round's end
+ *   agents[agentId]                    that agent only, signed
+ */
+import { z } from 'zod'
+import { settingsOverrideSchema } from './settings.ts'
+
+export const SCHEMA_VERSION = 1
+
+/** Peer ids are base58btc strings; keep them bounded so a peer cannot bloat keys. */
+export const agentIdSchema = z.string().min(8).max(128).regex(/^[1-9A-HJ-NP-Za-km-z]+$/)
+export const taskIdSchema = z.string().min(4).max(64).regex(/^[A-Za-z0-9_-]+$/)
+const isoSchema = z.string().max(40).refine((s) => Number.isFinite(Date.parse(s)), 'not an ISO time')
+const shortText = z.string().max(1024)
+const pathText = z.string().min(1).max(4096)
+
+const destinationShape = z.object({
+  url: z.string().min(1).max(2048),
+  library: z.string().max(255).nullable(),
+  folder: z.string().max(4096).nullable(),
+})
+export const destinationSchema = destinationShape.loose()
+export type Destination = z.infer<typeof destinationShape>
+
+const taskSpecShape = z.object({
+  v: z.number().int().min(1),
+  id: taskIdSchema,
+  name: z.string().min(1).max(255),
+  source: pathText,
+  destination: destinationSchema,
+  group: z.string().min(1).max(255),
+  settings: settingsOverrideSchema,
+  createdAt: isoSchema,
+  createdBy: agentIdSchema,
+})
+export const taskSpecSchema = taskSpecShape.loose()
+export type TaskSpec = z.infer<typeof taskSpecShape>
+
+export const COMMAND_KINDS = [
+  'task.pause',
+  'task.resume',
+  'task.rerun',
+  'task.cancel',
+  'agent.enable',
+  'agent.disable',
+  'settings.set',
+] as const
+export type CommandKind = (typeof COMMAND_KINDS)[number]
+
+const commandShape = z.object({
+  v: z.number().int().min(1),
+  kind: z.enum(COMMAND_KINDS),
+  /** Hybrid logical clock of the writer: orders commands the same way on every replica. */
+  hlc: z.string().min(1).max(200),
+  by: agentIdSchema,
+  /** task.* commands: the task; agent.*: the agent; settings.set: the key. */
+  target: z.string().min(1).max(255),
+  value: z.unknown().optional(),
+})
+export const commandSchema = commandShape.loose()
+export type CommandRecord = z.infer<typeof commandShape>
+
+const claimShape = z.object({
+  v: z.number().int().min(1),
+  taskId: taskIdSchema,
+  agent: agentIdSchema,
+  epoch: z.number().int().min(1).max(1e9),
+  round: z.number().int().min(0).max(1e6),
+  /** Writer's wall time, informational only: liveness is judged on each reader's monotonic clock. */
+  at: isoSchema,
+  released: z.boolean(),
+  sig: z.string().max(200),
+})
+export const claimSchema = claimShape.loose()
+export type ClaimRecord = z.infer<typeof claimShape>
+
+const countsShape = z.object({
+  scanned: z.number().int().min(0),
+  toMigrate: z.number().int().min(0),
+  migrated: z.number().int().min(0),
+  unchanged: z.number().int().min(0),
+  skipped: z.number().int().min(0),
+  failed: z.number().int().min(0),
+})
+export const countsSchema = countsShape.loose()
+export type Counts = z.infer<typeof countsShape>
+export const ZERO_COUNTS: Counts = { scanned: 0, toMigrate: 0, migrated: 0, unchanged: 0, skipped: 0, failed: 0 }
+
+const bytesShape = z.object({ total: z.number().min(0), migrated: z.number().min(0) })
+export const bytesSchema = bytesShape.loose()
+export type ByteCounts = z.infer<typeof bytesShape>
+
+export const OUTCOME_PHASES = ['scanning', 'in-progress', 'waiting', 'completed', 'failed'] as const
+export type OutcomePhase = (typeof OUTCOME_PHASES)[number]
+
+const outcomeShape = z.object({
+  v: z.number().int().min(1),
+  taskId: taskIdSchema,
+  round: z.number().int().min(0).max(1e6),
+  agent: agentIdSchema,
+  epoch: z.number().int().min(1).max(1e9),
+  phase: z.enum(OUTCOME_PHASES),
+  counts: countsSchema,
+  bytes: bytesSchema,
+  startedAt: isoSchema,
+  finishedAt: isoSchema.nullable(),
+  failureReason: shortText.nullable(),
+  waitingReason: shortText.nullable(),
+  /** Agents that hold a copy of this round's item results (besides the writer), for reports. */
+  itemReplicas: z.array(agentIdSchema).max(8),
+  sig: z.string().max(200),
+})
+export const outcomeSchema = outcomeShape.loose()
+export type OutcomeRecord = z.infer<typeof outcomeShape>
+
+const agentRecordShape = z.object({
+  v: z.number().int().min(1),
+  id: agentIdSchema,
+  name: z.string().min(1).max(255),
+  host: z.string().max(255),
+  group: z.string().min(1).max(255),
+  firstSeen: isoSchema,
+  version: z.string().max(64),
+  sig: z.string().max(200),
+})
+export const agentRecordSchema = agentRecordShape.loose()
+export type AgentRecord = z.infer<typeof agentRecordShape>
+
+/** The bytes a signature covers: the record without `sig`, keys sorted, so every reader rebuilds them. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value)
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([k, v]) => k !== 'sig' && v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+}
+
+export function signingBytes(record: object): Uint8Array {
+  return new TextEncoder().encode(canonicalJson(record))
+}

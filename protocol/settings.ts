@@ -1,0 +1,177 @@
+/**
+ * Task settings with Migration Manager's names. A task stores only the settings it overrides; the
+ * effective settings are the global defaults (folded from `settings.set` commands) under those overrides.
+ */
+import { z } from 'zod'
+
+export interface Settings {
+  /** ScanOnly: scan and report, copy nothing. */
+  ScanOnly: boolean
+  /** MigrateHiddenItems: false leaves hidden files out, and a hidden folder hides all it holds. */
+  MigrateHiddenItems: boolean
+  /** MigrateItemsCreatedAfter: ISO 8601 instant (inclusive) or null. */
+  MigrateItemsCreatedAfter: string | null
+  /** MigrateItemsModifiedAfter: ISO 8601 instant (inclusive) or null. */
+  MigrateItemsModifiedAfter: string | null
+  /** SkipFilesWithExtensions: lower-case extensions without dots. */
+  SkipFilesWithExtensions: string[]
+  /** MigrateFilesAndFoldersWithInvalidChars: true replaces invalid characters, false skips such items. */
+  MigrateFilesAndFoldersWithInvalidChars: boolean
+  /** TaskRetryWindow: minutes a task waits and retries on errors that hit every item before it fails. */
+  TaskRetryWindowMinutes: number
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  ScanOnly: false,
+  MigrateHiddenItems: true,
+  MigrateItemsCreatedAfter: null,
+  MigrateItemsModifiedAfter: null,
+  SkipFilesWithExtensions: [],
+  MigrateFilesAndFoldersWithInvalidChars: true,
+  TaskRetryWindowMinutes: 30,
+}
+
+export type SettingKey = keyof Settings
+export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as SettingKey[]
+
+/** Keys Migration Manager documented once and no longer uses: accepted with a warning, ignored. */
+export const RETIRED_SETTING_KEYS = [
+  'PreservePermission',
+  'EnableIncremental',
+  'AzureActiveDirectoryLookup',
+  'CustomAzureStorageAccount',
+  'CustomAzureAccessKey',
+  'MigrateOneNoteFolderAsOneNoteNoteBook',
+  'DeleteTempFilesWhenMigrationDone',
+  'StartMigrationAt',
+  'ScanOnlyForDuplicateItems',
+  'UserMappingFile',
+  'PreserveFileSharePermissions',
+  'KeepAllVersions',
+  'NumberOfVersionToMigrate',
+  'MigrateSchema',
+  'MigrateHiddenFiles',
+  'SkipListWithAudienceTargetingEnabled',
+  'WorkingFolder',
+] as const
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
+const ISO_FULL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
+
+/**
+ * Parses a DATE as the contract defines it: `YYYY-MM-DD` (00:00 UTC) or a full ISO 8601 time with a zone.
+ * Returns the normalised ISO instant, or an error sentence naming the fix.
+ */
+export function parseSettingDate(value: string): { ok: true; value: string } | { ok: false; error: string } {
+  const v = value.trim()
+  let ms: number
+  if (DATE_ONLY.test(v)) ms = Date.parse(`${v}T00:00:00Z`)
+  else if (ISO_FULL.test(v)) ms = Date.parse(v)
+  else return { ok: false, error: `"${value}" is not a date: use YYYY-MM-DD or a full ISO 8601 time such as 2024-01-31T08:00:00Z` }
+  if (!Number.isFinite(ms)) return { ok: false, error: `"${value}" is not a real calendar date: use YYYY-MM-DD` }
+  const iso = new Date(ms).toISOString()
+  // Date.parse rolls 2024-02-31 over to March; refuse instead of surprising the admin.
+  if (DATE_ONLY.test(v) && iso.slice(0, 10) !== v) return { ok: false, error: `"${value}" is not a real calendar date: use YYYY-MM-DD` }
+  return { ok: true, value: iso }
+}
+
+/** Parses `txt:mp3` (also `.txt;mp3`, commas) into lower-case extensions without dots. */
+export function parseExtensionList(value: string): { ok: true; value: string[] } | { ok: false; error: string } {
+  const parts = value.split(/[:;,]/).map((p) => p.trim().replace(/^\.+/, '').toLowerCase()).filter((p) => p.length > 0)
+  for (const p of parts) {
+    if (/[\\/*?"<>|\s]/.test(p)) return { ok: false, error: `"${p}" is not a file extension: list extensions like txt:mp3` }
+  }
+  return { ok: true, value: [...new Set(parts)] }
+}
+
+export function parseBooleanSetting(value: string | boolean): { ok: true; value: boolean } | { ok: false; error: string } {
+  if (typeof value === 'boolean') return { ok: true, value }
+  const v = value.trim().toLowerCase()
+  if (['true', '1', 'yes', 'on'].includes(v)) return { ok: true, value: true }
+  if (['false', '0', 'no', 'off'].includes(v)) return { ok: true, value: false }
+  return { ok: false, error: `"${value}" is not true or false` }
+}
+
+/** Aliases an admin may type for `settings set KEY VALUE`, besides Migration Manager's own key names. */
+const KEY_ALIASES: Record<string, SettingKey> = {
+  'scan-only': 'ScanOnly',
+  scanonly: 'ScanOnly',
+  'migrate-hidden': 'MigrateHiddenItems',
+  migratehiddenitems: 'MigrateHiddenItems',
+  'created-after': 'MigrateItemsCreatedAfter',
+  migrateitemscreatedafter: 'MigrateItemsCreatedAfter',
+  'modified-after': 'MigrateItemsModifiedAfter',
+  migrateitemsmodifiedafter: 'MigrateItemsModifiedAfter',
+  'skip-ext': 'SkipFilesWithExtensions',
+  skipfileswithextensions: 'SkipFilesWithExtensions',
+  'invalid-chars': 'MigrateFilesAndFoldersWithInvalidChars',
+  migratefilesandfolderswithinvalidchars: 'MigrateFilesAndFoldersWithInvalidChars',
+  taskretrywindow: 'TaskRetryWindowMinutes',
+  taskretrywindowminutes: 'TaskRetryWindowMinutes',
+  'retry-window': 'TaskRetryWindowMinutes',
+}
+
+export function resolveSettingKey(key: string): SettingKey | null {
+  if ((SETTING_KEYS as string[]).includes(key)) return key as SettingKey
+  return KEY_ALIASES[key.toLowerCase()] ?? null
+}
+
+/** Parses one setting value given as text or JSON, as `settings set`, the CSV/JSON import and the flags do. */
+export function parseSettingValue(
+  key: SettingKey,
+  raw: unknown,
+): { ok: true; value: Settings[SettingKey] } | { ok: false; error: string } {
+  switch (key) {
+    case 'ScanOnly':
+    case 'MigrateHiddenItems':
+    case 'MigrateFilesAndFoldersWithInvalidChars':
+      if (typeof raw === 'boolean' || typeof raw === 'string') {
+        const r = parseBooleanSetting(raw)
+        return r.ok ? r : { ok: false, error: `${key}: ${r.error}` }
+      }
+      return { ok: false, error: `${key}: expected true or false` }
+    case 'MigrateItemsCreatedAfter':
+    case 'MigrateItemsModifiedAfter': {
+      if (raw === null || raw === '') return { ok: true, value: null }
+      if (typeof raw !== 'string') return { ok: false, error: `${key}: expected a date such as 2024-01-31` }
+      const r = parseSettingDate(raw)
+      return r.ok ? r : { ok: false, error: `${key}: ${r.error}` }
+    }
+    case 'SkipFilesWithExtensions': {
+      if (Array.isArray(raw)) raw = raw.join(':')
+      if (typeof raw !== 'string') return { ok: false, error: `${key}: expected a list such as txt:mp3` }
+      const r = parseExtensionList(raw)
+      return r.ok ? r : { ok: false, error: `${key}: ${r.error}` }
+    }
+    case 'TaskRetryWindowMinutes': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN
+      if (!Number.isFinite(n) || n < 0 || n > 7 * 24 * 60) return { ok: false, error: `${key}: expected minutes from 0 to 10080` }
+      return { ok: true, value: n }
+    }
+  }
+}
+
+export const settingsOverrideSchema = z
+  .object({
+    ScanOnly: z.boolean(),
+    MigrateHiddenItems: z.boolean(),
+    MigrateItemsCreatedAfter: z.string().nullable(),
+    MigrateItemsModifiedAfter: z.string().nullable(),
+    SkipFilesWithExtensions: z.array(z.string().max(64)).max(500),
+    MigrateFilesAndFoldersWithInvalidChars: z.boolean(),
+    TaskRetryWindowMinutes: z.number().min(0).max(10080),
+  })
+  .partial()
+  .loose()
+
+export type SettingsOverride = Partial<Settings>
+
+export function effectiveSettings(globals: Settings, override: SettingsOverride | undefined): Settings {
+  const out: Settings = { ...globals }
+  if (!override) return out
+  for (const key of SETTING_KEYS) {
+    const v = override[key]
+    if (v !== undefined) (out as unknown as Record<string, unknown>)[key] = v
+  }
+  return out
+}

@@ -1,0 +1,95 @@
+/**
+ * The shapes the outside sees (CONTRACT.md "JSON shapes"), plus what the fleet view and reports need.
+ * Built from the ledger by pure functions (status.ts) and from presence by the node.
+ */
+import type { ByteCounts, Counts, Destination } from './records.ts'
+import type { Settings } from './settings.ts'
+
+export const TASK_STATUSES = ['queued', 'scanning', 'in-progress', 'paused', 'completed', 'failed', 'cancelled'] as const
+export type TaskStatus = (typeof TASK_STATUSES)[number]
+
+/** `task list --json` / `task show --json`: exactly the contract's fields. */
+export interface TaskJson {
+  id: string
+  name: string
+  source: string
+  destination: Destination
+  group: string
+  status: TaskStatus
+  agent: string | null
+  round: number
+  counts: Counts
+  bytes: ByteCounts
+  createdAt: string
+  startedAt: string | null
+  finishedAt: string | null
+  failureReason: string | null
+  waitingReason: string | null
+}
+
+export interface TimelineEntry {
+  at: string
+  what: string
+}
+
+/** What the node knows of a task beyond the contract's JSON: for `task show`, the fleet view and reports. */
+export interface TaskView extends TaskJson {
+  /** Epoch of the winning claim of the current round (0 when unclaimed). */
+  epoch: number
+  /** Settings in force for this task (global defaults under the task's own overrides). */
+  settings: Settings
+  /** Which settings the task overrides. */
+  overrides: Partial<Settings>
+  timeline: TimelineEntry[]
+  /** Agents known to hold copies of the item results, per round (writer first). */
+  itemHolders: Record<number, string[]>
+}
+
+export type AgentState = 'online' | 'offline' | 'disabled'
+
+/** `agents --json` */
+export interface AgentJson {
+  id: string
+  name: string
+  host: string
+  group: string
+  state: AgentState
+  capacity: number
+  running: number
+  lastSeen: string | null
+}
+
+/** Live numbers from presence (never in the ledger). */
+export interface AgentLive {
+  /** bytes per second over the last few seconds */
+  throughput: number
+  /** recent throughput samples, oldest first, one per heartbeat */
+  history: number[]
+  version: string
+  /** until when (ISO) this agent was told by SharePoint to hold back; the fleet backs off together */
+  backoffUntil: string | null
+}
+
+export interface AgentView extends AgentJson {
+  live: AgentLive | null
+  enabled: boolean
+  firstSeen: string | null
+}
+
+export interface TaskLive {
+  taskId: string
+  agent: string
+  throughput: number
+  bytesDone: number
+  filesDone: number
+}
+
+/** Everything the fleet view renders. The node builds it; tui/ only reads it. */
+export interface FleetSnapshot {
+  self: string
+  at: string
+  agents: AgentView[]
+  tasks: TaskView[]
+  live: Record<string, TaskLive>
+  settings: Settings
+}

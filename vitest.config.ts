@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['protocol/**/*.test.ts', 'node/**/*.test.ts', 'tui/**/*.test.tsx', 'tui/**/*.test.ts', 'test/**/*.test.ts'],
+    setupFiles: ['./bin/polyfill.js'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Multi-process fleet tests start several agents each; on a 2-core machine running many files at
+    // once starves them, so files run a few at a time.
+    maxWorkers: 2,
+    fileParallelism: true,
+    pool: 'forks',
+  },
+})

@@ -1,0 +1,80 @@
+/**
+ * The engine's view of a destination. `file://` folders and SharePoint libraries both implement it, so
+ * tests and benchmarks run the same engine against either. Paths given to a destination are relative
+ * to the task's destination root (library + folder), use `/` separators, and are already valid for the
+ * destination (the engine has applied SharePoint's name rules and the invalid-character setting).
+ */
+export interface DestinationEntry {
+  name: string
+  isFolder: boolean
+  size: number
+  /** Last modified time at the destination, ms since epoch. */
+  mtimeMs: number
+  /**
+   * True when this app left the entry unfinished (a temporary file, an empty upload stub, a partial
+   * upload made by this app): it is ours to replace, never "newer content" to protect.
+   */
+  partial: boolean
+}
+
+export interface SourceFile {
+  /** Absolute local path to read from (after `--map`). */
+  localPath: string
+  size: number
+  mtimeMs: number
+  /** Creation time where the platform knows it, else null. */
+  birthtimeMs: number | null
+  /** Owner login name on the share, for author mapping, where known. */
+  owner: string | null
+}
+
+export interface PutResult {
+  size: number
+  /** Hash of what was written, as the destination verified it (algorithm named by the destination). */
+  hash: string | null
+  hashAlgorithm: string | null
+}
+
+export interface PutOptions {
+  signal: AbortSignal
+  /** Called with bytes written so far, at most a few times a second. */
+  onProgress?: (bytes: number) => void
+  /** Replace an existing entry (the engine decided it is older or partial). */
+  overwrite: boolean
+}
+
+export interface Destination {
+  readonly kind: 'file' | 'sharepoint'
+  /** Checks the destination exists and can be written (library found, credentials accepted). Throws DestinationError. */
+  open(signal: AbortSignal): Promise<void>
+  /** The full decoded path or URL for a relative path: for the 400-character rule and the reports. */
+  displayPath(relPath: string): string
+  /** Lists one folder ('' = the destination root): null when it does not exist. One request per folder. */
+  list(relFolder: string, signal: AbortSignal): Promise<Map<string, DestinationEntry> | null>
+  /** Creates a folder and its parents if missing. */
+  ensureFolder(relFolder: string, signal: AbortSignal): Promise<void>
+  /**
+   * Streams a file in and sets its times. Atomic as far as the destination allows: a crash never leaves
+   * something that looks like a complete file (temporary name + rename for folders; for SharePoint a
+   * partial upload stays recognisable as ours).
+   */
+  putFile(relPath: string, source: SourceFile, options: PutOptions): Promise<PutResult>
+  close(): Promise<void>
+}
+
+/** What an error means for the task: `item` fails one item; `task` hits every item (the task waits and retries). */
+export type FailureScope = 'item' | 'task'
+
+export class DestinationError extends Error {
+  override name = 'DestinationError'
+  constructor(
+    message: string,
+    readonly scope: FailureScope,
+    /** Migration Manager-style hex code where one fits, else a short symbolic code. */
+    readonly code: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Admin intent, folded. Commands (pause, resume, rerun, cancel, enable, disable, settings) may come from
+ * any member at once; each is its own record under a per-writer key, and every replica folds them in
+ * hybrid-logical-clock order, so all replicas reach the same intent with no coin flip.
+ */
+import type { CommandRecord } from './records.ts'
+import { DEFAULT_SETTINGS, parseSettingValue, resolveSettingKey, type Settings } from './settings.ts'
+
+export interface TaskIntent {
+  /** The round the admin wants run: 0, +1 per rerun. */
+  round: number
+  paused: boolean
+  cancelled: boolean
+  /** Commands in fold order, for the timeline. */
+  history: CommandRecord[]
+}
+
+/** Sort key: the HLC string sorts as the clock; the writer id breaks exact ties. */
+export function byHlc(a: CommandRecord, b: CommandRecord): number {
+  if (a.hlc !== b.hlc) return a.hlc < b.hlc ? -1 : 1
+  return a.by < b.by ? -1 : a.by > b.by ? 1 : 0
+}
+
+export function foldTaskIntent(commands: readonly CommandRecord[]): TaskIntent {
+  const history = commands.filter((c) => c.kind.startsWith('task.')).sort(byHlc)
+  let round = 0
+  let paused = false
+  let cancelled = false
+  for (const c of history) {
+    switch (c.kind) {
+      case 'task.pause':
+        if (!cancelled) paused = true
+        break
+      case 'task.resume':
+        paused = false
+        break
+      case 'task.cancel':
+        cancelled = true
+        paused = false
+        break
+      case 'task.rerun':
+        // A rerun starts the next round from a clean slate: it also lifts a pause or a cancel.
+        round += 1
+        paused = false
+        cancelled = false
+        break
+      default:
+        break
+    }
+  }
+  return { round, paused, cancelled, history }
+}
+
+/** An agent is enabled unless the latest enable/disable command says otherwise. */
+export function foldAgentEnabled(commands: readonly CommandRecord[]): boolean {
+  let enabled = true
+  for (const c of [...commands].sort(byHlc)) {
+    if (c.kind === 'agent.enable') enabled = true
+    else if (c.kind === 'agent.disable') enabled = false
+  }
+  return enabled
+}
+
+/** Global defaults: the latest valid `settings.set` per key wins; invalid values from a peer are ignored. */
+export function foldSettings(commands: readonly CommandRecord[]): Settings {
+  const out: Settings = { ...DEFAULT_SETTINGS, SkipFilesWithExtensions: [...DEFAULT_SETTINGS.SkipFilesWithExtensions] }
+  for (const c of [...commands].sort(byHlc)) {
+    if (c.kind !== 'settings.set') continue
+    const key = resolveSettingKey(c.target)
+    if (!key) continue
+    const parsed = parseSettingValue(key, c.value)
+    if (parsed.ok) (out as unknown as Record<string, unknown>)[key] = parsed.value
+  }
+  return out
+}

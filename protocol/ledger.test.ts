@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { TestKeyring, fakeAgentId, makeReplica, syncAll } from '../test/fixtures/ledger-replicas.ts'
+
+const A = fakeAgentId(1)
+const B = fakeAgentId(2)
+const spec = {
+  id: 'task-1',
+  name: 'dept',
+  source: '/srv/dept',
+  destination: { url: 'file:///tmp/dst', library: null, folder: null },
+  group: 'Default',
+  settings: {},
+  createdAt: '2026-01-01T00:00:00.000Z',
+  createdBy: A,
+}
+
+describe('Ledger', () => {
+  it('ignores and reports a malformed record from a peer but keeps the valid ones', () => {
+    const keyring = new TestKeyring()
+    const r = makeReplica(1, keyring)
+    r.ledger.addTasks([spec])
+    r.ledger.writeRaw('tasks', 'task-2', { v: 1, id: 'task-2', name: 42 })
+    expect(r.ledger.tasks().map((t) => t.id)).toEqual(['task-1'])
+    expect(r.invalid.some((m) => m.startsWith('tasks/task-2'))).toBe(true)
+  })
+
+  it('ignores a claim forged in another agent\'s name (signature by someone else)', () => {
+    const keyring = new TestKeyring()
+    const r = makeReplica(1, keyring)
+    keyring.signer(A)
+    const forger = keyring.signer(B)
+    // B signs a claim that names A
+    const body = { v: 1, taskId: 'task-1', agent: A, epoch: 9, round: 0, at: '2026-01-01T00:00:00.000Z', released: false }
+    const sig = forger.sign(new TextEncoder().encode(JSON.stringify(body)))
+    r.ledger.writeRaw('claims', `task-1/${A}`, { ...body, sig })
+    expect(r.ledger.claimsFor('task-1')).toEqual([])
+    expect(r.invalid.some((m) => m.includes('signature'))).toBe(true)
+  })
+
+  it('refuses a record planted under another record\'s key', () => {
+    const keyring = new TestKeyring()
+    const r = makeReplica(1, keyring)
+    r.ledger.writeRaw('tasks', 'other-id', { ...spec, v: 1 })
+    expect(r.ledger.task('other-id')).toBeUndefined()
+  })
+
+  it('keeps fields it does not know (a newer agent\'s records survive a round trip)', () => {
+    const keyring = new TestKeyring()
+    const a = makeReplica(1, keyring)
+    const b = makeReplica(2, keyring)
+    a.ledger.writeRaw('tasks', 'task-1', { ...spec, v: 2, futureField: { x: 1 } })
+    syncAll([a, b])
+    const t = b.ledger.task('task-1') as Record<string, unknown>
+    expect(t.futureField).toEqual({ x: 1 })
+  })
+
+  it('indexes claims and outcomes per task incrementally, also for remote updates and deletions', () => {
+    const keyring = new TestKeyring()
+    const a = makeReplica(1, keyring)
+    const b = makeReplica(2, keyring)
+    const sa = keyring.signer(A)
+    a.ledger.addTasks([spec])
+    a.ledger.putClaim(sa, { taskId: 'task-1', agent: A, epoch: 1, round: 0, at: '2026-01-01T00:00:00.000Z', released: false })
+    syncAll([a, b])
+    expect(b.ledger.claimsFor('task-1').map((c) => c.agent)).toEqual([A])
+    a.doc.transact(() => a.doc.getMap('claims').delete(`task-1/${A}`))
+    Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc))
+    expect(b.ledger.claimsFor('task-1')).toEqual([])
+  })
+
+  it('refuses to create a task id twice', () => {
+    const r = makeReplica(1, new TestKeyring())
+    r.ledger.addTasks([spec])
+    expect(() => r.ledger.addTasks([spec])).toThrow(/exists/)
+  })
+})

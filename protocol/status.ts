@@ -1,0 +1,131 @@
+/**
+ * The status a user sees, derived by one pure function from the task's records: its spec (creator),
+ * the admin commands (anyone, folded by HLC), the claims and the outcomes (each written only by the
+ * agent they name). Every replica computes the same view from the same document, so a pause, a cancel
+ * and a completion that race are never decided by a coin flip.
+ *
+ * Precedence, and why:
+ *   1. the current round reached an end (completed/failed)  → that end: the work is done, a late pause
+ *      or cancel of a finished round has nothing left to stop;
+ *   2. cancelled                                           → cancelled (holders stop within a heartbeat);
+ *   3. paused                                              → paused (the holder releases its slot);
+ *   4. a holder claims the current round                   → scanning / in-progress from its outcome;
+ *   5. otherwise                                           → queued.
+ */
+import type { ClaimRecord, CommandRecord, Counts, OutcomeRecord, TaskSpec } from './records.ts'
+import { ZERO_COUNTS } from './records.ts'
+import { foldTaskIntent, type TaskIntent } from './intent.ts'
+import { currentHolder, winningClaim } from './lease.ts'
+import { effectiveSettings, type Settings } from './settings.ts'
+import type { TaskJson, TaskStatus, TaskView, TimelineEntry } from './views.ts'
+
+export interface TaskRecords {
+  spec: TaskSpec
+  commands: readonly CommandRecord[]
+  claims: readonly ClaimRecord[]
+  outcomes: readonly OutcomeRecord[]
+}
+
+/** The outcome that speaks for a round: an end beats progress; then higher epoch; then the later checkpoint. */
+export function roundOutcome(outcomes: readonly OutcomeRecord[], round: number): OutcomeRecord | undefined {
+  let best: OutcomeRecord | undefined
+  const endRank = (o: OutcomeRecord) => (o.phase === 'completed' ? 2 : o.phase === 'failed' ? 1 : 0)
+  for (const o of outcomes) {
+    if (o.round !== round) continue
+    if (!best) {
+      best = o
+      continue
+    }
+    const d = endRank(o) - endRank(best)
+    if (d > 0 || (d === 0 && (o.epoch > best.epoch || (o.epoch === best.epoch && (o.finishedAt ?? '') > (best.finishedAt ?? ''))))) best = o
+  }
+  return best
+}
+
+export function deriveStatus(intent: TaskIntent, holder: ClaimRecord | undefined, outcome: OutcomeRecord | undefined): TaskStatus {
+  if (outcome?.phase === 'completed') return 'completed'
+  if (outcome?.phase === 'failed') return 'failed'
+  if (intent.cancelled) return 'cancelled'
+  if (intent.paused) return 'paused'
+  if (holder) {
+    const mine = outcome && outcome.agent === holder.agent ? outcome : undefined
+    if (!mine || mine.phase === 'scanning') return 'scanning'
+    return 'in-progress'
+  }
+  return 'queued'
+}
+
+export function deriveTask(records: TaskRecords, globals: Settings): TaskView {
+  const { spec, commands, claims, outcomes } = records
+  const intent = foldTaskIntent(commands)
+  const round = intent.round
+  const holder = currentHolder(claims, round)
+  const outcome = roundOutcome(outcomes, round)
+  const status = deriveStatus(intent, holder, outcome)
+  const winner = winningClaim(claims)
+  const ended = outcome && (outcome.phase === 'completed' || outcome.phase === 'failed')
+  const agent = ended ? outcome.agent : (holder?.agent ?? winner?.agent ?? outcome?.agent ?? null)
+  const roundOutcomes = outcomes.filter((o) => o.round === round)
+  const startedAt = roundOutcomes.reduce<string | null>((m, o) => (m === null || o.startedAt < m ? o.startedAt : m), null)
+  const counts: Counts = outcome ? pickCounts(outcome.counts) : { ...ZERO_COUNTS }
+  const waitingReason = status === 'in-progress' || status === 'scanning' ? (outcome?.phase === 'waiting' ? outcome.waitingReason : null) : null
+  const itemHolders: Record<number, string[]> = {}
+  for (const o of outcomes) {
+    if (o.phase !== 'completed' && o.phase !== 'failed') continue
+    itemHolders[o.round] = [...new Set([...(itemHolders[o.round] ?? []), o.agent, ...o.itemReplicas])]
+  }
+  const json: TaskJson = {
+    id: spec.id,
+    name: spec.name,
+    source: spec.source,
+    destination: { url: spec.destination.url, library: spec.destination.library, folder: spec.destination.folder },
+    group: spec.group,
+    status,
+    agent,
+    round,
+    counts,
+    bytes: outcome ? { total: outcome.bytes.total, migrated: outcome.bytes.migrated } : { total: 0, migrated: 0 },
+    createdAt: spec.createdAt,
+    startedAt,
+    finishedAt: ended ? (outcome.finishedAt ?? null) : null,
+    failureReason: outcome?.phase === 'failed' ? outcome.failureReason : null,
+    waitingReason,
+  }
+  return {
+    ...json,
+    epoch: holder?.epoch ?? 0,
+    settings: effectiveSettings(globals, spec.settings),
+    overrides: { ...spec.settings },
+    timeline: timeline(spec, intent, claims, outcomes),
+    itemHolders,
+  }
+}
+
+function pickCounts(c: Counts): Counts {
+  return { scanned: c.scanned, toMigrate: c.toMigrate, migrated: c.migrated, unchanged: c.unchanged, skipped: c.skipped, failed: c.failed }
+}
+
+const COMMAND_WORDS: Record<string, string> = {
+  'task.pause': 'paused',
+  'task.resume': 'resumed',
+  'task.rerun': 'rerun requested',
+  'task.cancel': 'cancelled',
+}
+
+function timeline(spec: TaskSpec, intent: TaskIntent, claims: readonly ClaimRecord[], outcomes: readonly OutcomeRecord[]): TimelineEntry[] {
+  const out: TimelineEntry[] = [{ at: spec.createdAt, what: 'created' }]
+  for (const c of intent.history) {
+    const ms = Number(c.hlc.slice(0, 15))
+    out.push({ at: Number.isFinite(ms) ? new Date(ms).toISOString() : spec.createdAt, what: COMMAND_WORDS[c.kind] ?? c.kind })
+  }
+  for (const c of claims) {
+    const tookOver = claims.some((o) => o.agent !== c.agent && o.round === c.round && o.epoch < c.epoch)
+    const verb = c.released ? 'released by' : tookOver ? 'taken over by' : 'claimed by'
+    out.push({ at: c.at, what: `${verb} ${c.agent} (round ${c.round}, epoch ${c.epoch})` })
+  }
+  for (const o of outcomes) {
+    if (o.phase === 'completed' || o.phase === 'failed') out.push({ at: o.finishedAt ?? o.startedAt, what: `round ${o.round} ${o.phase} on ${o.agent}` })
+    else out.push({ at: o.startedAt, what: `round ${o.round} started on ${o.agent}` })
+  }
+  return out.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+}

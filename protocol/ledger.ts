@@ -94,6 +94,10 @@ export class Ledger {
     return this.maps.tasks.size
   }
 
+  command(key: string): CommandRecord | undefined {
+    return this.read('commands', key) as CommandRecord | undefined
+  }
+
   commands(): CommandRecord[] {
     return this.readAll('commands') as CommandRecord[]
   }

@@ -1,0 +1,383 @@
+/**
+ * The lease scheduler: claims free tasks this agent can run, takes over tasks whose holder went silent,
+ * runs them through the engine, and lets go when the ledger says so (pause, cancel, rerun, a higher
+ * epoch, the agent disabled). The rules themselves are pure functions in protocol/lease.ts; this module
+ * applies them to the live ledger and presence on a timer and on every ledger change.
+ */
+import { foldAgentEnabled, foldSettings, foldTaskIntent } from '../../protocol/intent.ts'
+import { claimDelayMs, claimRank, currentHolder, holderExpired, nextEpoch, stillWins, type Candidate } from '../../protocol/lease.ts'
+import type { ClaimRecord, TaskSpec } from '../../protocol/records.ts'
+import { effectiveSettings, type Settings } from '../../protocol/settings.ts'
+import { roundOutcome } from '../../protocol/status.ts'
+import { ZERO_COUNTS } from '../../protocol/records.ts'
+import { DEFAULT_SCHEDULER_OPTIONS, type Job, type JobProgress, type JobResult, type SchedulerDeps, type SchedulerOptions } from './types.ts'
+
+interface RunningJob {
+  job: Job
+  abort: AbortController
+  /** why we asked it to stop, and whether to release the claim when it does */
+  stop: { reason: string; release: boolean } | null
+  startedAt: string
+  last: JobProgress
+  lastCheckpointMs: number
+  done: Promise<void>
+}
+
+interface PendingClaim {
+  taskId: string
+  epoch: number
+  round: number
+  settleUntil: number
+}
+
+export interface Scheduler {
+  start(): void
+  stop(): Promise<void>
+  /** Task ids this agent works on now (running or settling a claim). */
+  held(): string[]
+  /** Reasons this agent cannot run some queued tasks (also published in its heartbeat). */
+  blocked(): Record<string, string>
+}
+
+const BLOCKED_LIMIT = 200
+
+export function createScheduler(deps: SchedulerDeps): Scheduler {
+  const opts: SchedulerOptions = { ...DEFAULT_SCHEDULER_OPTIONS, ...deps.options }
+  const { ledger, self, clock, logger } = deps
+  const jobs = new Map<string, RunningJob>()
+  const pending = new Map<string, PendingClaim>()
+  const freeSince = new Map<string, number>()
+  const claimSeen = new Map<string, number>()
+  const probing = new Set<string>()
+  const blocked = new Map<string, string>()
+  /** Tasks whose current round has not ended: the only ones worth looking at. */
+  const open = new Set<string>()
+  let globals: Settings = foldSettings(ledger.commands())
+  let timer: NodeJS.Timeout | null = null
+  let scheduled: NodeJS.Immediate | null = null
+  let stopping = false
+  let unsubscribe: (() => void) | null = null
+
+  function refreshOpen(taskId: string): void {
+    const spec = ledger.task(taskId)
+    if (!spec) return void open.delete(taskId)
+    const intent = foldTaskIntent(ledger.commandsFor(taskId))
+    const outcome = roundOutcome(ledger.outcomesFor(taskId), intent.round)
+    const ended = outcome?.phase === 'completed' || outcome?.phase === 'failed'
+    if (ended || intent.cancelled) open.delete(taskId)
+    else open.add(taskId)
+  }
+
+  function onLedgerChange(change: { map: string; keys: string[] }): void {
+    if (change.map === 'commands') globals = foldSettings(ledger.commands())
+    const ids = new Set<string>()
+    for (const key of change.keys) {
+      if (change.map === 'tasks') ids.add(key)
+      else if (change.map === 'claims' || change.map === 'outcomes') ids.add(key.split('/')[0]!)
+      else if (change.map === 'commands') {
+        const cmd = ledger.command(key)
+        if (cmd?.kind.startsWith('task.')) ids.add(cmd.target)
+      }
+    }
+    for (const id of ids) refreshOpen(id)
+    schedule()
+  }
+
+  function schedule(): void {
+    if (stopping || scheduled) return
+    scheduled = setImmediate(() => {
+      scheduled = null
+      try {
+        tick()
+      } catch (err) {
+        logger.error({ err }, 'scheduler tick failed')
+      }
+    })
+  }
+
+  function settingsFor(spec: TaskSpec): Settings {
+    return effectiveSettings(globals, spec.settings)
+  }
+
+  function enabledAgent(id: string): boolean {
+    return foldAgentEnabled(ledger.commandsFor(id))
+  }
+
+  function load(): number {
+    return jobs.size + pending.size
+  }
+
+  function publish(): void {
+    const tasks = [...jobs.values()].map((r) => ({
+      taskId: r.job.taskId,
+      round: r.job.round,
+      epoch: r.job.epoch,
+      phase: r.last.phase,
+      throughput: r.last.throughput,
+      bytesDone: r.last.bytes.migrated,
+      bytesTotal: r.last.bytes.total,
+      filesDone: r.last.counts.migrated + r.last.counts.unchanged + r.last.counts.failed,
+      filesTotal: r.last.counts.toMigrate,
+    }))
+    const throughput = tasks.reduce((s, t) => s + t.throughput, 0)
+    deps.presence.publish({ running: load(), tasks, throughput, blocked: Object.fromEntries([...blocked].slice(0, BLOCKED_LIMIT)) })
+  }
+
+  function tick(): void {
+    if (stopping) return
+    const now = clock.now()
+    const enabled = enabledAgent(self)
+    superviseJobs(enabled)
+    settleClaims(now)
+    if (enabled) findWork(now)
+    publish()
+  }
+
+  function superviseJobs(enabled: boolean): void {
+    for (const r of jobs.values()) {
+      if (r.stop) continue
+      const intent = foldTaskIntent(ledger.commandsFor(r.job.taskId))
+      if (intent.cancelled) requestStop(r, 'task cancelled', true)
+      else if (intent.paused) requestStop(r, 'task paused', true)
+      else if (intent.round !== r.job.round) requestStop(r, 'task rerun', true)
+      else if (!stillWins(ledger.claimsFor(r.job.taskId), self, r.job.epoch, r.job.round)) requestStop(r, 'lease lost to a higher epoch', false)
+      else if (!enabled) requestStop(r, 'agent disabled', true)
+    }
+  }
+
+  function requestStop(r: RunningJob, reason: string, release: boolean): void {
+    r.stop = { reason, release }
+    logger.info({ task: r.job.taskId, reason }, 'stopping work on task')
+    r.abort.abort(new Error(reason))
+  }
+
+  function settleClaims(now: number): void {
+    for (const pc of [...pending.values()]) {
+      if (now < pc.settleUntil) continue
+      pending.delete(pc.taskId)
+      const claims = ledger.claimsFor(pc.taskId)
+      const intent = foldTaskIntent(ledger.commandsFor(pc.taskId))
+      const spec = ledger.task(pc.taskId)
+      if (!spec || !stillWins(claims, self, pc.epoch, pc.round) || intent.cancelled || intent.paused || intent.round !== pc.round) {
+        logger.debug({ task: pc.taskId }, 'claim lost or withdrawn after settle window')
+        releaseClaim(pc.taskId, pc.epoch, pc.round)
+        continue
+      }
+      startJob(spec, pc.round, pc.epoch)
+    }
+  }
+
+  function candidatesFor(spec: TaskSpec, exclude: string | null): Candidate[] {
+    const out: Candidate[] = []
+    for (const p of deps.presence.liveAgents()) {
+      if (p.id === exclude) continue
+      if (p.id === self) {
+        out.push({ agent: self, running: load(), capacity: deps.capacity })
+        continue
+      }
+      if (p.group !== spec.group || p.blocked[spec.id] !== undefined || !enabledAgent(p.id)) continue
+      out.push({ agent: p.id, running: p.running, capacity: Math.max(1, p.capacity) })
+    }
+    if (!out.some((c) => c.agent === self)) out.push({ agent: self, running: load(), capacity: deps.capacity })
+    return out
+  }
+
+  function findWork(now: number): void {
+    for (const taskId of open) {
+      if (load() >= deps.capacity) return
+      if (jobs.has(taskId) || pending.has(taskId)) continue
+      const spec = ledger.task(taskId)
+      if (!spec) continue
+      const intent = foldTaskIntent(ledger.commandsFor(taskId))
+      if (intent.cancelled || intent.paused) continue
+      const claims = ledger.claimsFor(taskId)
+      const holder = currentHolder(claims, intent.round)
+      if (holder?.agent === self) {
+        // Ours from before a restart (or a claim we made and forgot): carry on at the same epoch.
+        startJob(spec, intent.round, holder.epoch)
+        continue
+      }
+      if (spec.group !== deps.group) continue
+      const can = deps.canRun(spec)
+      if (!can.ok) {
+        blocked.set(taskId, can.reason)
+        continue
+      }
+      blocked.delete(taskId)
+      if (!holder) {
+        const since = freeSince.get(taskId) ?? now
+        freeSince.set(taskId, since)
+        const rank = claimRank(taskId, self, candidatesFor(spec, null))
+        if (rank < 0 || now - since < claimDelayMs(rank, opts.rankStepMs)) continue
+        claim(taskId, claims, intent.round, now)
+      } else {
+        considerTakeover(spec, holder, claims, intent.round, now)
+      }
+    }
+  }
+
+  function considerTakeover(spec: TaskSpec, holder: ClaimRecord, claims: ClaimRecord[], round: number, now: number): void {
+    const key = `${spec.id}/${holder.agent}/${holder.epoch}`
+    const seen = claimSeen.get(key) ?? now
+    claimSeen.set(key, seen)
+    const silent = deps.presence.silentForMs(holder.agent)
+    if (!holderExpired({ silentForMs: silent, claimSeenForMs: now - seen }, deps.leaseTtlMs)) return
+    // Only the best-ranked live agent takes over at once; the others wait their turn.
+    const rank = claimRank(spec.id, self, candidatesFor(spec, holder.agent))
+    const expiredFor = now - seen - deps.leaseTtlMs
+    if (rank < 0 || expiredFor < claimDelayMs(rank, opts.rankStepMs)) return
+    if (probing.has(holder.agent)) return
+    probing.add(holder.agent)
+    // Missed heartbeats are weak evidence: try the holder directly before taking its work.
+    deps
+      .probe(holder.agent, opts.probeTimeoutMs)
+      .catch(() => false)
+      .then((reachable) => {
+        probing.delete(holder.agent)
+        if (stopping) return
+        if (reachable) {
+          logger.info({ task: spec.id, holder: holder.agent }, 'holder silent but reachable; not taking over')
+          claimSeen.set(key, clock.now())
+          return
+        }
+        const fresh = ledger.claimsFor(spec.id)
+        const h = currentHolder(fresh, round)
+        if (!h || h.agent !== holder.agent || h.epoch !== holder.epoch) return schedule()
+        logger.warn({ task: spec.id, holder: holder.agent, epoch: holder.epoch + 1 }, 'holder unreachable past the lease TTL; taking over')
+        if (load() < deps.capacity) claim(spec.id, fresh, round, clock.now())
+      })
+  }
+
+  function claim(taskId: string, claims: ClaimRecord[], round: number, now: number): void {
+    const epoch = nextEpoch(claims)
+    ledger.putClaim(deps.signer, { taskId, agent: self, epoch, round, at: clock.wall().toISOString(), released: false })
+    pending.set(taskId, { taskId, epoch, round, settleUntil: now + opts.settleMs })
+    freeSince.delete(taskId)
+    setTimeout(schedule, opts.settleMs + 5).unref()
+  }
+
+  function releaseClaim(taskId: string, epoch: number, round: number): void {
+    const mine = ledger.claimsFor(taskId).find((c) => c.agent === self)
+    if (!mine || mine.released || mine.epoch !== epoch) return
+    ledger.putClaim(deps.signer, { taskId, agent: self, epoch, round, at: clock.wall().toISOString(), released: true })
+  }
+
+  function startJob(spec: TaskSpec, round: number, epoch: number): void {
+    const can = deps.canRun(spec)
+    if (!can.ok) {
+      blocked.set(spec.id, can.reason)
+      releaseClaim(spec.id, epoch, round)
+      return
+    }
+    const job: Job = { taskId: spec.id, round, epoch, spec, settings: settingsFor(spec), sourceRoot: can.sourceRoot }
+    const abort = new AbortController()
+    const prior = ledger.outcomesFor(spec.id).find((o) => o.agent === self && o.round === round)
+    const r: RunningJob = {
+      job,
+      abort,
+      stop: null,
+      startedAt: prior?.startedAt ?? clock.wall().toISOString(),
+      last: { phase: 'scanning', counts: { ...ZERO_COUNTS }, bytes: { total: 0, migrated: 0 }, waitingReason: null, throughput: 0 },
+      lastCheckpointMs: clock.now(),
+      done: Promise.resolve(),
+    }
+    jobs.set(spec.id, r)
+    writeOutcome(r, r.last)
+    deps.onWork?.({ taskId: spec.id, round, epoch, what: 'start', at: Date.now() })
+    logger.info({ task: spec.id, round, epoch }, 'working on task')
+    const controls = {
+      signal: abort.signal,
+      leaseHeld: () => !r.stop && stillWins(ledger.claimsFor(spec.id), self, epoch, round),
+      progress: (p: JobProgress) => {
+        r.last = p
+      },
+      checkpoint: (p: JobProgress) => {
+        r.last = p
+        if (clock.now() - r.lastCheckpointMs >= opts.checkpointMs) writeOutcome(r, p)
+      },
+    }
+    r.done = deps
+      .runJob(job, controls)
+      .catch((err: unknown): JobResult => {
+        if (abort.signal.aborted) return { phase: 'aborted', counts: r.last.counts, bytes: r.last.bytes, failureReason: null }
+        logger.error({ err, task: spec.id }, 'task run failed unexpectedly')
+        return { phase: 'failed', counts: r.last.counts, bytes: r.last.bytes, failureReason: `internal error: ${err instanceof Error ? err.message : String(err)}` }
+      })
+      .then((result) => finishJob(r, result))
+  }
+
+  function writeOutcome(r: RunningJob, p: JobProgress): void {
+    r.lastCheckpointMs = clock.now()
+    ledger.putOutcome(deps.signer, {
+      taskId: r.job.taskId,
+      agent: self,
+      round: r.job.round,
+      epoch: r.job.epoch,
+      phase: p.phase,
+      counts: p.counts,
+      bytes: p.bytes,
+      startedAt: r.startedAt,
+      finishedAt: null,
+      failureReason: null,
+      waitingReason: p.waitingReason,
+      itemReplicas: [],
+    })
+  }
+
+  function finishJob(r: RunningJob, result: JobResult): void {
+    jobs.delete(r.job.taskId)
+    deps.onWork?.({ taskId: r.job.taskId, round: r.job.round, epoch: r.job.epoch, what: 'stop', at: Date.now() })
+    const { taskId, round, epoch } = r.job
+    const stillOurs = stillWins(ledger.claimsFor(taskId), self, epoch, round)
+    if ((result.phase === 'completed' || result.phase === 'failed') && stillOurs && !r.stop) {
+      ledger.doc.transact(() => {
+        ledger.putOutcome(deps.signer, {
+          taskId,
+          agent: self,
+          round,
+          epoch,
+          phase: result.phase as 'completed' | 'failed',
+          counts: result.counts,
+          bytes: result.bytes,
+          startedAt: r.startedAt,
+          finishedAt: clock.wall().toISOString(),
+          failureReason: result.failureReason,
+          waitingReason: null,
+          itemReplicas: result.itemReplicas ?? [],
+        })
+        releaseClaim(taskId, epoch, round)
+      })
+      logger.info({ task: taskId, phase: result.phase, counts: result.counts }, 'task round ended')
+    } else if (stillOurs) {
+      // Stopped on request (pause, cancel, rerun, shutdown, disabled): keep the progress, free the task.
+      ledger.doc.transact(() => {
+        writeOutcome(r, { ...r.last, counts: result.counts, bytes: result.bytes, phase: r.last.phase })
+        if (r.stop?.release !== false) releaseClaim(taskId, epoch, round)
+      })
+    }
+    schedule()
+  }
+
+  return {
+    start() {
+      for (const t of ledger.tasks()) refreshOpen(t.id)
+      unsubscribe = ledger.onChange(onLedgerChange)
+      timer = setInterval(schedule, opts.tickMs)
+      timer.unref()
+      schedule()
+    },
+    async stop() {
+      stopping = true
+      unsubscribe?.()
+      if (timer) clearInterval(timer)
+      if (scheduled) clearImmediate(scheduled)
+      for (const r of jobs.values()) if (!r.stop) requestStop(r, 'agent stopping', true)
+      const all = [...jobs.values()].map((r) => r.done)
+      await Promise.race([Promise.all(all), new Promise((res) => setTimeout(res, 10_000).unref())])
+      for (const pc of pending.values()) releaseClaim(pc.taskId, pc.epoch, pc.round)
+      pending.clear()
+    },
+    held: () => [...jobs.keys(), ...pending.keys()],
+    blocked: () => Object.fromEntries(blocked),
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * What the lease scheduler needs from the rest of the agent, as narrow interfaces, so it can be driven
+ * by the real agent core and, in tests, by the same core in another process.
+ */
+import type { Logger } from 'pino'
+import type { Ledger, RecordSigner } from '../../protocol/ledger.ts'
+import type { ByteCounts, Counts, OutcomePhase, TaskSpec } from '../../protocol/records.ts'
+import type { Settings } from '../../protocol/settings.ts'
+
+export interface PeerView {
+  id: string
+  group: string
+  capacity: number
+  running: number
+  /** task id → why this agent cannot run it (capped list, from its heartbeat) */
+  blocked: Record<string, string>
+}
+
+export interface SchedulerPresence {
+  /** Agents heard recently (self included), as their heartbeats describe them. */
+  liveAgents(): PeerView[]
+  /** ms since the last heartbeat from this agent on the local monotonic clock; undefined if never heard. */
+  silentForMs(agentId: string): number | undefined
+  /** Sets fields of this agent's own heartbeat. */
+  publish(fields: Record<string, unknown>): void
+}
+
+export interface Job {
+  taskId: string
+  round: number
+  epoch: number
+  spec: TaskSpec
+  settings: Settings
+  /** Local path the source is read from (after `--map`). */
+  sourceRoot: string
+}
+
+export interface JobProgress {
+  phase: Extract<OutcomePhase, 'scanning' | 'in-progress' | 'waiting'>
+  counts: Counts
+  bytes: ByteCounts
+  waitingReason: string | null
+  /** bytes per second, recent */
+  throughput: number
+}
+
+export interface JobResult {
+  phase: 'completed' | 'failed' | 'aborted'
+  counts: Counts
+  bytes: ByteCounts
+  failureReason: string | null
+  /** Agents that now hold a copy of the round's item results, besides this one. */
+  itemReplicas?: string[]
+}
+
+export interface JobControls {
+  signal: AbortSignal
+  /** Re-checked by the engine before it commits each file. */
+  leaseHeld(): boolean
+  /** Live progress (presence), a few times a second at most. */
+  progress(p: JobProgress): void
+  /** Durable progress checkpoint (ledger), every 30-60 s. */
+  checkpoint(p: JobProgress): void
+}
+
+export type RunJob = (job: Job, controls: JobControls) => Promise<JobResult>
+
+export type CanRun = (spec: TaskSpec) => { ok: true; sourceRoot: string } | { ok: false; reason: string }
+
+export interface SchedulerClock {
+  /** monotonic ms */
+  now(): number
+  /** wall clock, for records */
+  wall(): Date
+}
+
+export interface SchedulerDeps {
+  self: string
+  group: string
+  capacity: number
+  leaseTtlMs: number
+  ledger: Ledger
+  signer: RecordSigner
+  presence: SchedulerPresence
+  probe(agentId: string, timeoutMs: number): Promise<boolean>
+  canRun: CanRun
+  runJob: RunJob
+  clock: SchedulerClock
+  logger: Logger
+  options?: Partial<SchedulerOptions>
+  /** Test hook: called when work on a task starts and stops on this agent. */
+  onWork?: (event: { taskId: string; round: number; epoch: number; what: 'start' | 'stop'; at: number }) => void
+}
+
+export interface SchedulerOptions {
+  /** How often the scheduler looks for work even without ledger changes. */
+  tickMs: number
+  /** Wait after a claim before touching the destination, then re-check (a few gossip round trips). */
+  settleMs: number
+  /** Delay per rank step for agents that are not the first choice for a free task. */
+  rankStepMs: number
+  /** Durable progress checkpoint interval. */
+  checkpointMs: number
+  /** How long a direct probe of a silent holder may take. */
+  probeTimeoutMs: number
+}
+
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
+  tickMs: 500,
+  settleMs: 800,
+  rankStepMs: 400,
+  checkpointMs: 30_000,
+  probeTimeoutMs: 2_000,
+}

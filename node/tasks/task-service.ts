@@ -1,0 +1,179 @@
+/**
+ * Admin operations on tasks and global settings, as the control endpoint serves them to `mmesh task …`
+ * and `mmesh settings …` and to the fleet view. Every write is one Yjs transaction, so an import of
+ * 5,000 tasks lands whole or not at all; every refusal is one line that names the thing and the fix.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Ledger } from '../../protocol/ledger.ts'
+import { foldSettings, foldTaskIntent } from '../../protocol/intent.ts'
+import { deriveTask } from '../../protocol/status.ts'
+import { parseSettingValue, resolveSettingKey, SETTING_KEYS, type Settings } from '../../protocol/settings.ts'
+import type { CommandKind, TaskSpec } from '../../protocol/records.ts'
+import type { TaskJson, TaskView } from '../../protocol/views.ts'
+import { validateTaskInput, type TaskDraft, type TaskInput } from '../../protocol/task-input.ts'
+import { parseImport } from '../../protocol/import.ts'
+
+export class TaskServiceError extends Error {
+  override name = 'TaskServiceError'
+}
+
+export interface TaskServiceDeps {
+  ledger: Ledger
+  self: string
+  nextHlc(): string
+  /** Why a queued task waits (no agent of its group online, nobody can read the source, …), from presence. */
+  waitingReasonFor(spec: TaskSpec): string | null
+  now?: () => Date
+}
+
+export function createTaskService(deps: TaskServiceDeps) {
+  const { ledger } = deps
+  const now = deps.now ?? (() => new Date())
+
+  function globals(): Settings {
+    return foldSettings(ledger.commands().filter((c) => c.kind === 'settings.set'))
+  }
+
+  function view(spec: TaskSpec, g: Settings = globals()): TaskView {
+    const v = deriveTask({ spec, commands: ledger.commandsFor(spec.id), claims: ledger.claimsFor(spec.id), outcomes: ledger.outcomesFor(spec.id) }, g)
+    if (v.status === 'queued') v.waitingReason = deps.waitingReasonFor(spec)
+    return v
+  }
+
+  function resolveId(idOrPrefix: string): TaskSpec {
+    const exact = ledger.task(idOrPrefix)
+    if (exact) return exact
+    const matches = idOrPrefix.length >= 4 ? ledger.tasks().filter((t) => t.id.startsWith(idOrPrefix)) : []
+    if (matches.length === 1) return matches[0]!
+    if (matches.length > 1) throw new TaskServiceError(`task id ${idOrPrefix} is ambiguous (${matches.length} tasks start with it): give more of the id`)
+    throw new TaskServiceError(`no task ${idOrPrefix}: see the ids with mmesh task list`)
+  }
+
+  const dupKey = (d: { source: string; destination: { url: string; library: string | null; folder: string | null } }) =>
+    [d.source, d.destination.url, d.destination.library ?? '', d.destination.folder ?? ''].map((s) => s.toLowerCase().replace(/[\\/]+$/, '')).join('\u0000')
+
+  function existingByKey(): Map<string, string> {
+    const m = new Map<string, string>()
+    for (const t of ledger.tasks()) m.set(dupKey(t), t.id)
+    return m
+  }
+
+  function toSpec(d: TaskDraft): Omit<TaskSpec, 'v'> {
+    return { ...d, id: randomUUID(), createdAt: now().toISOString(), createdBy: deps.self }
+  }
+
+  function command(kind: CommandKind, target: string, value?: unknown): void {
+    ledger.addCommand({ kind, target, by: deps.self, hlc: deps.nextHlc(), ...(value === undefined ? {} : { value }) })
+  }
+
+  return {
+    globals,
+    view,
+
+    /** All tasks as views (the fleet view and reports use them). */
+    views(): TaskView[] {
+      const g = globals()
+      return ledger.tasks().map((t) => view(t, g))
+    },
+
+    add(input: TaskInput): { id: string; warnings: string[] } {
+      const checked = validateTaskInput(input)
+      if (!checked.ok) throw new TaskServiceError(Object.entries(checked.errors).map(([f, m]) => `${f}: ${m}`).join('\n'))
+      const existing = existingByKey().get(dupKey(checked.spec))
+      if (existing) throw new TaskServiceError(`a task with this source and destination exists already (${existing}): rerun it with mmesh task rerun ${existing}`)
+      const spec = toSpec(checked.spec)
+      ledger.addTasks([spec])
+      return { id: spec.id, warnings: checked.warnings }
+    },
+
+    /** Checks an import file; adds nothing. */
+    previewImport(fileName: string, content: Uint8Array) {
+      const parsed = parseImport(fileName, content)
+      if (!parsed.ok) return parsed
+      const existing = existingByKey()
+      const errors: string[] = []
+      parsed.tasks.forEach((d, i) => {
+        const id = existing.get(dupKey(d))
+        if (id) errors.push(`${fileName}:${(parsed as { rows?: (number | string)[] }).rows?.[i] ?? `task ${i + 1}`}: a duplicate task has already been created (${id})`)
+      })
+      return errors.length > 0 ? { ok: false as const, errors } : parsed
+    },
+
+    /** All-or-nothing: every task of the file in one transaction, or none and every bad record named. */
+    import(fileName: string, content: Uint8Array): { ids: string[]; warnings: string[] } {
+      const checked = this.previewImport(fileName, content)
+      if (!checked.ok) throw new TaskServiceError(checked.errors.join('\n'))
+      const specs = checked.tasks.map(toSpec)
+      ledger.addTasks(specs)
+      return { ids: specs.map((s) => s.id), warnings: checked.warnings }
+    },
+
+    list(): TaskJson[] {
+      return this.views().map(toJson)
+    },
+
+    show(id: string): TaskView {
+      return view(resolveId(id))
+    },
+
+    pause(id: string): void {
+      const v = view(resolveId(id))
+      if (v.status === 'paused') return
+      if (['completed', 'failed', 'cancelled'].includes(v.status)) throw new TaskServiceError(`task ${v.id} is ${v.status}: there is nothing to pause (rerun it with mmesh task rerun)`)
+      command('task.pause', v.id)
+    },
+
+    resume(id: string): void {
+      const v = view(resolveId(id))
+      if (v.status !== 'paused') throw new TaskServiceError(`task ${v.id} is ${v.status}, not paused: only a paused task can be resumed`)
+      command('task.resume', v.id)
+    },
+
+    rerun(id: string): { round: number } {
+      const v = view(resolveId(id))
+      if (!['completed', 'failed', 'cancelled'].includes(v.status)) {
+        throw new TaskServiceError(`task ${v.id} is ${v.status}: rerun a completed, failed or cancelled task (pause or cancel it first, or resume it)`)
+      }
+      command('task.rerun', v.id)
+      return { round: foldTaskIntent(ledger.commandsFor(v.id)).round }
+    },
+
+    cancel(id: string): void {
+      const v = view(resolveId(id))
+      if (v.status === 'cancelled') return
+      if (v.status === 'completed' || v.status === 'failed') throw new TaskServiceError(`task ${v.id} is ${v.status} already: there is nothing to cancel`)
+      command('task.cancel', v.id)
+    },
+
+    setSetting(key: string, value: string): { key: string; value: unknown } {
+      const k = resolveSettingKey(key)
+      if (!k) throw new TaskServiceError(`unknown setting ${key}: use one of ${SETTING_KEYS.join(', ')}`)
+      const parsed = parseSettingValue(k, value)
+      if (!parsed.ok) throw new TaskServiceError(parsed.error)
+      command('settings.set', k, parsed.value)
+      return { key: k, value: parsed.value }
+    },
+  }
+}
+
+export type TaskService = ReturnType<typeof createTaskService>
+
+export function toJson(v: TaskView): TaskJson {
+  return {
+    id: v.id,
+    name: v.name,
+    source: v.source,
+    destination: v.destination,
+    group: v.group,
+    status: v.status,
+    agent: v.agent,
+    round: v.round,
+    counts: v.counts,
+    bytes: v.bytes,
+    createdAt: v.createdAt,
+    startedAt: v.startedAt,
+    finishedAt: v.finishedAt,
+    failureReason: v.failureReason,
+    waitingReason: v.waitingReason,
+  }
+}

@@ -10,8 +10,8 @@ import { deriveTask } from '../../protocol/status.ts'
 import { parseSettingValue, resolveSettingKey, SETTING_KEYS, type Settings } from '../../protocol/settings.ts'
 import type { CommandKind, TaskSpec } from '../../protocol/records.ts'
 import type { TaskJson, TaskView } from '../../protocol/views.ts'
-import { validateTaskInput, type TaskDraft, type TaskInput } from '../../protocol/task-input.ts'
-import { parseImport } from '../../protocol/import.ts'
+import { formatFieldErrors, validateTaskInput, type TaskDraft, type TaskInput } from '../../protocol/task-input.ts'
+import { duplicateKey, parseImport } from '../../protocol/import.ts'
 
 export class TaskServiceError extends Error {
   override name = 'TaskServiceError'
@@ -49,8 +49,7 @@ export function createTaskService(deps: TaskServiceDeps) {
     throw new TaskServiceError(`no task ${idOrPrefix}: see the ids with mmesh task list`)
   }
 
-  const dupKey = (d: { source: string; destination: { url: string; library: string | null; folder: string | null } }) =>
-    [d.source, d.destination.url, d.destination.library ?? '', d.destination.folder ?? ''].map((s) => s.toLowerCase().replace(/[\\/]+$/, '')).join('\u0000')
+  const dupKey = (d: TaskDraft) => duplicateKey(d)
 
   function existingByKey(): Map<string, string> {
     const m = new Map<string, string>()
@@ -78,7 +77,7 @@ export function createTaskService(deps: TaskServiceDeps) {
 
     add(input: TaskInput): { id: string; warnings: string[] } {
       const checked = validateTaskInput(input)
-      if (!checked.ok) throw new TaskServiceError(Object.entries(checked.errors).map(([f, m]) => `${f}: ${m}`).join('\n'))
+      if (!checked.ok) throw new TaskServiceError(formatFieldErrors(checked.errors))
       const existing = existingByKey().get(dupKey(checked.spec))
       if (existing) throw new TaskServiceError(`a task with this source and destination exists already (${existing}): rerun it with mmesh task rerun ${existing}`)
       const spec = toSpec(checked.spec)

@@ -1,0 +1,67 @@
+/**
+ * Whether this agent can run a task: it can read the source (directly or through `--map`) and reach
+ * and authenticate to the destination. A task no online agent can run stays queued, and the reasons
+ * agents publish in their heartbeats become its `waitingReason`.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { localSourcePath, type SourceMapping } from '../../protocol/source-map.ts'
+import type { TaskSpec } from '../../protocol/records.ts'
+import type { CanRun } from './types.ts'
+
+export interface CanRunDeps {
+  maps: readonly SourceMapping[]
+  /** True when this agent has SharePoint credentials (DIR/auth.json or MMESH_* variables). */
+  hasSharePointCredentials(): boolean
+  platform?: 'posix' | 'win32'
+  /** How long a filesystem check is trusted. */
+  cacheMs?: number
+}
+
+export function createCanRun(deps: CanRunDeps): CanRun {
+  const platform = deps.platform ?? (process.platform === 'win32' ? 'win32' : 'posix')
+  const cacheMs = deps.cacheMs ?? 5_000
+  const cache = new Map<string, { at: number; ok: boolean }>()
+
+  function exists(p: string): boolean {
+    const hit = cache.get(p)
+    const now = Date.now()
+    if (hit && now - hit.at < cacheMs) return hit.ok
+    let ok = false
+    try {
+      ok = fs.statSync(p).isDirectory()
+    } catch {
+      ok = false
+    }
+    cache.set(p, { at: now, ok })
+    return ok
+  }
+
+  function mappingRootFor(source: string): string | null {
+    const m = deps.maps.find((x) => localSourcePath(source, [x], platform).ok)
+    return m ? m.local : null
+  }
+
+  return (spec: TaskSpec) => {
+    const src = localSourcePath(spec.source, deps.maps, platform)
+    if (!src.ok) return { ok: false, reason: src.reason }
+    // A mapped share whose mount point is missing here cannot be read by this agent at all; a missing
+    // folder inside a readable share is the engine's business (it waits and retries, then fails).
+    const root = mappingRootFor(spec.source)
+    if (root !== null && !exists(root)) return { ok: false, reason: `the mapped folder ${root} for ${spec.source} does not exist on this agent` }
+    const url = spec.destination.url
+    if (url.startsWith('file://')) {
+      let dir: string
+      try {
+        dir = fileURLToPath(url)
+      } catch {
+        return { ok: false, reason: `destination ${url} is not a usable file:// URL` }
+      }
+      if (!exists(dir) && !exists(path.dirname(dir))) return { ok: false, reason: `destination folder ${dir} is not reachable from this agent` }
+    } else if (!deps.hasSharePointCredentials()) {
+      return { ok: false, reason: 'this agent has no SharePoint credentials (run mmesh auth set on it)' }
+    }
+    return { ok: true, sourceRoot: src.path }
+  }
+}

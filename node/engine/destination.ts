@@ -41,6 +41,11 @@ export interface PutOptions {
   onProgress?: (bytes: number) => void
   /** Replace an existing entry (the engine decided it is older or partial). */
   overwrite: boolean
+  /**
+   * Called right before the file becomes visible under its final name (rename, upload commit); throwing
+   * cancels the put and leaves nothing under the final name. The engine checks its lease here.
+   */
+  beforeCommit?: () => void
 }
 
 export interface Destination {

@@ -4,11 +4,18 @@
  * is one contiguous, sorted key range: reports stream it in a stable order with bounded memory, and a
  * round can be exported, replicated and deleted as a range.
  */
-import type { AbstractLevel } from 'abstract-level'
+import type { AbstractSublevel } from 'abstract-level'
 import { ITEM_STATUSES, type ItemRecord, type ItemStatus } from '../../protocol/items.ts'
 
+/**
+ * Any level database or sublevel. Typed structurally: `level` and `abstract-level` can be different
+ * copies in node_modules, and their class types do not unify.
+ */
+export interface SublevelCapable {
+  sublevel(name: string, options: { valueEncoding: 'json' }): unknown
+}
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyLevel = AbstractLevel<any, any, any>
+type Items = AbstractSublevel<any, any, string, ItemRecord>
 
 export interface ItemRoundCount {
   total: number
@@ -48,8 +55,8 @@ function upperBound(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)
 }
 
-export function createItemStore(db: AnyLevel, options: { sublevel?: string } = {}): ItemStore {
-  const items = db.sublevel<string, ItemRecord>(options.sublevel ?? 'items', { valueEncoding: 'json' })
+export function createItemStore(db: SublevelCapable, options: { sublevel?: string } = {}): ItemStore {
+  const items = db.sublevel(options.sublevel ?? 'items', { valueEncoding: 'json' }) as Items
 
   async function* iterate(taskId: string, round: number, opts: { after?: string; status?: ItemStatus; limit?: number } = {}) {
     const prefix = roundPrefix(taskId, round)

@@ -1,0 +1,263 @@
+/**
+ * The `file://` destination: a local or mounted folder standing in for a library. Files land in
+ * ROOT/LIBRARY/FOLDER/…. Every file is written to a temporary name in its final folder, verified by
+ * re-reading it (xxh64 of what was read from the source against xxh64 of what is on disk), given its
+ * times, and only then renamed into place: a kill -9 never leaves a partial file under a final name, only a
+ * `.mmesh-tmp-*` leftover that list() hides and deletes on the next round.
+ */
+import { randomBytes } from 'node:crypto'
+import { constants as fsc } from 'node:fs'
+import { lstat, mkdir, open, readdir, rename, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises'
+import path from 'node:path'
+import { DestinationError, type Destination, type DestinationEntry, type PutOptions, type PutResult, type SourceFile } from '../engine/destination.ts'
+import { changedWhileReading, destError, sourceError } from './file-errors.ts'
+import { hex64, xxhashApi } from './file-hash.ts'
+
+export const TEMP_PREFIX = '.mmesh-tmp-'
+/** Files up to this size are read and written in one call each: fewer syscalls for the small-file case. */
+const SMALL_FILE = 1 << 20
+const CHUNK = 1 << 20
+
+export interface FileDestinationOptions {
+  /** The directory of the `file:///DIR` URL; it must exist. */
+  rootDir: string
+  library: string | null
+  folder: string | null
+  /** fsync each file before the rename: survives power loss, not only kill -9 (which keeps the page cache). */
+  fsync?: boolean
+}
+
+export interface FileDestination extends Destination {
+  readonly kind: 'file'
+  /** Absolute path of the destination root (ROOT/LIBRARY/FOLDER). */
+  readonly root: string
+}
+
+export function createFileDestination(options: FileDestinationOptions): FileDestination {
+  const rootDir = path.resolve(options.rootDir)
+  const root = path.join(rootDir, ...[options.library, options.folder].filter((p): p is string => !!p).flatMap((p) => p.split(/[\\/]+/)).filter(Boolean))
+  const abs = (rel: string) => (rel === '' ? root : path.join(root, ...rel.split('/')))
+
+  async function open_(): Promise<void> {
+    let st
+    try {
+      st = await stat(rootDir)
+    } catch (err) {
+      throw new DestinationError(`destination folder ${rootDir} does not exist or cannot be reached: create or mount it, or correct the file:// URL`, 'task', 'DEST_ROOT_MISSING', true, { cause: err })
+    }
+    if (!st.isDirectory()) throw new DestinationError(`destination ${rootDir} is not a folder: point the file:// URL at a folder`, 'task', 'DEST_NOT_FOLDER', false)
+    try {
+      await mkdir(root, { recursive: true })
+      // A probe write is the only honest check: access(W_OK) says yes to root on a read-only bind mount.
+      const probe = path.join(root, `${TEMP_PREFIX}probe-${randomBytes(6).toString('hex')}`)
+      await writeFile(probe, '')
+      await unlink(probe)
+    } catch (err) {
+      const e = destError(err, root)
+      if (e.code === 'DEST_ACCESS') throw new DestinationError(`destination ${root} cannot be written (permission denied): fix its permissions`, 'task', 'DEST_READ_ONLY', true, { cause: err })
+      throw e.scope === 'task' ? e : new DestinationError(`destination ${root} cannot be written: ${e.message}`, 'task', e.code, true, { cause: err })
+    }
+  }
+
+  async function list(relFolder: string): Promise<Map<string, DestinationEntry> | null> {
+    const dir = abs(relFolder)
+    let names
+    try {
+      names = await readdir(dir, { withFileTypes: true })
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null
+      throw destError(err, dir)
+    }
+    const out = new Map<string, DestinationEntry>()
+    const stale: string[] = []
+    const todo = names.filter((d) => {
+      if (!d.name.startsWith(TEMP_PREFIX)) return true
+      stale.push(d.name)
+      return false
+    })
+    // Leftovers of a killed run: nothing else writes TEMP_PREFIX names, and the lease keeps one writer per task.
+    await Promise.all(stale.map((n) => unlink(path.join(dir, n)).catch(() => undefined)))
+    for (let i = 0; i < todo.length; i += 64) {
+      await Promise.all(
+        todo.slice(i, i + 64).map(async (d) => {
+          try {
+            const st = await lstat(path.join(dir, d.name))
+            out.set(d.name, { name: d.name, isFolder: st.isDirectory(), size: st.isDirectory() ? 0 : st.size, mtimeMs: st.mtimeMs, partial: false })
+          } catch {
+            // vanished between readdir and lstat: not there
+          }
+        }),
+      )
+    }
+    return out
+  }
+
+  async function ensureFolder(relFolder: string): Promise<void> {
+    const dir = abs(relFolder)
+    try {
+      await mkdir(dir, { recursive: true })
+    } catch (err) {
+      throw destError(err, dir)
+    }
+  }
+
+  async function putFile(relPath: string, source: SourceFile, opts: PutOptions): Promise<PutResult> {
+    const final = abs(relPath)
+    const tmp = path.join(path.dirname(final), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
+    const api = await xxhashApi()
+    let src: FileHandle
+    try {
+      src = await open(source.localPath, fsc.O_RDONLY)
+    } catch (err) {
+      throw sourceError(err, source.localPath)
+    }
+    let wroteTmp = false
+    try {
+      const before = await src.stat()
+      if (before.size !== source.size || Math.abs(before.mtimeMs - source.mtimeMs) > 1) throw changedWhileReading(source.localPath)
+      let size: number
+      let hash: bigint
+      if (before.size <= SMALL_FILE) {
+        const buf = await readAll(src, source.localPath)
+        hash = api.h64Raw(buf)
+        size = buf.length
+        opts.signal.throwIfAborted()
+        wroteTmp = true
+        await writeTemp(tmp, buf, options.fsync === true)
+      } else {
+        wroteTmp = true
+        const r = await streamCopy(src, source.localPath, tmp, api.create64(), opts, options.fsync === true)
+        size = r.size
+        hash = r.hash
+      }
+      const after = await src.stat()
+      if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || size !== before.size) throw changedWhileReading(source.localPath)
+      await src.close().catch(() => undefined)
+      // Verify what is on disk, not what we meant to write.
+      const onDisk = await hashFile(tmp, api)
+      if (onDisk !== hash) throw new DestinationError(`verification failed for ${final}: the written copy differs from what was read`, 'item', 'VERIFY_FAILED', true)
+      try {
+        await utimes(tmp, new Date(), source.mtimeMs / 1000)
+        if (!opts.overwrite) {
+          const exists = await lstat(final).then(() => true, () => false)
+          if (exists) throw new DestinationError(`${final} appeared at the destination while copying; left alone`, 'item', 'DEST_EXISTS', true)
+        }
+        opts.signal.throwIfAborted()
+        opts.beforeCommit?.()
+        await rename(tmp, final)
+      } catch (err) {
+        throw destError(err, final)
+      }
+      wroteTmp = false
+      opts.onProgress?.(size)
+      return { size, hash: hex64(hash), hashAlgorithm: 'xxh64' }
+    } finally {
+      await src.close().catch(() => undefined)
+      if (wroteTmp) await unlink(tmp).catch(() => undefined)
+    }
+  }
+
+  return {
+    kind: 'file',
+    root,
+    open: open_,
+    displayPath: abs,
+    list: (rel) => list(rel),
+    ensureFolder: (rel) => ensureFolder(rel),
+    putFile,
+    async close() {},
+  }
+}
+
+async function readAll(src: FileHandle, where: string): Promise<Uint8Array> {
+  try {
+    return await src.readFile()
+  } catch (err) {
+    throw sourceError(err, where)
+  }
+}
+
+async function writeTemp(tmp: string, buf: Uint8Array, sync: boolean): Promise<void> {
+  let fh: FileHandle | undefined
+  try {
+    fh = await open(tmp, 'wx', 0o644)
+    if (buf.length > 0) await fh.write(buf, 0, buf.length, 0)
+    if (sync) await fh.sync()
+  } catch (err) {
+    throw destError(err, tmp)
+  } finally {
+    await fh?.close().catch(() => undefined)
+  }
+}
+
+interface Hasher {
+  update(input: Uint8Array): unknown
+  digest(): bigint
+}
+
+/** Reads and writes overlap (double buffer): the next read runs while the last chunk is written. */
+async function streamCopy(src: FileHandle, where: string, tmp: string, h: Hasher, opts: PutOptions, sync: boolean): Promise<{ size: number; hash: bigint }> {
+  let out: FileHandle
+  try {
+    out = await open(tmp, 'wx', 0o644)
+  } catch (err) {
+    throw destError(err, tmp)
+  }
+  try {
+    let a = Buffer.allocUnsafe(CHUNK)
+    let b = Buffer.allocUnsafe(CHUNK)
+    let pos = 0
+    let lastProgress = 0
+    const read = (buf: Buffer, at: number) => src.read(buf, 0, CHUNK, at).then((r) => r.bytesRead, (err) => Promise.reject(sourceError(err, where)))
+    let pending = read(a, 0)
+    for (;;) {
+      const n = await pending
+      if (n === 0) break
+      opts.signal.throwIfAborted()
+      const chunk = a.subarray(0, n)
+      h.update(chunk)
+      pending = read(b, pos + n)
+      try {
+        await out.write(chunk, 0, n, pos)
+      } catch (err) {
+        await pending.catch(() => undefined)
+        throw destError(err, tmp)
+      }
+      pos += n
+      ;[a, b] = [b, a]
+      const now = Date.now()
+      if (opts.onProgress && now - lastProgress > 250) {
+        lastProgress = now
+        opts.onProgress(pos)
+      }
+    }
+    if (sync) await out.sync().catch((err) => Promise.reject(destError(err, tmp)))
+    return { size: pos, hash: h.digest() }
+  } finally {
+    await out.close().catch(() => undefined)
+  }
+}
+
+async function hashFile(file: string, api: Awaited<ReturnType<typeof xxhashApi>>): Promise<bigint> {
+  let fh: FileHandle | undefined
+  try {
+    fh = await open(file, 'r')
+    const st = await fh.stat()
+    if (st.size <= SMALL_FILE) return api.h64Raw(await fh.readFile())
+    const h = api.create64()
+    const buf = Buffer.allocUnsafe(CHUNK)
+    let pos = 0
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, pos)
+      if (bytesRead === 0) break
+      h.update(buf.subarray(0, bytesRead))
+      pos += bytesRead
+    }
+    return h.digest()
+  } catch (err) {
+    throw destError(err, file)
+  } finally {
+    await fh?.close().catch(() => undefined)
+  }
+}

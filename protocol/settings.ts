@@ -53,7 +53,22 @@ export const RETIRED_SETTING_KEYS = [
   'MigrateHiddenFiles',
   'SkipListWithAudienceTargetingEnabled',
   'WorkingFolder',
+  // The bulk JSON example shows MigrateOneNoteNotebook; FilterOutPathSpecialCharacters was in it until 2021.
+  'MigrateOneNoteNotebook',
+  'FilterOutPathSpecialCharacters',
+  'PreserveUserPermissionsForFileShare',
+  'MigrateFileVersionHistory',
+  'StartMigrationAutomaticallyWhenNoScanIssue',
+  'EnableEncryption',
+  'UseCustomAzureStorage',
 ] as const
+
+const RETIRED_LOWER = new Set<string>(RETIRED_SETTING_KEYS.map((k) => k.toLowerCase()))
+
+/** Retired keys match case-insensitively, as Migration Manager's JSON reader does. */
+export function isRetiredSettingKey(key: string): boolean {
+  return RETIRED_LOWER.has(key.toLowerCase())
+}
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
 const ISO_FULL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/

@@ -1,0 +1,119 @@
+/**
+ * One file: compare with what the destination holds, copy if needed (through the per-agent limiter),
+ * retry a file that changes while it is read, record the outcome. Task-scope errors and lost leases are
+ * handed back through ctx.fail so the walk stops; item errors only fail the item.
+ */
+import { stat } from 'node:fs/promises'
+import { CATEGORIES, ERROR_CODES } from '../../protocol/classify.ts'
+import { DestinationError, type DestinationEntry } from './destination.ts'
+import type { Decision } from './decide.ts'
+import { asTaskScope, checkSourceRoot } from './pass.ts'
+import type { Tally } from './tally.ts'
+import { RoundAbortedError, type EngineDeps, type EngineJob, type EngineTuning } from './types.ts'
+
+export interface CopyContext {
+  job: EngineJob
+  deps: EngineDeps
+  tuning: EngineTuning
+  tally: Tally
+  /** This round already has item records (a resumed round). */
+  resumed: boolean
+  fail: (err: unknown) => void
+}
+
+type Migrate = Extract<Decision, { kind: 'migrate' }>
+
+export type Comparison = 'copy-new' | 'replace' | 'unchanged' | 'destination-newer' | 'conflict'
+
+/** Migration Manager's incremental rules, by path, size and modified time (2 s tolerance for FAT/SMB). */
+export function compare(src: { size: number; mtimeMs: number }, dst: DestinationEntry | null, toleranceMs: number): Comparison {
+  if (dst === null) return 'copy-new'
+  if (dst.isFolder) return 'conflict'
+  if (dst.partial) return 'replace'
+  const diff = dst.mtimeMs - src.mtimeMs
+  if (Math.abs(diff) <= toleranceMs) return dst.size === src.size ? 'unchanged' : 'replace'
+  return diff > 0 ? 'destination-newer' : 'replace'
+}
+
+export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existing: DestinationEntry | null): Promise<void> {
+  const { deps, tally, tuning, job } = ctx
+  const dest = deps.destination.displayPath(d.destRel)
+  const base = { relSource: rel, destination: dest, name: d.entry.name, isFolder: false }
+  const readiness = d.renamed ? ('warning' as const) : ('ready' as const)
+  const note = (m: string) => (d.message ? `${m}; ${d.message}` : m)
+  let size = d.entry.size
+  let mtimeMs = d.entry.mtimeMs
+
+  const verdict = compare({ size, mtimeMs }, existing, tuning.mtimeToleranceMs)
+  if (verdict === 'unchanged') {
+    let status: 'Unchanged' | 'Migrated' = 'Unchanged'
+    if (ctx.resumed) {
+      const prior = await deps.items.get(job.taskId, job.round, tally.sourcePath(rel))
+      if (prior?.status === 'Migrated') status = 'Migrated'
+    }
+    tally.end({ ...base, size, status, resultCategory: status === 'Migrated' ? CATEGORIES.success : CATEGORIES.unchanged, message: note(status === 'Migrated' ? 'copied earlier in this round (before a takeover)' : 'same size and modified time at the destination'), errorCode: '', readiness }, { bytesAtDestination: size })
+    return
+  }
+  if (verdict === 'destination-newer') {
+    tally.bytes.total -= size
+    tally.end({ ...base, size, status: 'Skipped', resultCategory: CATEGORIES.destinationNewer, message: note(`destination is newer (modified ${new Date(existing!.mtimeMs).toISOString()}, source ${new Date(mtimeMs).toISOString()}); left alone`), errorCode: ERROR_CODES.destinationNewer, readiness: 'warning' })
+    return
+  }
+  if (verdict === 'conflict') {
+    tally.end({ ...base, size, status: 'Failed', resultCategory: CATEGORIES.destinationError, message: 'a folder with this name is at the destination', errorCode: 'DEST_CONFLICT', readiness: 'error' })
+    return
+  }
+
+  let lastError = ''
+  let lastCode = ''
+  for (let attempt = 1; attempt <= tuning.fileAttempts; attempt++) {
+    try {
+      await deps.limiter(async () => {
+        if (deps.signal.aborted) throw new RoundAbortedError('cancelled')
+        if (!deps.leaseHeld()) throw new RoundAbortedError('lease lost')
+        await deps.destination.putFile(
+          d.destRel,
+          { localPath: d.entry.localPath, size, mtimeMs, birthtimeMs: d.entry.birthtimeMs, owner: null },
+          {
+            signal: deps.signal,
+            overwrite: verdict === 'replace',
+            beforeCommit: () => {
+              if (!deps.leaseHeld()) throw new RoundAbortedError('lease lost')
+            },
+          },
+        )
+      })
+      tally.copiedBytes(size)
+      tally.end({ ...base, size, status: 'Migrated', resultCategory: CATEGORIES.success, message: note(verdict === 'replace' ? 'replaced an older copy' : ''), errorCode: '', readiness }, { bytesAtDestination: size })
+      return
+    } catch (err) {
+      if (err instanceof RoundAbortedError) return ctx.fail(err)
+      if (err instanceof Error && err.name === 'AbortError') return ctx.fail(new RoundAbortedError('cancelled'))
+      if (!(err instanceof DestinationError)) return ctx.fail(asTaskScope(err, `copying ${d.entry.localPath}`))
+      if (err.scope === 'task') return ctx.fail(asTaskScope(err, 'destination'))
+      lastError = err.message
+      lastCode = err.code
+      if (err.code === ERROR_CODES.cannotAccessSource) {
+        try {
+          await checkSourceRoot(job.sourceRoot)
+        } catch (rootErr) {
+          return ctx.fail(rootErr)
+        }
+        break
+      }
+      if (err.code === ERROR_CODES.changedWhileReading) {
+        // Take the file as it is now and read it again.
+        const st = await stat(d.entry.localPath).catch(() => null)
+        if (!st) break
+        tally.bytes.total += st.size - size
+        size = st.size
+        mtimeMs = st.mtimeMs
+        continue
+      }
+      if (!err.retryable) break
+    }
+  }
+  const message = lastCode === ERROR_CODES.changedWhileReading ? `the file kept changing while it was read (${tuning.fileAttempts} attempts); copy it when it is quiet` : lastError
+  const category = lastCode === ERROR_CODES.cannotAccessSource || lastCode === ERROR_CODES.changedWhileReading ? CATEGORIES.sourceReadError : CATEGORIES.destinationError
+  tally.end({ ...base, size, status: 'Failed', resultCategory: category, message, errorCode: lastCode, readiness: 'error' })
+}

@@ -1,0 +1,199 @@
+/**
+ * One pass over the source: walk (depth-first, explicit stack, one folder in memory at a time), decide,
+ * compare with the destination (one list() per folder), copy with bounded concurrency, record. A pass
+ * ends normally, or throws TaskScopeError (every item would fail: the round waits and retries) or
+ * RoundAbortedError (lease lost, cancelled).
+ */
+import { stat } from 'node:fs/promises'
+import path from 'node:path'
+import { CATEGORIES, ERROR_CODES } from '../../protocol/classify.ts'
+import { compileFilters } from '../../protocol/filters.ts'
+import { DestinationError, type DestinationEntry } from './destination.ts'
+import { decideFolder, type Decision, type FolderContext } from './decide.ts'
+import { readSourceFolder, type SourceEntry } from './scan.ts'
+import { isCifsMount } from './scan-cifs.ts'
+import type { Tally } from './tally.ts'
+import { RoundAbortedError, TaskScopeError, type EngineDeps, type EngineJob, type EngineTuning } from './types.ts'
+import { copyFile, type CopyContext } from './copy.ts'
+
+interface StackItem extends FolderContext {
+  /** Source path relative to the source root, '/'-separated; '' = root. */
+  srcRel: string
+  localPath: string
+  /** The folder's own decision (null for the root). */
+  self: Decision | null
+  /** The folder already exists at the destination (from the parent's listing). */
+  destExists: boolean
+}
+
+export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tally: Tally): Promise<void> {
+  const { destination, signal } = deps
+  const scanOnly = job.settings.ScanOnly
+  const filter = compileFilters(job.settings)
+  const replace = job.settings.MigrateFilesAndFoldersWithInvalidChars
+
+  await checkSourceRoot(job.sourceRoot)
+  if (!scanOnly) {
+    try {
+      await destination.open(signal)
+    } catch (err) {
+      throw asTaskScope(err, 'destination cannot be opened')
+    }
+  }
+  const cifs = await isCifsMount(job.sourceRoot)
+  // Records this round already holds (a takeover resumes a round another holder started): files it
+  // copied stay "Migrated" instead of turning "Unchanged".
+  const resumed = !scanOnly && (await deps.items.hasRound(job.taskId, job.round))
+  tally.phase = scanOnly ? 'scanning' : 'in-progress'
+
+  const inflight = new Set<Promise<void>>()
+  let fatal: unknown = null
+  const copyCtx: CopyContext = { job, deps, tuning, tally, resumed, fail: (err) => { fatal ??= err } }
+  const guard = () => {
+    if (fatal) throw fatal
+    if (signal.aborted) throw new RoundAbortedError('cancelled')
+    if (!deps.leaseHeld()) throw new RoundAbortedError('lease lost')
+  }
+
+  const stack: StackItem[] = [
+    { srcRel: '', localPath: job.sourceRoot, destRel: '', atRoot: true, underHidden: false, state: 'ok', blockedBy: null, self: null, destExists: !scanOnly },
+  ]
+  try {
+    while (stack.length > 0) {
+      guard()
+      const folder = stack.pop()!
+      let entries: SourceEntry[]
+      try {
+        entries = await readSourceFolder(folder.localPath, { cifs })
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? String(err)
+        if (folder.self === null) throw new TaskScopeError(`source ${job.spec.source} cannot be read: ${code}`, ERROR_CODES.cannotAccessSource, { cause: err })
+        // A folder that vanished or cannot be listed fails alone, unless the whole share went away.
+        await checkSourceRoot(job.sourceRoot)
+        const self = folder.self
+        if (self.kind === 'migrate') {
+          tally.end({ relSource: folder.srcRel, destination: deps.destination.displayPath(self.destRel), name: self.entry.name, size: 0, isFolder: true, status: scanOnly ? 'Scanned' : 'Failed', resultCategory: CATEGORIES.sourceReadError, message: `cannot list ${folder.localPath} (${code}); it and its contents were not migrated`, errorCode: ERROR_CODES.cannotAccessSource, readiness: 'error' })
+        } else recordDecision(tally, self, folder.srcRel, deps.destination.displayPath(self.destRel ?? ''), scanOnly)
+        continue
+      }
+      const ctx = await enterFolder(folder, job, deps, tally, scanOnly)
+      const decisions = decideFolder(ctx, entries, filter, replace, (rel) => destination.displayPath(rel))
+      const listing = await listDestination(ctx, folder, decisions, job, deps, scanOnly)
+      const subfolders: StackItem[] = []
+      for (const d of decisions) {
+        tally.seen()
+        const rel = folder.srcRel === '' ? d.entry.name : `${folder.srcRel}/${d.entry.name}`
+        if (d.entry.kind === 'folder') {
+          subfolders.push({
+            srcRel: rel,
+            localPath: d.entry.localPath,
+            destRel: d.destRel ?? '',
+            atRoot: false,
+            underHidden: ctx.underHidden || d.entry.hidden,
+            state: d.kind === 'migrate' ? 'ok' : d.kind === 'fail' ? 'failed' : 'skipped',
+            blockedBy: d.kind === 'migrate' ? null : ctx.blockedBy ?? d.entry.localPath,
+            self: d,
+            destExists: d.kind === 'migrate' && listing?.get(lastSegment(d.destRel))?.isFolder === true,
+          })
+          continue
+        }
+        if (d.kind !== 'migrate' || scanOnly) {
+          recordDecision(tally, d, rel, destination.displayPath(d.destRel ?? ''), scanOnly)
+          if (d.kind === 'migrate') tally.addBytesTotal(d.entry.size)
+          continue
+        }
+        tally.addBytesTotal(d.entry.size)
+        const existing = listing?.get(lastSegment(d.destRel)) ?? null
+        while (inflight.size >= tuning.taskConcurrency) await Promise.race(inflight)
+        guard()
+        const p = copyFile(copyCtx, d, rel, existing).catch((err) => { fatal ??= err })
+        inflight.add(p)
+        void p.finally(() => inflight.delete(p))
+        await tally.tick()
+      }
+      // Reverse so the stack pops folders in name order: the walk order is stable round to round.
+      for (let i = subfolders.length - 1; i >= 0; i--) stack.push(subfolders[i]!)
+      await tally.tick()
+    }
+    while (inflight.size > 0) await Promise.race(inflight)
+    guard()
+  } finally {
+    await Promise.allSettled([...inflight])
+    await tally.flush()
+  }
+}
+
+/** Records the folder's own outcome and creates it at the destination. Returns null when it has no children to walk. */
+async function enterFolder(folder: StackItem, job: EngineJob, deps: EngineDeps, tally: Tally, scanOnly: boolean): Promise<FolderContext> {
+  const d = folder.self
+  if (d === null) return folder
+  const name = d.entry.name
+  const dest = deps.destination.displayPath(d.destRel ?? '')
+  if (d.kind !== 'migrate' || scanOnly) {
+    recordDecision(tally, d, folder.srcRel, dest, scanOnly)
+    return folder
+  }
+  if (folder.destExists) {
+    tally.end({ relSource: folder.srcRel, destination: dest, name, size: 0, isFolder: true, status: 'Unchanged', resultCategory: CATEGORIES.unchanged, message: d.message || 'folder already at the destination', errorCode: '', readiness: d.renamed ? 'warning' : 'ready' })
+    return folder
+  }
+  try {
+    await deps.destination.ensureFolder(d.destRel, deps.signal)
+  } catch (err) {
+    if (err instanceof DestinationError && err.scope === 'task') throw asTaskScope(err, 'destination')
+    const message = err instanceof Error ? err.message : String(err)
+    tally.end({ relSource: folder.srcRel, destination: dest, name, size: 0, isFolder: true, status: 'Failed', resultCategory: CATEGORIES.destinationError, message: `cannot create the folder: ${message}`, errorCode: err instanceof DestinationError ? err.code : '', readiness: 'error' })
+    return { ...folder, state: 'failed', blockedBy: folder.localPath }
+  }
+  tally.end({ relSource: folder.srcRel, destination: dest, name, size: 0, isFolder: true, status: 'Migrated', resultCategory: CATEGORIES.success, message: d.message, errorCode: '', readiness: d.renamed ? 'warning' : 'ready' })
+  return folder
+}
+
+async function listDestination(ctx: FolderContext, folder: StackItem, decisions: Decision[], job: EngineJob, deps: EngineDeps, scanOnly: boolean): Promise<Map<string, DestinationEntry> | null> {
+  if (scanOnly || ctx.state !== 'ok' || !folder.destExists) return null
+  if (!decisions.some((d) => d.kind === 'migrate')) return null
+  try {
+    return await deps.destination.list(ctx.destRel, deps.signal)
+  } catch (err) {
+    throw asTaskScope(err, `destination folder ${deps.destination.displayPath(ctx.destRel)} cannot be listed`)
+  }
+}
+
+function recordDecision(tally: Tally, d: Decision, rel: string, dest: string, scanOnly: boolean): void {
+  const isFolder = d.entry.kind === 'folder'
+  if (d.kind === 'migrate') {
+    tally.end({ relSource: rel, destination: dest, name: d.entry.name, size: d.entry.size, isFolder, status: 'Scanned', resultCategory: 'Ready', message: d.message, errorCode: '', readiness: d.renamed ? 'warning' : 'ready' })
+    return
+  }
+  const status = scanOnly ? 'Scanned' : d.kind === 'fail' ? 'Failed' : 'Skipped'
+  tally.end({ relSource: rel, destination: d.destRel === null ? '' : dest, name: d.entry.name, size: d.entry.size, isFolder, status, resultCategory: d.category, message: d.message, errorCode: d.errorCode, readiness: d.readiness })
+  // Scan-only: keep the counts' meaning (skipped = left out by a filter or a rule).
+  if (scanOnly && d.kind === 'skip') {
+    tally.counts.skipped++
+    tally.counts.toMigrate--
+  }
+}
+
+function lastSegment(rel: string | null): string {
+  if (!rel) return ''
+  const i = rel.lastIndexOf('/')
+  return i < 0 ? rel : rel.slice(i + 1)
+}
+
+export async function checkSourceRoot(root: string): Promise<void> {
+  try {
+    const st = await stat(root)
+    if (!st.isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err)
+    const why = code === 'ENOENT' ? 'does not exist (is the share mounted? check --map)' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code})`
+    throw new TaskScopeError(`source ${root} ${why}`, ERROR_CODES.cannotAccessSource, { cause: err })
+  }
+}
+
+export function asTaskScope(err: unknown, what: string): Error {
+  if (err instanceof TaskScopeError || err instanceof RoundAbortedError) return err
+  if (err instanceof DestinationError) return new TaskScopeError(err.message, err.code, { cause: err })
+  if (err instanceof Error && err.name === 'AbortError') return new RoundAbortedError('cancelled')
+  return new TaskScopeError(`${what}: ${err instanceof Error ? err.message : String(err)}`, 'TASK_ERROR', { cause: err })
+}

@@ -1,0 +1,77 @@
+/**
+ * Reading the source, one folder at a time: the engine walks depth-first with an explicit stack and
+ * holds one folder's entries at once (plus the names of folders still to visit), never the tree.
+ */
+import { opendir, lstat } from 'node:fs/promises'
+import path from 'node:path'
+import { readCifsAttributes, type CifsAttributes } from './scan-cifs.ts'
+
+export interface SourceEntry {
+  name: string
+  /** Absolute local path. */
+  localPath: string
+  kind: 'file' | 'folder' | 'other'
+  size: number
+  mtimeMs: number
+  birthtimeMs: number | null
+  hidden: boolean
+  /** Set when the entry's metadata could not be read. */
+  error: string | null
+}
+
+export interface ScanOptions {
+  /** Read `user.cifs.*` attributes (hidden bit, share creation time): the source is a CIFS mount. */
+  cifs: boolean
+}
+
+const STAT_BATCH = 64
+
+/** Lists one source folder, sorted by name (UTF-16 code units) so every round sees the same order. */
+export async function readSourceFolder(dir: string, options: ScanOptions): Promise<SourceEntry[]> {
+  const names: string[] = []
+  const handle = await opendir(dir, { bufferSize: 256 })
+  for await (const d of handle) names.push(d.name)
+  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  const out: SourceEntry[] = new Array(names.length)
+  for (let i = 0; i < names.length; i += STAT_BATCH) {
+    await Promise.all(
+      names.slice(i, i + STAT_BATCH).map(async (name, j) => {
+        out[i + j] = await statEntry(dir, name)
+      }),
+    )
+  }
+  if (options.cifs && out.length > 0) {
+    const attrs = await readCifsAttributes(out.map((e) => e.localPath))
+    for (const e of out) applyCifs(e, attrs.get(e.localPath))
+  }
+  return out
+}
+
+async function statEntry(dir: string, name: string): Promise<SourceEntry> {
+  const localPath = path.join(dir, name)
+  const hidden = name.startsWith('.')
+  try {
+    // lstat: a symbolic link is reported as what it is, never followed (no loops, no escaping the share).
+    const st = await lstat(localPath)
+    const kind = st.isDirectory() ? 'folder' : st.isFile() ? 'file' : 'other'
+    return {
+      name,
+      localPath,
+      kind,
+      size: kind === 'file' ? st.size : 0,
+      mtimeMs: st.mtimeMs,
+      // 0 means the filesystem does not know (no statx birth time).
+      birthtimeMs: st.birthtimeMs > 0 ? st.birthtimeMs : null,
+      hidden,
+      error: null,
+    }
+  } catch (err) {
+    return { name, localPath, kind: 'other', size: 0, mtimeMs: 0, birthtimeMs: null, hidden, error: (err as NodeJS.ErrnoException).code ?? String(err) }
+  }
+}
+
+function applyCifs(e: SourceEntry, a: CifsAttributes | undefined): void {
+  if (!a) return
+  if (a.hidden) e.hidden = true
+  if (a.creationTimeMs !== null) e.birthtimeMs = a.creationTimeMs
+}

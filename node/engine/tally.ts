@@ -1,0 +1,144 @@
+/** Counters, item records and the progress/checkpoint cadence of one pass over the source. */
+import type { ItemRecord, ItemStatus } from '../../protocol/items.ts'
+import { extensionOf } from '../../protocol/classify.ts'
+import type { ByteCounts, Counts } from '../../protocol/records.ts'
+import type { EngineDeps, EngineJob, EnginePhase, EngineTuning } from './types.ts'
+
+export interface RecordInput {
+  relSource: string
+  destination: string
+  name: string
+  size: number
+  isFolder: boolean
+  status: ItemStatus
+  resultCategory: string
+  message: string
+  errorCode: string
+  readiness: ItemRecord['readiness']
+}
+
+export class Tally {
+  readonly counts: Counts = { scanned: 0, toMigrate: 0, migrated: 0, unchanged: 0, skipped: 0, failed: 0 }
+  readonly bytes: ByteCounts = { total: 0, migrated: 0 }
+  private buffer: ItemRecord[] = []
+  private flushing: Promise<void> = Promise.resolve()
+  private lastProgress = -Infinity
+  private lastCheckpoint: number
+  private lastBytesAt: number
+  private bytesSinceSample = 0
+  private throughput = 0
+  phase: EnginePhase = 'scanning'
+  /** Set once any item reached an end this pass (resets the task-scope retry window). */
+  progressed = false
+
+  constructor(
+    private readonly job: EngineJob,
+    private readonly deps: EngineDeps,
+    private readonly tuning: EngineTuning,
+    private readonly startedAt: string,
+  ) {
+    this.lastCheckpoint = deps.clock()
+    this.lastBytesAt = deps.clock()
+  }
+
+  /** Full source path as the admin gave it: UNC paths keep backslashes. */
+  sourcePath(rel: string): string {
+    const src = this.job.spec.source
+    if (rel === '') return src
+    const unc = src.startsWith('\\\\')
+    const sep = unc ? '\\' : '/'
+    const base = src.endsWith('/') || src.endsWith('\\') ? src.slice(0, -1) : src
+    return base + sep + (unc ? rel.replace(/\//g, '\\') : rel)
+  }
+
+  /** An item is seen: scanned, and part of toMigrate until it ends as skipped. */
+  seen(): void {
+    this.counts.scanned++
+    this.counts.toMigrate++
+  }
+
+  addBytesTotal(n: number): void {
+    this.bytes.total += n
+  }
+
+  copiedBytes(n: number): void {
+    this.bytesSinceSample += n
+  }
+
+  /** The item's end for this round. */
+  end(r: RecordInput, options: { bytesAtDestination?: number } = {}): void {
+    switch (r.status) {
+      case 'Migrated': this.counts.migrated++; break
+      case 'Unchanged': this.counts.unchanged++; break
+      case 'Failed': this.counts.failed++; break
+      case 'Skipped': this.counts.skipped++; this.counts.toMigrate--; break
+      case 'Scanned': break
+    }
+    if (r.status !== 'Scanned' && r.status !== 'Skipped') this.progressed = true
+    if (options.bytesAtDestination) this.bytes.migrated += options.bytesAtDestination
+    this.buffer.push({
+      taskId: this.job.taskId,
+      round: this.job.round,
+      source: this.sourcePath(r.relSource),
+      destination: r.destination,
+      name: r.name,
+      extension: r.isFolder ? '' : extensionOf(r.name),
+      size: r.size,
+      isFolder: r.isFolder,
+      status: r.status,
+      resultCategory: r.resultCategory,
+      message: r.message,
+      errorCode: r.errorCode,
+      device: this.job.device,
+      at: new Date().toISOString(),
+      readiness: r.readiness,
+    })
+    if (this.buffer.length >= this.tuning.recordBatch) void this.flush()
+  }
+
+  /** Writes buffered records; writes are chained so they land in order. */
+  flush(): Promise<void> {
+    if (this.buffer.length === 0) return this.flushing
+    const batch = this.buffer
+    this.buffer = []
+    this.flushing = this.flushing.then(() => this.deps.items.putBatch(batch))
+    return this.flushing
+  }
+
+  /** Progress at most every progressIntervalMs, checkpoint every checkpointIntervalMs. */
+  async tick(force = false): Promise<void> {
+    const now = this.deps.clock()
+    if (force || now - this.lastProgress >= this.tuning.progressIntervalMs) {
+      const dt = now - this.lastBytesAt
+      if (dt >= 1000 || force) {
+        this.throughput = dt > 0 ? Math.round((this.bytesSinceSample * 1000) / dt) : this.throughput
+        this.bytesSinceSample = 0
+        this.lastBytesAt = now
+      }
+      this.lastProgress = now
+      this.emitProgress(null)
+    }
+    if (now - this.lastCheckpoint >= this.tuning.checkpointIntervalMs) {
+      this.lastCheckpoint = now
+      await this.flush()
+      await this.checkpoint(null)
+    }
+  }
+
+  emitProgress(waitingReason: string | null, phase: EnginePhase = this.phase): void {
+    this.deps.onProgress({ phase, counts: { ...this.counts }, bytes: { ...this.bytes }, waitingReason, throughput: this.throughput })
+  }
+
+  async checkpoint(waitingReason: string | null, phase: EnginePhase = this.phase): Promise<void> {
+    await this.deps.onCheckpoint({
+      taskId: this.job.taskId,
+      round: this.job.round,
+      epoch: this.job.epoch,
+      phase,
+      counts: { ...this.counts },
+      bytes: { ...this.bytes },
+      startedAt: this.startedAt,
+      waitingReason,
+    })
+  }
+}

@@ -1,0 +1,119 @@
+/** The engine's inputs and outputs: one round of one task, run by the agent that holds its lease. */
+import type { ByteCounts, Counts, TaskSpec } from '../../protocol/records.ts'
+import type { Settings } from '../../protocol/settings.ts'
+import type { Destination } from './destination.ts'
+import type { ItemStore } from '../items/store.ts'
+
+export interface EngineJob {
+  taskId: string
+  round: number
+  /** Lease epoch of this holder; a takeover resumes the same round with a higher epoch. */
+  epoch: number
+  spec: TaskSpec
+  /** Effective settings (globals under the task's overrides). */
+  settings: Settings
+  /** Local path of the source after `--map`. */
+  sourceRoot: string
+  /** This agent's name, for item records (Device name). */
+  device: string
+}
+
+/** A concurrency limiter shaped like p-limit's: runs fn when a slot is free. Shared by all tasks of an agent. */
+export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>
+
+export interface EngineLogger {
+  debug(obj: object, msg?: string): void
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+export type EnginePhase = 'scanning' | 'in-progress' | 'waiting'
+
+export interface EngineProgress {
+  phase: EnginePhase
+  counts: Counts
+  bytes: ByteCounts
+  waitingReason: string | null
+  /** Bytes per second over the last few seconds. */
+  throughput: number
+}
+
+export interface EngineCheckpoint {
+  taskId: string
+  round: number
+  epoch: number
+  phase: EnginePhase
+  counts: Counts
+  bytes: ByteCounts
+  startedAt: string
+  waitingReason: string | null
+}
+
+export interface EngineDeps {
+  destination: Destination
+  items: ItemStore
+  /** Per-agent limiter (e.g. pLimit(32)) shared by every task the agent runs. */
+  limiter: Limiter
+  /** True while this agent still holds the task's lease; checked before every file is committed. */
+  leaseHeld: () => boolean
+  /** Live progress, at most a few times a second (goes to presence). */
+  onProgress: (p: EngineProgress) => void
+  /** Periodic checkpoint (goes to the ledger), every `checkpointIntervalMs`. */
+  onCheckpoint: (c: EngineCheckpoint) => void | Promise<void>
+  signal: AbortSignal
+  /** Milliseconds; injectable so tests run the retry window in seconds. */
+  clock: () => number
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>
+  logger: EngineLogger
+  tuning?: Partial<EngineTuning>
+}
+
+export interface EngineTuning {
+  /** Files copied at once by one task. */
+  taskConcurrency: number
+  checkpointIntervalMs: number
+  progressIntervalMs: number
+  /** Wait between retries of a round hit by a task-scope error. */
+  retryIntervalMs: number
+  /** Attempts for a file that changes while it is read, or fails to verify. */
+  fileAttempts: number
+  /** Item records buffered before a batch write. */
+  recordBatch: number
+  /** Modified-time tolerance when comparing with the destination (FAT/SMB keep 2 s). */
+  mtimeToleranceMs: number
+}
+
+export const DEFAULT_TUNING: EngineTuning = {
+  taskConcurrency: 16,
+  checkpointIntervalMs: 30_000,
+  progressIntervalMs: 250,
+  retryIntervalMs: 30_000,
+  fileAttempts: 3,
+  recordBatch: 500,
+  mtimeToleranceMs: 2_000,
+}
+
+export interface RoundResult {
+  phase: 'completed' | 'failed' | 'aborted'
+  counts: Counts
+  bytes: ByteCounts
+  failureReason: string | null
+  /** Why an aborted round stopped ('lease lost', 'cancelled'). */
+  abortReason?: string
+  startedAt: string
+  finishedAt: string
+}
+
+/** Thrown inside a round when the lease is lost or the signal aborts; runTaskRound turns it into `aborted`. */
+export class RoundAbortedError extends Error {
+  override name = 'RoundAbortedError'
+}
+
+/** An error that hits every item: the round waits and retries, then fails. */
+export class TaskScopeError extends Error {
+  override name = 'TaskScopeError'
+  constructor(message: string, readonly code: string, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}

@@ -43,6 +43,8 @@ export interface TaskView extends TaskJson {
   timeline: TimelineEntry[]
   /** Agents known to hold copies of the item results, per round (writer first). */
   itemHolders: Record<number, string[]>
+  /** The latest failed items of the current round with their messages (newest first), when known. */
+  recentFailures?: { item: string; message: string }[]
 }
 
 export type AgentState = 'online' | 'offline' | 'disabled'

@@ -1,0 +1,322 @@
+/**
+ * The fleet view's root: holds which view is open and the state that must survive switching views
+ * (cursor, sort, filter), routes keys, and runs the admin's actions. Data arrives through a throttled
+ * store (a few redraws a second at most); key presses change local state and redraw at once.
+ */
+import React, { useMemo, useState } from 'react'
+import { Box, render, useApp, type Instance } from 'ink'
+import { SORT_KEYS, fleetTotals, moveCursor, scrollTop, EMPTY_FILTER, type SortSpec, type TaskFilter } from './view-model.ts'
+import { TASK_STATUSES, type TaskView } from '../protocol/views.ts'
+import type { FleetActions, FleetSource, ViewName } from './model.ts'
+import { useFlash, useFleetSnapshot, useKeys, useTerminalSize } from './hooks.ts'
+import { Footer, Header, StatusLine, keyHints, packHints } from './chrome.tsx'
+import { FleetView, TOTALS_LINES } from './fleet-view.tsx'
+import { TasksView, taskRowsFor } from './tasks-view.tsx'
+import { TaskDetail } from './task-detail.tsx'
+import { AddTaskForm } from './add-task-form.tsx'
+import { ImportView } from './import-view.tsx'
+import { ExportView } from './export-view.tsx'
+import { HelpView } from './help-view.tsx'
+import { START_NAV, resolveCursor, useAgentNames, useCursor, useTaskOrder, type TasksNav } from './use-task-index.ts'
+
+export interface FleetAppProps {
+  source: FleetSource
+  actions: FleetActions
+  onQuit?: () => void
+  /** The view shown first (default Fleet). */
+  initialView?: 'fleet' | 'tasks'
+}
+
+interface DetailState {
+  id: string
+  pendingName: string | null
+  scroll: number
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+export function FleetApp({ source, actions, onQuit, initialView = 'fleet' }: FleetAppProps): React.ReactElement {
+  const { exit } = useApp()
+  const { snapshot, store } = useFleetSnapshot(source)
+  const { columns: width, rows } = useTerminalSize()
+  const [view, setView] = useState<ViewName>(initialView)
+  const [back, setBack] = useState<ViewName>(initialView)
+  const [fleetNav, setFleetNav] = useState({ cursor: 0, top: 0 })
+  const [nav, setNav] = useState<TasksNav>(START_NAV)
+  const [sort, setSort] = useState<SortSpec>({ key: 'status', desc: false })
+  const [filter, setFilter] = useState<TaskFilter>(EMPTY_FILTER)
+  const [filtering, setFiltering] = useState(false)
+  const [detail, setDetail] = useState<DetailState | null>(null)
+  const [confirmCancel, setConfirmCancel] = useState(false)
+  const [flash, setFlash] = useFlash()
+
+  const agentNames = useAgentNames(snapshot)
+  const totals = useMemo(() => fleetTotals(snapshot), [snapshot])
+  const order = useTaskOrder(snapshot, agentNames, sort, filter)
+  const cursor = useCursor(snapshot, order, nav)
+
+  // One line is left free at the bottom: a frame as tall as the terminal makes ink clear the screen on
+  // every redraw (flicker); one line shorter lets it rewrite in place.
+  const height = Math.max(8, rows - 1)
+  const footerLines = packHints(keyHints(view, { filtering: view === 'tasks' && filtering, confirming: confirmCancel }), width)
+  const bodyHeight = Math.max(3, height - 2 - footerLines.length)
+  const taskRows = taskRowsFor(bodyHeight)
+  const top = scrollTop(nav.top, cursor, taskRows, order.length)
+  const selectedTask: TaskView | undefined = order.length > 0 ? snapshot.tasks[order[cursor]!] : undefined
+  const detailTask = useMemo(() => (detail ? (snapshot.tasks.find((t) => t.id === detail.id) ?? null) : null), [snapshot.tasks, detail])
+
+  const quit = (): void => {
+    onQuit?.()
+    exit()
+  }
+  const open = (next: ViewName): void => {
+    if (view === 'fleet' || view === 'tasks') setBack(view)
+    setView(next)
+  }
+  /** Runs an action on a task; says what happened, or why not, in the status line. */
+  const act = (done: string, verb: string, task: TaskView, fn: (id: string) => Promise<void>): void => {
+    fn(task.id).then(
+      () => {
+        setFlash(`${done} ${task.name}`)
+        store.flush()
+      },
+      (err: unknown) => setFlash(`could not ${verb} ${task.name}: ${errorText(err)}`),
+    )
+  }
+  const pauseOrResume = (task: TaskView): void => {
+    if (task.status === 'paused') act('Resumed', 'resume', task, (id) => actions.resume(id))
+    else if (task.status === 'queued' || task.status === 'scanning' || task.status === 'in-progress') act('Paused', 'pause', task, (id) => actions.pause(id))
+    else setFlash(`${task.name} is ${task.status}: nothing to pause (r reruns it)`)
+  }
+  const rerun = (task: TaskView): void => act('Rerun started for', 'rerun', task, (id) => actions.rerun(id))
+  const openDetail = (task: TaskView): void => {
+    setDetail({ id: task.id, pendingName: null, scroll: 0 })
+    setConfirmCancel(false)
+    open('detail')
+  }
+
+  // Keys that work wherever no text is being typed.
+  const typing = view === 'add' || view === 'import' || view === 'export' || (view === 'tasks' && filtering)
+  useKeys((input, key) => {
+    if (confirmCancel) {
+      if (input === 'y' && detailTask) {
+        setConfirmCancel(false)
+        act('Cancelled', 'cancel', detailTask, (id) => actions.cancel(id))
+      } else if (input === 'n' || key.escape) setConfirmCancel(false)
+      return
+    }
+    if (input === 'q') return quit()
+    if (input === '?') return view === 'help' ? setView(back) : open('help')
+    if (key.tab) {
+      const next = view === 'fleet' ? 'tasks' : 'fleet'
+      setBack(next)
+      return setView(next)
+    }
+    if (input === 'a') return open('add')
+    if (input === 'i') return open('import')
+    if (input === 'e') return open('export')
+
+    if (view === 'help') {
+      if (key.escape) setView(back)
+      return
+    }
+    if (view === 'fleet') {
+      const n = snapshot.agents.length
+      const listHeight = Math.max(1, bodyHeight - TOTALS_LINES - 1)
+      // Updates are functional: two keys arriving before a redraw must both count.
+      if (moveCursor(0, 2, 1, input, key) !== null)
+        return setFleetNav((f) => {
+          const moved = moveCursor(Math.min(f.cursor, n - 1), n, listHeight, input, key) ?? 0
+          return { cursor: moved, top: scrollTop(f.top, moved, listHeight, n) }
+        })
+      const agent = snapshot.agents[fleetNav.cursor]
+      if (key.return && agent) {
+        setFilter({ text: `agent:${agent.name}`, status: null })
+        setNav(START_NAV)
+        setBack('tasks')
+        setView('tasks')
+      }
+      return
+    }
+    if (view === 'tasks') {
+      if (moveCursor(0, 2, 1, input, key) !== null) {
+        const { tasks } = snapshot
+        return setNav((prev) => {
+          const from = resolveCursor(tasks, order, prev)
+          const moved = moveCursor(from, order.length, taskRows, input, key) ?? 0
+          const t = tasks[order[moved] ?? -1]
+          return { cursor: moved, top: scrollTop(prev.top, moved, taskRows, order.length), selectedId: t ? t.id : null }
+        })
+      }
+      if (input === '/') return setFiltering(true)
+      if (input === 'f') {
+        return setFilter((f) => {
+          const i = f.status === null ? 0 : TASK_STATUSES.indexOf(f.status) + 1
+          return { ...f, status: i < TASK_STATUSES.length ? TASK_STATUSES[i]! : null }
+        })
+      }
+      if (input === 's') return setSort((s) => ({ key: SORT_KEYS[(SORT_KEYS.indexOf(s.key) + 1) % SORT_KEYS.length]!, desc: false }))
+      if (input === 'S') return setSort((s) => ({ ...s, desc: !s.desc }))
+      if (key.escape && (filter.text || filter.status)) return setFilter(EMPTY_FILTER)
+      if (!selectedTask) return
+      if (key.return) return openDetail(selectedTask)
+      if (input === 'p') return pauseOrResume(selectedTask)
+      if (input === 'r') return rerun(selectedTask)
+      return
+    }
+    if (view === 'detail') {
+      if (key.escape) {
+        setDetail(null)
+        return setView('tasks')
+      }
+      if (key.downArrow || input === 'j') return setDetail((d) => (d ? { ...d, scroll: d.scroll + 1 } : d))
+      if (key.upArrow || input === 'k') return setDetail((d) => (d ? { ...d, scroll: Math.max(0, d.scroll - 1) } : d))
+      if (!detailTask) return
+      if (input === 'p') return pauseOrResume(detailTask)
+      if (input === 'r') return rerun(detailTask)
+      if (input === 'c') {
+        if (detailTask.status === 'cancelled' || detailTask.status === 'completed') return setFlash(`${detailTask.name} is ${detailTask.status}: nothing to cancel`)
+        return setConfirmCancel(true)
+      }
+    }
+  }, !typing)
+
+  // The filter line: Enter keeps the filter, Esc drops it; the text itself is typed into the TextField.
+  useKeys((_input, key) => {
+    if (key.return) setFiltering(false)
+    else if (key.escape) {
+      setFilter((f) => ({ ...f, text: '' }))
+      setFiltering(false)
+    }
+  }, view === 'tasks' && filtering)
+
+  const selfName = agentNames.get(snapshot.self) ?? snapshot.self
+  const backFromForm = (): void => setView(back === 'fleet' || back === 'tasks' ? back : 'tasks')
+
+  let body: React.ReactElement
+  switch (view) {
+    case 'fleet':
+      body = <FleetView snapshot={snapshot} totals={totals} width={width} height={bodyHeight} cursor={Math.min(fleetNav.cursor, Math.max(0, snapshot.agents.length - 1))} top={fleetNav.top} />
+      break
+    case 'tasks':
+      body = (
+        <TasksView
+          snapshot={snapshot}
+          order={order}
+          agentNames={agentNames}
+          width={width}
+          height={bodyHeight}
+          cursor={cursor}
+          top={top}
+          sort={sort}
+          filter={filter}
+          filtering={filtering}
+          onFilterText={(text) => setFilter((f) => ({ ...f, text }))}
+        />
+      )
+      break
+    case 'detail':
+      body = (
+        <TaskDetail
+          task={detailTask}
+          pendingName={detail?.pendingName ?? null}
+          taskId={detail?.id ?? ''}
+          live={detail ? snapshot.live[detail.id] : undefined}
+          agentNames={agentNames}
+          width={width}
+          height={bodyHeight}
+          scroll={detail?.scroll ?? 0}
+          confirmCancel={confirmCancel}
+        />
+      )
+      break
+    case 'add':
+      body = (
+        <AddTaskForm
+          actions={actions}
+          width={width}
+          height={bodyHeight}
+          onCancel={backFromForm}
+          onError={setFlash}
+          onAdded={(id, name) => {
+            setFlash(`Added ${name} (${id})`)
+            setDetail({ id, pendingName: name, scroll: 0 })
+            setNav((n) => ({ ...n, selectedId: id }))
+            setBack('tasks')
+            setView('detail')
+            store.flush()
+          }}
+        />
+      )
+      break
+    case 'import':
+      body = (
+        <ImportView
+          actions={actions}
+          width={width}
+          height={bodyHeight}
+          onCancel={backFromForm}
+          onDone={(ids) => {
+            setFlash(`Imported ${ids.length} task${ids.length === 1 ? '' : 's'}`)
+            setBack('tasks')
+            setView('tasks')
+            store.flush()
+          }}
+        />
+      )
+      break
+    case 'export':
+      body = <ExportView actions={actions} width={width} height={bodyHeight} onCancel={backFromForm} onDone={setFlash} />
+      break
+    case 'help':
+      body = <HelpView width={width} height={bodyHeight} />
+      break
+  }
+
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Header view={view} selfName={selfName} at={snapshot.at} width={width} />
+      <Box height={bodyHeight} flexDirection="column">
+        {body}
+      </Box>
+      <StatusLine text={flash} width={width} />
+      <Footer lines={footerLines} />
+    </Box>
+  )
+}
+
+export interface RenderFleetOptions {
+  stdout?: NodeJS.WriteStream
+  stdin?: NodeJS.ReadStream
+  /** Called when the admin presses q (before the app unmounts). */
+  onQuit?: () => void
+  /** Draw on the terminal's alternate screen (default: when stdout is a TTY) so quitting restores it. */
+  altScreen?: boolean
+}
+
+const ALT_ON = '\u001B[?1049h'
+const ALT_OFF = '\u001B[?1049l'
+
+/** Mounts the fleet view; the CLI awaits `instance.waitUntilExit()`. Logs must not go to this stdout. */
+export function renderFleetApp(source: FleetSource, actions: FleetActions, opts: RenderFleetOptions = {}): Instance {
+  const stdout = opts.stdout ?? process.stdout
+  const stdin = opts.stdin ?? process.stdin
+  const alt = opts.altScreen ?? Boolean(stdout.isTTY)
+  if (alt) stdout.write(ALT_ON)
+  const instance = render(<FleetApp source={source} actions={actions} onQuit={opts.onQuit} />, {
+    stdout,
+    stdin,
+    exitOnCtrlC: true,
+    // Anything printed through console while the view runs goes above the frame instead of through it.
+    patchConsole: true,
+  })
+  if (alt) {
+    const leave = (): void => {
+      stdout.write(ALT_OFF)
+    }
+    instance.waitUntilExit().then(leave, leave)
+  }
+  return instance
+}

@@ -1,0 +1,148 @@
+/**
+ * Fleet: totals over all tasks at the top, then every agent with its state, load, throughput (with a
+ * sparkline of its recent heartbeats) and when it was last heard from.
+ */
+import React from 'react'
+import { Box, Text } from 'ink'
+import type { AgentView, FleetSnapshot } from '../protocol/views.ts'
+import { TASK_STATUSES } from '../protocol/views.ts'
+import { cell, formatAgo, formatBytes, formatDuration, formatRate, percent, sparkline } from './format.ts'
+import { scrollTop, type FleetTotals } from './view-model.ts'
+
+export interface FleetViewProps {
+  snapshot: FleetSnapshot
+  totals: FleetTotals
+  width: number
+  height: number
+  cursor: number
+  top: number
+}
+
+const STATE_COLOR: Record<AgentView['state'], string> = { online: 'green', offline: 'red', disabled: 'yellow' }
+const STATUS_COLOR: Record<string, string> = {
+  'in-progress': 'cyan',
+  scanning: 'blue',
+  queued: 'white',
+  paused: 'yellow',
+  completed: 'green',
+  failed: 'red',
+  cancelled: 'gray',
+}
+
+interface AgentColumns {
+  name: number
+  host: number
+  group: number
+  state: number
+  load: number
+  rate: number
+  spark: number
+  seen: number
+}
+
+export function agentColumns(width: number): AgentColumns {
+  const state = 8
+  const load = 6
+  const rate = 10
+  const seen = 10
+  const gaps = 8
+  const rest = Math.max(0, width - 2 - state - load - rate - seen - gaps)
+  // Name, host and group share what is left with the sparkline; the sparkline stays 8..30 wide.
+  const spark = Math.max(4, Math.min(30, Math.floor(rest * 0.25)))
+  const text = Math.max(0, rest - spark)
+  const name = Math.floor(text * 0.4)
+  const host = Math.floor(text * 0.35)
+  const group = text - name - host
+  return { name, host, group, state, load, rate, spark, seen }
+}
+
+/** Lines the totals block takes (the agents list gets the rest of the body). */
+export const TOTALS_LINES = 5
+
+const ACTIVE = ['in-progress', 'scanning', 'queued', 'paused'] as const
+const ENDED = ['completed', 'failed', 'cancelled'] as const
+const num = (n: number): string => n.toLocaleString('en-US')
+
+export function FleetTotalsBlock({ totals, width }: { totals: FleetTotals; width: number }): React.ReactElement {
+  const part = (s: (typeof TASK_STATUSES)[number], i: number): React.ReactElement => (
+    <Text key={s}>
+      {i > 0 ? '  ' : ''}
+      <Text color={STATUS_COLOR[s]}>{s}</Text> {num(totals.byStatus[s])}
+    </Text>
+  )
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text wrap="truncate">
+        <Text bold>{cell(`Tasks ${num(totals.tasks)}`, 13)}</Text>
+        {totals.tasks === 0 ? <Text dimColor>none yet: press a to add one, i to import</Text> : ACTIVE.map(part)}
+      </Text>
+      <Text wrap="truncate">
+        {' '.repeat(13)}
+        {totals.tasks === 0 ? '' : ENDED.map(part)}
+      </Text>
+      <Text wrap="truncate">
+        <Text bold>Files</Text> {num(totals.filesDone)} of {num(totals.filesTotal)} {percent(totals.filesDone, totals.filesTotal)}
+        {'   '}
+        <Text bold>Bytes</Text> {formatBytes(totals.bytesDone)} of {formatBytes(totals.bytesTotal)}{' '}
+        {percent(totals.bytesDone, totals.bytesTotal)}
+        {totals.failedItems > 0 ? (
+          <Text color="red">
+            {'   '}failed items {num(totals.failedItems)}
+          </Text>
+        ) : null}
+      </Text>
+      <Text wrap="truncate">
+        <Text bold>Throughput</Text> {formatRate(totals.throughput)}
+        {'   '}
+        <Text bold>ETA</Text> {totals.etaSeconds === null ? '-' : formatDuration(totals.etaSeconds)}
+        {'   '}
+        <Text bold>Agents</Text> {totals.agentsOnline}/{totals.agents} online, {totals.running}/{totals.slots} slots busy
+      </Text>
+      <Text> </Text>
+    </Box>
+  )
+}
+
+function agentRow(a: AgentView, c: AgentColumns, now: string): string[] {
+  const load = `${a.running}/${a.capacity}`
+  const rate = a.state === 'online' ? formatRate(a.live?.throughput ?? 0) : '-'
+  return [
+    cell(a.name, c.name),
+    cell(a.host, c.host),
+    cell(a.group, c.group),
+    cell(a.state, c.state),
+    cell(load, c.load, true),
+    cell(rate, c.rate, true),
+    sparkline(a.live?.history ?? [], c.spark),
+    cell(a.state === 'online' ? 'now' : formatAgo(a.lastSeen, now), c.seen, true),
+  ]
+}
+
+export function FleetView({ snapshot, totals, width, height, cursor, top }: FleetViewProps): React.ReactElement {
+  const c = agentColumns(width)
+  const listHeight = Math.max(1, height - TOTALS_LINES - 1)
+  const first = scrollTop(top, cursor, listHeight, snapshot.agents.length)
+  const visible = snapshot.agents.slice(first, first + listHeight)
+  const head = ['  ' + cell('AGENT', c.name), cell('HOST', c.host), cell('GROUP', c.group), cell('STATE', c.state), cell('RUN', c.load, true), cell('RATE', c.rate, true), cell('RECENT', c.spark), cell('SEEN', c.seen, true)].join(' ')
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <FleetTotalsBlock totals={totals} width={width} />
+      <Text bold wrap="truncate">
+        {head}
+      </Text>
+      {snapshot.agents.length === 0 ? <Text dimColor>No agents known yet.</Text> : null}
+      {visible.map((a, k) => {
+        const i = first + k
+        const cols = agentRow(a, c, snapshot.at)
+        const selected = i === cursor
+        return (
+          <Text key={a.id} wrap="truncate" inverse={selected}>
+            {selected ? '▶ ' : '  '}
+            {cols.slice(0, 3).join(' ')} <Text color={STATE_COLOR[a.state]}>{cols[3]}</Text> {cols.slice(4, 6).join(' ')}{' '}
+            <Text color="cyan">{cols[6]}</Text> {cols[7]}
+          </Text>
+        )
+      })}
+    </Box>
+  )
+}

@@ -1,0 +1,131 @@
+/**
+ * Hooks shared by the views: the throttled fleet snapshot, the terminal size, and key input with a
+ * stable subscription (ink re-subscribes useInput whenever the handler changes identity; a stable one
+ * means no key can slip into the gap between unsubscribe and subscribe after a redraw).
+ */
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
+import { useInput, useStdout, type Key } from 'ink'
+import type { FleetSnapshot, FleetSource } from './model.ts'
+
+/** Data redraws at most this often (ms): ~4 a second. Key presses do not wait for it. */
+export const DATA_REDRAW_MS = 250
+
+export interface ThrottledStore {
+  subscribe(listener: () => void): () => void
+  getSnapshot(): FleetSnapshot
+  /** Takes the source's latest snapshot now (after the admin's own action, so its effect shows at once). */
+  flush(): void
+  /** How many snapshots were passed on to the UI (for tests and the bench). */
+  readonly emits: number
+}
+
+/**
+ * Wraps a FleetSource so that however often it changes, listeners hear of it at most once per interval:
+ * the first change after a quiet spell passes at once, later ones are folded into one trailing update.
+ */
+export function createThrottledStore(source: FleetSource, intervalMs = DATA_REDRAW_MS): ThrottledStore {
+  let current = source.getSnapshot()
+  let lastEmit = -Infinity
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let emits = 0
+  const listeners = new Set<() => void>()
+  let unsubscribeSource: (() => void) | undefined
+
+  const emit = (): void => {
+    if (timer) clearTimeout(timer)
+    timer = undefined
+    lastEmit = Date.now()
+    const next = source.getSnapshot()
+    if (next === current) return
+    current = next
+    emits++
+    for (const l of [...listeners]) l()
+  }
+  const onSourceChange = (): void => {
+    if (timer) return
+    const wait = lastEmit + intervalMs - Date.now()
+    if (wait <= 0) emit()
+    else timer = setTimeout(emit, wait)
+  }
+
+  return {
+    subscribe(listener) {
+      listeners.add(listener)
+      if (!unsubscribeSource) {
+        unsubscribeSource = source.subscribe(onSourceChange)
+        // A change between the first read and subscribing would otherwise wait for the next one.
+        if (source.getSnapshot() !== current) onSourceChange()
+      }
+      return () => {
+        listeners.delete(listener)
+        if (listeners.size === 0 && unsubscribeSource) {
+          unsubscribeSource()
+          unsubscribeSource = undefined
+          if (timer) clearTimeout(timer)
+          timer = undefined
+        }
+      }
+    },
+    getSnapshot: () => current,
+    flush: emit,
+    get emits() {
+      return emits
+    },
+  }
+}
+
+export function useFleetSnapshot(source: FleetSource): { snapshot: FleetSnapshot; store: ThrottledStore } {
+  const store = useMemo(() => createThrottledStore(source), [source])
+  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot)
+  return { snapshot, store }
+}
+
+export interface TerminalSize {
+  columns: number
+  rows: number
+}
+
+/** The terminal's size, following resizes; 80×24 when the stream does not say (a pipe). */
+export function useTerminalSize(): TerminalSize {
+  const { stdout } = useStdout()
+  const read = useCallback(
+    (): TerminalSize => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 }),
+    [stdout],
+  )
+  const [size, setSize] = useState(read)
+  useLayoutEffect(() => {
+    const onResize = (): void => {
+      const next = read()
+      setSize((prev) => (prev.columns === next.columns && prev.rows === next.rows ? prev : next))
+    }
+    onResize()
+    stdout.on('resize', onResize)
+    return () => {
+      stdout.off('resize', onResize)
+    }
+  }, [stdout, read])
+  return size
+}
+
+export type KeyHandler = (input: string, key: Key) => void
+
+/** useInput with a handler that may change every render without re-subscribing. */
+export function useKeys(handler: KeyHandler, isActive = true): void {
+  const ref = useRef(handler)
+  useLayoutEffect(() => {
+    ref.current = handler
+  })
+  const stable = useCallback((input: string, key: Key) => ref.current(input, key), [])
+  useInput(stable, { isActive })
+}
+
+/** A one-line message that clears itself after a while (action results, errors). */
+export function useFlash(ms = 6000): [string | null, (text: string | null) => void] {
+  const [text, setText] = useState<string | null>(null)
+  useEffect(() => {
+    if (text === null) return
+    const t = setTimeout(() => setText(null), ms)
+    return () => clearTimeout(t)
+  }, [text, ms])
+  return [text, setText]
+}

@@ -1,0 +1,50 @@
+/**
+ * A one-line text input that never grows past its width: it shows the end of the value (where the
+ * cursor is) so long paths and URLs stay on one line at 80 columns. Typing appends, Backspace removes;
+ * pasted text arrives as one input and is taken whole (newlines dropped).
+ */
+import React from 'react'
+import { Text } from 'ink'
+import { useKeys } from './hooks.ts'
+
+export interface TextFieldProps {
+  value: string
+  onChange(value: string): void
+  focus: boolean
+  width: number
+  placeholder?: string
+}
+
+/** Applies one key press to a value; null when the key is not text editing (the caller may use it). */
+export function editValue(value: string, input: string, key: { backspace: boolean; delete: boolean; ctrl: boolean; meta: boolean }): string | null {
+  if (key.backspace || key.delete) return value.slice(0, -1)
+  // Ctrl+U clears the line, as in a shell.
+  if (key.ctrl && input === 'u') return ''
+  if (key.ctrl || key.meta || input === '') return null
+  const text = input.replace(/[\r\n]+/g, '').replace(/[\u0000-\u001f\u007f]/g, '')
+  return text === '' ? null : value + text
+}
+
+export function TextField({ value, onChange, focus, width, placeholder }: TextFieldProps): React.ReactElement {
+  useKeys((input, key) => {
+    if (key.return || key.tab || key.escape || key.upArrow || key.downArrow) return
+    const next = editValue(value, input, key)
+    if (next !== null && next !== value) onChange(next)
+  }, focus)
+  const room = Math.max(1, width - 1)
+  if (value === '' && placeholder) {
+    return (
+      <Text>
+        {focus ? <Text inverse> </Text> : null}
+        <Text dimColor>{placeholder.slice(0, focus ? room - 1 : room)}</Text>
+      </Text>
+    )
+  }
+  const shown = value.length > room ? `…${value.slice(value.length - room + 1)}` : value
+  return (
+    <Text>
+      {shown}
+      {focus ? <Text inverse> </Text> : null}
+    </Text>
+  )
+}

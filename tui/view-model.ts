@@ -1,0 +1,312 @@
+/**
+ * Pure functions from a FleetSnapshot to what the views show: the filtered, sorted task order, fleet
+ * totals, per-task progress. With 50,000 tasks the app calls these only when the data, the sort or the
+ * filter changed (memoised in hooks), never per key press; rows are then read by index for the screen only.
+ */
+import { TASK_STATUSES, type FleetSnapshot, type TaskLive, type TaskStatus, type TaskView } from '../protocol/views.ts'
+
+export const SORT_KEYS = ['status', 'name', 'progress', 'throughput', 'created', 'agent'] as const
+export type SortKey = (typeof SORT_KEYS)[number]
+
+export interface SortSpec {
+  key: SortKey
+  desc: boolean
+}
+
+export interface TaskFilter {
+  /** Words the admin typed after `/`; every word must match. `status:failed` (or `is:failed`) matches a status. */
+  text: string
+  /** Status chosen with `f`; null for all. */
+  status: TaskStatus | null
+}
+
+export const EMPTY_FILTER: TaskFilter = { text: '', status: null }
+
+/** The order active work is shown in: what needs eyes first. */
+const STATUS_RANK: Record<TaskStatus, number> = {
+  'in-progress': 0,
+  scanning: 1,
+  failed: 2,
+  paused: 3,
+  queued: 4,
+  completed: 5,
+  cancelled: 6,
+}
+
+export interface TaskProgress {
+  bytesDone: number
+  bytesTotal: number
+  filesDone: number
+  filesTotal: number
+  throughput: number
+  /** 0..1 by bytes; by files when no byte total is known yet. */
+  fraction: number
+}
+
+/** Progress of one task, the live numbers from presence taking over while they run ahead of the ledger. */
+export function taskProgress(task: TaskView, live: TaskLive | undefined): TaskProgress {
+  const bytesTotal = task.bytes.total
+  const filesTotal = task.counts.toMigrate
+  const ledgerFiles = task.counts.migrated + task.counts.unchanged + task.counts.failed
+  const running = task.status === 'in-progress' || task.status === 'scanning'
+  const bytesDone = Math.min(bytesTotal, Math.max(task.bytes.migrated, running && live ? live.bytesDone : 0))
+  const filesDone = Math.min(filesTotal, Math.max(ledgerFiles, running && live ? live.filesDone : 0))
+  const throughput = running && live ? live.throughput : 0
+  let fraction = 0
+  if (bytesTotal > 0) fraction = bytesDone / bytesTotal
+  else if (filesTotal > 0) fraction = filesDone / filesTotal
+  else if (task.status === 'completed') fraction = 1
+  return { bytesDone, bytesTotal, filesDone, filesTotal, throughput, fraction }
+}
+
+/** Lower-case text each task is searched in; built once per task list (see haystacksFor). */
+function haystack(task: TaskView, agentName: string): string {
+  const d = task.destination
+  return `${task.name}\u0001${task.id}\u0001${task.source}\u0001${d.url}\u0001${d.library ?? ''}\u0001${d.folder ?? ''}\u0001${task.group}\u0001${agentName}\u0001${task.status}`.toLowerCase()
+}
+
+const haystackCache = new WeakMap<readonly TaskView[], string[]>()
+
+/** Built lazily (only once a filter is typed) and kept while the task list is the same array. */
+export function haystacksFor(tasks: readonly TaskView[], agentNames: ReadonlyMap<string, string>): string[] {
+  let h = haystackCache.get(tasks)
+  if (!h) {
+    h = tasks.map((t) => haystack(t, t.agent ? (agentNames.get(t.agent) ?? t.agent) : ''))
+    haystackCache.set(tasks, h)
+  }
+  return h
+}
+
+export function agentNameMap(snapshot: Pick<FleetSnapshot, 'agents'>): Map<string, string> {
+  return new Map(snapshot.agents.map((a) => [a.id, a.name]))
+}
+
+/** Whether the sort reads live numbers (then it must be redone when they change, else it need not). */
+export function sortUsesLive(key: SortKey): boolean {
+  return key === 'progress' || key === 'throughput'
+}
+
+/** Indexes into `tasks` in display order. Keys are pulled into arrays first so the comparator stays cheap. */
+export function sortOrder(
+  tasks: readonly TaskView[],
+  live: Readonly<Record<string, TaskLive>>,
+  agentNames: ReadonlyMap<string, string>,
+  sort: SortSpec,
+): Int32Array {
+  const n = tasks.length
+  const order = new Int32Array(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  const dir = sort.desc ? -1 : 1
+  const names = tasks.map((t) => t.name.toLowerCase())
+  const created = new Float64Array(n)
+  for (let i = 0; i < n; i++) created[i] = Date.parse(tasks[i]!.createdAt) || 0
+  // Ties fall back to creation time, then name: the order stays put as data refreshes.
+  const tie = (a: number, b: number): number =>
+    created[a]! - created[b]! || (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : a - b)
+  let primary: (a: number, b: number) => number
+  switch (sort.key) {
+    case 'name':
+      primary = (a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0)
+      break
+    case 'created':
+      primary = (a, b) => created[a]! - created[b]!
+      break
+    case 'status': {
+      const rank = new Int8Array(n)
+      for (let i = 0; i < n; i++) rank[i] = STATUS_RANK[tasks[i]!.status] ?? 9
+      primary = (a, b) => rank[a]! - rank[b]!
+      break
+    }
+    case 'agent': {
+      const agent = tasks.map((t) => (t.agent ? (agentNames.get(t.agent) ?? t.agent) : '\uffff').toLowerCase())
+      primary = (a, b) => (agent[a]! < agent[b]! ? -1 : agent[a]! > agent[b]! ? 1 : 0)
+      break
+    }
+    case 'progress':
+    case 'throughput': {
+      const v = new Float64Array(n)
+      for (let i = 0; i < n; i++) {
+        const p = taskProgress(tasks[i]!, live[tasks[i]!.id])
+        v[i] = sort.key === 'progress' ? p.fraction : p.throughput
+      }
+      primary = (a, b) => v[a]! - v[b]!
+      break
+    }
+  }
+  order.sort((a, b) => dir * primary(a, b) || tie(a, b))
+  return order
+}
+
+export interface ParsedFilter {
+  words: string[]
+  statuses: Set<TaskStatus>
+  /** `agent:NAME`: tasks held by the agent of that name (exactly, any case). */
+  agents: Set<string>
+  /** Words after status: that name no status; shown to the admin instead of silently matching nothing. */
+  unknown: string[]
+}
+
+export function parseFilter(filter: TaskFilter): ParsedFilter {
+  const words: string[] = []
+  const statuses = new Set<TaskStatus>()
+  const unknown: string[] = []
+  const agents = new Set<string>()
+  for (const raw of filter.text.toLowerCase().split(/\s+/)) {
+    if (!raw) continue
+    if (raw.startsWith('agent:') && raw.length > 6) {
+      agents.add(raw.slice(6))
+      continue
+    }
+    const m = /^(?:status|is):(.*)$/.exec(raw)
+    if (m) {
+      const want = m[1] ?? ''
+      const hits = TASK_STATUSES.filter((s) => s.startsWith(want))
+      if (want && hits.length > 0) for (const s of hits) statuses.add(s)
+      else unknown.push(raw)
+    } else words.push(raw)
+  }
+  return { words, statuses, agents, unknown }
+}
+
+export function isEmptyFilter(filter: TaskFilter): boolean {
+  return filter.status === null && filter.text.trim() === ''
+}
+
+/** Keeps the sort order; O(n) over the precomputed haystacks. */
+export function filterOrder(
+  order: Int32Array,
+  tasks: readonly TaskView[],
+  agentNames: ReadonlyMap<string, string>,
+  filter: TaskFilter,
+): Int32Array {
+  if (isEmptyFilter(filter)) return order
+  const { words, statuses, agents } = parseFilter(filter)
+  const hay = words.length > 0 ? haystacksFor(tasks, agentNames) : null
+  const out = new Int32Array(order.length)
+  let k = 0
+  for (let j = 0; j < order.length; j++) {
+    const i = order[j]!
+    const t = tasks[i]!
+    if (filter.status !== null && t.status !== filter.status) continue
+    if (statuses.size > 0 && !statuses.has(t.status)) continue
+    if (agents.size > 0 && !(t.agent && agents.has((agentNames.get(t.agent) ?? t.agent).toLowerCase()))) continue
+    if (hay) {
+      const h = hay[i]!
+      let all = true
+      for (const w of words) {
+        if (!h.includes(w)) {
+          all = false
+          break
+        }
+      }
+      if (!all) continue
+    }
+    out[k++] = i
+  }
+  return out.slice(0, k)
+}
+
+export interface FleetTotals {
+  tasks: number
+  byStatus: Record<TaskStatus, number>
+  filesDone: number
+  filesTotal: number
+  bytesDone: number
+  bytesTotal: number
+  failedItems: number
+  throughput: number
+  /** Seconds until the known bytes are copied at the current rate; null when nothing moves. */
+  etaSeconds: number | null
+  agentsOnline: number
+  agents: number
+  slots: number
+  running: number
+}
+
+/** One pass over the tasks; called once per snapshot (memoised), not per key press. */
+export function fleetTotals(snapshot: FleetSnapshot): FleetTotals {
+  const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>
+  let filesDone = 0
+  let filesTotal = 0
+  let bytesDone = 0
+  let bytesTotal = 0
+  let failedItems = 0
+  let taskRate = 0
+  for (const t of snapshot.tasks) {
+    byStatus[t.status] = (byStatus[t.status] ?? 0) + 1
+    if (t.status === 'cancelled') continue
+    const p = taskProgress(t, snapshot.live[t.id])
+    filesDone += p.filesDone
+    filesTotal += p.filesTotal
+    bytesDone += p.bytesDone
+    bytesTotal += p.bytesTotal
+    failedItems += t.counts.failed
+    taskRate += p.throughput
+  }
+  let agentRate = 0
+  let agentsOnline = 0
+  let slots = 0
+  let running = 0
+  for (const a of snapshot.agents) {
+    if (a.state === 'online') {
+      agentsOnline++
+      slots += a.capacity
+      running += a.running
+      agentRate += a.live?.throughput ?? 0
+    }
+  }
+  // Agents report their whole rate (scans included); tasks only copy. Take the larger, both are live.
+  const throughput = Math.max(agentRate, taskRate)
+  const left = bytesTotal - bytesDone
+  const etaSeconds = throughput > 0 && left > 0 ? left / throughput : null
+  return {
+    tasks: snapshot.tasks.length,
+    byStatus,
+    filesDone,
+    filesTotal,
+    bytesDone,
+    bytesTotal,
+    failedItems,
+    throughput,
+    etaSeconds,
+    agentsOnline,
+    agents: snapshot.agents.length,
+    slots,
+    running,
+  }
+}
+
+/** The first visible row that keeps `cursor` on screen, moving as little as possible from `prevTop`. */
+export function scrollTop(prevTop: number, cursor: number, height: number, count: number): number {
+  const h = Math.max(1, height)
+  let top = Math.min(prevTop, cursor)
+  if (cursor >= top + h) top = cursor - h + 1
+  return Math.max(0, Math.min(top, Math.max(0, count - h)))
+}
+
+/** A cursor move by key: arrows/jk one row, PgUp/PgDn a screen, g/G or Home/End the ends. */
+export function moveCursor(
+  cursor: number,
+  count: number,
+  page: number,
+  input: string,
+  key: { upArrow: boolean; downArrow: boolean; pageUp: boolean; pageDown: boolean; home: boolean; end: boolean },
+): number | null {
+  let next: number
+  if (key.downArrow || input === 'j') next = cursor + 1
+  else if (key.upArrow || input === 'k') next = cursor - 1
+  else if (key.pageDown || input === ' ') next = cursor + Math.max(1, page)
+  else if (key.pageUp) next = cursor - Math.max(1, page)
+  else if (key.home || input === 'g') next = 0
+  else if (key.end || input === 'G') next = count - 1
+  else return null
+  return Math.max(0, Math.min(count - 1, next))
+}
+
+/** Compact counts for narrow cells: 950, 12k, 1.2M. */
+export function compactCount(n: number): string {
+  if (n < 1000) return String(n)
+  if (n < 10_000) return `${(n / 1000).toFixed(1)}k`
+  if (n < 1_000_000) return `${Math.round(n / 1000)}k`
+  return `${(n / 1_000_000).toFixed(1)}M`
+}

@@ -1,0 +1,24 @@
+/**
+ * A test-only connection gate (MMESH_TEST_HOOKS=1): tests split a fleet by blocking peer ids. Blocked
+ * peers are refused on every path (dial, inbound, after encryption) and existing connections are closed.
+ */
+import type { ConnectionGater, PeerId } from '@libp2p/interface'
+
+export class TestGate {
+  readonly blocked = new Set<string>()
+
+  gater(): ConnectionGater {
+    const denied = (peer: PeerId) => this.blocked.has(peer.toString())
+    return {
+      denyDialPeer: denied,
+      denyInboundEncryptedConnection: denied,
+      denyOutboundEncryptedConnection: denied,
+      denyInboundUpgradedConnection: denied,
+      denyOutboundUpgradedConnection: denied,
+    }
+  }
+
+  isBlocked(peer: string): boolean {
+    return this.blocked.has(peer)
+  }
+}

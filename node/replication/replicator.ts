@@ -1,0 +1,240 @@
+/**
+ * Replication of the ledger document:
+ *  - local changes are batched (~30 ms), merged, stored, then published on the ledger topic (or, when
+ *    too big to gossip, announced by a digest hint so peers pull them over the sync stream);
+ *  - remote updates (gossip or sync) are checked to decode, applied with a non-local origin, stored;
+ *  - every new outbound connection runs a state-vector sync; every few seconds a digest (state vector +
+ *    delete set) is gossiped, and a peer whose digest differs is synced with directly.
+ * Gossip is for speed; the digest + sync are what guarantee no update is lost for good.
+ */
+import * as Y from 'yjs'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
+import type { Logger } from 'pino'
+import type { Host } from '../host/host.ts'
+import type { LedgerStore } from '../persistence/store.ts'
+import { DigestCache } from './digest.ts'
+import { runSync } from './sync.ts'
+import { LEDGER_TOPIC, MAX_GOSSIP_MESSAGE, SYNC_PROTOCOL, decodeGossip, encodeGossip, equalBytes } from '../../protocol/wire.ts'
+import { RateLimitedLog } from './rate-log.ts'
+
+/** Origin of updates that came from peers: never re-published, always stored. */
+export const REMOTE_ORIGIN = Symbol('mmesh-remote')
+
+export interface ReplicatorOptions {
+  batchMs: number
+  antiEntropyMs: number
+  syncTimeoutMs: number
+  /** compact the store when this many updates were appended since the last compaction */
+  compactEvery: number
+  isBlocked?: (peerId: string) => boolean
+}
+
+export class Replicator {
+  private pendingLocal: Uint8Array[] = []
+  private pendingRemote: Uint8Array[] = []
+  private flushTimer: NodeJS.Timeout | null = null
+  private flushing: Promise<void> = Promise.resolve()
+  private aeTimer: NodeJS.Timeout | null = null
+  private readonly digest: DigestCache
+  private readonly syncing = new Map<string, Promise<void>>()
+  private readonly again = new Set<string>()
+  private readonly warn: RateLimitedLog
+  private stopped = false
+  private compacting = false
+  /** counters for status and tests */
+  readonly stats = { published: 0, hinted: 0, applied: 0, rejected: 0, syncs: 0, syncFailures: 0 }
+
+  constructor(
+    private readonly host: Host,
+    private readonly doc: Y.Doc,
+    private readonly store: LedgerStore,
+    private readonly log: Logger,
+    private readonly opts: ReplicatorOptions,
+  ) {
+    this.digest = new DigestCache(doc)
+    this.warn = new RateLimitedLog(log, 20, 10_000)
+  }
+
+  async start(): Promise<void> {
+    this.doc.on('update', this.onDocUpdate)
+    const pubsub = this.host.services.pubsub
+    pubsub.topicValidators.set(LEDGER_TOPIC, (_peer, msg) => this.validate(msg))
+    pubsub.addEventListener('message', this.onMessage)
+    pubsub.subscribe(LEDGER_TOPIC)
+    await this.host.handle(SYNC_PROTOCOL, (stream, connection) => {
+      const peer = connection.remotePeer.toString()
+      if (this.opts.isBlocked?.(peer)) {
+        stream.abort(new Error('blocked'))
+        return
+      }
+      void runSync(stream, this.doc, (u) => this.applyRemote(u, `sync from ${peer}`), { timeoutMs: this.opts.syncTimeoutMs })
+        .then(() => this.stats.syncs++)
+        .catch((err) => {
+          this.stats.syncFailures++
+          this.warn.warn({ peer, err: (err as Error).message }, 'sync stream from peer rejected')
+        })
+    }, { maxInboundStreams: 8 })
+    this.host.addEventListener('connection:open', (evt) => {
+      const conn = evt.detail
+      // One side starts the sync of a new connection: the dialer.
+      if (conn.direction === 'outbound') this.syncWith(conn.remotePeer.toString())
+    })
+    const tick = () => {
+      if (this.stopped) return
+      void this.publishDigest(false)
+      this.aeTimer = setTimeout(tick, this.opts.antiEntropyMs)
+    }
+    this.aeTimer = setTimeout(tick, this.opts.antiEntropyMs)
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.aeTimer) clearTimeout(this.aeTimer)
+    await this.flush()
+    this.doc.off('update', this.onDocUpdate)
+    this.host.services.pubsub.removeEventListener('message', this.onMessage)
+    await Promise.allSettled([...this.syncing.values()])
+  }
+
+  /** Resolves once every change made so far is stored (and, if small enough, published). */
+  flush(): Promise<void> {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer)
+      this.flushTimer = null
+    }
+    this.flushing = this.flushing.then(() => this.doFlush())
+    return this.flushing
+  }
+
+  /** Bytes-level apply of an update from a peer (also used by tests to inject one): never throws. */
+  applyRemote(update: Uint8Array, from: string): boolean {
+    try {
+      // decodeUpdate parses every struct: garbage fails here, before it can reach the document.
+      Y.decodeUpdate(update)
+      Y.applyUpdate(this.doc, update, REMOTE_ORIGIN)
+      this.stats.applied++
+      return true
+    } catch (err) {
+      this.stats.rejected++
+      this.warn.warn({ from, bytes: update.byteLength, err: (err as Error).message }, 'rejected an update that does not decode')
+      return false
+    }
+  }
+
+  currentDigest(): Uint8Array {
+    return this.digest.get()
+  }
+
+  /** Direct sync with one peer (dialing it if needed); concurrent requests for one peer coalesce. */
+  syncWith(peer: string): void {
+    if (this.stopped || peer === this.host.peerId.toString() || this.opts.isBlocked?.(peer)) return
+    if (this.syncing.has(peer)) {
+      this.again.add(peer)
+      return
+    }
+    const run = (async () => {
+      try {
+        const stream = await this.host.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, {
+          signal: AbortSignal.timeout(this.opts.syncTimeoutMs),
+        })
+        await runSync(stream, this.doc, (u) => this.applyRemote(u, `sync with ${peer}`), { timeoutMs: this.opts.syncTimeoutMs })
+        this.stats.syncs++
+      } catch (err) {
+        this.stats.syncFailures++
+        this.log.debug({ peer, err: (err as Error).message }, 'sync failed')
+      } finally {
+        this.syncing.delete(peer)
+        if (this.again.delete(peer)) this.syncWith(peer)
+      }
+    })()
+    this.syncing.set(peer, run)
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private readonly onDocUpdate = (update: Uint8Array, origin: unknown) => {
+    if (origin === REMOTE_ORIGIN) this.pendingRemote.push(update)
+    else this.pendingLocal.push(update)
+    if (!this.flushTimer && !this.stopped) this.flushTimer = setTimeout(() => void this.flush(), this.opts.batchMs)
+  }
+
+  private async doFlush(): Promise<void> {
+    this.flushTimer = null
+    const local = this.pendingLocal
+    const remote = this.pendingRemote
+    this.pendingLocal = []
+    this.pendingRemote = []
+    if (local.length === 0 && remote.length === 0) return
+    const all = [...remote, ...local]
+    const merged = all.length === 1 ? all[0]! : Y.mergeUpdates(all)
+    // Persist before anyone hears of it: a published change must survive our crash.
+    await this.store.append(merged)
+    if (local.length > 0) {
+      const mergedLocal = local.length === 1 ? local[0]! : Y.mergeUpdates(local)
+      const msg = encodeGossip({ type: 'update', update: mergedLocal })
+      if (msg.byteLength <= MAX_GOSSIP_MESSAGE) {
+        await this.publish(msg)
+        this.stats.published++
+      } else {
+        // Too big for gossip: tell peers our digest changed; they pull it over the sync stream.
+        this.stats.hinted++
+        await this.publishDigest(true)
+      }
+    }
+    if (!this.compacting && this.store.pendingCount >= this.opts.compactEvery) {
+      this.compacting = true
+      this.store
+        .compact(this.doc)
+        .catch((err) => this.log.error({ err: (err as Error).message }, 'ledger compaction failed'))
+        .finally(() => (this.compacting = false))
+    }
+  }
+
+  private async publish(data: Uint8Array): Promise<void> {
+    try {
+      await this.host.services.pubsub.publish(LEDGER_TOPIC, data)
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'publish failed; anti-entropy will repair')
+    }
+  }
+
+  private async publishDigest(hint: boolean): Promise<void> {
+    if (this.stopped && !hint) return
+    await this.publish(encodeGossip({ type: 'digest', digest: this.digest.get(), hint }))
+  }
+
+  private validate(msg: Message): TopicValidatorResult {
+    if (msg.type !== 'signed') return TopicValidatorResult.Reject
+    const decoded = decodeGossip(msg.data)
+    if (!decoded.ok) {
+      this.stats.rejected++
+      this.warn.warn({ from: msg.from.toString(), bytes: msg.data.byteLength, reason: decoded.reason }, 'rejected a ledger message')
+      return TopicValidatorResult.Reject
+    }
+    if (decoded.value.type === 'update') {
+      try {
+        Y.decodeUpdate(decoded.value.update)
+      } catch (err) {
+        this.stats.rejected++
+        this.warn.warn({ from: msg.from.toString(), bytes: msg.data.byteLength, err: (err as Error).message }, 'rejected an update that does not decode')
+        return TopicValidatorResult.Reject
+      }
+    }
+    return TopicValidatorResult.Accept
+  }
+
+  private readonly onMessage = (evt: CustomEvent<Message>) => {
+    const msg = evt.detail
+    if (msg.topic !== LEDGER_TOPIC || msg.type !== 'signed' || this.stopped) return
+    const from = msg.from.toString()
+    if (this.opts.isBlocked?.(from)) return
+    const decoded = decodeGossip(msg.data)
+    if (!decoded.ok) return
+    if (decoded.value.type === 'update') {
+      this.applyRemote(decoded.value.update, `gossip from ${from}`)
+    } else if (!equalBytes(decoded.value.digest, this.digest.get())) {
+      this.syncWith(from)
+    }
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The direct sync stream (y-protocols step 1 / step 2, symmetric): both sides send their state vector,
+ * then each sends what the other lacks as chunked frames followed by `done`, reading concurrently so two
+ * large catch-ups cannot block each other. Every frame is validated; a bad one aborts this stream only.
+ */
+import * as Y from 'yjs'
+import { lpStream } from '@libp2p/utils'
+import type { Stream } from '@libp2p/interface'
+import {
+  MAX_SYNC_FRAME,
+  MAX_SYNC_TOTAL,
+  chunkUpdate,
+  decodeSyncFrame,
+  encodeSyncFrame,
+} from '../../protocol/wire.ts'
+
+export class SyncError extends Error {
+  override name = 'SyncError'
+}
+
+export interface SyncResult {
+  /** bytes received from the peer (0 when it had nothing new for us) */
+  received: number
+  sent: number
+}
+
+/**
+ * Runs one sync over `stream`. `apply` receives the merged catch-up update (already decoded-checked by
+ * the caller's apply, which must not throw for bad input but report it).
+ */
+export async function runSync(
+  stream: Stream,
+  doc: Y.Doc,
+  apply: (update: Uint8Array) => void,
+  opts: { timeoutMs: number },
+): Promise<SyncResult> {
+  const signal = AbortSignal.timeout(opts.timeoutMs)
+  const lp = lpStream(stream, { maxDataLength: MAX_SYNC_FRAME, maxBufferSize: 8 * MAX_SYNC_FRAME })
+  try {
+    await lp.write(encodeSyncFrame({ type: 'stateVector', stateVector: Y.encodeStateVector(doc) }), { signal })
+    const first = decodeSyncFrame((await lp.read({ signal })).subarray())
+    if (!first.ok) throw new SyncError(first.reason)
+    if (first.value.type !== 'stateVector') throw new SyncError(`expected a state vector, got ${first.value.type}`)
+    let peerSv: Map<number, number>
+    try {
+      peerSv = Y.decodeStateVector(first.value.stateVector)
+    } catch {
+      throw new SyncError('state vector does not decode')
+    }
+    void peerSv
+    const readAll = (async () => {
+      const chunks: Uint8Array[] = []
+      let total = 0
+      for (;;) {
+        const f = decodeSyncFrame((await lp.read({ signal })).subarray())
+        if (!f.ok) throw new SyncError(f.reason)
+        if (f.value.type === 'updateChunk') {
+          total += f.value.chunk.byteLength
+          if (total > MAX_SYNC_TOTAL) throw new SyncError(`catch-up exceeds ${MAX_SYNC_TOTAL} bytes`)
+          // copy: the frame's buffer belongs to the stream reader
+          chunks.push(f.value.chunk.slice())
+        } else if (f.value.type === 'done') {
+          if (f.value.totalBytes !== total) throw new SyncError(`peer announced ${f.value.totalBytes} bytes, sent ${total}`)
+          return concat(chunks, total)
+        } else {
+          throw new SyncError('unexpected state vector')
+        }
+      }
+    })()
+    // Keep the reader's rejection from surfacing as unhandled while we write.
+    readAll.catch(() => {})
+    const diff = Y.encodeStateAsUpdate(doc, first.value.stateVector)
+    // An update with no structs and no deletions is 2 bytes: nothing to send.
+    let sent = 0
+    if (diff.byteLength > 2) {
+      for (const frame of chunkUpdate(diff)) await lp.write(frame, { signal })
+      sent = diff.byteLength
+    }
+    await lp.write(encodeSyncFrame({ type: 'done', totalBytes: sent }), { signal })
+    const incoming = await readAll
+    if (incoming.byteLength > 0) apply(incoming)
+    await stream.close({ signal }).catch(() => {})
+    return { received: incoming.byteLength, sent }
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)))
+    if (err instanceof SyncError) throw err
+    throw new SyncError((err as Error).message)
+  }
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(total)
+  let off = 0
+  for (const c of chunks) {
+    out.set(c, off)
+    off += c.byteLength
+  }
+  return out
+}

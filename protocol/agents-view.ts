@@ -1,0 +1,78 @@
+/**
+ * The agent list (`mmesh agents`): durable agent records + admin commands + locally observed presence,
+ * folded by pure functions so every node shows the same enabled/disabled state.
+ */
+import type { AgentRecord, CommandRecord } from './records.ts'
+import type { AgentJson, AgentState } from './views.ts'
+
+/**
+ * Whether an agent is enabled: the last agent.enable / agent.disable command aimed at it wins, ordered
+ * by HLC string (which sorts like the clock; ties cannot happen as the writer's id is part of it).
+ */
+export function agentEnabled(commands: readonly CommandRecord[], agentId: string): boolean {
+  let last: CommandRecord | null = null
+  for (const c of commands) {
+    if (c.target !== agentId || (c.kind !== 'agent.enable' && c.kind !== 'agent.disable')) continue
+    if (last === null || c.hlc > last.hlc) last = c
+  }
+  return last === null || last.kind === 'agent.enable'
+}
+
+export interface PresenceSnapshot {
+  name: string
+  host: string
+  group: string
+  capacity: number
+  running: number
+  /** ms since last heard (monotonic), or null if never heard in this run */
+  silentMs: number | null
+  /** the agent's heartbeat interval */
+  intervalMs: number
+  /** wall time of the last heartbeat received, ISO */
+  lastSeen: string | null
+}
+
+/** Heard within three heartbeats (the agent itself is always online). */
+export const MISSED_HEARTBEATS_OFFLINE = 3
+
+export function agentState(enabled: boolean, isSelf: boolean, presence: PresenceSnapshot | undefined): AgentState {
+  if (!enabled) return 'disabled'
+  if (isSelf) return 'online'
+  if (presence && presence.silentMs !== null && presence.silentMs <= presence.intervalMs * MISSED_HEARTBEATS_OFFLINE) return 'online'
+  return 'offline'
+}
+
+/**
+ * One row per agent known from the ledger or from presence (a new agent's durable record may not have
+ * arrived yet). Sorted by name, then id.
+ */
+export function buildAgentList(input: {
+  selfId: string
+  records: readonly AgentRecord[]
+  commands: (agentId: string) => readonly CommandRecord[]
+  presence: ReadonlyMap<string, PresenceSnapshot>
+  /** default capacity for an agent never heard in this run */
+  nowIso: string
+}): AgentJson[] {
+  const ids = new Set<string>([...input.records.map((r) => r.id), ...input.presence.keys()])
+  const byId = new Map(input.records.map((r) => [r.id, r]))
+  const out: AgentJson[] = []
+  for (const id of ids) {
+    const rec = byId.get(id)
+    const live = input.presence.get(id)
+    const isSelf = id === input.selfId
+    const enabled = agentEnabled(input.commands(id), id)
+    out.push({
+      id,
+      name: live?.name ?? rec?.name ?? id,
+      host: live?.host ?? rec?.host ?? '',
+      group: live?.group ?? rec?.group ?? 'Default',
+      state: agentState(enabled, isSelf, live),
+      capacity: live?.capacity ?? 0,
+      running: live && agentState(true, isSelf, live) === 'online' ? live.running : 0,
+      lastSeen: isSelf ? input.nowIso : (live?.lastSeen ?? null),
+    })
+  }
+  out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  return out
+}

@@ -15,6 +15,13 @@ export interface DestinationEntry {
    * upload made by this app): it is ours to replace, never "newer content" to protect.
    */
   partial: boolean
+  /**
+   * Compare by modified time only, not size: SharePoint rewrites Office documents (property promotion),
+   * so their size and hash at the destination differ from the source's. Absent = false.
+   */
+  mtimeOnly?: boolean
+  /** Last written by this app's own identity (SharePoint destinations), for diagnostics and partial checks. */
+  writtenByThisApp?: boolean
 }
 
 export interface SourceFile {

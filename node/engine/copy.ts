@@ -25,13 +25,16 @@ type Migrate = Extract<Decision, { kind: 'migrate' }>
 
 export type Comparison = 'copy-new' | 'replace' | 'unchanged' | 'destination-newer' | 'conflict'
 
-/** Migration Manager's incremental rules, by path, size and modified time (2 s tolerance for FAT/SMB). */
+/**
+ * Migration Manager's incremental rules, by path, size and modified time. Times less than 2 s apart are
+ * equal (FAT and some SMB servers keep 2 s); a change of 2 s or more counts.
+ */
 export function compare(src: { size: number; mtimeMs: number }, dst: DestinationEntry | null, toleranceMs: number): Comparison {
   if (dst === null) return 'copy-new'
   if (dst.isFolder) return 'conflict'
   if (dst.partial) return 'replace'
   const diff = dst.mtimeMs - src.mtimeMs
-  if (Math.abs(diff) <= toleranceMs) return dst.size === src.size ? 'unchanged' : 'replace'
+  if (Math.abs(diff) < toleranceMs) return dst.size === src.size ? 'unchanged' : 'replace'
   return diff > 0 ? 'destination-newer' : 'replace'
 }
 

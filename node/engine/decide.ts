@@ -47,6 +47,12 @@ export function decideFolder(
 
   entries.forEach((entry, i) => {
     if (ctx.state !== 'ok') {
+      // A hidden folder hides what it holds: that is the filter's word, not "parent not migrated".
+      const hiddenVerdict = ctx.underHidden ? filter({ name: entry.name, isFolder: entry.kind === 'folder', hidden: entry.hidden, underHiddenFolder: true, mtimeMs: entry.mtimeMs, birthtimeMs: entry.birthtimeMs }) : null
+      if (hiddenVerdict && !hiddenVerdict.keep) {
+        out[i] = { kind: 'skip', entry, destRel: null, category: hiddenVerdict.category, errorCode: '', message: hiddenVerdict.message, readiness: 'ready' }
+        return
+      }
       out[i] = {
         kind: ctx.state === 'failed' ? 'fail' : 'skip',
         entry,

@@ -8,7 +8,7 @@ import { Box, render, useApp, type Instance } from 'ink'
 import { SORT_KEYS, fleetTotals, moveCursor, scrollTop, EMPTY_FILTER, type SortSpec, type TaskFilter } from './view-model.ts'
 import { TASK_STATUSES, type TaskView } from '../protocol/views.ts'
 import type { FleetActions, FleetSource, ViewName } from './model.ts'
-import { useFlash, useFleetSnapshot, useKeys, useTerminalSize } from './hooks.ts'
+import { KeyRoot, useFlash, useFleetSnapshot, useKeys, useTerminalSize } from './hooks.ts'
 import { Footer, Header, StatusLine, keyHints, packHints } from './chrome.tsx'
 import { FleetView, TOTALS_LINES } from './fleet-view.tsx'
 import { TasksView, taskRowsFor } from './tasks-view.tsx'
@@ -37,7 +37,16 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
-export function FleetApp({ source, actions, onQuit, initialView = 'fleet' }: FleetAppProps): React.ReactElement {
+/** The fleet view. Every key goes through one KeyRoot subscription (see hooks.ts for why). */
+export function FleetApp(props: FleetAppProps): React.ReactElement {
+  return (
+    <KeyRoot>
+      <FleetScreen {...props} />
+    </KeyRoot>
+  )
+}
+
+function FleetScreen({ source, actions, onQuit, initialView = 'fleet' }: FleetAppProps): React.ReactElement {
   const { exit } = useApp()
   const { snapshot, store } = useFleetSnapshot(source)
   const { columns: width, rows } = useTerminalSize()

@@ -42,17 +42,17 @@ interface AgentColumns {
 
 export function agentColumns(width: number): AgentColumns {
   const state = 8
-  const load = 6
-  const rate = 10
-  const seen = 10
+  const load = 5
+  const rate = 9
+  const seen = 9
   const gaps = 8
   const rest = Math.max(0, width - 2 - state - load - rate - seen - gaps)
-  // Name, host and group share what is left with the sparkline; the sparkline stays 8..30 wide.
-  const spark = Math.max(4, Math.min(30, Math.floor(rest * 0.25)))
+  // The sparkline takes a quarter (8..30 cells); the name comes first, the host takes what is left.
+  const spark = Math.max(8, Math.min(30, Math.floor(rest * 0.25)))
   const text = Math.max(0, rest - spark)
-  const name = Math.floor(text * 0.4)
-  const host = Math.floor(text * 0.35)
-  const group = text - name - host
+  const name = Math.max(8, Math.min(24, Math.floor(text * 0.4)))
+  const group = Math.max(8, Math.min(16, Math.floor(text * 0.2)))
+  const host = Math.max(0, text - name - group)
   return { name, host, group, state, load, rate, spark, seen }
 }
 

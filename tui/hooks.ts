@@ -3,7 +3,7 @@
  * stable subscription (ink re-subscribes useInput whenever the handler changes identity; a stable one
  * means no key can slip into the gap between unsubscribe and subscribe after a redraw).
  */
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
+import React, { createContext, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
 import { useInput, useStdout, type Key } from 'ink'
 import type { FleetSnapshot, FleetSource } from './model.ts'
 
@@ -109,14 +109,46 @@ export function useTerminalSize(): TerminalSize {
 
 export type KeyHandler = (input: string, key: Key) => void
 
-/** useInput with a handler that may change every render without re-subscribing. */
+type Layer = { current: KeyHandler }
+const KeyLayers = createContext<Set<Layer> | null>(null)
+
+/**
+ * One ink input subscription for the whole app, made at mount. Views register their handlers with
+ * useKeys in layout effects, which run as the frame commits; ink's own useInput (re)subscribes in a
+ * passive effect that can run later, and a key arriving in between would go to the view just left
+ * (the first letter typed into a freshly opened filter line would sort the table instead).
+ */
+export function KeyRoot({ children }: { children: React.ReactNode }): React.ReactElement {
+  const layers = useMemo(() => new Set<Layer>(), [])
+  const dispatch = useCallback(
+    (input: string, key: Key) => {
+      // A copy: a layer a handler opens (by changing state) starts with the next key, not this one.
+      for (const layer of [...layers]) layer.current(input, key)
+    },
+    [layers],
+  )
+  useInput(dispatch)
+  return React.createElement(KeyLayers.Provider, { value: layers }, children)
+}
+
+/** Handles keys while `isActive`; the handler may change every render without re-subscribing. */
 export function useKeys(handler: KeyHandler, isActive = true): void {
+  const layers = useContext(KeyLayers)
   const ref = useRef(handler)
   useLayoutEffect(() => {
     ref.current = handler
   })
+  useLayoutEffect(() => {
+    if (!isActive || !layers) return
+    const layer: Layer = { current: (input, key) => ref.current(input, key) }
+    layers.add(layer)
+    return () => {
+      layers.delete(layer)
+    }
+  }, [isActive, layers])
+  // Outside a KeyRoot (a view rendered on its own) fall back to ink's subscription.
   const stable = useCallback((input: string, key: Key) => ref.current(input, key), [])
-  useInput(stable, { isActive })
+  useInput(stable, { isActive: isActive && !layers })
 }
 
 /** A one-line message that clears itself after a while (action results, errors). */

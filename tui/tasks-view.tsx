@@ -46,6 +46,15 @@ export function taskColumns(width: number): TaskColumns {
   return { name, route: rest - name - 1, status, agent, bar: barW, files, rate, eta }
 }
 
+/** "source → destination" in `width` cells; when too long each side keeps its end (where paths differ). */
+export function routeCell(source: string, dest: string, width: number): string {
+  const full = `${source} → ${dest}`
+  if (full.length <= width) return full.padEnd(width)
+  const src = Math.max(1, Math.floor((width - 3) * 0.45))
+  const dst = Math.max(1, width - 3 - src)
+  return `${cellTail(source, src).trimEnd()} → ${cellTail(dest, dst)}`.padEnd(width).slice(0, width)
+}
+
 export interface TasksViewProps {
   snapshot: FleetSnapshot
   order: Int32Array
@@ -104,7 +113,7 @@ export function TasksView(p: TasksViewProps): React.ReactElement {
           const pr = taskProgress(t, p.snapshot.live[t.id])
           const isSel = p.top + k === p.cursor
           const agent = t.agent ? (p.agentNames.get(t.agent) ?? t.agent) : '-'
-          const route = c.route > 0 ? cellTail(`${t.source} → ${destinationText(t.destination)}`, c.route) + ' ' : ''
+          const route = c.route > 0 ? routeCell(t.source, destinationText(t.destination), c.route) + ' ' : ''
           const running = t.status === 'in-progress' || t.status === 'scanning'
           return (
             <Text key={t.id} wrap="truncate" inverse={isSel}>

@@ -49,6 +49,14 @@ export function formToInput(v: FormValues): { input: TaskInput; settingsError: s
   return { input, settingsError }
 }
 
+/** A message in one or two lines of `width` (broken at a space), cut with an ellipsis beyond that. */
+export function wrapError(text: string, width: number, two: boolean): string[] {
+  if (text.length <= width || !two) return [cell(text, width)]
+  const at = text.lastIndexOf(' ', width)
+  const cut = at > width / 2 ? at : width
+  return [text.slice(0, cut), cell(text.slice(cut).trimStart(), width)]
+}
+
 export interface AddTaskFormProps {
   actions: FleetActions
   width: number
@@ -109,8 +117,11 @@ export function AddTaskForm({ actions, width, height, onAdded, onCancel, onError
     }
   }, !busy)
 
-  const labelW = 13
+  const labelW = 14
   const fieldW = Math.max(10, width - labelW)
+  const shownCount = FORM_FIELDS.filter(({ field }) => (tried || touched.has(field) || values[field] !== '') && errors[field]).length
+  // Messages name the fix at their end; give them two lines when the screen has room for that.
+  const twoLines = FORM_FIELDS.length + 3 + shownCount * 2 <= height
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text bold>Add a task</Text>
@@ -133,11 +144,14 @@ export function AddTaskForm({ actions, width, height, onAdded, onCancel, onError
                 }}
               />
             </Text>
-            {shown ? (
-              <Text color="red" wrap="truncate">
-                {cell(`${' '.repeat(labelW)}${errors[field]}`, width)}
-              </Text>
-            ) : null}
+            {shown
+              ? wrapError(errors[field]!, width - labelW, twoLines).map((line, k) => (
+                  <Text key={k} color="red" wrap="truncate">
+                    {' '.repeat(labelW)}
+                    {line}
+                  </Text>
+                ))
+              : null}
           </Box>
         )
       })}

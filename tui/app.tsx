@@ -9,7 +9,7 @@ import { SORT_KEYS, fleetTotals, moveCursor, scrollTop, EMPTY_FILTER, type SortS
 import { TASK_STATUSES, type TaskView } from '../protocol/views.ts'
 import type { FleetActions, FleetSource, ViewName } from './model.ts'
 import { KeyRoot, useFlash, useFleetSnapshot, useKeys, useTerminalSize } from './hooks.ts'
-import { Footer, Header, StatusLine, keyHints, packHints } from './chrome.tsx'
+import { Footer, Header, StatusLine, keyHints, packHints, statusLines } from './chrome.tsx'
 import { FleetView, TOTALS_LINES } from './fleet-view.tsx'
 import { TasksView, taskRowsFor } from './tasks-view.tsx'
 import { TaskDetail } from './task-detail.tsx'
@@ -70,7 +70,7 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet' }: FleetAp
   // every redraw (flicker); one line shorter lets it rewrite in place.
   const height = Math.max(8, rows - 1)
   const footerLines = packHints(keyHints(view, { filtering: view === 'tasks' && filtering, confirming: confirmCancel }), width)
-  const bodyHeight = Math.max(3, height - 2 - footerLines.length)
+  const bodyHeight = Math.max(3, height - 1 - statusLines(flash, width) - footerLines.length)
   const taskRows = taskRowsFor(bodyHeight)
   const top = scrollTop(nav.top, cursor, taskRows, order.length)
   const selectedTask: TaskView | undefined = order.length > 0 ? snapshot.tasks[order[cursor]!] : undefined

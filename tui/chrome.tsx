@@ -112,11 +112,27 @@ export function Header({ view, selfName, at, width }: { view: ViewName; selfName
   )
 }
 
+/** Lines the status line needs for `text`: long messages (reasons from the fleet) get a second line. */
+export function statusLines(text: string | null, width: number): number {
+  return text !== null && text.length > width ? 2 : 1
+}
+
 export function StatusLine({ text, width }: { text: string | null; width: number }): React.ReactElement {
   const isError = text !== null && /^(error|failed|could not|cannot|no )/i.test(text)
+  let lines = [' ']
+  if (text !== null && statusLines(text, width) === 1) lines = [text]
+  else if (text !== null) {
+    // Break at a space when there is one in the second half of the line, so words stay whole.
+    const at = text.lastIndexOf(' ', width)
+    lines = at > width / 2 ? [text.slice(0, at), text.slice(at + 1)] : [text.slice(0, width), text.slice(width)]
+  }
   return (
-    <Text color={isError ? 'red' : 'yellow'} wrap="truncate">
-      {text ? cell(text, width) : ' '}
-    </Text>
+    <Box flexDirection="column">
+      {lines.map((l, i) => (
+        <Text key={i} color={isError ? 'red' : 'yellow'} wrap="truncate">
+          {cell(l, width)}
+        </Text>
+      ))}
+    </Box>
   )
 }

@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { DemoFleet } from './demo-source.ts'
+import { createThrottledStore, DATA_REDRAW_MS } from './hooks.ts'
+import { KEYS, mount, overwide, sleep, type Mounted } from './test-kit.tsx'
+
+let m: Mounted | undefined
+afterEach(() => m?.unmount())
+
+describe('Fleet app keys and layout', () => {
+  it('Tab switches views, ? opens help and Esc leaves it, the footer lists the keys, q quits', async () => {
+    const fleet = new DemoFleet({ agents: 3, tasks: 20 })
+    m = await mount(fleet, fleet)
+    let f = await m.waitFor('AGENT')
+    for (const k of ['↑↓/jk move', 'Tab view', 'a add', 'i import', 'e export', '? help', 'q quit']) expect(f).toContain(k)
+    await m.press(KEYS.tab)
+    f = await m.waitFor('sort status')
+    for (const k of ['⏎ detail', 'p pause/resume', 'r rerun', '/ filter']) expect(f).toContain(k)
+    await m.press(KEYS.tab)
+    await m.waitFor('AGENT')
+    await m.press('?')
+    f = await m.waitFor('Keys')
+    for (const k of ['Tab / Shift+Tab', 'Enter', 'status:failed', 'pause the task', 'rerun the task', 'import Migration Manager', 'export the reports']) expect(f).toContain(k)
+    await m.press(KEYS.escape)
+    await m.waitFor('AGENT')
+    expect(m.quits).toBe(0)
+    await m.press('q')
+    expect(m.quits).toBe(1)
+  })
+
+  it('q in a form is text, not quit; Esc backs out to the view it came from', async () => {
+    const fleet = new DemoFleet({ agents: 3 })
+    m = await mount(fleet, fleet, { initialView: 'tasks' })
+    await m.press('a')
+    await m.waitFor('Add a task')
+    await m.type('/srv/q')
+    await m.waitFor('› Source      /srv/q')
+    expect(m.quits).toBe(0)
+    await m.press(KEYS.escape)
+    await m.waitFor('No tasks yet')
+    await m.press('e', KEYS.escape, 'i', KEYS.escape)
+    await m.waitFor('No tasks yet')
+  })
+
+  it('every view fits 80×24: no line wider than 80 columns, no more than 24 lines', async () => {
+    const fleet = new DemoFleet({ agents: 60, tasks: 500 })
+    fleet.update((s) => ({
+      agents: s.agents.map((a) => ({ ...a, name: `${a.name}-with-a-rather-long-agent-name`, group: 'Group-with-a-long-name' })),
+      tasks: s.tasks.map((t, i) => (i === 0 ? { ...t, name: 'x'.repeat(200), source: `\\\\fs01\\${'deep\\'.repeat(60)}`, failureReason: 'y'.repeat(300) } : t)),
+    }))
+    fleet.step(1)
+    m = await mount(fleet, fleet, { columns: 80, rows: 24 })
+    const check = (f: string): void => {
+      expect(overwide(f, 80)).toEqual([])
+      expect(f.split('\n').length).toBeLessThanOrEqual(24)
+    }
+    check(await m.waitFor('AGENT'))
+    await m.press(KEYS.tab, 's')
+    check(await m.waitFor('sort name'))
+    await m.press(KEYS.enter)
+    check(await m.waitFor('Item summary'))
+    await m.press(KEYS.escape, '/')
+    check(await m.waitFor('text or status:failed'))
+    await m.type('x'.repeat(120))
+    check(await m.waitFor('Tasks 1 of 500'))
+    await m.press(KEYS.escape, 'a')
+    check(await m.waitFor('Add a task'))
+    await m.press(KEYS.enter)
+    check(await m.waitFor('Fix the fields in red'))
+    await m.press(KEYS.escape, 'i')
+    check(await m.waitFor('Import tasks'))
+    await m.press(KEYS.escape, 'e')
+    check(await m.waitFor('Export the reports'))
+    await m.press(KEYS.escape, '?')
+    check(await m.waitFor('Keys'))
+  })
+
+  it('redraws for data changes at most ~4 times a second, while a key press shows at once', async () => {
+    const fleet = new DemoFleet({ agents: 3, tasks: 30 })
+    m = await mount(fleet, fleet, { initialView: 'tasks' })
+    await m.waitFor('Tasks 30')
+    const before = m.frames.length
+    const start = Date.now()
+    // 100 data changes over ~1 s.
+    for (let i = 0; i < 100; i++) {
+      fleet.update((s) => ({ at: new Date(Date.parse(s.at) + 1000).toISOString() }))
+      await sleep(10)
+    }
+    const elapsed = Date.now() - start
+    await sleep(DATA_REDRAW_MS + 50)
+    const redraws = m.frames.length - before
+    // One redraw per interval, plus the leading one and the trailing one.
+    expect(redraws).toBeGreaterThan(0)
+    expect(redraws).toBeLessThanOrEqual(Math.ceil(elapsed / DATA_REDRAW_MS) + 2)
+    // The last change is shown: the header carries the snapshot's time (08:00:00 + 100 s).
+    expect(m.frame().split('\n')[0]).toContain('08:01:40 UTC')
+    // A key press right after a data redraw is not held back by the throttle.
+    fleet.update((s) => ({ at: new Date(Date.parse(s.at) + 1000).toISOString() }))
+    const t0 = Date.now()
+    await m.press('j')
+    await m.waitFor((f) => f.split('\n').filter((l) => l.startsWith('▶ '))[0] !== undefined && !f.split('\n')[3]!.startsWith('▶ '), 1000)
+    expect(Date.now() - t0).toBeLessThan(DATA_REDRAW_MS)
+  })
+
+  it('the throttled store passes the first change at once and folds a burst into one trailing update', async () => {
+    const fleet = new DemoFleet({ agents: 1 })
+    const store = createThrottledStore(fleet, 100)
+    let heard = 0
+    const off = store.subscribe(() => heard++)
+    fleet.update(() => ({ at: '2024-05-01T09:00:00.000Z' }))
+    expect(heard).toBe(1)
+    expect(store.getSnapshot().at).toBe('2024-05-01T09:00:00.000Z')
+    for (let i = 1; i <= 20; i++) fleet.update(() => ({ at: `2024-05-01T09:00:${String(i).padStart(2, '0')}.000Z` }))
+    expect(heard).toBe(1)
+    await sleep(150)
+    expect(heard).toBe(2)
+    expect(store.getSnapshot().at).toBe('2024-05-01T09:00:20.000Z')
+    // flush() takes the latest at once (after the admin's own action).
+    fleet.update(() => ({ at: '2024-05-01T10:00:00.000Z' }))
+    store.flush()
+    expect(store.getSnapshot().at).toBe('2024-05-01T10:00:00.000Z')
+    off()
+    fleet.update(() => ({ at: '2024-05-01T11:00:00.000Z' }))
+    await sleep(150)
+    expect(store.getSnapshot().at).toBe('2024-05-01T10:00:00.000Z')
+  })
+})

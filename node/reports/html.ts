@@ -85,8 +85,8 @@ function barChart(id: string, rows: { label: string; value: number; color: strin
 function lineChart(series: ThroughputSeries): string {
   const names = Object.keys(series).filter((n) => (series[n]?.length ?? 0) > 0).sort()
   if (names.length === 0) return '<p class="empty" id="throughput-empty">No throughput samples in this report.</p>'
-  const W = 760
-  const H = 260
+  const W = 1100
+  const H = 300
   const L = 70
   const R = 16
   const T = 12
@@ -144,7 +144,7 @@ section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:12px 
 .warn{background:#fff8c5;border:1px solid #d4a72c;border-radius:8px;padding:8px 14px;margin-bottom:16px}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eaeef2;vertical-align:top}
 th{cursor:pointer;user-select:none;background:#f6f8fa;position:sticky;top:0}td.n{text-align:right;font-variant-numeric:tabular-nums}
-td.path{max-width:320px;word-break:break-all}.st{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;white-space:nowrap}
+td.path{min-width:150px;max-width:320px;word-break:break-all}.st{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;white-space:nowrap}
 #filter{padding:5px 8px;border:1px solid #d0d7de;border-radius:6px;width:260px;margin-bottom:8px}
 `
 

@@ -1,0 +1,153 @@
+/**
+ * The fleet view's data: a FleetSnapshot (every agent, every task, live progress) built from the ledger
+ * and presence, and a feed that sends it once in full and then only what changed, a few times a
+ * second at most, so a 50,000-task fleet does not resend every task on every heartbeat.
+ */
+import type { Ledger } from '../../protocol/ledger.ts'
+import { buildAgentList, agentEnabled } from '../../protocol/agents-view.ts'
+import type { AgentView, FleetSnapshot, TaskLive, TaskView } from '../../protocol/views.ts'
+import type { Presence } from '../presence/presence.ts'
+import type { TaskService } from '../tasks/task-service.ts'
+
+const HISTORY = 60
+
+export interface FleetFeedDeps {
+  self: string
+  ledger: Ledger
+  presence: Presence
+  tasks: TaskService
+  /** Throughput samples of this agent (bytes/s), as the scheduler publishes them. */
+  selfFields(): Record<string, unknown>
+}
+
+export type FleetEvent =
+  | { type: 'full'; snapshot: FleetSnapshot }
+  | { type: 'delta'; at: string; agents: AgentView[]; live: Record<string, TaskLive>; settings: FleetSnapshot['settings']; tasks: TaskView[]; removed: string[] }
+
+interface LiveTask {
+  taskId: string
+  throughput: number
+  bytesDone: number
+  filesDone: number
+}
+
+export function createFleetFeed(deps: FleetFeedDeps) {
+  const { ledger, presence } = deps
+  const history = new Map<string, number[]>()
+  const listeners = new Set<(changedTasks: Set<string>) => void>()
+
+  function fieldsOf(id: string): Record<string, unknown> {
+    if (id === deps.self) return deps.selfFields()
+    return (presence.peers().get(id)?.message.fields as Record<string, unknown> | undefined) ?? {}
+  }
+
+  function sample(): void {
+    const ids = new Set([deps.self, ...presence.peers().keys()])
+    for (const id of ids) {
+      const f = fieldsOf(id)
+      const t = typeof f.throughput === 'number' ? f.throughput : id === deps.self ? 0 : (presence.peers().get(id)?.message.throughput ?? 0)
+      const h = history.get(id) ?? []
+      h.push(presence.isOnline(id) ? t : 0)
+      if (h.length > HISTORY) h.shift()
+      history.set(id, h)
+    }
+  }
+  const sampler = setInterval(sample, 2_000)
+  sampler.unref()
+
+  function agents(): AgentView[] {
+    const snaps = presence.snapshots()
+    const list = buildAgentList({ selfId: deps.self, records: ledger.agents(), commands: (id) => ledger.commandsFor(id), presence: snaps, nowIso: new Date().toISOString() })
+    return list.map((a) => {
+      const f = fieldsOf(a.id)
+      const h = history.get(a.id) ?? []
+      const rec = ledger.agent(a.id)
+      const msg = presence.peers().get(a.id)?.message
+      return {
+        ...a,
+        enabled: agentEnabled(ledger.commandsFor(a.id), a.id),
+        firstSeen: rec?.firstSeen ?? null,
+        live:
+          a.state === 'online'
+            ? {
+                throughput: typeof f.throughput === 'number' ? f.throughput : (msg?.throughput ?? 0),
+                history: [...h],
+                version: msg?.version ?? rec?.version ?? '',
+                backoffUntil: typeof f.backoffUntil === 'string' ? f.backoffUntil : null,
+              }
+            : null,
+      }
+    })
+  }
+
+  function live(): Record<string, TaskLive> {
+    const out: Record<string, TaskLive> = {}
+    for (const id of [deps.self, ...presence.peers().keys()]) {
+      if (!presence.isOnline(id)) continue
+      const tasks = fieldsOf(id).tasks
+      if (!Array.isArray(tasks)) continue
+      for (const t of tasks as LiveTask[]) {
+        if (!t || typeof t.taskId !== 'string') continue
+        out[t.taskId] = { taskId: t.taskId, agent: id, throughput: Number(t.throughput) || 0, bytesDone: Number(t.bytesDone) || 0, filesDone: Number(t.filesDone) || 0 }
+      }
+    }
+    return out
+  }
+
+  function snapshot(): FleetSnapshot {
+    return { self: deps.self, at: new Date().toISOString(), agents: agents(), tasks: deps.tasks.views(), live: live(), settings: deps.tasks.globals() }
+  }
+
+  const offLedger = ledger.onChange((ch) => {
+    const ids = new Set<string>()
+    for (const key of ch.keys) {
+      if (ch.map === 'tasks') ids.add(key)
+      else if (ch.map === 'claims' || ch.map === 'outcomes') ids.add(key.split('/')[0]!)
+      else if (ch.map === 'commands') {
+        const c = ledger.command(key)
+        if (c?.kind.startsWith('task.')) ids.add(c.target)
+      }
+    }
+    for (const l of listeners) l(ids)
+  })
+
+  return {
+    snapshot,
+    agents,
+    /** Streams FleetEvents to `emit` until `signal` aborts. */
+    watch(emit: (e: FleetEvent) => void, signal: AbortSignal, intervalMs = 500): void {
+      const changed = new Set<string>()
+      const onChange = (ids: Set<string>) => {
+        for (const id of ids) changed.add(id)
+      }
+      listeners.add(onChange)
+      emit({ type: 'full', snapshot: snapshot() })
+      const timer = setInterval(() => {
+        const ids = [...changed]
+        changed.clear()
+        const tasks: TaskView[] = []
+        const removed: string[] = []
+        for (const id of ids) {
+          const spec = ledger.task(id)
+          if (spec) tasks.push(deps.tasks.view(spec))
+          else removed.push(id)
+        }
+        emit({ type: 'delta', at: new Date().toISOString(), agents: agents(), live: live(), settings: deps.tasks.globals(), tasks, removed })
+      }, intervalMs)
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearInterval(timer)
+          listeners.delete(onChange)
+        },
+        { once: true },
+      )
+    },
+    stop(): void {
+      clearInterval(sampler)
+      offLedger()
+    },
+  }
+}
+
+export type FleetFeed = ReturnType<typeof createFleetFeed>

@@ -54,6 +54,7 @@ export function registerTestHooks(agent: Agent, gate: TestGate): void {
   })
   c.handle('test.unblock', (params) => {
     const peers = params.peers === undefined ? [...gate.blocked] : strs(params.peers, 'peers')
+    if (params.peers === undefined) gate.blockAll = false
     for (const p of peers) gate.blocked.delete(p)
     return { blocked: [...gate.blocked] }
   })

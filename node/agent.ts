@@ -25,7 +25,7 @@ import { Presence } from './presence/presence.ts'
 import { ControlServer } from './control/server.ts'
 import { registerCoreControl } from './agent-control.ts'
 import { registerTestHooks } from './agent-test-hooks.ts'
-import { startExtensions, type Extension } from './extensions.ts'
+import type { Extension } from './extensions.ts'
 
 export interface AgentOptions {
   dataDir: string
@@ -50,7 +50,7 @@ export interface AgentOptions {
   logger?: Logger
   /** one-line notices for the admin (default: stderr) */
   notice?: (msg: string) => void
-  /** start the extensions (scheduler, engine); default true */
+  /** start the extensions (scheduler, engine); default true unless MMESH_EXTENSIONS=0 (core-only tests, benches) */
   extensions?: boolean
 }
 
@@ -147,6 +147,7 @@ async function startLocked(
 
   // The host, on the ports this dir had last time when possible.
   const gate = testHooks ? new TestGate() : null
+  if (gate && process.env.MMESH_TEST_ISOLATED === '1') gate.blockAll = true
   const isBlocked = gate ? (p: string) => gate.isBlocked(p) : undefined
   const dialTimeoutMs = options.dialTimeoutMs ?? 5000
   const wanted = options.listen && options.listen.length > 0 ? options.listen : undefined
@@ -268,7 +269,11 @@ async function startLocked(
   await replicator.flush()
 
   writeConfig(dir, { ...saved, ...settingsToSave(settings), listen: boundListen(listen, addresses()) })
-  if (options.extensions ?? true) extensions = await startExtensions(agent)
+  if (options.extensions ?? process.env.MMESH_EXTENSIONS !== '0') {
+    // Loaded only when used, so the core runs (and is tested) on its own.
+    const { startExtensions } = await import('./extensions.ts')
+    extensions = await startExtensions(agent)
+  }
   logger.info({ peerId, name: settings.name, group: settings.group, tasks: ledger.taskCount() }, 'agent started')
   return agent
 }

@@ -6,9 +6,11 @@ import type { ConnectionGater, PeerId } from '@libp2p/interface'
 
 export class TestGate {
   readonly blocked = new Set<string>()
+  /** Blocks every peer until unblocked (MMESH_TEST_ISOLATED=1 at start: read what was restored, alone). */
+  blockAll = false
 
   gater(): ConnectionGater {
-    const denied = (peer: PeerId) => this.blocked.has(peer.toString())
+    const denied = (peer: PeerId) => this.isBlocked(peer.toString())
     return {
       denyDialPeer: denied,
       denyInboundEncryptedConnection: denied,
@@ -19,6 +21,6 @@ export class TestGate {
   }
 
   isBlocked(peer: string): boolean {
-    return this.blocked.has(peer)
+    return this.blockAll || this.blocked.has(peer)
   }
 }

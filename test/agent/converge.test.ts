@@ -9,7 +9,8 @@ let fleet: Fleet
 let a: AgentProc, b: AgentProc, c: AgentProc
 
 beforeAll(async () => {
-  fleet = await createFleet()
+  // The core alone: these tests are about replication, not about what runs on top of it.
+  fleet = await createFleet({ env: { MMESH_EXTENSIONS: '0' } })
   a = await fleet.start('alpha')
   ;[b, c] = await Promise.all([fleet.start('bravo', { peers: [a] }), fleet.start('charlie', { peers: [a] })])
 }, 90_000)

@@ -1,0 +1,63 @@
+/**
+ * A late joiner gets a 10,000-record ledger; a burst of 10,000 separate small changes converges; kill -9
+ * and a restart on the same dir restore exactly the ledger it had, and changes made meanwhile arrive.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createFleet, type AgentProc, type Fleet } from '../fixtures/fleet.ts'
+
+let fleet: Fleet
+let a: AgentProc, b: AgentProc
+
+beforeAll(async () => {
+  // The core alone: these tests are about replication, not about what runs on top of it.
+  fleet = await createFleet({ env: { MMESH_EXTENSIONS: '0' } })
+  a = await fleet.start('alpha')
+  b = await fleet.start('bravo', { peers: [a] })
+}, 90_000)
+
+afterAll(async () => {
+  await fleet?.cleanup()
+})
+
+describe('catch-up', () => {
+  it('a late joiner gets the whole 10,000-record ledger', async () => {
+    // one transaction: far bigger than a gossip message, so it travels over the sync stream only
+    await fleet.call(a, 'test.writeRecords', { count: 10_000, prefix: 'bulk' })
+    const late = await fleet.start('late', { peers: [b] })
+    const hash = await fleet.converged([a, b, late], { timeoutMs: 45_000 })
+    const l = await fleet.call(late, 'test.ledger')
+    expect(l.hash).toBe(hash)
+    expect(l.sizes.tasks).toBe(10_000)
+    expect(l.validTasks).toBe(10_000)
+  })
+
+  it('a burst of 10,000 separate small changes from one agent converges', async () => {
+    const r = await fleet.call(b, 'test.writeRecords', { count: 10_000, prefix: 'burst', separate: true })
+    expect(r.written).toBe(10_000)
+    const hash = await fleet.converged(fleet.running(), { timeoutMs: 60_000 })
+    for (const agent of fleet.running()) {
+      const l = await fleet.call(agent, 'test.ledger')
+      expect(l.hash).toBe(hash)
+      expect(l.validTasks).toBe(20_000)
+    }
+  })
+
+  it('kill -9 and restart restore exactly the ledger it had; changes made meanwhile arrive', async () => {
+    const before = await fleet.call(b, 'test.ledger')
+    await fleet.kill(b)
+    await fleet.call(a, 'test.writeRecords', { count: 50, prefix: 'while-down' })
+    await fleet.call(a, 'test.deleteRecords', { keys: ['bulk-1', 'bulk-2'] })
+    // Restart cut off from everyone: what it holds now is only what it restored.
+    await fleet.restart(b, { env: { MMESH_TEST_ISOLATED: '1' } })
+    const restored = await fleet.call(b, 'test.ledger')
+    expect(restored.hash).toBe(before.hash)
+    expect(restored.sizes).toEqual(before.sizes)
+    await fleet.call(b, 'test.unblock', {})
+    const hash = await fleet.converged([a, b], { timeoutMs: 45_000 })
+    const after = await fleet.call(b, 'test.ledger')
+    expect(after.hash).toBe(hash)
+    expect(after.validTasks).toBe(before.validTasks + 50 - 2)
+    expect((await fleet.call(b, 'test.read', { map: 'tasks', key: 'bulk-1' })).raw).toBeNull()
+    expect((await fleet.call(b, 'test.read', { map: 'tasks', key: 'while-down-49' })).typed).not.toBeNull()
+  })
+})

@@ -57,6 +57,10 @@ function readRows(fileName: string, text: string): { ok: true; rows: Row[] } | {
 
 function problemsOf(row: Row): { problems: string[]; draft?: TaskDraft; warnings: string[] } {
   const c = row.cells
+  if (c.length === 1 && (c[0] ?? '').split(';').length === 6) {
+    // Excel in many European locales saves "CSV" with semicolons
+    return { problems: ['columns are separated by ";"; Migration Manager\'s CSV uses commas (in Excel: Save As "CSV UTF-8 (Comma delimited)")'], warnings: [] }
+  }
   if (c.length !== 6) {
     return { problems: [`has ${c.length} column${c.length === 1 ? '' : 's'}; Migration Manager's CSV has exactly 6 (${COLUMNS}), empty ones included`], warnings: [] }
   }

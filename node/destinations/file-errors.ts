@@ -14,7 +14,7 @@ export function destError(err: unknown, target: string): DestinationError {
   switch (code) {
     case 'ENOSPC':
     case 'EDQUOT':
-      return new DestinationError(`destination is full writing ${target}: free space there, the task retries`, 'task', 'DEST_FULL', true, { cause: err })
+      return new DestinationError(`destination is full writing ${target}: free space there`, 'task', 'DEST_FULL', true, { cause: err })
     case 'EROFS':
       return new DestinationError(`destination is read-only (${target}): remount it read-write or pick another folder`, 'task', 'DEST_READ_ONLY', true, { cause: err })
     case 'EACCES':

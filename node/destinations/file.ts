@@ -47,7 +47,7 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     }
     if (!st.isDirectory()) throw new DestinationError(`destination ${rootDir} is not a folder: point the file:// URL at a folder`, 'task', 'DEST_NOT_FOLDER', false)
     try {
-      await mkdir(root, { recursive: true })
+      await mkdirp(root)
       // A probe write is the only honest check: access(W_OK) says yes to root on a read-only bind mount.
       const probe = path.join(root, `${TEMP_PREFIX}probe-${randomBytes(6).toString('hex')}`)
       await writeFile(probe, '')
@@ -96,7 +96,7 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
   async function ensureFolder(relFolder: string): Promise<void> {
     const dir = abs(relFolder)
     try {
-      await mkdir(dir, { recursive: true })
+      await mkdirp(dir)
     } catch (err) {
       throw destError(err, dir)
     }
@@ -124,10 +124,10 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
         size = buf.length
         opts.signal.throwIfAborted()
         wroteTmp = true
-        await writeTemp(tmp, buf, options.fsync === true)
+        await writeTemp(tmp, final, buf, options.fsync === true)
       } else {
         wroteTmp = true
-        const r = await streamCopy(src, source.localPath, tmp, api.create64(), opts, options.fsync === true)
+        const r = await streamCopy(src, source.localPath, tmp, final, api.create64(), opts, options.fsync === true)
         size = r.size
         hash = r.hash
       }
@@ -170,6 +170,28 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
   }
 }
 
+/**
+ * mkdir -p that reports the real reason: Node's recursive mkdir says ENOENT on a read-only mount, so on
+ * failure the levels are created one by one to surface EROFS/EACCES/ENOSPC.
+ */
+async function mkdirp(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true })
+    return
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  const parts = dir.split(path.sep)
+  for (let i = 2; i <= parts.length; i++) {
+    const p = parts.slice(0, i).join(path.sep) || path.sep
+    try {
+      await mkdir(p)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+  }
+}
+
 async function readAll(src: FileHandle, where: string): Promise<Uint8Array> {
   try {
     return await src.readFile()
@@ -178,14 +200,14 @@ async function readAll(src: FileHandle, where: string): Promise<Uint8Array> {
   }
 }
 
-async function writeTemp(tmp: string, buf: Uint8Array, sync: boolean): Promise<void> {
+async function writeTemp(tmp: string, label: string, buf: Uint8Array, sync: boolean): Promise<void> {
   let fh: FileHandle | undefined
   try {
     fh = await open(tmp, 'wx', 0o644)
     if (buf.length > 0) await fh.write(buf, 0, buf.length, 0)
     if (sync) await fh.sync()
   } catch (err) {
-    throw destError(err, tmp)
+    throw destError(err, label)
   } finally {
     await fh?.close().catch(() => undefined)
   }
@@ -197,12 +219,12 @@ interface Hasher {
 }
 
 /** Reads and writes overlap (double buffer): the next read runs while the last chunk is written. */
-async function streamCopy(src: FileHandle, where: string, tmp: string, h: Hasher, opts: PutOptions, sync: boolean): Promise<{ size: number; hash: bigint }> {
+async function streamCopy(src: FileHandle, where: string, tmp: string, label: string, h: Hasher, opts: PutOptions, sync: boolean): Promise<{ size: number; hash: bigint }> {
   let out: FileHandle
   try {
     out = await open(tmp, 'wx', 0o644)
   } catch (err) {
-    throw destError(err, tmp)
+    throw destError(err, label)
   }
   try {
     let a = Buffer.allocUnsafe(CHUNK)
@@ -222,7 +244,7 @@ async function streamCopy(src: FileHandle, where: string, tmp: string, h: Hasher
         await out.write(chunk, 0, n, pos)
       } catch (err) {
         await pending.catch(() => undefined)
-        throw destError(err, tmp)
+        throw destError(err, label)
       }
       pos += n
       ;[a, b] = [b, a]
@@ -232,7 +254,7 @@ async function streamCopy(src: FileHandle, where: string, tmp: string, h: Hasher
         opts.onProgress(pos)
       }
     }
-    if (sync) await out.sync().catch((err) => Promise.reject(destError(err, tmp)))
+    if (sync) await out.sync().catch((err) => Promise.reject(destError(err, label)))
     return { size: pos, hash: h.digest() }
   } finally {
     await out.close().catch(() => undefined)

@@ -87,6 +87,7 @@ export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existi
         )
       })
       tally.copiedBytes(size)
+      tally.progressed = true
       tally.end({ ...base, size, status: 'Migrated', resultCategory: CATEGORIES.success, message: note(verdict === 'replace' ? 'replaced an older copy' : ''), errorCode: '', readiness }, { bytesAtDestination: size })
       return
     } catch (err) {

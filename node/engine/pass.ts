@@ -76,7 +76,7 @@ export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTu
         } else recordDecision(tally, self, folder.srcRel, deps.destination.displayPath(self.destRel ?? ''), scanOnly)
         continue
       }
-      const ctx = await enterFolder(folder, job, deps, tally, scanOnly)
+      const ctx = await enterFolder(folder, job, deps, tally, scanOnly, resumed)
       const decisions = decideFolder(ctx, entries, filter, replace, (rel) => destination.displayPath(rel))
       const listing = await listDestination(ctx, folder, decisions, job, deps, scanOnly)
       const subfolders: StackItem[] = []
@@ -124,7 +124,7 @@ export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTu
 }
 
 /** Records the folder's own outcome and creates it at the destination. Returns null when it has no children to walk. */
-async function enterFolder(folder: StackItem, job: EngineJob, deps: EngineDeps, tally: Tally, scanOnly: boolean): Promise<FolderContext> {
+async function enterFolder(folder: StackItem, job: EngineJob, deps: EngineDeps, tally: Tally, scanOnly: boolean, resumed: boolean): Promise<FolderContext> {
   const d = folder.self
   if (d === null) return folder
   const name = d.entry.name
@@ -134,7 +134,9 @@ async function enterFolder(folder: StackItem, job: EngineJob, deps: EngineDeps, 
     return folder
   }
   if (folder.destExists) {
-    tally.end({ relSource: folder.srcRel, destination: dest, name, size: 0, isFolder: true, status: 'Unchanged', resultCategory: CATEGORIES.unchanged, message: d.message || 'folder already at the destination', errorCode: '', readiness: d.renamed ? 'warning' : 'ready' })
+    const prior = resumed ? await deps.items.get(job.taskId, job.round, tally.sourcePath(folder.srcRel)) : null
+    const status = prior?.status === 'Migrated' ? 'Migrated' : 'Unchanged'
+    tally.end({ relSource: folder.srcRel, destination: dest, name, size: 0, isFolder: true, status, resultCategory: status === 'Migrated' ? CATEGORIES.success : CATEGORIES.unchanged, message: d.message || (status === 'Migrated' ? 'created earlier in this round (before a takeover)' : 'folder already at the destination'), errorCode: '', readiness: d.renamed ? 'warning' : 'ready' })
     return folder
   }
   try {

@@ -28,7 +28,7 @@ export class Tally {
   private bytesSinceSample = 0
   private throughput = 0
   phase: EnginePhase = 'scanning'
-  /** Set once any item reached an end this pass (resets the task-scope retry window). */
+  /** Set once a file was copied this pass: progress resets the task-scope retry window. */
   progressed = false
 
   constructor(
@@ -74,7 +74,6 @@ export class Tally {
       case 'Skipped': this.counts.skipped++; this.counts.toMigrate--; break
       case 'Scanned': break
     }
-    if (r.status !== 'Scanned' && r.status !== 'Skipped') this.progressed = true
     if (options.bytesAtDestination) this.bytes.migrated += options.bytesAtDestination
     this.buffer.push({
       taskId: this.job.taskId,

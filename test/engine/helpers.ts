@@ -63,12 +63,16 @@ export function makeDeps(destination: Destination, items: ItemStore, over: Parti
     signal: controller.signal,
     clock: () => Date.now(),
     sleep: (ms, signal) =>
-      new Promise((resolve, reject) => {
-        const t = setTimeout(resolve, ms)
-        signal.addEventListener('abort', () => {
+      new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
           clearTimeout(t)
           reject(signal.reason)
-        }, { once: true })
+        }
+        const t = setTimeout(() => {
+          signal.removeEventListener('abort', onAbort)
+          resolve()
+        }, ms)
+        signal.addEventListener('abort', onAbort, { once: true })
       }),
     logger: { debug: noop, info: noop, warn: noop, error: noop },
     ...over,

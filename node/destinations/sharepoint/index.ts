@@ -1,0 +1,284 @@
+/**
+ * SharePoint Online / OneDrive as an engine Destination, over @pnp/sp with mmesh's own pipeline
+ * (behaviors.ts) and pacing (pacing.ts). The library is found by its title (its URL differs and both are
+ * localised), dates go out in the site's regional format, folders are listed once per folder, and
+ * partial uploads this app left are reported as ours to replace.
+ */
+import type { SPFI } from '@pnp/sp'
+import { SPCollection } from '@pnp/sp'
+import { JSONParse } from '@pnp/queryable'
+import '@pnp/sp/webs/index.js'
+import '@pnp/sp/lists/index.js'
+import '@pnp/sp/folders/index.js'
+import '@pnp/sp/files/index.js'
+import '@pnp/sp/regional-settings/index.js'
+import { DestinationError, type Destination, type DestinationEntry, type PutOptions, type PutResult, type SourceFile } from '../../engine/destination.ts'
+import type { TokenProvider } from '../../auth/token-provider.ts'
+import { createSpClient, signalBehavior } from './behaviors.ts'
+import { formatSiteDate, ianaZone, type SiteRegional, type SiteTimeZone } from './dates.ts'
+import { toDestinationError, serverMessage } from './errors.ts'
+import { createPacer, type Pacer } from './pacing.ts'
+import { OFFICE_EXT, discardStub, setFields, uploadContent, type UploadContext } from './upload.ts'
+import type { UserMapping } from './user-mapping.ts'
+
+export { createPacer, type Pacer, type PacerOptions } from './pacing.ts'
+export { parseUserMapping, loadUserMapping, type UserMapping } from './user-mapping.ts'
+
+const CHUNK_UNIT = 320 * 1024
+
+export interface SharePointLogger {
+  debug(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+}
+
+export interface SharePointDestinationOptions {
+  /** https://TENANT.sharepoint.com/sites/SITE, or a OneDrive https://TENANT-my.sharepoint.com/personal/USER */
+  siteUrl: string
+  /** library title as shown in Site contents (default "Documents") */
+  library?: string | null
+  /** folder inside the library ('' or null = the library root) */
+  folder?: string | null
+  tokenProvider: TokenProvider
+  /** mmesh version for the user agent `ISV|mmesh|mmesh/VERSION` */
+  version?: string
+  /** full user agent, overriding the one built from version */
+  userAgent?: string
+  /** the agent's shared pacer (one per agent, all destinations); else one is made from the next three */
+  pacer?: Pacer
+  maxInFlight?: number
+  fleetBackoff?: () => number
+  onThrottle?: (untilMs: number) => void
+  /** upload session chunk, a multiple of 320 KiB (default 10 MiB) */
+  chunkSize?: number
+  /** files up to this size go in one request (default: chunkSize) */
+  smallFileLimit?: number
+  userMapping?: UserMapping | null
+  /** QuickXorHash of a local file (protocol/quickxor.ts) to pass with one-request uploads */
+  quickXorHash?: (localPath: string, signal: AbortSignal) => Promise<string>
+  /** restarts of one file after a transient failure (default 3) */
+  putAttempts?: number
+  maxThrottleWaitMs?: number
+  requestTimeoutMs?: number
+  logger?: SharePointLogger
+}
+
+interface OpenState {
+  origin: string
+  /** server-relative URL of the destination root (library root + folder) */
+  rootUrl: string
+  regional: SiteRegional
+  timeZone: SiteTimeZone
+  zone: string | null
+}
+
+const trimSlashes = (s: string): string => s.replace(/^\/+|\/+$/g, '')
+const join = (...parts: string[]): string => parts.filter((p) => p !== '').join('/')
+
+export function createSharePointDestination(o: SharePointDestinationOptions): Destination & { readonly pacer: Pacer; readonly sp: SPFI } {
+  const site = new URL(o.siteUrl)
+  const siteUrl = `${site.origin}${site.pathname.replace(/\/+$/, '')}`
+  const library = o.library || 'Documents'
+  const folder = trimSlashes(o.folder ?? '')
+  const chunkSize = o.chunkSize ?? 10 * 1024 * 1024
+  if (chunkSize <= 0 || chunkSize % CHUNK_UNIT !== 0) throw new Error(`chunk size ${chunkSize} is not a multiple of 320 KiB (${CHUNK_UNIT} bytes)`)
+  const pacer = o.pacer ?? createPacer({ maxInFlight: o.maxInFlight, fleetBackoff: o.fleetBackoff, onThrottle: o.onThrottle })
+  const log = (obj: object, msg: string) => o.logger?.debug(obj, msg)
+  const sp = createSpClient({
+    siteUrl, tokenProvider: o.tokenProvider, pacer, userAgent: o.userAgent ?? `ISV|mmesh|mmesh/${o.version ?? '0.0.0'}`,
+    maxThrottleWaitMs: o.maxThrottleWaitMs, requestTimeoutMs: o.requestTimeoutMs, log,
+  })
+  const up: UploadContext = { sp, chunkSize, smallFileLimit: o.smallFileLimit ?? chunkSize, quickXorHash: o.quickXorHash, log }
+  const ctx = (what: string) => ({ siteUrl, library, clientId: o.tokenProvider.kind === 'app' ? o.tokenProvider.principalHint : undefined, what })
+  const hint = o.tokenProvider.principalHint.toLowerCase()
+  const knownFolders = new Set<string>()
+  let state: OpenState | null = null
+
+  const need = (): OpenState => {
+    if (!state) throw new DestinationError('the SharePoint destination was used before open()', 'task', 'NOT_OPEN', true)
+    return state
+  }
+  const serverUrl = (rel: string): string => join(need().rootUrl, trimSlashes(rel))
+
+  async function open(signal: AbortSignal): Promise<void> {
+    try {
+      // the web first: a 404 here means the site itself is wrong, not the library
+      const regional = (await sp.web.regionalSettings.using(signalBehavior(signal))()) as unknown as SiteRegional
+      const [tz, root] = await Promise.all([
+        sp.web.regionalSettings.timeZone.using(signalBehavior(signal))() as unknown as Promise<SiteTimeZone>,
+        sp.web.lists.getByTitle(library).rootFolder.select('ServerRelativeUrl').using(signalBehavior(signal))() as Promise<{ ServerRelativeUrl: string }>,
+      ])
+      state = { origin: site.origin, rootUrl: join(root.ServerRelativeUrl.replace(/\/+$/, ''), folder), regional, timeZone: tz, zone: ianaZone(tz) }
+      if (!state.zone) o.logger?.warn({ timeZone: tz }, 'unknown SharePoint time zone; using its standard offset without daylight saving')
+      knownFolders.add(root.ServerRelativeUrl.replace(/\/+$/, '').toLowerCase())
+      if (folder) await ensureFolder('', signal)
+    } catch (err) {
+      throw openError(err)
+    }
+  }
+
+  function openError(err: unknown): DestinationError {
+    const e = err as { isHttpRequestError?: boolean; status?: number; message: string }
+    if (e?.isHttpRequestError && e.status === 404) {
+      const { text } = serverMessage(e as { status: number; message: string })
+      if (/List '.*' does not exist/i.test(text)) {
+        return new DestinationError(`library "${library}" was not found on ${siteUrl}: give the library's title as shown in Site contents (for example Documents, or Dokumente on a German site)`, 'task', 'LIBRARY_NOT_FOUND', true, { cause: err })
+      }
+      return new DestinationError(`site ${siteUrl} was not found: check the site URL (https://TENANT.sharepoint.com/sites/NAME), or that the OneDrive has been provisioned`, 'task', '0x0201000F', true, { cause: err })
+    }
+    const de = toDestinationError(err, ctx(`opening ${siteUrl}`))
+    return de.scope === 'task' ? de : new DestinationError(de.message, 'task', de.code, true, { cause: err })
+  }
+
+  async function listAll(url: string, kind: 'files' | 'folders', signal: AbortSignal): Promise<Record<string, unknown>[]> {
+    const f = sp.web.getFolderByServerRelativePath(url)
+    const q = kind === 'files'
+      ? f.files.select('Name', 'Length', 'TimeLastModified', 'TimeCreated', 'ModifiedBy/LoginName').expand('ModifiedBy')
+      : f.folders.select('Name', 'TimeLastModified')
+    let page = (await q.top(5000).using(JSONParse(), signalBehavior(signal))()) as { value?: Record<string, unknown>[]; 'odata.nextLink'?: string }
+    const out = [...(page.value ?? [])]
+    while (page['odata.nextLink']) {
+      page = (await SPCollection([sp.web, page['odata.nextLink']]).using(JSONParse(), signalBehavior(signal))()) as typeof page
+      out.push(...(page.value ?? []))
+    }
+    return out
+  }
+
+  async function list(relFolder: string, signal: AbortSignal): Promise<Map<string, DestinationEntry> | null> {
+    const url = serverUrl(relFolder)
+    let files: Record<string, unknown>[], folders: Record<string, unknown>[]
+    try {
+      ;[files, folders] = await Promise.all([listAll(url, 'files', signal), listAll(url, 'folders', signal)])
+    } catch (err) {
+      const e = err as { isHttpRequestError?: boolean; status?: number }
+      if (e?.isHttpRequestError && e.status === 404) return null
+      throw toDestinationError(err, ctx(`listing ${url}`))
+    }
+    knownFolders.add(url.toLowerCase())
+    const out = new Map<string, DestinationEntry>()
+    for (const f of folders) {
+      const name = String(f.Name)
+      if (name === 'Forms' && relFolder === '' && !folder) continue // the library's own system folder
+      out.set(name, { name, isFolder: true, size: 0, mtimeMs: Date.parse(String(f.TimeLastModified)), partial: false })
+    }
+    for (const f of files) {
+      const name = String(f.Name)
+      const size = Number(f.Length)
+      const mtimeMs = Date.parse(String(f.TimeLastModified))
+      const createdMs = Date.parse(String(f.TimeCreated))
+      const editor = String((f.ModifiedBy as { LoginName?: string } | undefined)?.LoginName ?? '').toLowerCase()
+      const ours = hint !== '' && editor.includes(hint)
+      // an upload session's empty stub: ours, zero bytes, never given source times (created == modified)
+      const stub = ours && size === 0 && Math.abs(mtimeMs - createdMs) < 1000
+      out.set(name, { name, isFolder: false, size, mtimeMs, partial: stub, mtimeOnly: OFFICE_EXT.test(name), writtenByThisApp: ours })
+    }
+    return out
+  }
+
+  async function ensureFolder(relFolder: string, signal: AbortSignal): Promise<void> {
+    const target = serverUrl(relFolder)
+    if (knownFolders.has(target.toLowerCase())) return
+    // parents first: SharePoint does not create missing intermediate folders
+    const base = need().rootUrl
+    const parts = trimSlashes(relFolder).split('/').filter(Boolean)
+    const chain = folder ? [base] : []
+    for (let i = 0; i < parts.length; i++) chain.push(join(base, ...parts.slice(0, i + 1)))
+    for (const url of chain) {
+      if (knownFolders.has(url.toLowerCase())) continue
+      try {
+        await sp.web.folders.using(signalBehavior(signal)).addUsingPath(url, false)
+      } catch (err) {
+        const e = err as { isHttpRequestError?: boolean; status?: number; message: string }
+        const exists = e?.isHttpRequestError && e.status === 409 && !/file with the name/i.test(serverMessage(e as never).text)
+        if (!exists) throw toDestinationError(err, ctx(`creating folder ${url}`))
+      }
+      knownFolders.add(url.toLowerCase())
+    }
+  }
+
+  async function fileState(url: string): Promise<{ exists: boolean; ours: boolean }> {
+    try {
+      const f = (await sp.web.getFileByServerRelativePath(url).select('Name', 'ModifiedBy/LoginName').expand('ModifiedBy')()) as { ModifiedBy?: { LoginName?: string } }
+      return { exists: true, ours: String(f.ModifiedBy?.LoginName ?? '').toLowerCase().includes(hint) }
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return { exists: false, ours: false }
+      throw toDestinationError(err, ctx(`checking ${url}`))
+    }
+  }
+
+  async function putOnce(rel: string, source: SourceFile, options: PutOptions, overwrite: boolean): Promise<PutResult> {
+    const s = need()
+    const url = serverUrl(rel)
+    const slash = url.lastIndexOf('/')
+    const folderUrl = url.slice(0, slash)
+    const name = url.slice(slash + 1)
+    const got = await uploadContent(up, folderUrl, name, source, { ...options, overwrite })
+    const office = OFFICE_EXT.test(name)
+    if (!office && Number(got.info.Length) !== got.bytes) {
+      await discardStub(up, url, null)
+      throw new DestinationError(`SharePoint holds ${got.info.Length} bytes of ${url} after the upload, not ${got.bytes}`, 'item', 'DEST_SIZE_MISMATCH', true)
+    }
+    await applyFields(s, url, source)
+    return { size: got.bytes, hash: got.hash, hashAlgorithm: got.hash ? 'QuickXorHash' : null }
+  }
+
+  async function applyFields(s: OpenState, url: string, source: SourceFile): Promise<void> {
+    const fmt = (ms: number) => formatSiteDate(ms, s.regional, s.timeZone, s.zone)
+    const dates = [
+      { FieldName: 'Created', FieldValue: fmt(source.birthtimeMs ?? source.mtimeMs) },
+      { FieldName: 'Modified', FieldValue: fmt(source.mtimeMs) },
+    ]
+    const upn = o.userMapping?.upnFor(source.owner) ?? null
+    const people = upn ? [{ FieldName: 'Author', FieldValue: JSON.stringify([{ Key: `i:0#.f|membership|${upn}` }]) }, { FieldName: 'Editor', FieldValue: JSON.stringify([{ Key: `i:0#.f|membership|${upn}` }]) }] : []
+    let results = await setFields(sp, url, [...dates, ...people])
+    let failed = results.filter((r) => r.HasException)
+    if (failed.length && failed.every((r) => r.FieldName === 'Author' || r.FieldName === 'Editor')) {
+      o.logger?.warn({ url, upn, error: failed[0]?.ErrorMessage }, 'author mapping refused by SharePoint; times set without it')
+      results = await setFields(sp, url, dates)
+      failed = results.filter((r) => r.HasException)
+    }
+    if (failed.length || results.length === 0) {
+      // a file without its source times would look newer than the source forever: take it away
+      await discardStub(up, url, null)
+      const f = failed[0]
+      throw new DestinationError(`SharePoint refused ${f?.FieldName ?? 'the'} time "${(f as { FieldValue?: string } | undefined)?.FieldValue ?? ''}" for ${url}: ${f?.ErrorMessage ?? 'no field results'}`, 'item', '0x01110011', false)
+    }
+  }
+
+  async function putFile(rel: string, source: SourceFile, options: PutOptions): Promise<PutResult> {
+    const attempts = Math.max(1, o.putAttempts ?? 3)
+    let overwrite = options.overwrite
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await putOnce(rel, source, options, overwrite)
+      } catch (err) {
+        if (options.signal.aborted) throw err
+        const de = toDestinationError(err, ctx(`uploading ${serverUrl(rel)}`))
+        if (de.scope === 'task' || !de.retryable || attempt >= attempts || de.code === '0x02080001') throw de
+        log({ rel, attempt, err: de.message }, 'restarting the file')
+        // an interrupted attempt may have left the file in place: ours to replace, anyone else's to keep
+        const st = await fileState(serverUrl(rel))
+        if (st.exists && !st.ours && !options.overwrite) {
+          throw new DestinationError(`someone else wrote ${serverUrl(rel)} while it was being uploaded; left alone`, 'item', 'DEST_CHANGED', false)
+        }
+        overwrite = options.overwrite || st.exists
+      }
+    }
+  }
+
+  return {
+    kind: 'sharepoint',
+    pacer,
+    sp,
+    open,
+    displayPath(rel: string): string {
+      const root = state ? `${state.origin}${state.rootUrl}` : join(siteUrl, library, folder)
+      return join(root, trimSlashes(rel))
+    },
+    list,
+    ensureFolder,
+    putFile,
+    async close() {
+      knownFolders.clear()
+    },
+  }
+}

@@ -145,7 +145,8 @@ section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:12px 
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eaeef2;vertical-align:top}
 th{cursor:pointer;user-select:none;background:#f6f8fa;position:sticky;top:0}td.n{text-align:right;font-variant-numeric:tabular-nums}
 td.path{min-width:150px;max-width:320px;word-break:break-all}.st{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;white-space:nowrap}
-#filter{padding:5px 8px;border:1px solid #d0d7de;border-radius:6px;width:260px;margin-bottom:8px}
+
+.tablewrap{overflow-x:auto}#filter{padding:5px 8px;border:1px solid #d0d7de;border-radius:6px;width:260px;margin-bottom:8px}
 `
 
 // Sorting and filtering of the task table; reads only the DOM, writes only textContent/order.
@@ -206,8 +207,8 @@ export function buildReportHtml(p: ReportPage): string {
 <section><h2>Largest failure categories</h2>${barChart('failure-chart', failRows, 'No failed items.')}</section></div>
 <section><h2>Throughput per agent</h2>${lineChart(p.throughput)}</section>
 <section><h2>Tasks</h2><input id="filter" type="search" placeholder="Filter tasks…" aria-label="Filter tasks">
-<table id="tasks"><thead><tr><th>Task</th><th>Status</th><th>Source</th><th>Destination</th><th>Scanned</th><th>Migrated</th><th>Failed</th><th>Migrated GB</th><th>Done</th><th>Agent</th><th>Duration</th><th>Group</th><th>Reason</th></tr></thead>
-<tbody>${rows}</tbody></table></section></main>
+<div class="tablewrap"><table id="tasks"><thead><tr><th>Task</th><th>Status</th><th>Source</th><th>Destination</th><th>Scanned</th><th>Migrated</th><th>Failed</th><th>Migrated GB</th><th>Done</th><th>Agent</th><th>Duration</th><th>Group</th><th>Reason</th></tr></thead>
+<tbody>${rows}</tbody></table></div></section></main>
 <script>${JS}</script></body></html>
 `
 }

@@ -56,6 +56,7 @@ export function registerTestHooks(agent: Agent, gate: TestGate): void {
     const peers = params.peers === undefined ? [...gate.blocked] : strs(params.peers, 'peers')
     if (params.peers === undefined) gate.blockAll = false
     for (const p of peers) gate.blocked.delete(p)
+    gate.onUnblock()
     return { blocked: [...gate.blocked] }
   })
   c.handle('test.writeRecords', async (params) => {

@@ -177,6 +177,7 @@ async function startLocked(
   await replicator.start()
   await registerProbe(host)
   const dialer = new Dialer(host, logger, { peers: options.peers ?? [], dialTimeoutMs, isBlocked })
+  if (gate) gate.onUnblock = () => dialer.resetBackoff()
   const presence = new Presence(host, { name: settings.name, host: os.hostname(), group: settings.group, version: VERSION, capacity: settings.capacity }, logger, {
     intervalMs: options.heartbeatMs ?? envMs('MMESH_HEARTBEAT_MS') ?? 2000,
     addrs: addresses,

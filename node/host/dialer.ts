@@ -61,6 +61,12 @@ export class Dialer {
     if (this.timer) clearTimeout(this.timer)
   }
 
+  /** Forget failures, so every known peer is dialled again at once (after a network heals). */
+  resetBackoff(): void {
+    this.backoff.clear()
+    void this.checkStaticPeers()
+  }
+
   connected(peerId: string): boolean {
     return this.host.getConnections().some((c) => c.remotePeer.toString() === peerId && c.status === 'open')
   }

@@ -8,6 +8,8 @@ export class TestGate {
   readonly blocked = new Set<string>()
   /** Blocks every peer until unblocked (MMESH_TEST_ISOLATED=1 at start: read what was restored, alone). */
   blockAll = false
+  /** called after peers were unblocked (the agent redials at once) */
+  onUnblock: () => void = () => {}
 
   gater(): ConnectionGater {
     const denied = (peer: PeerId) => this.isBlocked(peer.toString())

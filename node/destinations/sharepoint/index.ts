@@ -66,6 +66,8 @@ interface OpenState {
   origin: string
   /** server-relative URL of the destination root (library root + folder) */
   rootUrl: string
+  /** server-relative URL of the library's root folder */
+  libraryUrl: string
   regional: SiteRegional
   timeZone: SiteTimeZone
   zone: string | null
@@ -107,7 +109,7 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
         sp.web.regionalSettings.timeZone.using(signalBehavior(signal))() as unknown as Promise<SiteTimeZone>,
         sp.web.lists.getByTitle(library).rootFolder.select('ServerRelativeUrl').using(signalBehavior(signal))() as Promise<{ ServerRelativeUrl: string }>,
       ])
-      state = { origin: site.origin, rootUrl: join(root.ServerRelativeUrl.replace(/\/+$/, ''), folder), regional, timeZone: tz, zone: ianaZone(tz) }
+      state = { origin: site.origin, rootUrl: join(root.ServerRelativeUrl.replace(/\/+$/, ''), folder), libraryUrl: root.ServerRelativeUrl.replace(/\/+$/, ''), regional, timeZone: tz, zone: ianaZone(tz) }
       if (!state.zone) o.logger?.warn({ timeZone: tz }, 'unknown SharePoint time zone; using its standard offset without daylight saving')
       knownFolders.add(root.ServerRelativeUrl.replace(/\/+$/, '').toLowerCase())
       if (folder) await ensureFolder('', signal)
@@ -178,9 +180,9 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
     const target = serverUrl(relFolder)
     if (knownFolders.has(target.toLowerCase())) return
     // parents first: SharePoint does not create missing intermediate folders
-    const base = need().rootUrl
-    const parts = trimSlashes(relFolder).split('/').filter(Boolean)
-    const chain = folder ? [base] : []
+    const base = need().libraryUrl
+    const parts = join(folder, trimSlashes(relFolder)).split('/').filter(Boolean)
+    const chain: string[] = []
     for (let i = 0; i < parts.length; i++) chain.push(join(base, ...parts.slice(0, i + 1)))
     for (const url of chain) {
       if (knownFolders.has(url.toLowerCase())) continue

@@ -69,6 +69,8 @@ export class LedgerStore {
     }
     if (parts.length === 0) return null
     try {
+      // mergeUpdates parses every part; a single part is parsed by decodeUpdate, so garbage fails here
+      if (parts.length === 1) Y.decodeUpdate(parts[0]!)
       return parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts)
     } catch (err) {
       throw new CliError(`ledger database ${location} holds an update that does not decode (${(err as Error).message}): move it away (mv ${location} ${location}.bad) and start again; the agent re-syncs from its peers`, EXIT.dataDirBusy)

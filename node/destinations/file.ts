@@ -7,11 +7,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import { constants as fsc } from 'node:fs'
-import { lstat, mkdir, open, readdir, rename, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises'
+import { lstat, mkdir, open, readdir, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { DestinationError, type Destination, type DestinationEntry, type PutOptions, type PutResult, type SourceFile } from '../engine/destination.ts'
 import { changedWhileReading, destError, sourceError } from './file-errors.ts'
 import { hex64, xxhashApi } from './file-hash.ts'
+import { SmallFilePool } from './file-pool.ts'
 
 export const TEMP_PREFIX = '.mmesh-tmp-'
 /** Files up to this size are read and written in one call each: fewer syscalls for the small-file case. */
@@ -25,6 +26,8 @@ export interface FileDestinationOptions {
   folder: string | null
   /** fsync each file before the rename: survives power loss, not only kill -9 (which keeps the page cache). */
   fsync?: boolean
+  /** Worker threads for small files (default: 2 per core, 2 to 8). */
+  workers?: number
 }
 
 export interface FileDestination extends Destination {
@@ -102,9 +105,33 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     }
   }
 
+  const pool = new SmallFilePool(options.workers)
+
   async function putFile(relPath: string, source: SourceFile, opts: PutOptions): Promise<PutResult> {
     const final = abs(relPath)
     const tmp = path.join(path.dirname(final), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
+    opts.signal.throwIfAborted()
+    if (source.size <= SMALL_FILE) {
+      // A small file is written and renamed in one worker step: the lease check comes just before it.
+      opts.beforeCommit?.()
+      const r = await pool.run({ src: source.localPath, tmp, final, size: source.size, mtimeMs: source.mtimeMs, overwrite: opts.overwrite, fsync: options.fsync === true })
+      if (r.ok) {
+        opts.onProgress?.(r.size)
+        return { size: r.size, hash: hex64(r.hash), hashAlgorithm: 'xxh64' }
+      }
+      const cause = Object.assign(new Error(r.message), { code: r.code })
+      switch (r.kind) {
+        case 'source': throw sourceError(cause, source.localPath)
+        case 'changed': throw changedWhileReading(source.localPath)
+        case 'verify': throw new DestinationError(`verification failed for ${final}: the written copy differs from what was read`, 'item', 'VERIFY_FAILED', true)
+        case 'exists': throw new DestinationError(`${final} appeared at the destination while copying; left alone`, 'item', 'DEST_EXISTS', true)
+        default: throw destError(cause, final)
+      }
+    }
+    return putLarge(final, tmp, source, opts)
+  }
+
+  async function putLarge(final: string, tmp: string, source: SourceFile, opts: PutOptions): Promise<PutResult> {
     const api = await xxhashApi()
     let src: FileHandle
     try {
@@ -116,21 +143,8 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     try {
       const before = await src.stat()
       if (before.size !== source.size || Math.abs(before.mtimeMs - source.mtimeMs) > 1) throw changedWhileReading(source.localPath)
-      let size: number
-      let hash: bigint
-      if (before.size <= SMALL_FILE) {
-        const buf = await readAll(src, source.localPath)
-        hash = api.h64Raw(buf)
-        size = buf.length
-        opts.signal.throwIfAborted()
-        wroteTmp = true
-        await writeTemp(tmp, final, buf, options.fsync === true)
-      } else {
-        wroteTmp = true
-        const r = await streamCopy(src, source.localPath, tmp, final, api.create64(), opts, options.fsync === true)
-        size = r.size
-        hash = r.hash
-      }
+      wroteTmp = true
+      const { size, hash } = await streamCopy(src, source.localPath, tmp, final, api.create64(), opts, options.fsync === true, source.mtimeMs)
       const after = await src.stat()
       if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || size !== before.size) throw changedWhileReading(source.localPath)
       await src.close().catch(() => undefined)
@@ -138,7 +152,6 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
       const onDisk = await hashFile(tmp, api)
       if (onDisk !== hash) throw new DestinationError(`verification failed for ${final}: the written copy differs from what was read`, 'item', 'VERIFY_FAILED', true)
       try {
-        await utimes(tmp, new Date(), source.mtimeMs / 1000)
         if (!opts.overwrite) {
           const exists = await lstat(final).then(() => true, () => false)
           if (exists) throw new DestinationError(`${final} appeared at the destination while copying; left alone`, 'item', 'DEST_EXISTS', true)
@@ -166,7 +179,7 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     list: (rel) => list(rel),
     ensureFolder: (rel) => ensureFolder(rel),
     putFile,
-    async close() {},
+    close: () => pool.close(),
   }
 }
 
@@ -192,34 +205,13 @@ async function mkdirp(dir: string): Promise<void> {
   }
 }
 
-async function readAll(src: FileHandle, where: string): Promise<Uint8Array> {
-  try {
-    return await src.readFile()
-  } catch (err) {
-    throw sourceError(err, where)
-  }
-}
-
-async function writeTemp(tmp: string, label: string, buf: Uint8Array, sync: boolean): Promise<void> {
-  let fh: FileHandle | undefined
-  try {
-    fh = await open(tmp, 'wx', 0o644)
-    if (buf.length > 0) await fh.write(buf, 0, buf.length, 0)
-    if (sync) await fh.sync()
-  } catch (err) {
-    throw destError(err, label)
-  } finally {
-    await fh?.close().catch(() => undefined)
-  }
-}
-
 interface Hasher {
   update(input: Uint8Array): unknown
   digest(): bigint
 }
 
 /** Reads and writes overlap (double buffer): the next read runs while the last chunk is written. */
-async function streamCopy(src: FileHandle, where: string, tmp: string, label: string, h: Hasher, opts: PutOptions, sync: boolean): Promise<{ size: number; hash: bigint }> {
+async function streamCopy(src: FileHandle, where: string, tmp: string, label: string, h: Hasher, opts: PutOptions, sync: boolean, mtimeMs: number): Promise<{ size: number; hash: bigint }> {
   let out: FileHandle
   try {
     out = await open(tmp, 'wx', 0o644)
@@ -255,6 +247,8 @@ async function streamCopy(src: FileHandle, where: string, tmp: string, label: st
       }
     }
     if (sync) await out.sync().catch((err) => Promise.reject(destError(err, label)))
+    // Times on the open handle: one call fewer than utimes by path, and the verify re-read keeps them.
+    await out.utimes(new Date(), mtimeMs / 1000).catch((err) => Promise.reject(destError(err, label)))
     return { size: pos, hash: h.digest() }
   } finally {
     await out.close().catch(() => undefined)

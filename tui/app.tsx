@@ -17,7 +17,7 @@ import { AddTaskForm } from './add-task-form.tsx'
 import { ImportView } from './import-view.tsx'
 import { ExportView } from './export-view.tsx'
 import { HelpView } from './help-view.tsx'
-import { START_NAV, resolveCursor, useAgentNames, useCursor, useTaskOrder, type TasksNav } from './use-task-index.ts'
+import { START_NAV, resolveCursor, useAgentNames, useCursor, useTaskOrder, useWarmFilter, type TasksNav } from './use-task-index.ts'
 
 export interface FleetAppProps {
   source: FleetSource
@@ -65,6 +65,7 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet' }: FleetAp
   const totals = useMemo(() => fleetTotals(snapshot), [snapshot])
   const order = useTaskOrder(snapshot, agentNames, sort, filter)
   const cursor = useCursor(snapshot, order, nav)
+  useWarmFilter(snapshot, agentNames, view === 'tasks' && filtering)
 
   // One line is left free at the bottom: a frame as tall as the terminal makes ink clear the screen on
   // every redraw (flicker); one line shorter lets it rewrite in place.

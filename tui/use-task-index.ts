@@ -3,9 +3,9 @@
  * for live-number sorts when live numbers change), the filtered order (redone when the filter changes),
  * and the cursor resolved to the selected task id so the selection stays put while rows re-sort.
  */
-import { useMemo } from 'react'
+import { useEffect, useMemo, useRef } from 'react'
 import type { FleetSnapshot, TaskView } from '../protocol/views.ts'
-import { filterOrder, sortOrder, sortUsesLive, type SortSpec, type TaskFilter } from './view-model.ts'
+import { filterOrder, haystacksFor, sortOrder, sortUsesLive, type SortSpec, type TaskFilter } from './view-model.ts'
 
 export interface TasksNav {
   cursor: number
@@ -31,7 +31,31 @@ export function useTaskOrder(snapshot: FleetSnapshot, agentNames: Map<string, st
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [tasks, liveDep, namesDep, sort.key, sort.desc],
   )
-  return useMemo(() => filterOrder(sorted, tasks, agentNames, filter), [sorted, tasks, agentNames, filter])
+  const last = useRef<{ sorted: Int32Array; filter: TaskFilter; result: Int32Array } | null>(null)
+  return useMemo(() => {
+    const prev = last.current
+    // Typing one more character can only narrow the matches: filter the previous matches, not all tasks.
+    const narrowing =
+      prev !== null &&
+      prev.sorted === sorted &&
+      prev.filter.status === filter.status &&
+      prev.filter.text.trim() !== '' &&
+      filter.text.startsWith(prev.filter.text) &&
+      !filter.text.includes(':')
+    const result = filterOrder(narrowing ? prev.result : sorted, tasks, agentNames, filter)
+    last.current = { sorted, filter, result }
+    return result
+  }, [sorted, tasks, agentNames, filter])
+}
+
+/** Builds the filter's search text in the background once the filter line opens, before the first key. */
+export function useWarmFilter(snapshot: FleetSnapshot, agentNames: Map<string, string>, active: boolean): void {
+  const { tasks } = snapshot
+  useEffect(() => {
+    if (!active) return
+    const t = setTimeout(() => haystacksFor(tasks, agentNames), 0)
+    return () => clearTimeout(t)
+  }, [active, tasks, agentNames])
 }
 
 /** The cursor row for `nav` in `order`: where the selected task is now, else the old row (clamped). */

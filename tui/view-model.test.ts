@@ -30,7 +30,6 @@ function reference(tasks: readonly TaskView[], snapshotLive: Record<string, neve
     }
   }
   const idx = tasks.map((_, i) => i)
-  if (sort.key === 'name') return idx.sort((a, b) => (sort.desc ? -1 : 1) * (cmpStr(name(tasks[a]!), name(tasks[b]!)) || created(tasks[a]!) - created(tasks[b]!) || a - b))
   if (sort.key === 'created') return idx.sort((a, b) => (sort.desc ? -1 : 1) * tie(a, b))
   return idx.sort((a, b) => {
     const x = prim(a)

@@ -104,8 +104,6 @@ interface BaseOrder {
   tasks: readonly TaskView[]
   /** Position → index, ordered by creation time, then name, then index: every sort's tie-break. */
   order: Int32Array
-  /** Position → index ordered by name (then creation), made when first asked for. */
-  byName: Int32Array | null
 }
 
 let baseCache: BaseOrder | null = null
@@ -121,7 +119,7 @@ function sameBase(a: readonly TaskView[], b: readonly TaskView[]): boolean {
   return true
 }
 
-function compareOrder(tasks: readonly TaskView[], byNameFirst: boolean): Int32Array {
+function compareOrder(tasks: readonly TaskView[]): Int32Array {
   const n = tasks.length
   const names = tasks.map((t) => t.name.toLowerCase())
   const created = new Float64Array(n)
@@ -130,7 +128,7 @@ function compareOrder(tasks: readonly TaskView[], byNameFirst: boolean): Int32Ar
   const byCreated = (a: number, b: number): number => created[a]! - created[b]!
   const order = new Int32Array(n)
   for (let i = 0; i < n; i++) order[i] = i
-  order.sort(byNameFirst ? (a, b) => byName(a, b) || byCreated(a, b) || a - b : (a, b) => byCreated(a, b) || byName(a, b) || a - b)
+  order.sort((a, b) => byCreated(a, b) || byName(a, b) || a - b)
   return order
 }
 
@@ -145,7 +143,7 @@ function baseOrder(tasks: readonly TaskView[]): BaseOrder {
     baseCache = { ...prev, tasks }
     return baseCache
   }
-  baseCache = { tasks, order: compareOrder(tasks, false), byName: null }
+  baseCache = { tasks, order: compareOrder(tasks) }
   return baseCache
 }
 
@@ -163,10 +161,6 @@ export function sortOrder(
   const base = baseOrder(tasks)
   const reversed = (o: Int32Array): Int32Array => (sort.desc ? o.slice().reverse() : o.slice())
   if (sort.key === 'created') return reversed(base.order)
-  if (sort.key === 'name') {
-    if (!base.byName) base.byName = compareOrder(tasks, true)
-    return reversed(base.byName)
-  }
   // The primary key as a whole number, packed with the tie-break position into one float that a
   // comparator-free typed-array sort orders (a comparator call per comparison costs ~10x more at 50,000).
   const primary = new Float64Array(n)
@@ -174,6 +168,13 @@ export function sortOrder(
     case 'status':
       for (let i = 0; i < n; i++) primary[i] = STATUS_RANK[tasks[i]!.status] ?? 9
       break
+    case 'name': {
+      // Rank the distinct names with the built-in string sort (no comparator: code-unit order, as '<').
+      const lower = tasks.map((t) => t.name.toLowerCase())
+      const rank = new Map([...new Set(lower)].sort().map((name, k) => [name, k]))
+      for (let i = 0; i < n; i++) primary[i] = rank.get(lower[i]!)!
+      break
+    }
     case 'agent': {
       const label = (t: TaskView): string => (t.agent ? (agentNames.get(t.agent) ?? t.agent) : '\uffff').toLowerCase()
       const distinct = [...new Set(tasks.map(label))].sort()

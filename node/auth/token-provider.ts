@@ -11,8 +11,11 @@ export interface TokenProvider {
   readonly kind: 'app' | 'delegated'
   /** What SharePoint shows in a login name for this principal (client id or UPN): spots files this app wrote. */
   readonly principalHint: string
-  /** A bearer token for `resource` (an origin such as https://contoso.sharepoint.com). */
-  getToken(resource: string, options?: { forceRefresh?: boolean }): Promise<string>
+  /**
+   * A bearer token for `resource` (an origin such as https://contoso.sharepoint.com). After a 401, pass
+   * `forceRefresh` and the token that was refused: concurrent callers then share one renewal.
+   */
+  getToken(resource: string, options?: { forceRefresh?: boolean; rejected?: string }): Promise<string>
 }
 
 export type AuthErrorCode =
@@ -95,10 +98,11 @@ export function cachingProvider(
     async getToken(resource, options) {
       const origin = new URL(resource).origin.toLowerCase()
       const c = cache.get(origin)
-      if (!options?.forceRefresh && c && c.expiresOn - Date.now() > 120_000) return c.token
+      const force = !!options?.forceRefresh && (options.rejected === undefined || c?.token === options.rejected)
+      if (!force && c && c.expiresOn - Date.now() > 120_000) return c.token
       let p = pending.get(origin)
-      if (!p || options?.forceRefresh) {
-        p = fetchToken(origin, !!options?.forceRefresh).finally(() => pending.delete(origin))
+      if (!p) {
+        p = fetchToken(origin, force).finally(() => pending.delete(origin))
         pending.set(origin, p)
       }
       const got = await p

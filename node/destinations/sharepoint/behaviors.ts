@@ -96,7 +96,8 @@ export function PacedSend(o: SendOptions) {
         if (resp.status === 401 && !reauthed) {
           reauthed = true
           await drain(resp)
-          const token = await o.tokenProvider.getToken(url.origin, { forceRefresh: true })
+          const refused = String((req.headers as Record<string, string>).Authorization ?? '').replace(/^Bearer /, '')
+          const token = await o.tokenProvider.getToken(url.origin, { forceRefresh: true, rejected: refused })
           req = { ...req, headers: { ...(req.headers as Record<string, string>), Authorization: `Bearer ${token}` } }
           continue
         }

@@ -20,6 +20,8 @@ export interface PacerOptions {
   onThrottle?: (untilMs: number) => void
   /** a throttle window at least this long pauses new requests instead of slowing them (default 10 s) */
   pauseThresholdMs?: number
+  /** share of the cap allowed during a short throttle window (default 0.25) */
+  throttledShare?: number
   /** clock, for tests */
   now?: () => number
 }
@@ -79,30 +81,35 @@ export function createPacer(opts: PacerOptions = {}): Pacer {
   const cap = Math.max(1, opts.maxInFlight ?? 16)
   const now = opts.now ?? Date.now
   const pauseThreshold = opts.pauseThresholdMs ?? 10_000
+  const share = Math.min(1, Math.max(0, opts.throttledShare ?? 0.25))
   let localUntil = 0
   let localLong = false
   let inFlight = 0
   const waiters: (() => void)[] = []
   const stats = { throttles: 0, maxInFlight: 0, inFlight: 0, waitedMs: 0 }
 
+  // a fleet window is judged by its length when we first saw it, not by what is left of it
+  let fleetSeen = { until: 0, long: false }
   const holdState = (): { until: number; pause: boolean } => {
     const t = now()
     const fleet = opts.fleetBackoff?.() ?? 0
+    if (fleet !== fleetSeen.until) fleetSeen = { until: fleet, long: fleet - t >= pauseThreshold }
     const until = Math.max(localUntil, fleet)
     if (until <= t) return { until: 0, pause: false }
-    // a fleet window we did not see the reason for counts as long when it is long from here
-    const pause = (localUntil >= fleet ? localLong : false) || fleet - t >= pauseThreshold
+    const pause = (localUntil > t && localLong) || (fleet > t && fleetSeen.long)
     return { until, pause }
   }
 
   const limit = (): number => {
     const h = holdState()
     if (h.until === 0) return cap
-    return h.pause ? 0 : Math.max(1, Math.floor(cap / 4))
+    return h.pause ? 0 : Math.max(1, Math.floor(cap * share))
   }
 
   const wake = (): void => {
-    while (waiters.length && inFlight < limit()) waiters.shift()!()
+    // wake only as many as there are free slots; each re-checks the limit when it runs
+    let free = limit() - inFlight
+    while (waiters.length && free-- > 0) waiters.shift()!()
   }
 
   async function acquire(signal?: AbortSignal): Promise<void> {

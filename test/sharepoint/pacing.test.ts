@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest'
+import { backoffMs, createPacer, serverWaitMs } from '../../node/destinations/sharepoint/pacing.ts'
+
+const H = (h: Record<string, string>) => new Headers(h)
+
+describe('pacing: how long the server asked us to wait', () => {
+  it('reads Retry-After as seconds and as an HTTP date, RateLimit-Reset, and the greater of both', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z')
+    expect(serverWaitMs(H({ 'Retry-After': '3' }), now)).toBe(3000)
+    expect(serverWaitMs(H({ 'Retry-After': new Date(now + 120_000).toUTCString() }), now)).toBe(120_000)
+    expect(serverWaitMs(H({ 'Retry-After': new Date(now - 5000).toUTCString() }), now)).toBe(0)
+    expect(serverWaitMs(H({ 'Retry-After': '2', 'RateLimit-Reset': '7', 'RateLimit-Remaining': '0' }), now)).toBe(7000)
+    expect(serverWaitMs(H({ 'Retry-After': '9', 'RateLimit-Reset': '4' }), now)).toBe(9000)
+    expect(serverWaitMs(H({ 'RateLimit-Reset': '5', 'RateLimit-Remaining': '0' }), now)).toBe(5000)
+    // budget not spent and no Retry-After: no figure
+    expect(serverWaitMs(H({ 'RateLimit-Reset': '5', 'RateLimit-Remaining': '100' }), now)).toBeNull()
+    expect(serverWaitMs(H({}), now)).toBeNull()
+    expect(serverWaitMs(H({ 'Retry-After': 'soon' }), now)).toBeNull()
+  })
+
+  it('backs off exponentially with jitter only as a fallback, capped', () => {
+    for (let a = 0; a < 10; a++) {
+      const v = backoffMs(a, 500, 30_000)
+      const ceiling = Math.min(30_000, 500 * 2 ** a)
+      expect(v).toBeGreaterThanOrEqual(ceiling / 2)
+      expect(v).toBeLessThanOrEqual(ceiling)
+    }
+  })
+})
+
+describe('pacing: the in-flight cap and fleet holds', () => {
+  const run = async (pacer: ReturnType<typeof createPacer>, n: number, ms: number) => {
+    let live = 0
+    let peak = 0
+    await Promise.all(Array.from({ length: n }, () => pacer.run(async () => {
+      live++
+      peak = Math.max(peak, live)
+      await new Promise((r) => setTimeout(r, ms))
+      live--
+    })))
+    return peak
+  }
+
+  it('never exceeds maxInFlight', async () => {
+    expect(await run(createPacer({ maxInFlight: 4 }), 40, 5)).toBe(4)
+  })
+
+  it('slows to a quarter of the cap while another agent reports a short throttle, and pauses for a long one', async () => {
+    const short = createPacer({ maxInFlight: 16, fleetBackoff: () => Date.now() + 2000, pauseThresholdMs: 10_000 })
+    expect(await run(short, 40, 10)).toBe(4)
+    const t0 = Date.now()
+    const long = createPacer({ maxInFlight: 16, fleetBackoff: () => t0 + 800, pauseThresholdMs: 500 })
+    await run(long, 4, 1)
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(790)
+    const over = createPacer({ maxInFlight: 16, fleetBackoff: () => t0 - 1 })
+    expect(await run(over, 40, 5)).toBe(16)
+  })
+
+  it('tells the fleet when it is throttled', () => {
+    const seen: number[] = []
+    const pacer = createPacer({ onThrottle: (u) => seen.push(u) })
+    pacer.throttled(12345, 2000)
+    expect(seen).toEqual([12345])
+    expect(pacer.stats.throttles).toBe(1)
+  })
+})

@@ -130,3 +130,39 @@ describe('Fleet app keys and layout', () => {
     expect(store.getSnapshot().at).toBe('2024-05-01T10:00:00.000Z')
   })
 })
+
+describe('renderFleetApp (what the CLI calls)', () => {
+  it('draws on the alternate screen, and q restores the screen, calls onQuit and ends the instance', async () => {
+    const { EventEmitter } = await import('node:events')
+    const { renderFleetApp } = await import('./app.tsx')
+    const out: string[] = []
+    const stdout = Object.assign(new EventEmitter(), { columns: 80, rows: 24, isTTY: false, write: (s: string) => (out.push(s), true) })
+    const stdin = Object.assign(new EventEmitter(), {
+      isTTY: true,
+      data: null as string | null,
+      setEncoding() {},
+      setRawMode() {},
+      resume() {},
+      pause() {},
+      ref() {},
+      unref() {},
+      read() {
+        const d = this.data
+        this.data = null
+        return d
+      },
+    })
+    const fleet = new DemoFleet({ agents: 2, tasks: 3 })
+    let quit = 0
+    const inst = renderFleetApp(fleet, fleet, { stdout: stdout as never, stdin: stdin as never, onQuit: () => quit++, altScreen: true, patchConsole: false })
+    expect(out[0]).toBe('\u001B[?1049h')
+    await sleep(30)
+    expect(out.join('')).toContain('vm-02')
+    stdin.data = 'q'
+    stdin.emit('readable')
+    await Promise.race([inst.waitUntilExit(), sleep(2000).then(() => Promise.reject(new Error('did not exit')))])
+    await sleep(5)
+    expect(quit).toBe(1)
+    expect(out.at(-1)).toBe('\u001B[?1049l')
+  })
+})

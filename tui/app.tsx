@@ -304,6 +304,8 @@ export interface RenderFleetOptions {
   onQuit?: () => void
   /** Draw on the terminal's alternate screen (default: when stdout is a TTY) so quitting restores it. */
   altScreen?: boolean
+  /** Route console output above the frame (default true; test runners that replace console need false). */
+  patchConsole?: boolean
 }
 
 const ALT_ON = '\u001B[?1049h'
@@ -320,7 +322,7 @@ export function renderFleetApp(source: FleetSource, actions: FleetActions, opts:
     stdin,
     exitOnCtrlC: true,
     // Anything printed through console while the view runs goes above the frame instead of through it.
-    patchConsole: true,
+    patchConsole: opts.patchConsole ?? true,
   })
   if (alt) {
     const leave = (): void => {

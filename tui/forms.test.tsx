@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { DemoFleet } from './demo-source.ts'
 import { KEYS, mount, overwide, type Mounted } from './test-kit.tsx'
+import type { FleetSnapshot, FleetSource } from './model.ts'
 
 let m: Mounted | undefined
 let dir = ''
@@ -83,6 +84,29 @@ describe('Add task form', () => {
     await m.press(KEYS.escape)
     f = await m.waitFor('sort status')
     expect(f).toMatch(/▶ hr-payroll\s+queued/)
+  })
+})
+
+describe('Add task before the ledger shows it', () => {
+  it('opens the new task at once and fills it in when the snapshot brings it', async () => {
+    const fleet = new DemoFleet({ agents: 3 })
+    // A source that lags: the node answers add with the id before its next snapshot arrives.
+    let frozen: FleetSnapshot | null = null
+    const source: FleetSource = { getSnapshot: () => frozen ?? fleet.getSnapshot(), subscribe: fleet.subscribe }
+    m = await mount(source, fleet, { initialView: 'tasks' })
+    await m.press('a')
+    await m.type('/srv/data')
+    await m.press(KEYS.down)
+    await m.type('file:///tmp/dest')
+    await m.waitFor('Ready: Enter adds the task')
+    frozen = fleet.getSnapshot()
+    await m.press(KEYS.enter)
+    let f = await m.waitFor('Waiting for the ledger to show it')
+    expect(f).toContain('/srv/data  queued  id n00001')
+    frozen = null
+    fleet.update(() => ({}))
+    f = await m.waitFor('Item summary')
+    expect(f).toMatch(/data\s+queued\s+round 0/)
   })
 })
 

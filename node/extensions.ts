@@ -77,6 +77,8 @@ export async function startExtensions(agent: Agent): Promise<Extension> {
       ...(envNumber('MMESH_RETRY_INTERVAL_MS') ? { retryIntervalMs: envNumber('MMESH_RETRY_INTERVAL_MS')! } : {}),
     },
     ...(agent.testHooks && envNumber('MMESH_TEST_FILE_DELAY_MS') ? { fileDelayMs: envNumber('MMESH_TEST_FILE_DELAY_MS')! } : {}),
+    // Chaos runs count how often each file was copied (DIR/copy-log.jsonl), test hooks only.
+    ...(agent.testHooks ? { onCopied: (taskId: string, rel: string) => fs.appendFileSync(path.join(agent.dataDir, 'copy-log.jsonl'), `${JSON.stringify({ taskId, rel, agent: self, at: Date.now() })}\n`) } : {}),
   })
 
   const workLog = agent.testHooks ? path.join(agent.dataDir, 'work-log.jsonl') : null

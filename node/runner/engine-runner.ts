@@ -22,6 +22,8 @@ export interface EngineRunnerDeps {
   tuning?: { checkpointIntervalMs?: number; retryIntervalMs?: number }
   /** Fault injection for tests (MMESH_TEST_FILE_DELAY_MS): a pause before each file is written. */
   fileDelayMs?: number
+  /** Test hook (MMESH_TEST_HOOKS=1): told of every file a put committed at the destination (chaos copy counts). */
+  onCopied?: (taskId: string, relPath: string) => void
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -48,10 +50,24 @@ function slowed(dest: Destination, delayMs: number): Destination {
   })
 }
 
+function counted(dest: Destination, onCopied: (relPath: string) => void): Destination {
+  return Object.assign(Object.create(dest) as Destination, {
+    putFile: async (rel: string, src: SourceFile, opts: PutOptions) => {
+      const r = await dest.putFile(rel, src, opts)
+      onCopied(rel)
+      return r
+    },
+  })
+}
+
 export function createEngineRunner(deps: EngineRunnerDeps): RunJob {
   return async (job, controls) => {
     let dest = deps.openDestination(job.spec.destination)
     if (deps.fileDelayMs && deps.fileDelayMs > 0) dest = slowed(dest, deps.fileDelayMs)
+    if (deps.onCopied) {
+      const onCopied = deps.onCopied
+      dest = counted(dest, (rel) => onCopied(job.taskId, rel))
+    }
     try {
       const result = await runTaskRound(
         { taskId: job.taskId, round: job.round, epoch: job.epoch, spec: job.spec, settings: job.settings, sourceRoot: job.sourceRoot, device: deps.device },

@@ -38,6 +38,8 @@ export function registerCoreControl(agent: Agent): void {
     sizes: agent.ledger.sizes(),
     digest: Buffer.from(agent.replicator.currentDigest()).toString('hex'),
     replication: agent.replicator.stats,
+    rss: process.memoryUsage().rss,
+    pid: process.pid,
   }))
   c.handle('agents.list', () => agentList(agent))
   c.handle('agent.setEnabled', async (params) => {

@@ -78,6 +78,12 @@ export async function callAgent<T = unknown>(dataDir: string, method: string, pa
       if (msg.error && typeof msg.error === 'object') reject(answerError(dataDir, msg.error as Record<string, unknown>))
       else resolve(msg.result as T)
     })
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      reject(new CliError(`the connection to the agent on ${dataDir} failed during ${method} (${err.code ?? err.message})`, EXIT.noAgent))
+    })
     socket.on('close', () => {
       if (settled) return
       settled = true
@@ -97,6 +103,7 @@ export interface Subscription {
 export async function subscribeAgent(dataDir: string, method: string, params: Record<string, unknown>, onEvent: (event: unknown) => void, onError?: (err: CliError) => void): Promise<Subscription> {
   const socket = await connect(dataDir)
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+  socket.on('error', () => socket.destroy())
   lines(socket, (msg) => {
     if (msg.id !== 1) return
     if (msg.error && typeof msg.error === 'object') {

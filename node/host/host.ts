@@ -13,6 +13,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Identify } from '@libp2p/identify'
 import { MAX_GOSSIP_MESSAGE } from '../../protocol/wire.ts'
+import { installPnetChunking } from './pnet-chunking.ts'
 
 export type Host = Libp2p<{ identify: Identify; pubsub: GossipSub }>
 
@@ -28,6 +29,7 @@ export interface HostOptions {
 }
 
 export async function createHost(opts: HostOptions): Promise<Host> {
+  installPnetChunking()
   return createLibp2p({
     privateKey: opts.privateKey,
     addresses: { listen: opts.listen },

@@ -39,6 +39,8 @@ export class LedgerStore {
   private nextSeq = 0
   private appended = 0
   private writing: Promise<void> = Promise.resolve()
+  /** bytes appended in this run (idle-growth measurements) */
+  appendedBytes = 0
 
   constructor(root: RootDb) {
     this.sub = root.sublevel<string, Uint8Array>('ledger', { valueEncoding: 'view' })
@@ -81,6 +83,7 @@ export class LedgerStore {
   append(update: Uint8Array): Promise<void> {
     const key = seqKey(this.nextSeq++)
     this.appended++
+    this.appendedBytes += update.byteLength
     const p = this.writing.then(() => this.sub.put(key, update))
     this.writing = p.catch(() => {})
     return p

@@ -43,7 +43,7 @@ export class Replicator {
   private stopped = false
   private compacting = false
   /** counters for status and tests */
-  readonly stats = { published: 0, hinted: 0, applied: 0, rejected: 0, syncs: 0, syncFailures: 0 }
+  readonly stats = { published: 0, hinted: 0, applied: 0, rejected: 0, syncs: 0, syncFailures: 0, storedBytes: 0, lastSync: null as null | { peer: string; ms: number; received: number; sent: number } }
 
   constructor(
     private readonly host: Host,
@@ -138,8 +138,10 @@ export class Replicator {
         const stream = await this.host.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, {
           signal: AbortSignal.timeout(this.opts.syncTimeoutMs),
         })
-        await runSync(stream, this.doc, (u) => this.applyRemote(u, `sync with ${peer}`), { timeoutMs: this.opts.syncTimeoutMs })
+        const t0 = performance.now()
+        const r = await runSync(stream, this.doc, (u) => this.applyRemote(u, `sync with ${peer}`), { timeoutMs: this.opts.syncTimeoutMs })
         this.stats.syncs++
+        this.stats.lastSync = { peer, ms: Math.round(performance.now() - t0), received: r.received, sent: r.sent }
       } catch (err) {
         this.stats.syncFailures++
         this.log.debug({ peer, err: (err as Error).message }, 'sync failed')
@@ -170,6 +172,7 @@ export class Replicator {
     const merged = all.length === 1 ? all[0]! : Y.mergeUpdates(all)
     // Persist before anyone hears of it: a published change must survive our crash.
     await this.store.append(merged)
+    this.stats.storedBytes += merged.byteLength
     if (local.length > 0) {
       const mergedLocal = local.length === 1 ? local[0]! : Y.mergeUpdates(local)
       const msg = encodeGossip({ type: 'update', update: mergedLocal })

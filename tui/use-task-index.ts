@@ -22,17 +22,24 @@ export function useAgentNames(snapshot: FleetSnapshot): Map<string, string> {
   return useMemo(() => new Map(snapshot.agents.map((a) => [a.id, a.name])), [sig])
 }
 
-export function useTaskOrder(snapshot: FleetSnapshot, agentNames: Map<string, string>, sort: SortSpec, filter: TaskFilter): Int32Array {
+const NO_ROWS = new Int32Array(0)
+
+/**
+ * The filtered, sorted order. While `enabled` is false (the Fleet view is open) nothing is computed, so
+ * data updates cost no sorting there; the order is made again when the Tasks view opens.
+ */
+export function useTaskOrder(snapshot: FleetSnapshot, agentNames: Map<string, string>, sort: SortSpec, filter: TaskFilter, enabled = true): Int32Array {
   const { tasks, live } = snapshot
   const liveDep = sortUsesLive(sort.key) ? live : null
   const namesDep = sort.key === 'agent' ? agentNames : null
   const sorted = useMemo(
-    () => sortOrder(tasks, live, agentNames, sort),
+    () => (enabled ? sortOrder(tasks, live, agentNames, sort) : NO_ROWS),
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [tasks, liveDep, namesDep, sort.key, sort.desc],
+    [enabled, tasks, liveDep, namesDep, sort.key, sort.desc],
   )
   const last = useRef<{ sorted: Int32Array; filter: TaskFilter; result: Int32Array } | null>(null)
   return useMemo(() => {
+    if (!enabled) return NO_ROWS
     const prev = last.current
     // Typing one more character can only narrow the matches: filter the previous matches, not all tasks.
     const narrowing =
@@ -45,7 +52,7 @@ export function useTaskOrder(snapshot: FleetSnapshot, agentNames: Map<string, st
     const result = filterOrder(narrowing ? prev.result : sorted, tasks, agentNames, filter)
     last.current = { sorted, filter, result }
     return result
-  }, [sorted, tasks, agentNames, filter])
+  }, [enabled, sorted, tasks, agentNames, filter])
 }
 
 /** Builds the filter's search text in the background once the filter line opens, before the first key. */

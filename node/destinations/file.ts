@@ -26,7 +26,7 @@ export interface FileDestinationOptions {
   folder: string | null
   /** fsync each file before the rename: survives power loss, not only kill -9 (which keeps the page cache). */
   fsync?: boolean
-  /** Worker threads for small files (default: 2 per core, 2 to 8). */
+  /** Worker threads for small files (default: one per core, 2 to 4). */
   workers?: number
 }
 

@@ -34,7 +34,8 @@ export function compare(src: { size: number; mtimeMs: number }, dst: Destination
   if (dst.isFolder) return 'conflict'
   if (dst.partial) return 'replace'
   const diff = dst.mtimeMs - src.mtimeMs
-  if (Math.abs(diff) < toleranceMs) return dst.size === src.size ? 'unchanged' : 'replace'
+  // mtimeOnly: SharePoint rewrites Office files, so their size there says nothing about their content.
+  if (Math.abs(diff) < toleranceMs) return dst.size === src.size || dst.mtimeOnly === true ? 'unchanged' : 'replace'
   return diff > 0 ? 'destination-newer' : 'replace'
 }
 

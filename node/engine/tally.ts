@@ -22,6 +22,7 @@ export class Tally {
   readonly bytes: ByteCounts = { total: 0, migrated: 0 }
   private buffer: ItemRecord[] = []
   private flushing: Promise<void> = Promise.resolve()
+  private pendingBatches = 0
   private lastProgress = -Infinity
   private lastCheckpoint: number
   private lastBytesAt: number
@@ -100,12 +101,17 @@ export class Tally {
     if (this.buffer.length === 0) return this.flushing
     const batch = this.buffer
     this.buffer = []
-    this.flushing = this.flushing.then(() => this.deps.items.putBatch(batch))
+    this.pendingBatches++
+    this.flushing = this.flushing.then(() => this.deps.items.putBatch(batch)).finally(() => {
+      this.pendingBatches--
+    })
     return this.flushing
   }
 
   /** Progress at most every progressIntervalMs, checkpoint every checkpointIntervalMs. */
   async tick(force = false): Promise<void> {
+    // Backpressure: copies must not outrun the record writes, or buffered records would grow without bound.
+    if (this.pendingBatches > 4) await this.flushing
     const now = this.deps.clock()
     if (force || now - this.lastProgress >= this.tuning.progressIntervalMs) {
       const dt = now - this.lastBytesAt

@@ -109,19 +109,35 @@ async function compare(label: string, src: string, bytes: number, files: number)
   const out = path.join(base, 'out')
   await rm(out, { recursive: true, force: true })
   await mkdir(out, { recursive: true })
-  await run('cat', ['/dev/null'])
+  console.log('')
   await run('sh', ['-c', `find "${src}" -type f -exec cat {} + > /dev/null`]) // warm the page cache
-  const cp = await timed(() => run('cp', ['-a', src, path.join(out, 'cp')]))
-  const rs = rsyncPath ? await timed(() => run('rsync', ['-a', `${src}/`, path.join(out, 'rsync')])) : NaN
-  const eng = await timed(() => engineCopy(src, path.join(out, 'engine'), path.join(out, 'db'), `bench-${label}`))
+  // The VM's disk is noisy: each contender runs `reps` times, interleaved, and the median counts.
+  const reps = arg('reps', 3)
+  const times: Record<'cp' | 'rsync' | 'engine', number[]> = { cp: [], rsync: [], engine: [] }
+  for (let r = 0; r < reps; r++) {
+    times.cp.push(await timed(() => run('cp', ['-a', src, path.join(out, `cp${r}`)])))
+    if (rsyncPath) times.rsync.push(await timed(() => run('rsync', ['-a', `${src}/`, path.join(out, `rsync${r}`)])))
+    times.engine.push(await timed(() => engineCopy(src, path.join(out, `engine${r}`), path.join(out, `db${r}`), `bench-${label}-${r}`)))
+    await rm(out, { recursive: true, force: true })
+    await mkdir(out, { recursive: true })
+  }
+  const median = (xs: number[]) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!)
+  const cp = median(times.cp)
+  const rs = median(times.rsync)
+  const eng = median(times.engine)
+  console.log(`  runs (s): cp ${fmt(times.cp)} | rsync ${fmt(times.rsync)} | engine ${fmt(times.engine)}`)
   const mbs = (s: number) => (bytes / 1e6 / s).toFixed(0)
-  console.log(`\n${label}: ${files} files, ${(bytes / 1e6).toFixed(0)} MB`)
+  console.log(`${label}: ${files} files, ${(bytes / 1e6).toFixed(0)} MB (median of ${reps})`)
   console.log(`  cp -a        ${cp.toFixed(2)} s  ${mbs(cp)} MB/s  ${(files / cp).toFixed(0)} files/s`)
   if (rsyncPath) console.log(`  rsync -a     ${rs.toFixed(2)} s  ${mbs(rs)} MB/s  ${(files / rs).toFixed(0)} files/s`)
   else console.log('  rsync -a     not installed (apt-get install -y rsync)')
   console.log(`  mmesh engine ${eng.toFixed(2)} s  ${mbs(eng)} MB/s  ${(files / eng).toFixed(0)} files/s  (xxh64 verify by re-read, temp+rename, item records)`)
   console.log(`  ratio engine/cp throughput: ${(cp / eng).toFixed(2)}x   engine/rsync: ${rsyncPath ? (rs / eng).toFixed(2) + 'x' : 'n/a'}`)
   await rm(out, { recursive: true, force: true })
+}
+
+function fmt(xs: number[]): string {
+  return xs.map((x) => x.toFixed(2)).join(' ')
 }
 
 async function memoryChild(src: string, out: string) {

@@ -180,8 +180,10 @@ export class Replicator {
         await this.publish(msg)
         this.stats.published++
       } else {
-        // Too big for gossip: tell peers our digest changed; they pull it over the sync stream.
+        // Too big for gossip: sync directly with every connected peer now, and tell the others (reached
+        // only through the mesh) that our digest changed, so they pull it over the sync stream.
         this.stats.hinted++
+        for (const peer of new Set(this.host.getConnections().map((c) => c.remotePeer.toString()))) this.syncWith(peer)
         await this.publishDigest(true)
       }
     }

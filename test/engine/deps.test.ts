@@ -62,6 +62,28 @@ describe('engine dependencies', () => {
     expect(rec.progress.length).toBeLessThan(tree.items.size / 2)
   })
 
+  it('stops with aborted/cancelled when the signal aborts, leaving no temp files', async () => {
+    const destRoot = path.join(dir, 'dest-abort')
+    await mkdir(destRoot)
+    const controller = new AbortController()
+    let seen = 0
+    const { deps } = makeDeps(createFileDestination({ rootDir: destRoot, library: null, folder: null }), items, {
+      signal: controller.signal,
+      tuning: { progressIntervalMs: 0 },
+      onProgress: (p) => {
+        if (++seen === 20 || p.counts.migrated > 30) controller.abort()
+      },
+    })
+    const result = await runTaskRound({ ...makeJob(tree.root), taskId: 'task-abort' }, deps)
+    expect(result.phase).toBe('aborted')
+    expect(result.abortReason).toBe('cancelled')
+    const files = [...tree.items.values()].filter((i) => !i.isFolder).length
+    expect(result.counts.migrated).toBeLessThan(files)
+    const { readdir } = await import('node:fs/promises')
+    const all = await readdir(destRoot, { recursive: true })
+    expect(all.filter((n) => String(n).includes('.mmesh-tmp-'))).toEqual([])
+  })
+
   it('parses getfattr output for the CIFS attributes', () => {
     const text = '# file: /mnt/s/a.txt\nuser.cifs.dosattrib=0x22000000\n\n# file: /mnt/s/b.txt\nuser.cifs.dosattrib=0x20000000\n'
     const m = parseGetfattr(text)

@@ -38,6 +38,8 @@ interface WorkerArgs {
   shares: { root: string; folder: string; taskId: string; folders: number }[]
   conc: number
   dbDir: string
+  /** epoch ms: start the rounds together (after each process has started and signed in) */
+  startAt?: number
 }
 interface WorkerResult {
   files: number
@@ -65,12 +67,17 @@ async function runAgent(a: WorkerArgs): Promise<WorkerResult> {
   await db.open()
   const items = createItemStore(db)
   const limiter = pLimit(Math.max(32, a.conc * 3))
+  const dests = await Promise.all(a.shares.map(async (s) => {
+    const dest = createSharePointDestination({ siteUrl: a.siteUrl, library: 'Documents', folder: s.folder, tokenProvider: tokens, pacer, version: 'bench' })
+    await dest.open(AbortSignal.timeout(120_000))
+    return dest
+  }))
+  if (a.startAt) await new Promise((r) => setTimeout(r, Math.max(0, a.startAt! - Date.now())))
   const cpu0 = process.cpuUsage()
   const start = Date.now()
   const t0 = performance.now()
-  const results = await Promise.all(a.shares.map(async (s) => {
-    const dest = createSharePointDestination({ siteUrl: a.siteUrl, library: 'Documents', folder: s.folder, tokenProvider: tokens, pacer, version: 'bench' })
-    await dest.open(AbortSignal.timeout(60_000))
+  const results = await Promise.all(a.shares.map(async (s, i) => {
+    const dest = dests[i]!
     return runTaskRound(job(s.root, s.taskId), {
       destination: dest, items, limiter, leaseHeld: () => true, onProgress: () => {}, onCheckpoint: () => {},
       signal: AbortSignal.timeout(3_600_000), clock: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
@@ -136,12 +143,16 @@ try {
     out('   C   files  secs    files/s  req/file  bound/s  ratio')
     for (const conc of list('conc', [1, 4, 16])) {
       emu.resetStats()
-      const r = await runAgent({ siteUrl: emu.sites.dev, shares: [{ root, folder: `conc${conc}`, taskId: `t-conc${conc}`, folders: Math.ceil(files / 100) }], conc, dbDir: path.join(base, `db-conc${conc}`) })
+      const e0 = process.cpuUsage()
+      // the agent runs in its own process, as in production; the emulator keeps this one
+      const r = await worker(emu, env, { siteUrl: emu.sites.dev, shares: [{ root, folder: `conc${conc}`, taskId: `t-conc${conc}`, folders: Math.ceil(files / 100) }], conc, dbDir: path.join(base, `db-conc${conc}`) })
       const perFile = emu.stats.requests / Math.max(1, r.files)
       const bound = conc / (latency / 1000) / perFile
       const rate = r.files / r.secs
+      const e1 = process.cpuUsage(e0)
       const cpuPerReq = r.cpuMs / emu.stats.requests
-      out(`  ${String(conc).padStart(2)}  ${String(r.files).padStart(5)}  ${r.secs.toFixed(1).padStart(6)}  ${rate.toFixed(1).padStart(7)}  ${perFile.toFixed(2).padStart(8)}  ${bound.toFixed(1).padStart(7)}  ${(rate / bound).toFixed(2)}  (client+emulator CPU ${cpuPerReq.toFixed(1)} ms/request)${r.failed ? `  (${r.failed} failed)` : ''}`)
+      const emuPerReq = (e1.user + e1.system) / 1000 / emu.stats.requests
+      out(`  ${String(conc).padStart(2)}  ${String(r.files).padStart(5)}  ${r.secs.toFixed(1).padStart(6)}  ${rate.toFixed(1).padStart(7)}  ${perFile.toFixed(2).padStart(8)}  ${bound.toFixed(1).padStart(7)}  ${(rate / bound).toFixed(2)}  (CPU per request: agent ${cpuPerReq.toFixed(2)} ms, emulator ${emuPerReq.toFixed(2)} ms)${r.failed ? `  (${r.failed} failed)` : ''}`)
     }
   }
 
@@ -159,13 +170,15 @@ try {
     const emuOne = process.cpuUsage(cpuEmu0)
     const cpuEmu1 = process.cpuUsage()
     const t0 = performance.now()
-    const four = await Promise.all(shares.map((s, i) => worker(emu, env, { siteUrl: emu.sites.dev, conc, dbDir: path.join(base, `db-four${i}`), shares: [{ ...s, taskId: `${s.taskId}-4`, folder: `four/${s.taskId}` }] })))
+    const startAt = Date.now() + 20_000
+    const four = await Promise.all(shares.map((s, i) => worker(emu, env, { siteUrl: emu.sites.dev, conc, startAt, dbDir: path.join(base, `db-four${i}`), shares: [{ ...s, taskId: `${s.taskId}-4`, folder: `four/${s.taskId}` }] })))
     void t0
     const wall4 = (Math.max(...four.map((r) => r.end)) - Math.min(...four.map((r) => r.start))) / 1000
     const emuFour = process.cpuUsage(cpuEmu1)
     const f4 = four.reduce((n, r) => n + r.files, 0)
     const cpu4 = four.reduce((n, r) => n + r.cpuMs, 0)
     out(`  1 agent : ${one.files} files in ${one.secs.toFixed(1)} s = ${(one.files / one.secs).toFixed(1)} files/s; agent CPU ${(one.cpuMs / 1000).toFixed(1)} s, emulator CPU ${((emuOne.user + emuOne.system) / 1e6).toFixed(1)} s`)
+    if (Math.min(...four.map((r) => r.start)) > startAt + 1000) out('  (the 4 processes were late for the common start: raise the 20 s head start on a loaded machine)')
     out(`  4 agents: ${f4} files in ${wall4.toFixed(1)} s = ${(f4 / wall4).toFixed(1)} files/s; agents CPU ${(cpu4 / 1000).toFixed(1)} s total, emulator CPU ${((emuFour.user + emuFour.system) / 1e6).toFixed(1)} s`)
     out(`  speedup ${((f4 / wall4) / (one.files / one.secs)).toFixed(2)}x (failed: ${one.failed} + ${four.reduce((n, r) => n + r.failed, 0)})`)
   }
@@ -177,7 +190,7 @@ try {
     emu.setFaults({ throttleRate: 0.3, retryAfterSec: [1, 3], retryAfterDateRate: 0.5 })
     emu.resetStats()
     out(`\n3. ${n} files, 30% of requests answered 429 (Retry-After 1-3 s, half as HTTP dates), no added latency`)
-    const r = await runAgent({ siteUrl: emu.sites.dev, shares: [{ root, folder: 'throttle', taskId: 't-throttle', folders: Math.ceil(n / 100) }], conc: 16, dbDir: path.join(base, 'db-throttle') })
+    const r = await worker(emu, env, { siteUrl: emu.sites.dev, shares: [{ root, folder: 'throttle', taskId: 't-throttle', folders: Math.ceil(n / 100) }], conc: 16, dbDir: path.join(base, 'db-throttle') })
     out(`  ${r.files} migrated, ${r.failed} failed in ${r.secs.toFixed(1)} s; ${emu.stats.requests} requests, ${emu.stats.throttled} throttled, uploads at the emulator ${emu.stats.uploads}`)
   }
   out(`\nload average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on this machine skews wall-clock figures; CPU seconds less so)`)

@@ -1,7 +1,7 @@
 /** What the agent needs from node/auth: one TokenProvider per agent, from app credentials or a delegated sign-in. */
 import { loadCredentials, type Credentials } from './credentials.ts'
 import { createDelegatedTokenProvider, loadDelegatedConfig } from './device-code.ts'
-import { createCertificateTokenProvider, type TokenProvider } from './token-provider.ts'
+import { AuthError, createCertificateTokenProvider, type TokenProvider } from './token-provider.ts'
 
 export * from './credentials.ts'
 export * from './token-provider.ts'
@@ -19,4 +19,41 @@ export async function loadTokenProvider(
   const delegated = await loadDelegatedConfig(dataDir)
   if (delegated) return { provider: createDelegatedTokenProvider(dataDir, delegated, options), credentials: null }
   return null
+}
+
+/**
+ * A TokenProvider for a running agent: loads the credentials on first use and again when auth.json or
+ * the delegated sign-in changes (checked at most every 10 s), so `mmesh auth set` on a running agent takes
+ * effect without a restart. Failures to load surface as AuthError/CredentialsError from getToken.
+ */
+export function createDataDirTokenProvider(dataDir: string, env: NodeJS.ProcessEnv = process.env, options: { log?: (m: string) => void } = {}): TokenProvider {
+  let current: { provider: TokenProvider; stamp: string } | null = null
+  let checkedAt = 0
+  const stampOf = async (): Promise<string> => {
+    const { stat } = await import('node:fs/promises')
+    const parts = await Promise.all(['auth.json', 'auth-cert.pem', 'auth-delegated.json'].map((f) =>
+      stat(`${dataDir}/${f}`).then((s) => `${s.mtimeMs}:${s.size}`, () => '-')))
+    return [...parts, env.MMESH_TENANT_ID, env.MMESH_CLIENT_ID, env.MMESH_CERT_FILE, env.MMESH_AUTHORITY].join('|')
+  }
+  const load = async (): Promise<TokenProvider> => {
+    if (current && Date.now() - checkedAt < 10_000) return current.provider
+    const stamp = await stampOf()
+    checkedAt = Date.now()
+    if (current && current.stamp === stamp) return current.provider
+    const loaded = await loadTokenProvider(dataDir, env, options)
+    if (!loaded) throw new AuthError('sign-in-required', `no SharePoint credentials in ${dataDir}: run mmesh auth set --data ${dataDir} --tenant … --client-id … --cert FILE`, true)
+    current = { provider: loaded.provider, stamp }
+    return loaded.provider
+  }
+  return {
+    get kind() {
+      return current?.provider.kind ?? 'app'
+    },
+    get principalHint() {
+      return current?.provider.principalHint ?? ''
+    },
+    async getToken(resource, opts) {
+      return (await load()).getToken(resource, opts)
+    },
+  }
 }

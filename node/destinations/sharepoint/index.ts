@@ -90,8 +90,9 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
     maxThrottleWaitMs: o.maxThrottleWaitMs, requestTimeoutMs: o.requestTimeoutMs, log,
   })
   const up: UploadContext = { sp, chunkSize, smallFileLimit: o.smallFileLimit ?? chunkSize, quickXorHash: o.quickXorHash, log }
-  const ctx = (what: string) => ({ siteUrl, library, clientId: o.tokenProvider.kind === 'app' ? o.tokenProvider.principalHint : undefined, what })
-  const hint = o.tokenProvider.principalHint.toLowerCase()
+  const ctx = (what: string) => ({ siteUrl, library, clientId: o.tokenProvider.kind === 'app' ? o.tokenProvider.principalHint || undefined : undefined, what })
+  // read late: a provider that loads its credentials lazily knows its principal only after the first token
+  const hintOf = () => o.tokenProvider.principalHint.toLowerCase()
   const knownFolders = new Set<string>()
   let state: OpenState | null = null
 
@@ -168,6 +169,7 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
       const mtimeMs = Date.parse(String(f.TimeLastModified))
       const createdMs = Date.parse(String(f.TimeCreated))
       const editor = String((f.ModifiedBy as { LoginName?: string } | undefined)?.LoginName ?? '').toLowerCase()
+      const hint = hintOf()
       const ours = hint !== '' && editor.includes(hint)
       // an upload session's empty stub: ours, zero bytes, never given source times (created == modified)
       const stub = ours && size === 0 && Math.abs(mtimeMs - createdMs) < 1000
@@ -200,7 +202,8 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
   async function fileState(url: string): Promise<{ exists: boolean; ours: boolean }> {
     try {
       const f = (await sp.web.getFileByServerRelativePath(url).select('Name', 'ModifiedBy/LoginName').expand('ModifiedBy')()) as { ModifiedBy?: { LoginName?: string } }
-      return { exists: true, ours: String(f.ModifiedBy?.LoginName ?? '').toLowerCase().includes(hint) }
+      const hint = hintOf()
+      return { exists: true, ours: hint !== '' && String(f.ModifiedBy?.LoginName ?? '').toLowerCase().includes(hint) }
     } catch (err) {
       if ((err as { status?: number }).status === 404) return { exists: false, ours: false }
       throw toDestinationError(err, ctx(`checking ${url}`))

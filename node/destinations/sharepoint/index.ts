@@ -53,7 +53,7 @@ export interface SharePointDestinationOptions {
   /** files up to this size go in one request (default: chunkSize) */
   smallFileLimit?: number
   userMapping?: UserMapping | null
-  /** QuickXorHash of a local file (protocol/quickxor.ts) to pass with one-request uploads */
+  /** override for the QuickXorHash passed with one-request uploads (default: protocol/quickxor.ts over the bytes read) */
   quickXorHash?: (localPath: string, signal: AbortSignal) => Promise<string>
   /** restarts of one file after a transient failure (default 3) */
   putAttempts?: number

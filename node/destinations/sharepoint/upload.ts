@@ -13,6 +13,7 @@ import '@pnp/sp/webs/index.js'
 import '@pnp/sp/folders/index.js'
 import '@pnp/sp/files/index.js'
 import type { IFileInfo, IFileUploadProgressData } from '@pnp/sp/files/index.js'
+import { quickXorHash } from '../../../protocol/quickxor.ts'
 import { signalBehavior } from './behaviors.ts'
 import { DestinationError, type PutOptions, type SourceFile } from '../../engine/destination.ts'
 
@@ -47,7 +48,8 @@ export async function uploadContent(
   if (source.size <= ctx.smallFileLimit) {
     const bytes = await readFile(source.localPath)
     if (bytes.length !== source.size) throw changed(source.localPath, source.size, bytes.length)
-    const hash = ctx.quickXorHash ? await ctx.quickXorHash(source.localPath, opts.signal) : null
+    // SharePoint checks the QuickXorHash passed with a one-request upload against what it received
+    const hash = ctx.quickXorHash ? await ctx.quickXorHash(source.localPath, opts.signal) : quickXorHash(bytes)
     opts.beforeCommit?.()
     const info = await folder.files.addUsingPath(name, bytes as unknown as ArrayBuffer, { Overwrite: opts.overwrite, ...(hash ? { XorHash: hash } : {}) })
     opts.onProgress?.(bytes.length)

@@ -97,6 +97,15 @@ describe('mmesh auth set / test through the real CLI against the emulator', () =
     })
     expect(r.stderr).toBe('')
     expect(r.exitCode).toBe(0)
+    // a certificate that expired since it was set: said plainly, before any request
+    const old = emu.issueAppCredentials({ clientId: app.clientId, notBefore: new Date(Date.now() - 5 * 86400_000), notAfter: new Date(Date.now() - 3600_000) })
+    const expiredPem = path.join(dir, 'expired-env.pem')
+    await writeFile(expiredPem, old.cert.pem)
+    const expired = await mmesh(['auth', 'test', '--data', path.join(dir, 'empty'), '--dest', emu.sites.dev], {
+      MMESH_TENANT_ID: app.tenantId, MMESH_CLIENT_ID: app.clientId, MMESH_CERT_FILE: expiredPem, MMESH_AUTHORITY: emu.authority,
+    })
+    expect(expired.exitCode).toBe(1)
+    expect(expired.stderr).toMatch(/the certificate expired on .*make a new one/)
     const none = await mmesh(['auth', 'test', '--data', path.join(dir, 'empty'), '--dest', emu.sites.dev])
     expect(none.exitCode).toBe(1)
     expect(none.stderr).toMatch(/no credentials in .*run mmesh auth set/)

@@ -192,4 +192,25 @@ describe('SharePoint destination against the emulator (real @pnp/sp + msal-node)
     const bad = await item.validateUpdateListItem([{ FieldName: 'Modified', FieldValue: '2024-01-02T15:04:05Z' }], true)
     expect(bad).toEqual([expect.objectContaining({ HasException: true, ErrorMessage: 'Invalid date/time value' })])
   })
+
+  it('lists a large folder page by page (odata.nextLink) and hides the library\'s Forms folder', async () => {
+    const dest = h.destination({ listPageSize: 3 })
+    const signal = AbortSignal.timeout(30_000)
+    await dest.open(signal)
+    const root = path.join(h.dir, 'paged')
+    await mkdir(root, { recursive: true })
+    const files = (await makeShare(root, 8, { folders: 1 })).map((f) => ({ ...f, rel: `Paged/${f.rel}` }))
+    await dest.ensureFolder('Paged', signal)
+    for (const f of files) {
+      await dest.putFile(f.rel, { ...sourceOf(root, { ...f, rel: f.rel.slice(6) }) }, { signal, overwrite: false })
+    }
+    const before = h.emu.stats.byKind.listFolder ?? 0
+    const listed = await dest.list('Paged', signal)
+    expect(listed!.size).toBe(8)
+    // 8 files in pages of 3 = 3 requests, plus 1 for the (empty) folder list
+    expect((h.emu.stats.byKind.listFolder ?? 0) - before).toBe(4)
+    const top = await dest.list('', signal)
+    expect(top!.has('Forms')).toBe(false)
+    expect(top!.has('Paged')).toBe(true)
+  })
 })

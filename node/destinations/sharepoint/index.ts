@@ -55,6 +55,8 @@ export interface SharePointDestinationOptions {
   userMapping?: UserMapping | null
   /** override for the QuickXorHash passed with one-request uploads (default: protocol/quickxor.ts over the bytes read) */
   quickXorHash?: (localPath: string, signal: AbortSignal) => Promise<string>
+  /** folder listing page size (default 5000, SharePoint's list view threshold) */
+  listPageSize?: number
   /** restarts of one file after a transient failure (default 3) */
   putAttempts?: number
   maxThrottleWaitMs?: number
@@ -137,7 +139,7 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
     const q = kind === 'files'
       ? f.files.select('Name', 'Length', 'TimeLastModified', 'TimeCreated', 'ModifiedBy/LoginName').expand('ModifiedBy')
       : f.folders.select('Name', 'TimeLastModified')
-    let page = (await q.top(5000).using(JSONParse(), signalBehavior(signal))()) as { value?: Record<string, unknown>[]; 'odata.nextLink'?: string }
+    let page = (await q.top(o.listPageSize ?? 5000).using(JSONParse(), signalBehavior(signal))()) as { value?: Record<string, unknown>[]; 'odata.nextLink'?: string }
     const out = [...(page.value ?? [])]
     while (page['odata.nextLink']) {
       page = (await SPCollection([sp.web, page['odata.nextLink']]).using(JSONParse(), signalBehavior(signal))()) as typeof page

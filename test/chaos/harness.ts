@@ -305,7 +305,7 @@ class FaultState {
       else await this.restart(a)
     })()
     this.restarting.add(p)
-    void p.finally(() => this.restarting.delete(p)).catch(() => {})
+    void p.catch((err: Error) => this.log(`  restart of ${a.name} failed: ${err.message}`)).finally(() => this.restarting.delete(p))
   }
 
   async restart(a: AgentProc): Promise<void> {
@@ -333,8 +333,10 @@ class FaultState {
 
   /** Undoes every fault still active at the end of the fault period. */
   async endFaults(): Promise<void> {
-    while (this.restarting.size > 0) await Promise.all([...this.restarting])
+    while (this.restarting.size > 0) await Promise.allSettled([...this.restarting])
     await this.heal()
+    // Anyone still down (a restart that failed and was logged) comes back now.
+    for (const a of this.agents) if (!this.fleet.running().includes(a)) await this.restart(a)
     if (this.failedDest) await this.mounts.release(this.failedDest)
     this.failedDest = null
     fs.mkdirSync(path.dirname(this.shares[0]!.dest), { recursive: true })

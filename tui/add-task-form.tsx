@@ -6,7 +6,7 @@ import React, { useMemo, useState } from 'react'
 import { Box, Text } from 'ink'
 import type { FieldErrors, FleetActions, TaskInput, TaskInputField } from './model.ts'
 import { TextField } from './text-field.tsx'
-import { useKeys } from './hooks.ts'
+import { useKeys, useLatestState } from './hooks.ts'
 import { cell } from './format.ts'
 
 export const FORM_FIELDS: { field: TaskInputField; label: string; placeholder: string }[] = [
@@ -67,8 +67,8 @@ export interface AddTaskFormProps {
 }
 
 export function AddTaskForm({ actions, width, height, onAdded, onCancel, onError }: AddTaskFormProps): React.ReactElement {
-  const [values, setValues] = useState<FormValues>(EMPTY_FORM)
-  const [focus, setFocus] = useState(0)
+  const [values, setValues, valuesRef] = useLatestState<FormValues>(EMPTY_FORM)
+  const [focus, setFocus, focusRef] = useLatestState(0)
   const [touched, setTouched] = useState<Set<TaskInputField>>(new Set())
   const [tried, setTried] = useState(false)
   const [busy, setBusy] = useState(false)
@@ -88,7 +88,10 @@ export function AddTaskForm({ actions, width, height, onAdded, onCancel, onError
 
   const submit = (): void => {
     setTried(true)
-    if (hasErrors || busy) return
+    // Checked again from the latest text: the last key typed may not have been drawn yet.
+    const { input, settingsError } = formToInput(valuesRef.current)
+    const errors = actions.validateTask(input)
+    if (settingsError || Object.values(errors).some((x) => x) || busy) return
     setBusy(true)
     setFailure(null)
     actions.addTask(input).then(
@@ -108,12 +111,11 @@ export function AddTaskForm({ actions, width, height, onAdded, onCancel, onError
   useKeys((_input, key) => {
     if (key.escape) return onCancel()
     if (key.return) return submit()
-    if (key.downArrow || (key.tab && !key.shift)) {
-      setTouched((t) => new Set(t).add(FORM_FIELDS[focus]!.field))
-      setFocus((f) => (f + 1) % FORM_FIELDS.length)
-    } else if (key.upArrow || (key.tab && key.shift)) {
-      setTouched((t) => new Set(t).add(FORM_FIELDS[focus]!.field))
-      setFocus((f) => (f - 1 + FORM_FIELDS.length) % FORM_FIELDS.length)
+    if (key.downArrow || key.upArrow || key.tab) {
+      const left = FORM_FIELDS[focusRef.current]!.field
+      setTouched((t) => new Set(t).add(left))
+      const step = key.downArrow || (key.tab && !key.shift) ? 1 : -1
+      setFocus((f) => (f + step + FORM_FIELDS.length) % FORM_FIELDS.length)
     }
   }, !busy)
 
@@ -138,8 +140,8 @@ export function AddTaskForm({ actions, width, height, onAdded, onCancel, onError
                 focus={i === focus && !busy}
                 width={fieldW}
                 placeholder={placeholder}
-                onChange={(v) => {
-                  setValues((old) => ({ ...old, [field]: v }))
+                onChange={(update) => {
+                  setValues((old) => ({ ...old, [field]: update(old[field]) }))
                   setTouched((t) => (t.has(field) ? t : new Set(t).add(field)))
                 }}
               />

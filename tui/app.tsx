@@ -225,7 +225,7 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet' }: FleetAp
           sort={sort}
           filter={filter}
           filtering={filtering}
-          onFilterText={(text) => setFilter((f) => ({ ...f, text }))}
+          onFilterText={(update) => setFilter((f) => ({ ...f, text: update(f.text) }))}
         />
       )
       break

@@ -3,7 +3,7 @@ import React, { useState } from 'react'
 import { Box, Text } from 'ink'
 import type { ExportResult, FleetActions } from './model.ts'
 import { TextField } from './text-field.tsx'
-import { useKeys } from './hooks.ts'
+import { useKeys, useLatestState } from './hooks.ts'
 import { cell } from './format.ts'
 
 export interface ExportViewProps {
@@ -21,9 +21,12 @@ export function exportMessage(r: ExportResult): string {
 }
 
 export function ExportView({ actions, width, height, onDone, onCancel }: ExportViewProps): React.ReactElement {
-  const [dir, setDir] = useState('')
-  const [stage, setStage] = useState<Stage>({ kind: 'path' })
+  const [dir, setDir, dirRef] = useLatestState('')
+  const [stage, setStage, stageRef] = useLatestState<Stage>({ kind: 'path' })
   useKeys((_input, key) => {
+    // The latest values, not the last drawn ones: keys can arrive faster than redraws.
+    const dir = dirRef.current
+    const stage = stageRef.current
     if (stage.kind === 'writing') return
     if (key.escape) return onCancel()
     if (!key.return) return

@@ -120,12 +120,35 @@ const KeyLayers = createContext<Set<Layer> | null>(null)
  */
 export function KeyRoot({ children }: { children: React.ReactNode }): React.ReactElement {
   const layers = useMemo(() => new Set<Layer>(), [])
+  // Keys are handled one at a time with a turn of the event loop between them, so React draws the
+  // effect of one key (a view opened, a field focused) before the next is routed. Keys that come in
+  // one burst (a fast typist, a paste split by the parser, a test) would otherwise reach the view that
+  // was on screen before the first of them.
+  const queue = useRef<[string, Key][]>([])
+  const timer = useRef<ReturnType<typeof setImmediate> | null>(null)
+  const drain = useCallback(() => {
+    timer.current = null
+    const next = queue.current.shift()
+    if (!next) return
+    // A copy: a layer a handler opens (by changing state) starts with the next key, not this one.
+    for (const layer of [...layers]) layer.current(next[0], next[1])
+    // Hold the next key until the event loop turns (React renders this key's change before that).
+    timer.current = setImmediate(drain)
+  }, [layers])
   const dispatch = useCallback(
     (input: string, key: Key) => {
-      // A copy: a layer a handler opens (by changing state) starts with the next key, not this one.
-      for (const layer of [...layers]) layer.current(input, key)
+      queue.current.push([input, key])
+      // Nothing in flight: handle it now, inside ink's batch, so a lone key answers at once.
+      if (timer.current === null) drain()
     },
-    [layers],
+    [drain],
+  )
+  useEffect(
+    () => () => {
+      if (timer.current) clearImmediate(timer.current)
+      queue.current = []
+    },
+    [],
   )
   useInput(dispatch)
   return React.createElement(KeyLayers.Provider, { value: layers }, children)
@@ -149,6 +172,21 @@ export function useKeys(handler: KeyHandler, isActive = true): void {
   // Outside a KeyRoot (a view rendered on its own) fall back to ink's subscription.
   const stable = useCallback((input: string, key: Key) => ref.current(input, key), [])
   useInput(stable, { isActive: isActive && !layers })
+}
+
+/**
+ * State whose latest value is readable at once through the returned ref. A key handler may run again
+ * before React has re-rendered with the previous key's change; reading the ref (and updating through
+ * it) keeps every key, in order, instead of computing from a value one key old.
+ */
+export function useLatestState<T>(initial: T): [T, (update: T | ((prev: T) => T)) => void, { readonly current: T }] {
+  const [state, setState] = useState(initial)
+  const ref = useRef(initial)
+  const set = useCallback((update: T | ((prev: T) => T)) => {
+    ref.current = typeof update === 'function' ? (update as (prev: T) => T)(ref.current) : update
+    setState(ref.current)
+  }, [])
+  return [state, set, ref]
 }
 
 /** A one-line message that clears itself after a while (action results, errors). */

@@ -6,7 +6,7 @@ import React, { useState } from 'react'
 import { Box, Text } from 'ink'
 import type { FleetActions, ImportPreview } from './model.ts'
 import { TextField } from './text-field.tsx'
-import { useKeys } from './hooks.ts'
+import { useKeys, useLatestState } from './hooks.ts'
 import { cell, destinationText } from './format.ts'
 
 export interface ImportViewProps {
@@ -25,12 +25,15 @@ type Stage =
   | { kind: 'failed'; message: string }
 
 export function ImportView({ actions, width, height, onDone, onCancel }: ImportViewProps): React.ReactElement {
-  const [path, setPath] = useState('')
-  const [stage, setStage] = useState<Stage>({ kind: 'path' })
+  const [path, setPath, pathRef] = useLatestState('')
+  const [stage, setStage, stageRef] = useLatestState<Stage>({ kind: 'path' })
   const [scroll, setScroll] = useState(0)
   const message = (err: unknown): string => (err instanceof Error ? err.message : String(err))
 
   useKeys((input, key) => {
+    // The latest values, not the last drawn ones: keys can arrive faster than redraws.
+    const path = pathRef.current
+    const stage = stageRef.current
     if (stage.kind === 'loading' || stage.kind === 'committing') return
     if (key.escape) {
       // From a preview Esc goes back to the path (to fix the file and look again); from the path it leaves.

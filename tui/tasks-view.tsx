@@ -67,7 +67,7 @@ export interface TasksViewProps {
   filter: TaskFilter
   /** The filter line is open for typing. */
   filtering: boolean
-  onFilterText(text: string): void
+  onFilterText(update: (prev: string) => string): void
 }
 
 /** Rows the table body has in `height` lines (title, column heads, selected-route line and filter line). */

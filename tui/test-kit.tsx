@@ -42,6 +42,8 @@ export interface Mounted {
   press(...keys: string[]): Promise<void>
   /** Types text as one chunk (as a paste arrives). */
   type(text: string): Promise<void>
+  /** Writes several chunks in the same tick, as a fast typist's keys can arrive. */
+  burst(...chunks: string[]): Promise<void>
   /** Polls until the frame satisfies `want` (text it must contain, or a predicate); throws with the frame. */
   waitFor(want: string | RegExp | ((frame: string) => boolean), timeoutMs?: number): Promise<string>
   resize(columns: number, rows: number): Promise<void>
@@ -73,6 +75,10 @@ export async function mount(
     async type(text) {
       r.stdin.write(text)
       await sleep(10)
+    },
+    async burst(...chunks) {
+      for (const c of chunks) r.stdin.write(c)
+      await sleep(30)
     },
     async waitFor(want, timeoutMs = 3000) {
       const ok = (f: string): boolean =>

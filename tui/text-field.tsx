@@ -9,27 +9,28 @@ import { useKeys } from './hooks.ts'
 
 export interface TextFieldProps {
   value: string
-  onChange(value: string): void
+  /** Gets the edit as a function of the previous value, so keys arriving before a redraw all count. */
+  onChange(update: (prev: string) => string): void
   focus: boolean
   width: number
   placeholder?: string
 }
 
-/** Applies one key press to a value; null when the key is not text editing (the caller may use it). */
-export function editValue(value: string, input: string, key: { backspace: boolean; delete: boolean; ctrl: boolean; meta: boolean }): string | null {
-  if (key.backspace || key.delete) return value.slice(0, -1)
+/** The edit one key press makes, or null when the key is not text editing (the caller may use it). */
+export function editFor(input: string, key: { backspace: boolean; delete: boolean; ctrl: boolean; meta: boolean }): ((value: string) => string) | null {
+  if (key.backspace || key.delete) return (v) => v.slice(0, -1)
   // Ctrl+U clears the line, as in a shell.
-  if (key.ctrl && input === 'u') return ''
+  if (key.ctrl && input === 'u') return () => ''
   if (key.ctrl || key.meta || input === '') return null
   const text = input.replace(/[\r\n]+/g, '').replace(/[\u0000-\u001f\u007f]/g, '')
-  return text === '' ? null : value + text
+  return text === '' ? null : (v) => v + text
 }
 
 export function TextField({ value, onChange, focus, width, placeholder }: TextFieldProps): React.ReactElement {
   useKeys((input, key) => {
     if (key.return || key.tab || key.escape || key.upArrow || key.downArrow) return
-    const next = editValue(value, input, key)
-    if (next !== null && next !== value) onChange(next)
+    const edit = editFor(input, key)
+    if (edit) onChange(edit)
   }, focus)
   const room = Math.max(1, width - 1)
   if (value === '' && placeholder) {

@@ -50,6 +50,8 @@ export interface AgentOptions {
   logger?: Logger
   /** one-line notices for the admin (default: stderr) */
   notice?: (msg: string) => void
+  /** the data dir lock, when the caller took it already (the CLI does, before loading libp2p) */
+  lock?: DirLock
   /** start the extensions (scheduler, engine); default true unless MMESH_EXTENSIONS=0 (core-only tests, benches) */
   extensions?: boolean
 }
@@ -109,7 +111,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const notice = options.notice ?? ((m: string) => process.stderr.write(`${m}\n`))
   const testHooks = options.testHooks ?? process.env.MMESH_TEST_HOOKS === '1'
   ensureDataDir(dir)
-  const lock = lockDataDir(dir)
+  const lock = options.lock ?? lockDataDir(dir)
   const cleanups: (() => Promise<void> | void)[] = [() => lock.release()]
   const undo = async () => {
     for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {})

@@ -4,7 +4,8 @@
 import type { Command } from 'commander'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CliError, EXIT } from './errors.ts'
-import { resolveDataDir } from '../config/data-dir.ts'
+import { ensureDataDir, resolveDataDir } from '../config/data-dir.ts'
+import { lockDataDir } from '../config/lock.ts'
 import { writeNewFleetKey } from '../config/fleet-key.ts'
 import { parseMap } from '../config/agent-config.ts'
 import { callAgent } from '../control/client.ts'
@@ -74,14 +75,19 @@ export function registerAgentCommands(program: Command): void {
       if (opts.name !== undefined && (opts.name.trim() === '' || opts.name.length > 255)) throw new CliError('--name must be 1 to 255 characters')
       if (opts.group !== undefined && (opts.group.trim() === '' || opts.group.length > 255)) throw new CliError('--group must be 1 to 255 characters')
       const dataDir = resolveDataDir(opts.data)
-      const { startAgent } = await import('../agent.ts')
+      // Lock first, before loading libp2p and the rest: a second start on DIR fails at once.
+      ensureDataDir(dataDir)
+      const lock = lockDataDir(dataDir)
       let agent
       try {
+        const { startAgent } = await import('../agent.ts')
         agent = await startAgent({
+          lock,
           dataDir, fleetKeyFile: opts.fleetKey, name: opts.name, group: opts.group, capacity, leaseTtlSeconds, maps,
           listen, peers, mdns: opts.mdns, tui: opts.tui ?? false,
         })
       } catch (err) {
+        lock.release()
         // Exit now: a half-started host may hold the event loop open.
         const code = err instanceof CliError ? err.exitCode : EXIT.badInput
         process.stderr.write(`mmesh: ${err instanceof Error ? err.message : String(err)}\n`)

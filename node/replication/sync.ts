@@ -25,8 +25,8 @@ export interface SyncResult {
 }
 
 /**
- * Runs one sync over `stream`. `apply` receives the merged catch-up update (already decoded-checked by
- * the caller's apply, which must not throw for bad input but report it).
+ * Runs one sync over `stream`. `apply` receives the peer's catch-up update; it must check that it decodes
+ * and report, not throw, when it does not.
  */
 export async function runSync(
   stream: Stream,
@@ -41,13 +41,11 @@ export async function runSync(
     const first = decodeSyncFrame((await lp.read({ signal })).subarray())
     if (!first.ok) throw new SyncError(first.reason)
     if (first.value.type !== 'stateVector') throw new SyncError(`expected a state vector, got ${first.value.type}`)
-    let peerSv: Map<number, number>
     try {
-      peerSv = Y.decodeStateVector(first.value.stateVector)
+      Y.decodeStateVector(first.value.stateVector)
     } catch {
       throw new SyncError('state vector does not decode')
     }
-    void peerSv
     const readAll = (async () => {
       const chunks: Uint8Array[] = []
       let total = 0

@@ -4,8 +4,11 @@
  * the record is ignored by the typed reader; the agent keeps working and its ledger stays readable.
  */
 import crypto from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createFleet, type AgentProc, type Fleet } from '../fixtures/fleet.ts'
+
+// Real processes on a possibly loaded 2-core machine: generous bounds (every wait still has one).
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 180_000 })
 
 let fleet: Fleet
 let a: AgentProc, b: AgentProc
@@ -15,7 +18,7 @@ beforeAll(async () => {
   a = await fleet.start('alpha')
   b = await fleet.start('bravo', { peers: [a] })
   await fleet.waitFor(async () => (await fleet.call(b, 'status')).connections.includes(a.peerId), { message: 'bravo connected to alpha' })
-}, 90_000)
+})
 
 afterAll(async () => {
   await fleet?.cleanup()

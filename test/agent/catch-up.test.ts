@@ -2,8 +2,11 @@
  * A late joiner gets a 10,000-record ledger; a burst of 10,000 separate small changes converges; kill -9
  * and a restart on the same dir restore exactly the ledger it had, and changes made meanwhile arrive.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createFleet, type AgentProc, type Fleet } from '../fixtures/fleet.ts'
+
+// Real processes on a possibly loaded 2-core machine: generous bounds (every wait still has one).
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 180_000 })
 
 let fleet: Fleet
 let a: AgentProc, b: AgentProc
@@ -13,7 +16,7 @@ beforeAll(async () => {
   fleet = await createFleet({ env: { MMESH_EXTENSIONS: '0' } })
   a = await fleet.start('alpha')
   b = await fleet.start('bravo', { peers: [a] })
-}, 90_000)
+})
 
 afterAll(async () => {
   await fleet?.cleanup()
@@ -24,7 +27,7 @@ describe('catch-up', () => {
     // one transaction: far bigger than a gossip message, so it travels over the sync stream only
     await fleet.call(a, 'test.writeRecords', { count: 10_000, prefix: 'bulk' })
     const late = await fleet.start('late', { peers: [b] })
-    const hash = await fleet.converged([a, b, late], { timeoutMs: 45_000 })
+    const hash = await fleet.converged([a, b, late], { timeoutMs: 90_000 })
     const l = await fleet.call(late, 'test.ledger')
     expect(l.hash).toBe(hash)
     expect(l.sizes.tasks).toBe(10_000)
@@ -53,7 +56,7 @@ describe('catch-up', () => {
     expect(restored.hash).toBe(before.hash)
     expect(restored.sizes).toEqual(before.sizes)
     await fleet.call(b, 'test.unblock', {})
-    const hash = await fleet.converged([a, b], { timeoutMs: 45_000 })
+    const hash = await fleet.converged([a, b], { timeoutMs: 90_000 })
     const after = await fleet.call(b, 'test.ledger')
     expect(after.hash).toBe(hash)
     expect(after.validTasks).toBe(before.validTasks + 50 - 2)

@@ -4,8 +4,11 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createFleet, type AgentProc, type Fleet } from '../fixtures/fleet.ts'
+
+// Real processes on a possibly loaded 2-core machine: generous bounds (every wait still has one).
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 180_000 })
 
 let fleet: Fleet
 let a: AgentProc, b: AgentProc
@@ -16,7 +19,7 @@ beforeAll(async () => {
   b = await fleet.start('bravo', { peers: [a] })
   await fleet.call(a, 'test.writeRecords', { count: 10, prefix: 'secret' })
   await fleet.converged([a, b])
-}, 90_000)
+})
 
 afterAll(async () => {
   await fleet?.cleanup()

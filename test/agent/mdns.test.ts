@@ -4,8 +4,11 @@
  */
 import { execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createFleet, type AgentProc, type Fleet } from '../fixtures/fleet.ts'
+
+// Real processes on a possibly loaded 2-core machine: generous bounds (every wait still has one).
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 180_000 })
 
 const tag = crypto.randomBytes(2).toString('hex')
 const subnet = `10.${150 + (parseInt(tag, 16) % 90)}.${parseInt(tag.slice(2), 16)}`
@@ -72,7 +75,7 @@ describe.skipIf(skipReason !== null)('mDNS in network namespaces', () => {
         await fleet.start(`ns${i}`, { noMdns: false, listen: `/ip4/${subnet}.${i}/tcp/0`, prefix: ['ip', 'netns', 'exec', ns(i)] }),
       )
     }
-  }, 120_000)
+  })
 
   afterAll(async () => {
     await fleet?.cleanup()
@@ -83,7 +86,7 @@ describe.skipIf(skipReason !== null)('mDNS in network namespaces', () => {
     await fleet.waitFor(async () => {
       const conns = await Promise.all(agents.map(async (a) => (await fleet.call(a, 'status')).connections.length))
       return conns.every((n) => n === N - 1)
-    }, { timeoutMs: 30_000, message: 'every agent connected to the other two by mDNS' })
+    }, { timeoutMs: 60_000, message: 'every agent connected to the other two by mDNS' })
     await fleet.call(agents[0]!, 'test.writeRecords', { count: 100, prefix: 'lan' })
     await fleet.call(agents[2]!, 'test.writeRecords', { count: 100, prefix: 'lan2' })
     const hash = await fleet.converged(agents)

@@ -2,8 +2,11 @@
  * Split the fleet in two (test connection gate), change both halves — additions and deletions — heal:
  * every agent converges to the same content, deletions included.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createFleet, type AgentProc, type Fleet } from '../fixtures/fleet.ts'
+
+// Real processes on a possibly loaded 2-core machine: generous bounds (every wait still has one).
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 180_000 })
 
 let fleet: Fleet
 let a: AgentProc, b: AgentProc, c: AgentProc, d: AgentProc
@@ -16,7 +19,7 @@ beforeAll(async () => {
     fleet.start('charlie', { peers: [a] }),
     fleet.start('delta', { peers: [a] }),
   ])
-}, 90_000)
+})
 
 afterAll(async () => {
   await fleet?.cleanup()
@@ -50,7 +53,7 @@ describe('split and heal', () => {
     expect(await exists(c, 'base-0')).toBe(true)
 
     await fleet.heal()
-    const hash = await fleet.converged([a, b, c, d], { timeoutMs: 45_000 })
+    const hash = await fleet.converged([a, b, c, d], { timeoutMs: 90_000 })
     for (const agent of [a, b, c, d]) {
       const l = await fleet.call(agent, 'test.ledger')
       expect(l.hash).toBe(hash)
@@ -68,7 +71,7 @@ describe('split and heal', () => {
     await fleet.converged([a, b, d])
     expect(await exists(c, 'base-5')).toBe(true)
     await fleet.heal()
-    await fleet.converged([a, b, c, d], { timeoutMs: 45_000 })
+    await fleet.converged([a, b, c, d], { timeoutMs: 90_000 })
     expect(await exists(c, 'base-5')).toBe(false)
   })
 })

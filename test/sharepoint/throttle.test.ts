@@ -25,7 +25,7 @@ describe('SharePoint destination under throttling', () => {
     const dest = h.destination({ folder: 'Throttled', pacer })
     await dest.open(AbortSignal.timeout(60_000))
     h.emu.resetStats()
-    h.emu.setFaults({ throttleRate: 0.3, retryAfterSec: [1, 3], retryAfterDateRate: 0.5 })
+    h.emu.setFaults({ throttleRate: 0.3, retryAfterSec: [1, 3], retryAfterDateRate: 0.5, rateLimitResetExtraSec: 0 })
     const t0 = Date.now()
     const { failed } = await pushShare(dest, root, files, 48, AbortSignal.timeout(600_000))
     const secs = (Date.now() - t0) / 1000
@@ -34,6 +34,8 @@ describe('SharePoint destination under throttling', () => {
     expect(h.emu.stats.uploads).toBe(FILES)
     expect(h.emu.stats.throttled).toBeGreaterThan(FILES * 0.3)
     expect(throttles.length).toBe(h.emu.stats.throttled)
+    // every retry waited at least what its Retry-After (seconds or date) said
+    expect(h.emu.stats.earlyRetries).toBe(0)
     for (const f of files) {
       const meta = h.emu.meta(`/sites/dev/Shared Documents/Throttled/${f.rel}`)
       expect(meta?.length, f.rel).toBe(2048)

@@ -58,7 +58,8 @@ export async function uploadContent(
   let uploadId: string | null = null
   let stubUrl: string | null = null
   let read = 0
-  const web = Readable.toWeb(createReadStream(source.localPath, { highWaterMark: 1024 * 1024 })) as unknown as ReadableStream<Uint8Array>
+  const nodeStream = createReadStream(source.localPath, { highWaterMark: 1024 * 1024 })
+  const web = Readable.toWeb(nodeStream) as unknown as ReadableStream<Uint8Array>
   const counted = web.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
@@ -88,6 +89,7 @@ export async function uploadContent(
     opts.onProgress?.(read)
     return { info, bytes: read, hash: null }
   } catch (err) {
+    nodeStream.destroy() // PnPjs holds the reader; close the file ourselves
     // the session cannot say what it holds: drop it and the stub, and let the caller start again
     if (stubUrl) await discardStub(ctx, stubUrl, uploadId)
     throw err

@@ -110,8 +110,7 @@ export class Replicator {
   /** Bytes-level apply of an update from a peer (also used by tests to inject one): never throws. */
   applyRemote(update: Uint8Array, from: string): boolean {
     try {
-      // decodeUpdate parses every struct: garbage fails here, before it can reach the document.
-      Y.decodeUpdate(update)
+      checkDecodes(update)
       Y.applyUpdate(this.doc, update, REMOTE_ORIGIN)
       this.stats.applied++
       return true
@@ -219,7 +218,7 @@ export class Replicator {
     }
     if (decoded.value.type === 'update') {
       try {
-        Y.decodeUpdate(decoded.value.update)
+        checkDecodes(decoded.value.update)
       } catch (err) {
         this.stats.rejected++
         this.warn.warn({ from: msg.from.toString(), bytes: msg.data.byteLength, err: (err as Error).message }, 'rejected an update that does not decode')
@@ -242,4 +241,14 @@ export class Replicator {
       this.syncWith(from)
     }
   }
+}
+
+/**
+ * Throws when an update does not decode, before it can reach the document. Up to 1 MiB it is fully
+ * decoded (catches the most garbage); a larger catch-up is walked lazily, struct by struct, since fully
+ * decoding a 100k-task update would double the agent's memory; applyUpdate's own errors are caught too.
+ */
+function checkDecodes(update: Uint8Array): void {
+  if (update.byteLength <= 1024 * 1024) Y.decodeUpdate(update)
+  else Y.encodeStateVectorFromUpdate(update)
 }

@@ -21,7 +21,7 @@ import { runFuzz } from './fuzzer.ts'
 
 const seed = Number(process.env.MMESH_FUZZ_SEED) || freshSeed()
 const COUNT = Number(process.env.MMESH_FUZZ_COUNT) || 10_000
-const FILES = 120
+const FILES = 300
 
 let fleet: Fleet
 let target: AgentProc
@@ -38,7 +38,7 @@ beforeAll(async () => {
   const src = makeShare(fleet.tempDir('src'), 'share', FILES)
   dest = fleet.tempDir('dest')
   taskId = await addTask(fleet, target, src, dest)
-  await fleet.waitFor(async () => (await fleet.call<TaskRow>(target, 'task.show', { id: taskId })).status === 'in-progress', { timeoutMs: 30_000, message: 'the real task running' })
+  await fleet.waitFor(async () => ['scanning', 'in-progress'].includes((await fleet.call<TaskRow>(target, 'task.showJson', { id: taskId })).status), { timeoutMs: 30_000, message: 'the real task running' })
 }, 90_000)
 
 afterAll(async () => {
@@ -98,7 +98,7 @@ describe('a hostile fleet member', () => {
 
     // The real task, running since before the attack, completes with every file, run by the target.
     const done = await fleet.waitFor(async () => {
-      const t = await fleet.call<TaskRow>(target, 'task.show', { id: taskId })
+      const t = await fleet.call<TaskRow>(target, 'task.showJson', { id: taskId })
       return t.status === 'completed' ? t : null
     }, { timeoutMs: 120_000, message: 'the real task to complete' })
     expect(done.agent).toBe(target.peerId)

@@ -42,8 +42,10 @@ const KINDS: [string, number][] = [
   ['presence', 10],
   ['sync-frames', 12],
   ['items-frames', 8],
-  ['flood', 15],
 ]
+/** Every FLOOD_EVERY messages, FLOOD_SIZE more at once (about 13 % of all). */
+const FLOOD_EVERY = 1000
+const FLOOD_SIZE = 150
 
 function pickKind(rng: Rng): string {
   const total = KINDS.reduce((n, [, w]) => n + w, 0)
@@ -64,8 +66,10 @@ export async function runFuzz(peer: FuzzPeer, o: FuzzOptions): Promise<FuzzFigur
     sent += n
   }
   const ledger = (b: Uint8Array) => peer.publish(LEDGER_TOPIC, b).catch(() => undefined)
+  let nextFlood = FLOOD_EVERY
   while (sent < o.count) {
-    const kind = pickKind(rng)
+    const kind = sent >= nextFlood ? 'flood' : pickKind(rng)
+    if (kind === 'flood') nextFlood += FLOOD_EVERY
     switch (kind) {
       case 'ledger-random':
         await ledger(ledgerGarbage(rng))
@@ -109,7 +113,7 @@ export async function runFuzz(peer: FuzzPeer, o: FuzzOptions): Promise<FuzzFigur
       }
       case 'flood': {
         // Back to back, without waiting: gossip of every kind and a burst of streams at once.
-        const n = Math.min(200, o.count - sent)
+        const n = Math.min(FLOOD_SIZE, o.count - sent)
         const jobs: Promise<unknown>[] = []
         for (let i = 0; i < n; i++) {
           const r = rng.next()

@@ -46,7 +46,7 @@ const WEIRD_VALUES = (rng: Rng): unknown[] => [
   { v: 1 }, { v: 'one', id: 5 }, { id: 'x'.repeat(5000) }, { nested: { deeper: { deepest: [{}] } } },
   { v: 1, taskId: '../../etc', agent: 'not-a-peer-id', epoch: -5, round: 1e12, at: 'yesterday', released: 'no', sig: 'AAAA' },
   { v: 999, kind: 'task.explode', hlc: '', by: '', target: '' },
-  { __proto__: { polluted: true }, constructor: { prototype: { polluted: true } } },
+  JSON.parse('{"__proto__": {"polluted": true}, "toString": 5, "hasOwnProperty": "x"}'),
   rng.bytes(rng.int(0, 64)).toString('base64'),
 ]
 

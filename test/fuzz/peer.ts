@@ -55,7 +55,7 @@ export class FuzzPeer {
    * Opens a stream of `protocol` to `peer`, sends `raw` chunks as they are (the fuzzer builds the length
    * prefixes itself, so it can lie in them), then closes or resets the stream.
    */
-  async rawStream(peer: string, protocol: string, raw: Uint8Array[], end: 'close' | 'abort' | 'linger', lingerMs = 50): Promise<void> {
+  async rawStream(peer: string, protocol: string, raw: Uint8Array[], end: 'close' | 'abort' | 'linger', lingerMs = 10): Promise<void> {
     let stream: Stream
     try {
       stream = await this.host.dialProtocol(peerIdFromString(peer), protocol, { signal: AbortSignal.timeout(5000) })
@@ -69,7 +69,7 @@ export class FuzzPeer {
       if (end === 'abort') stream.abort(new Error('fuzzer reset'))
       else {
         if (end === 'linger') await new Promise((r) => setTimeout(r, lingerMs))
-        await stream.close({ signal: AbortSignal.timeout(2000) })
+        await stream.close({ signal: AbortSignal.timeout(500) })
       }
     } catch {
       stream.abort(new Error('fuzzer gave up'))

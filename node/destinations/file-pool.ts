@@ -13,22 +13,13 @@ export interface SmallCopyJob {
   mtimeMs: number
   overwrite: boolean
   fsync: boolean
-  /** Large file: streamed in chunks, left under `tmp` (the caller renames it after its lease check). */
-  large?: boolean
-  /** Large files: set element 0 to 1 (Atomics) to stop the copy between chunks. */
-  abort?: Int32Array
 }
 
-export type SmallCopyResult = { ok: true; size: number; hash: bigint } | { ok: false; kind: 'source' | 'dest' | 'changed' | 'verify' | 'exists' | 'aborted'; code: string; message: string }
-
-interface Pending {
-  done: (r: SmallCopyResult) => void
-  onProgress?: (bytes: number) => void
-}
+export type SmallCopyResult = { ok: true; size: number; hash: bigint } | { ok: false; kind: 'source' | 'dest' | 'changed' | 'verify' | 'exists'; code: string; message: string }
 
 interface Slot {
   worker: Worker
-  pending: Map<number, Pending>
+  pending: Map<number, (r: SmallCopyResult) => void>
 }
 
 export class SmallFilePool {
@@ -38,13 +29,13 @@ export class SmallFilePool {
   // Two to four: more workers only queue on the destination folder's lock (measured: 2 beat 4 and 8).
   constructor(private readonly size = Math.min(4, Math.max(2, availableParallelism()))) {}
 
-  run(job: SmallCopyJob, onProgress?: (bytes: number) => void): Promise<SmallCopyResult> {
+  run(job: SmallCopyJob): Promise<SmallCopyResult> {
     if (this.slots.length === 0) this.start()
     let slot = this.slots[0]!
     for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s
     const id = this.nextId++
     return new Promise((resolve) => {
-      slot.pending.set(id, { done: resolve, onProgress })
+      slot.pending.set(id, resolve)
       if (slot.pending.size === 1) slot.worker.ref()
       slot.worker.postMessage({ id, ...job })
     })
@@ -54,18 +45,14 @@ export class SmallFilePool {
     for (let i = 0; i < this.size; i++) {
       const worker = new Worker(new URL('./file-worker.js', import.meta.url))
       const slot: Slot = { worker, pending: new Map() }
-      worker.on('message', (m: ({ id: number } & SmallCopyResult) | { id: number; progress: number }) => {
-        const p = slot.pending.get(m.id)
-        if ('progress' in m) {
-          p?.onProgress?.(m.progress)
-          return
-        }
+      worker.on('message', (m: { id: number } & SmallCopyResult) => {
+        const done = slot.pending.get(m.id)
         slot.pending.delete(m.id)
         if (slot.pending.size === 0) worker.unref()
-        p?.done(m)
+        done?.(m)
       })
       worker.on('error', (err) => {
-        for (const { done } of slot.pending.values()) done({ ok: false, kind: 'dest', code: 'WORKER', message: `copy worker failed: ${err.message}` })
+        for (const done of slot.pending.values()) done({ ok: false, kind: 'dest', code: 'WORKER', message: `copy worker failed: ${err.message}` })
         slot.pending.clear()
         this.slots = this.slots.filter((s) => s !== slot)
       })

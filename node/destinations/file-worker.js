@@ -83,90 +83,9 @@ function copy(m) {
   }
 }
 
-const CHUNK = 1 << 20
-let chunk = null
-
-// A large file: streamed in 1 MiB chunks inside the worker (no event-loop hop per chunk), hashed while
-// read, verified by re-reading. The rename is left to the caller, which checks the lease first.
-function copyLarge(m) {
-  chunk ??= Buffer.allocUnsafe(CHUNK)
-  const aborted = () => m.abort !== undefined && Atomics.load(m.abort, 0) === 1
-  let fd
-  try {
-    fd = fs.openSync(m.src, 'r')
-  } catch (err) {
-    throw fail('source', err)
-  }
-  let created = false
-  try {
-    const before = fs.fstatSync(fd)
-    if (before.size !== m.size || Math.abs(before.mtimeMs - m.mtimeMs) > 1) throw fail('changed', 'changed while read')
-    const out = fs.openSync(m.tmp, 'wx', 0o644)
-    created = true
-    const h = api.create64()
-    let pos = 0
-    let reported = 0
-    try {
-      for (;;) {
-        if (aborted()) throw fail('aborted', 'aborted')
-        let n
-        try {
-          n = fs.readSync(fd, chunk, 0, CHUNK, pos)
-        } catch (err) {
-          throw fail('source', err)
-        }
-        if (n === 0) break
-        const part = chunk.subarray(0, n)
-        h.update(part)
-        let w = 0
-        while (w < n) w += fs.writeSync(out, part, w, n - w, pos + w)
-        pos += n
-        if (pos - reported >= 16 * CHUNK) {
-          reported = pos
-          parentPort.postMessage({ id: m.id, progress: pos })
-        }
-      }
-      if (m.fsync) fs.fsyncSync(out)
-      fs.futimesSync(out, Date.now() / 1000, m.mtimeMs / 1000)
-    } finally {
-      fs.closeSync(out)
-    }
-    const after = fs.fstatSync(fd)
-    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || pos !== before.size) throw fail('changed', 'changed while read')
-    const hash = h.digest()
-    const v = api.create64()
-    const rd = fs.openSync(m.tmp, 'r')
-    try {
-      let at = 0
-      for (;;) {
-        if (aborted()) throw fail('aborted', 'aborted')
-        const n = fs.readSync(rd, chunk, 0, CHUNK, at)
-        if (n === 0) break
-        v.update(chunk.subarray(0, n))
-        at += n
-      }
-    } finally {
-      fs.closeSync(rd)
-    }
-    if (v.digest() !== hash) throw fail('verify', 'verification failed: the written copy differs from what was read')
-    created = false
-    return { size: pos, hash }
-  } catch (err) {
-    if (err.kind) throw err
-    throw fail('dest', err)
-  } finally {
-    fs.closeSync(fd)
-    if (created) {
-      try {
-        fs.unlinkSync(m.tmp)
-      } catch {}
-    }
-  }
-}
-
 parentPort.on('message', (m) => {
   try {
-    const r = m.large ? copyLarge(m) : copy(m)
+    const r = copy(m)
     parentPort.postMessage({ id: m.id, ok: true, size: r.size, hash: r.hash })
   } catch (err) {
     parentPort.postMessage({ id: m.id, ok: false, kind: err.kind || 'dest', code: err.code || '', message: err.message })

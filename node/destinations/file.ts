@@ -6,16 +6,18 @@
  * `.mmesh-tmp-*` leftover that list() hides and deletes on the next round.
  */
 import { randomBytes } from 'node:crypto'
-import { lstat, mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { constants as fsc } from 'node:fs'
+import { lstat, mkdir, open, readdir, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { DestinationError, type Destination, type DestinationEntry, type PutOptions, type PutResult, type SourceFile } from '../engine/destination.ts'
 import { changedWhileReading, destError, sourceError } from './file-errors.ts'
-import { hex64 } from './file-hash.ts'
-import { SmallFilePool, type SmallCopyResult } from './file-pool.ts'
+import { hex64, xxhashApi } from './file-hash.ts'
+import { SmallFilePool } from './file-pool.ts'
 
 export const TEMP_PREFIX = '.mmesh-tmp-'
-/** Files up to this size are copied whole in one worker step (read, write, verify, rename); larger ones stream in chunks. */
+/** Files up to this size are read and written in one call each: fewer syscalls for the small-file case. */
 const SMALL_FILE = 1 << 20
+const CHUNK = 1 << 20
 
 export interface FileDestinationOptions {
   /** The directory of the `file:///DIR` URL; it must exist. */
@@ -117,38 +119,56 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
         opts.onProgress?.(r.size)
         return { size: r.size, hash: hex64(r.hash), hashAlgorithm: 'xxh64' }
       }
-      throw resultError(r, source, final, opts.signal)
+      const cause = Object.assign(new Error(r.message), { code: r.code })
+      switch (r.kind) {
+        case 'source': throw sourceError(cause, source.localPath)
+        case 'changed': throw changedWhileReading(source.localPath)
+        case 'verify': throw new DestinationError(`verification failed for ${final}: the written copy differs from what was read`, 'item', 'VERIFY_FAILED', true)
+        case 'exists': throw new DestinationError(`${final} appeared at the destination while copying; left alone`, 'item', 'DEST_EXISTS', true)
+        default: throw destError(cause, final)
+      }
     }
     return putLarge(final, tmp, source, opts)
   }
 
   async function putLarge(final: string, tmp: string, source: SourceFile, opts: PutOptions): Promise<PutResult> {
-    const abort = new Int32Array(new SharedArrayBuffer(4))
-    const onAbort = () => Atomics.store(abort, 0, 1)
-    opts.signal.addEventListener('abort', onAbort, { once: true })
-    let r
+    const api = await xxhashApi()
+    let src: FileHandle
     try {
-      r = await pool.run({ src: source.localPath, tmp, final, size: source.size, mtimeMs: source.mtimeMs, overwrite: opts.overwrite, fsync: options.fsync === true, large: true, abort }, opts.onProgress)
-    } finally {
-      opts.signal.removeEventListener('abort', onAbort)
-    }
-    if (!r.ok) throw resultError(r, source, final, opts.signal)
-    // Written and verified under the temp name: commit only if the engine still holds the task.
-    try {
-      if (!opts.overwrite) {
-        const exists = await lstat(final).then(() => true, () => false)
-        if (exists) throw new DestinationError(`${final} appeared at the destination while copying; left alone`, 'item', 'DEST_EXISTS', true)
-      }
-      opts.signal.throwIfAborted()
-      opts.beforeCommit?.()
-      await rename(tmp, final)
+      src = await open(source.localPath, fsc.O_RDONLY)
     } catch (err) {
-      await unlink(tmp).catch(() => undefined)
-      // fs errors carry a code; a lost lease or an abort does not, and passes through as it is.
-      throw err instanceof DestinationError || !(err as NodeJS.ErrnoException).code ? err : destError(err, final)
+      throw sourceError(err, source.localPath)
     }
-    opts.onProgress?.(r.size)
-    return { size: r.size, hash: hex64(r.hash), hashAlgorithm: 'xxh64' }
+    let wroteTmp = false
+    try {
+      const before = await src.stat()
+      if (before.size !== source.size || Math.abs(before.mtimeMs - source.mtimeMs) > 1) throw changedWhileReading(source.localPath)
+      wroteTmp = true
+      const { size, hash } = await streamCopy(src, source.localPath, tmp, final, api.create64(), opts, options.fsync === true, source.mtimeMs)
+      const after = await src.stat()
+      if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || size !== before.size) throw changedWhileReading(source.localPath)
+      await src.close().catch(() => undefined)
+      // Verify what is on disk, not what we meant to write.
+      const onDisk = await hashFile(tmp, api)
+      if (onDisk !== hash) throw new DestinationError(`verification failed for ${final}: the written copy differs from what was read`, 'item', 'VERIFY_FAILED', true)
+      try {
+        if (!opts.overwrite) {
+          const exists = await lstat(final).then(() => true, () => false)
+          if (exists) throw new DestinationError(`${final} appeared at the destination while copying; left alone`, 'item', 'DEST_EXISTS', true)
+        }
+        opts.signal.throwIfAborted()
+        opts.beforeCommit?.()
+        await rename(tmp, final)
+      } catch (err) {
+        throw destError(err, final)
+      }
+      wroteTmp = false
+      opts.onProgress?.(size)
+      return { size, hash: hex64(hash), hashAlgorithm: 'xxh64' }
+    } finally {
+      await src.close().catch(() => undefined)
+      if (wroteTmp) await unlink(tmp).catch(() => undefined)
+    }
   }
 
   return {
@@ -185,14 +205,75 @@ async function mkdirp(dir: string): Promise<void> {
   }
 }
 
-function resultError(r: Extract<SmallCopyResult, { ok: false }>, source: SourceFile, final: string, signal: AbortSignal): Error {
-  const cause = Object.assign(new Error(r.message), { code: r.code })
-  switch (r.kind) {
-    case 'source': return sourceError(cause, source.localPath)
-    case 'changed': return changedWhileReading(source.localPath)
-    case 'verify': return new DestinationError(`verification failed for ${final}: the written copy differs from what was read`, 'item', 'VERIFY_FAILED', true)
-    case 'exists': return new DestinationError(`${final} appeared at the destination while copying; left alone`, 'item', 'DEST_EXISTS', true)
-    case 'aborted': return signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError')
-    default: return destError(cause, final)
+interface Hasher {
+  update(input: Uint8Array): unknown
+  digest(): bigint
+}
+
+/** Reads and writes overlap (double buffer): the next read runs while the last chunk is written. */
+async function streamCopy(src: FileHandle, where: string, tmp: string, label: string, h: Hasher, opts: PutOptions, sync: boolean, mtimeMs: number): Promise<{ size: number; hash: bigint }> {
+  let out: FileHandle
+  try {
+    out = await open(tmp, 'wx', 0o644)
+  } catch (err) {
+    throw destError(err, label)
+  }
+  try {
+    let a = Buffer.allocUnsafe(CHUNK)
+    let b = Buffer.allocUnsafe(CHUNK)
+    let pos = 0
+    let lastProgress = 0
+    const read = (buf: Buffer, at: number) => src.read(buf, 0, CHUNK, at).then((r) => r.bytesRead, (err) => Promise.reject(sourceError(err, where)))
+    let pending = read(a, 0)
+    for (;;) {
+      const n = await pending
+      if (n === 0) break
+      opts.signal.throwIfAborted()
+      const chunk = a.subarray(0, n)
+      h.update(chunk)
+      pending = read(b, pos + n)
+      try {
+        await out.write(chunk, 0, n, pos)
+      } catch (err) {
+        await pending.catch(() => undefined)
+        throw destError(err, label)
+      }
+      pos += n
+      ;[a, b] = [b, a]
+      const now = Date.now()
+      if (opts.onProgress && now - lastProgress > 250) {
+        lastProgress = now
+        opts.onProgress(pos)
+      }
+    }
+    if (sync) await out.sync().catch((err) => Promise.reject(destError(err, label)))
+    // Times on the open handle: one call fewer than utimes by path, and the verify re-read keeps them.
+    await out.utimes(new Date(), mtimeMs / 1000).catch((err) => Promise.reject(destError(err, label)))
+    return { size: pos, hash: h.digest() }
+  } finally {
+    await out.close().catch(() => undefined)
+  }
+}
+
+async function hashFile(file: string, api: Awaited<ReturnType<typeof xxhashApi>>): Promise<bigint> {
+  let fh: FileHandle | undefined
+  try {
+    fh = await open(file, 'r')
+    const st = await fh.stat()
+    if (st.size <= SMALL_FILE) return api.h64Raw(await fh.readFile())
+    const h = api.create64()
+    const buf = Buffer.allocUnsafe(CHUNK)
+    let pos = 0
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, pos)
+      if (bytesRead === 0) break
+      h.update(buf.subarray(0, bytesRead))
+      pos += bytesRead
+    }
+    return h.digest()
+  } catch (err) {
+    throw destError(err, file)
+  } finally {
+    await fh?.close().catch(() => undefined)
   }
 }

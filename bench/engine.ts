@@ -10,6 +10,7 @@
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, rm, writeFile } from 'node:fs/promises'
+import { loadavg } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { Level } from 'level'
@@ -151,7 +152,7 @@ async function memoryChild(src: string, out: string) {
   process.stdout.write(JSON.stringify({ peakRss: peak, seconds: (Date.now() - t0) / 1000, counts: r.counts }))
 }
 
-console.log(`mmesh bench/engine — node ${process.version}, ${(await run('nproc')).stdout.trim()} cores, ${new Date().toISOString()}`)
+console.log(`mmesh bench/engine — node ${process.version}, ${(await run('nproc')).stdout.trim()} cores, ${new Date().toISOString()}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`)
 await rm(base, { recursive: true, force: true })
 if (small > 0) {
   await makeSmallTree(path.join(base, 'small'))
@@ -180,4 +181,5 @@ if (memFiles > 0) {
   const m = JSON.parse(text) as { peakRss: number; seconds: number; counts: Record<string, number> }
   console.log(`memory: engine migrated ${m.counts.migrated} items (${memFiles} files + folders) in ${m.seconds.toFixed(0)} s, peak RSS ${(m.peakRss / 1024 / 1024).toFixed(0)} MB (target < 500 MB)`)
 }
+console.log(`load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')} (other processes on the machine skew every contender; compare within one run)`)
 if (!argv.includes('--keep')) await rm(base, { recursive: true, force: true })

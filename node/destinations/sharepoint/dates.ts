@@ -51,15 +51,26 @@ export function ianaZone(tz: SiteTimeZone): string | null {
 
 interface Wall { y: number; mo: number; d: number; h: number; mi: number; s: number }
 
+// Building an Intl.DateTimeFormat costs far more than using one: keep one per zone
+const formatters = new Map<string, Intl.DateTimeFormat>()
+function formatterFor(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone)
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+    })
+    formatters.set(zone, f)
+  }
+  return f
+}
+
 function wallClock(ms: number, zone: string | null, fixedBiasMin: number): Wall {
   if (zone === null) {
     // no known zone: the site's standard offset (UTC = local + Bias), without daylight saving
     const t = new Date(ms - fixedBiasMin * 60_000)
     return { y: t.getUTCFullYear(), mo: t.getUTCMonth() + 1, d: t.getUTCDate(), h: t.getUTCHours(), mi: t.getUTCMinutes(), s: t.getUTCSeconds() }
   }
-  const f = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
-  })
+  const f = formatterFor(zone)
   const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]))
   return { y: +p.year!, mo: +p.month!, d: +p.day!, h: +p.hour! % 24, mi: +p.minute!, s: +p.second! }
 }

@@ -38,6 +38,8 @@ describe('SharePoint destination against the emulator (real @pnp/sp + msal-node)
     const f0 = files[0]!
     expect(top!.get(f0.rel)).toMatchObject({ isFolder: false, size: f0.bytes.length, mtimeMs: f0.mtimeMs, partial: false, writtenByThisApp: true })
     expect(await dest.list('no/such/folder', signal)).toBeNull()
+    // decorated traffic, as Microsoft asks of migration tools
+    expect(h.emu.stats.userAgents).toEqual(['ISV|mmesh|mmesh/0.1.0'])
   })
 
   it('uses the upload session for a file over three chunks, also when a chunk connection drops', async () => {

@@ -96,6 +96,10 @@ export async function startExtensions(agent: Agent): Promise<Extension> {
     clock: { now: () => performance.now(), wall: () => new Date() },
     logger,
     options: {
+      // A lower-ranked agent waits long enough for the first choice's claim, or its full/blocked heartbeat, to arrive.
+      rankStepMs: Math.max(1500, 3 * presence.intervalMs),
+      settleMaxMs: Math.max(10_000, 5 * presence.intervalMs),
+      ...(envNumber('MMESH_RANK_STEP_MS') ? { rankStepMs: envNumber('MMESH_RANK_STEP_MS')! } : {}),
       ...(envNumber('MMESH_SETTLE_MS') ? { settleMs: envNumber('MMESH_SETTLE_MS')! } : {}),
       ...(envNumber('MMESH_CHECKPOINT_MS') ? { checkpointMs: envNumber('MMESH_CHECKPOINT_MS')! } : {}),
       ...(envNumber('MMESH_TICK_MS') ? { tickMs: envNumber('MMESH_TICK_MS')! } : {}),
@@ -117,6 +121,7 @@ export async function startExtensions(agent: Agent): Promise<Extension> {
     async stop() {
       clearInterval(credTimer)
       await scheduler?.stop()
+      presenceAdapter.stop()
       feed.stop()
       sharePoint.stop()
     },

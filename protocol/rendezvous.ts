@@ -1,33 +1,28 @@
 /**
  * Rendezvous (highest-random-weight) scores: every replica ranks the same agents for a task the same
- * way with no coordination. FNV-1a 64-bit over `taskId \0 agentId`, then a final mix; pure JS, stable
- * across Node versions and machines.
+ * way with no coordination. A 53-bit hash of `taskId \0 agentId` built from two 32-bit multiply-xorshift
+ * lanes (Math.imul): exact integer arithmetic, so identical on every machine and Node version, and cheap
+ * enough to compute for every task on every scheduling pass (the scheduler also caches scores).
  */
-const FNV_OFFSET = 0xcbf29ce484222325n
-const FNV_PRIME = 0x100000001b3n
-const MASK = 0xffffffffffffffffn
-
-export function rendezvousScore(taskId: string, agentId: string): bigint {
-  let h = FNV_OFFSET
+export function rendezvousScore(taskId: string, agentId: string): number {
   const s = `${taskId}\u0000${agentId}`
+  let h1 = 0xdeadbeef ^ s.length
+  let h2 = 0x41c6ce57 ^ s.length
   for (let i = 0; i < s.length; i++) {
-    h ^= BigInt(s.charCodeAt(i))
-    h = (h * FNV_PRIME) & MASK
+    const c = s.charCodeAt(i)
+    h1 = Math.imul(h1 ^ c, 2654435761)
+    h2 = Math.imul(h2 ^ c, 1597334677)
   }
-  // splitmix64 finaliser: spreads FNV's weak low bits so close ids do not rank alike.
-  h ^= h >> 30n
-  h = (h * 0xbf58476d1ce4e5b9n) & MASK
-  h ^= h >> 27n
-  h = (h * 0x94d049bb133111ebn) & MASK
-  h ^= h >> 31n
-  return h
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0)
 }
 
 /** Agents ordered best first for this task. */
 export function rankAgents(taskId: string, agentIds: readonly string[]): string[] {
   return [...agentIds]
     .map((id) => ({ id, score: rendezvousScore(taskId, id) }))
-    .sort((a, b) => (a.score === b.score ? (a.id < b.id ? -1 : 1) : a.score > b.score ? -1 : 1))
+    .sort((a, b) => (a.score === b.score ? (a.id < b.id ? -1 : 1) : b.score - a.score))
     .map((x) => x.id)
 }
 

@@ -1,9 +1,47 @@
-/** The scheduler's view of presence: who is live, how long a holder has been silent, and our own heartbeat fields. */
+/**
+ * The scheduler's view of presence: who is live, how long a holder has been silent, our own heartbeat
+ * fields, and what each peer has seen of the ledger (its state vector rides in its heartbeat), which
+ * makes the settle window after a claim causal instead of a guess about gossip delays.
+ */
+import * as Y from 'yjs'
 import type { Agent } from '../agent.ts'
 import type { PeerView, SchedulerPresence } from './types.ts'
 
-export function createPresenceAdapter(agent: Pick<Agent, 'peerId' | 'group' | 'capacity' | 'presence'>): SchedulerPresence & { ownFields(): Record<string, unknown> } {
+type AdapterAgent = Pick<Agent, 'peerId' | 'group' | 'capacity' | 'presence'> & { ledger: { doc: Y.Doc } }
+
+export function createPresenceAdapter(agent: AdapterAgent): SchedulerPresence & { ownFields(): Record<string, unknown>; stop(): void } {
   const own: Record<string, unknown> = {}
+  const doc = agent.ledger.doc
+  const decoded = new Map<string, { text: string; sv: Map<number, number> }>()
+  let svTimer: NodeJS.Timeout | null = null
+
+  // Our state vector in every heartbeat, refreshed at most every 50 ms while the ledger changes.
+  const publishSv = () => {
+    svTimer = null
+    const sv = Buffer.from(Y.encodeStateVector(doc)).toString('base64')
+    own.sv = sv
+    agent.presence.setField('sv', sv)
+  }
+  const onUpdate = () => {
+    if (!svTimer) svTimer = setTimeout(publishSv, 50)
+  }
+  doc.on('update', onUpdate)
+  publishSv()
+
+  function peerSv(id: string): Map<number, number> | null {
+    const text = agent.presence.peers().get(id)?.message.fields.sv
+    if (typeof text !== 'string' || text.length > 100_000) return null
+    const hit = decoded.get(id)
+    if (hit && hit.text === text) return hit.sv
+    try {
+      const sv = Y.decodeStateVector(Buffer.from(text, 'base64'))
+      decoded.set(id, { text, sv })
+      return sv
+    } catch {
+      return null
+    }
+  }
+
   return {
     liveAgents(): PeerView[] {
       const out: PeerView[] = []
@@ -30,6 +68,18 @@ export function createPresenceAdapter(agent: Pick<Agent, 'peerId' | 'group' | 'c
         agent.presence.setField(k, v)
       }
     },
+    localClock: () => Y.getState(doc.store, doc.clientID),
+    hasSeen(agentId: string, clock: number): boolean {
+      const sv = peerSv(agentId)
+      if (!sv) return false
+      if ((sv.get(doc.clientID) ?? 0) < clock) return false
+      for (const [client, k] of sv) if (Y.getState(doc.store, client) < k) return false
+      return true
+    },
     ownFields: () => own,
+    stop() {
+      doc.off('update', onUpdate)
+      if (svTimer) clearTimeout(svTimer)
+    },
   }
 }

@@ -10,7 +10,7 @@ import type { ClaimRecord, TaskSpec } from '../../protocol/records.ts'
 import { effectiveSettings, type Settings } from '../../protocol/settings.ts'
 import { roundOutcome } from '../../protocol/status.ts'
 import { ZERO_COUNTS } from '../../protocol/records.ts'
-import { DEFAULT_SCHEDULER_OPTIONS, type Job, type JobProgress, type JobResult, type SchedulerDeps, type SchedulerOptions } from './types.ts'
+import { DEFAULT_SCHEDULER_OPTIONS, type PeerView, type Job, type JobProgress, type JobResult, type SchedulerDeps, type SchedulerOptions } from './types.ts'
 
 interface RunningJob {
   job: Job
@@ -28,6 +28,10 @@ interface PendingClaim {
   epoch: number
   round: number
   settleUntil: number
+  /** Our document clock right after the claim: peers that report at least this have seen it. */
+  clock: number
+  /** After this, proceed even if some live peer never confirmed (it may be stalled). */
+  deadline: number
 }
 
 export interface Scheduler {
@@ -40,6 +44,7 @@ export interface Scheduler {
 }
 
 const BLOCKED_LIMIT = 200
+const MIN_TICK_GAP_MS = 50
 
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const opts: SchedulerOptions = { ...DEFAULT_SCHEDULER_OPTIONS, ...deps.options }
@@ -47,7 +52,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const jobs = new Map<string, RunningJob>()
   const pending = new Map<string, PendingClaim>()
   const freeSince = new Map<string, number>()
-  const claimSeen = new Map<string, number>()
+  /** When this agent first saw the current holder's claim of each task (its own monotonic clock). */
+  const claimSeen = new Map<string, { holder: string; at: number }>()
   const probing = new Set<string>()
   const blocked = new Map<string, string>()
   /** Tasks whose current round has not ended: the only ones worth looking at. */
@@ -56,6 +62,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   let timer: NodeJS.Timeout | null = null
   let scheduled: NodeJS.Immediate | null = null
   let stopping = false
+  let publishedRunning = 0
   let unsubscribe: (() => void) | null = null
 
   function refreshOpen(taskId: string): void {
@@ -64,8 +71,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const intent = foldTaskIntent(ledger.commandsFor(taskId))
     const outcome = roundOutcome(ledger.outcomesFor(taskId), intent.round)
     const ended = outcome?.phase === 'completed' || outcome?.phase === 'failed'
-    if (ended || intent.cancelled) open.delete(taskId)
-    else open.add(taskId)
+    if (ended || intent.cancelled) {
+      open.delete(taskId)
+      claimSeen.delete(taskId)
+      freeSince.delete(taskId)
+      blocked.delete(taskId)
+    } else open.add(taskId)
   }
 
   function onLedgerChange(change: { map: string; keys: string[] }): void {
@@ -83,16 +94,31 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     schedule()
   }
 
+  let lastTick = 0
+  let delayed: NodeJS.Timeout | null = null
+
+  /**
+   * Runs a pass soon. Ledger changes arrive in bursts (hundreds per second while a fleet claims an
+   * import); passes are coalesced to one per MIN_TICK_GAP_MS so the event loop stays free for
+   * heartbeats and replication.
+   */
   function schedule(): void {
-    if (stopping || scheduled) return
-    scheduled = setImmediate(() => {
+    if (stopping || scheduled || delayed) return
+    const wait = lastTick + MIN_TICK_GAP_MS - clock.now()
+    const run = () => {
       scheduled = null
+      delayed = null
+      lastTick = clock.now()
       try {
         tick()
       } catch (err) {
         logger.error({ err }, 'scheduler tick failed')
       }
-    })
+    }
+    if (wait > 0) {
+      delayed = setTimeout(run, wait)
+      delayed.unref()
+    } else scheduled = setImmediate(run)
   }
 
   function settingsFor(spec: TaskSpec): Settings {
@@ -120,7 +146,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       filesTotal: r.last.counts.toMigrate,
     }))
     const throughput = tasks.reduce((s, t) => s + t.throughput, 0)
-    deps.presence.publish({ running: load(), tasks, throughput, blocked: Object.fromEntries([...blocked].slice(0, BLOCKED_LIMIT)) })
+    publishedRunning = load()
+    deps.presence.publish({ running: publishedRunning, tasks, throughput, blocked: Object.fromEntries([...blocked].slice(0, BLOCKED_LIMIT)) })
   }
 
   function tick(): void {
@@ -154,6 +181,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   function settleClaims(now: number): void {
     for (const pc of [...pending.values()]) {
       if (now < pc.settleUntil) continue
+      // Causal settle: wait until every live agent that could have claimed too has reported (in a
+      // heartbeat) that it saw our claim, and we hold everything it had then; any claim it made before
+      // seeing ours is then in our ledger, and none can come after. Bounded by a deadline.
+      if (now < pc.deadline) {
+        const spec0 = ledger.task(pc.taskId)
+        const peers = spec0 ? candidatesFor(spec0, liveView(), self).filter((c) => c.agent !== self) : []
+        if (!peers.every((c) => deps.presence.hasSeen(c.agent, pc.clock))) continue
+      }
       pending.delete(pc.taskId)
       const claims = ledger.claimsFor(pc.taskId)
       const intent = foldTaskIntent(ledger.commandsFor(pc.taskId))
@@ -167,22 +202,32 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     }
   }
 
-  function candidatesFor(spec: TaskSpec, exclude: string | null): Candidate[] {
+  /**
+   * Who may claim a task, ranked from heartbeat data only (our own load as last published, not as it is
+   * this instant): every agent then computes the same ranking, so only one of them claims at once.
+   */
+  function candidatesFor(spec: TaskSpec, live: readonly PeerView[], exclude: string | null): Candidate[] {
     const out: Candidate[] = []
-    for (const p of deps.presence.liveAgents()) {
-      if (p.id === exclude) continue
-      if (p.id === self) {
-        out.push({ agent: self, running: load(), capacity: deps.capacity })
-        continue
-      }
-      if (p.group !== spec.group || p.blocked[spec.id] !== undefined || !enabledAgent(p.id)) continue
+    for (const p of live) {
+      if (p.id === exclude || p.group !== spec.group || p.blocked[spec.id] !== undefined || !p.enabled) continue
       out.push({ agent: p.id, running: p.running, capacity: Math.max(1, p.capacity) })
     }
-    if (!out.some((c) => c.agent === self)) out.push({ agent: self, running: load(), capacity: deps.capacity })
     return out
   }
 
+  /** Live agents as heartbeats describe them, self included with what it last published. */
+  function liveView(): PeerView[] {
+    const live = deps.presence
+      .liveAgents()
+      .filter((p) => p.id !== self)
+      .map((p) => ({ ...p, enabled: enabledAgent(p.id) }))
+    live.push({ id: self, group: deps.group, capacity: deps.capacity, running: publishedRunning, blocked: {}, enabled: true })
+    return live
+  }
+
   function findWork(now: number): void {
+    if (load() >= deps.capacity) return
+    let live: PeerView[] | null = null
     for (const taskId of open) {
       if (load() >= deps.capacity) return
       if (jobs.has(taskId) || pending.has(taskId)) continue
@@ -198,32 +243,45 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         continue
       }
       if (spec.group !== deps.group) continue
+      // A holder heard from recently is the common case: nothing to decide, and cheap to tell.
+      if (holder) {
+        seenAt(taskId, holder, now)
+        const silent = deps.presence.silentForMs(holder.agent)
+        if (silent !== undefined && silent < deps.leaseTtlMs) continue
+      }
       const can = deps.canRun(spec)
       if (!can.ok) {
         blocked.set(taskId, can.reason)
         continue
       }
       blocked.delete(taskId)
+      live ??= liveView()
       if (!holder) {
         const since = freeSince.get(taskId) ?? now
         freeSince.set(taskId, since)
-        const rank = claimRank(taskId, self, candidatesFor(spec, null))
+        const rank = claimRank(taskId, self, candidatesFor(spec, live, null))
         if (rank < 0 || now - since < claimDelayMs(rank, opts.rankStepMs)) continue
         claim(taskId, claims, intent.round, now)
       } else {
-        considerTakeover(spec, holder, claims, intent.round, now)
+        considerTakeover(spec, holder, claims, intent.round, now, live)
       }
     }
   }
 
-  function considerTakeover(spec: TaskSpec, holder: ClaimRecord, claims: ClaimRecord[], round: number, now: number): void {
-    const key = `${spec.id}/${holder.agent}/${holder.epoch}`
-    const seen = claimSeen.get(key) ?? now
-    claimSeen.set(key, seen)
+  function seenAt(taskId: string, holder: ClaimRecord, now: number): number {
+    const id = `${holder.agent}/${holder.epoch}`
+    const s = claimSeen.get(taskId)
+    if (s && s.holder === id) return s.at
+    claimSeen.set(taskId, { holder: id, at: now })
+    return now
+  }
+
+  function considerTakeover(spec: TaskSpec, holder: ClaimRecord, claims: ClaimRecord[], round: number, now: number, live: PeerView[]): void {
+    const seen = seenAt(spec.id, holder, now)
     const silent = deps.presence.silentForMs(holder.agent)
     if (!holderExpired({ silentForMs: silent, claimSeenForMs: now - seen }, deps.leaseTtlMs)) return
     // Only the best-ranked live agent takes over at once; the others wait their turn.
-    const rank = claimRank(spec.id, self, candidatesFor(spec, holder.agent))
+    const rank = claimRank(spec.id, self, candidatesFor(spec, live, holder.agent))
     const expiredFor = now - seen - deps.leaseTtlMs
     if (rank < 0 || expiredFor < claimDelayMs(rank, opts.rankStepMs)) return
     if (probing.has(holder.agent)) return
@@ -237,7 +295,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         if (stopping) return
         if (reachable) {
           logger.info({ task: spec.id, holder: holder.agent }, 'holder silent but reachable; not taking over')
-          claimSeen.set(key, clock.now())
+          claimSeen.set(spec.id, { holder: `${holder.agent}/${holder.epoch}`, at: clock.now() })
           return
         }
         const fresh = ledger.claimsFor(spec.id)
@@ -251,7 +309,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   function claim(taskId: string, claims: ClaimRecord[], round: number, now: number): void {
     const epoch = nextEpoch(claims)
     ledger.putClaim(deps.signer, { taskId, agent: self, epoch, round, at: clock.wall().toISOString(), released: false })
-    pending.set(taskId, { taskId, epoch, round, settleUntil: now + opts.settleMs })
+    pending.set(taskId, { taskId, epoch, round, settleUntil: now + opts.settleMs, clock: deps.presence.localClock(), deadline: now + opts.settleMaxMs })
     freeSince.delete(taskId)
     setTimeout(schedule, opts.settleMs + 5).unref()
   }
@@ -371,6 +429,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       unsubscribe?.()
       if (timer) clearInterval(timer)
       if (scheduled) clearImmediate(scheduled)
+      if (delayed) clearTimeout(delayed)
       for (const r of jobs.values()) if (!r.stop) requestStop(r, 'agent stopping', true)
       const all = [...jobs.values()].map((r) => r.done)
       await Promise.race([Promise.all(all), new Promise((res) => setTimeout(res, 10_000).unref())])

@@ -14,6 +14,8 @@ export interface PeerView {
   running: number
   /** task id → why this agent cannot run it (capped list, from its heartbeat) */
   blocked: Record<string, string>
+  /** not disabled by an admin (folded from the ledger; the presence adapter may leave it true) */
+  enabled?: boolean
 }
 
 export interface SchedulerPresence {
@@ -23,6 +25,13 @@ export interface SchedulerPresence {
   silentForMs(agentId: string): number | undefined
   /** Sets fields of this agent's own heartbeat. */
   publish(fields: Record<string, unknown>): void
+  /** This agent's own document clock now (its Yjs client's next clock). */
+  localClock(): number
+  /**
+   * True when `agentId`'s latest heartbeat says it has seen this agent's writes up to `clock`, and this
+   * agent holds everything that heartbeat's state vector covers.
+   */
+  hasSeen(agentId: string, clock: number): boolean
 }
 
 export interface Job {
@@ -95,8 +104,10 @@ export interface SchedulerDeps {
 export interface SchedulerOptions {
   /** How often the scheduler looks for work even without ledger changes. */
   tickMs: number
-  /** Wait after a claim before touching the destination, then re-check (a few gossip round trips). */
+  /** Least wait after a claim before touching the destination, then re-check. */
   settleMs: number
+  /** Longest wait for every live peer to confirm it saw the claim. */
+  settleMaxMs: number
   /** Delay per rank step for agents that are not the first choice for a free task. */
   rankStepMs: number
   /** Durable progress checkpoint interval. */
@@ -107,7 +118,8 @@ export interface SchedulerOptions {
 
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   tickMs: 500,
-  settleMs: 800,
+  settleMs: 300,
+  settleMaxMs: 10_000,
   rankStepMs: 400,
   checkpointMs: 30_000,
   probeTimeoutMs: 2_000,

@@ -25,6 +25,8 @@ export interface FleetAppProps {
   onQuit?: () => void
   /** The view shown first (default Fleet). */
   initialView?: 'fleet' | 'tasks'
+  /** Least time between redraws for data changes (default DATA_REDRAW_MS, 250 ms). */
+  redrawMs?: number
 }
 
 interface DetailState {
@@ -46,9 +48,9 @@ export function FleetApp(props: FleetAppProps): React.ReactElement {
   )
 }
 
-function FleetScreen({ source, actions, onQuit, initialView = 'fleet' }: FleetAppProps): React.ReactElement {
+function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs }: FleetAppProps): React.ReactElement {
   const { exit } = useApp()
-  const { snapshot, store } = useFleetSnapshot(source)
+  const { snapshot, store } = useFleetSnapshot(source, redrawMs)
   const { columns: width, rows } = useTerminalSize()
   const [view, setView] = useState<ViewName>(initialView)
   const [back, setBack] = useState<ViewName>(initialView)

@@ -3,8 +3,8 @@
  * stable subscription (ink re-subscribes useInput whenever the handler changes identity; a stable one
  * means no key can slip into the gap between unsubscribe and subscribe after a redraw).
  */
-import React, { createContext, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
-import { useInput, useStdout, type Key } from 'ink'
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
+import { useStdout } from 'ink'
 import type { FleetSnapshot, FleetSource } from './model.ts'
 
 /** Data redraws at most this often (ms): ~4 a second. Key presses do not wait for it. */
@@ -74,8 +74,8 @@ export function createThrottledStore(source: FleetSource, intervalMs = DATA_REDR
   }
 }
 
-export function useFleetSnapshot(source: FleetSource): { snapshot: FleetSnapshot; store: ThrottledStore } {
-  const store = useMemo(() => createThrottledStore(source), [source])
+export function useFleetSnapshot(source: FleetSource, intervalMs = DATA_REDRAW_MS): { snapshot: FleetSnapshot; store: ThrottledStore } {
+  const store = useMemo(() => createThrottledStore(source, intervalMs), [source, intervalMs])
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot)
   return { snapshot, store }
 }
@@ -107,72 +107,7 @@ export function useTerminalSize(): TerminalSize {
   return size
 }
 
-export type KeyHandler = (input: string, key: Key) => void
-
-type Layer = { current: KeyHandler }
-const KeyLayers = createContext<Set<Layer> | null>(null)
-
-/**
- * One ink input subscription for the whole app, made at mount. Views register their handlers with
- * useKeys in layout effects, which run as the frame commits; ink's own useInput (re)subscribes in a
- * passive effect that can run later, and a key arriving in between would go to the view just left
- * (the first letter typed into a freshly opened filter line would sort the table instead).
- */
-export function KeyRoot({ children }: { children: React.ReactNode }): React.ReactElement {
-  const layers = useMemo(() => new Set<Layer>(), [])
-  // Keys are handled one at a time with a turn of the event loop between them, so React draws the
-  // effect of one key (a view opened, a field focused) before the next is routed. Keys that come in
-  // one burst (a fast typist, a paste split by the parser, a test) would otherwise reach the view that
-  // was on screen before the first of them.
-  const queue = useRef<[string, Key][]>([])
-  const timer = useRef<ReturnType<typeof setImmediate> | null>(null)
-  const drain = useCallback(() => {
-    timer.current = null
-    const next = queue.current.shift()
-    if (!next) return
-    // A copy: a layer a handler opens (by changing state) starts with the next key, not this one.
-    for (const layer of [...layers]) layer.current(next[0], next[1])
-    // Hold the next key until the event loop turns (React renders this key's change before that).
-    timer.current = setImmediate(drain)
-  }, [layers])
-  const dispatch = useCallback(
-    (input: string, key: Key) => {
-      queue.current.push([input, key])
-      // Nothing in flight: handle it now, inside ink's batch, so a lone key answers at once.
-      if (timer.current === null) drain()
-    },
-    [drain],
-  )
-  useEffect(
-    () => () => {
-      if (timer.current) clearImmediate(timer.current)
-      queue.current = []
-    },
-    [],
-  )
-  useInput(dispatch)
-  return React.createElement(KeyLayers.Provider, { value: layers }, children)
-}
-
-/** Handles keys while `isActive`; the handler may change every render without re-subscribing. */
-export function useKeys(handler: KeyHandler, isActive = true): void {
-  const layers = useContext(KeyLayers)
-  const ref = useRef(handler)
-  useLayoutEffect(() => {
-    ref.current = handler
-  })
-  useLayoutEffect(() => {
-    if (!isActive || !layers) return
-    const layer: Layer = { current: (input, key) => ref.current(input, key) }
-    layers.add(layer)
-    return () => {
-      layers.delete(layer)
-    }
-  }, [isActive, layers])
-  // Outside a KeyRoot (a view rendered on its own) fall back to ink's subscription.
-  const stable = useCallback((input: string, key: Key) => ref.current(input, key), [])
-  useInput(stable, { isActive: isActive && !layers })
-}
+export { KeyRoot, useKeys, type KeyHandler } from './keys.ts'
 
 /**
  * State whose latest value is readable at once through the returned ref. A key handler may run again

@@ -54,14 +54,19 @@ export interface Mounted {
 export async function mount(
   source: FleetSource,
   actions: FleetActions,
-  opts: { columns?: number; rows?: number; initialView?: 'fleet' | 'tasks' } = {},
+  opts: { columns?: number; rows?: number; initialView?: 'fleet' | 'tasks'; redrawMs?: number } = {},
 ): Promise<Mounted> {
   const state = { quits: 0 }
-  const r = render(<FleetApp source={source} actions={actions} initialView={opts.initialView} onQuit={() => state.quits++} />)
-  resize(r.stdout, opts.columns ?? 80, opts.rows ?? 24)
-  // Input written before useInput subscribed is lost: let effects run first.
-  await sleep(20)
+  const r = render(<FleetApp source={source} actions={actions} initialView={opts.initialView} redrawMs={opts.redrawMs} onQuit={() => state.quits++} />)
+  const columns = opts.columns ?? 80
+  resize(r.stdout, columns, opts.rows ?? 24)
   const frame = (): string => stripAnsi(r.lastFrame() ?? '')
+  // The header is padded to the full width: wait for the frame drawn at the size asked for (the first
+  // one is drawn at ink-testing-library's 100 columns). This also lets the input subscription start
+  // (input written before useInput subscribed is lost).
+  const end = Date.now() + 5000
+  while ([...(frame().split('\n')[0] ?? '')].length !== columns && Date.now() < end) await sleep(5)
+  await sleep(20)
   const m: Mounted = {
     frame,
     frames: r.frames,
@@ -93,7 +98,8 @@ export async function mount(
     },
     async resize(columns, rows) {
       resize(r.stdout, columns, rows)
-      await sleep(20)
+      const until = Date.now() + 5000
+      while ([...(frame().split('\n')[0] ?? '')].length !== columns && Date.now() < until) await sleep(5)
     },
     unmount: () => r.unmount(),
     get quits() {

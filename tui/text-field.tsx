@@ -31,7 +31,7 @@ export function TextField({ value, onChange, focus, width, placeholder }: TextFi
     if (key.return || key.tab || key.escape || key.upArrow || key.downArrow) return
     const edit = editFor(input, key)
     if (edit) onChange(edit)
-  }, focus)
+  }, focus, { text: true })
   const room = Math.max(1, width - 1)
   if (value === '' && placeholder) {
     return (

@@ -115,7 +115,9 @@ async function makeShare(root: string, files: number, kb: number, perFolder = 10
 
 function worker(emu: SpEmulator, env: Record<string, string>, a: WorkerArgs): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    execFile('node', ['bin/run-ts.js', 'bench/sharepoint.ts', '--worker', JSON.stringify(a)], {
+    // MMESH_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the agent processes
+    const nodeArgs = (process.env.MMESH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
+    execFile('node', [...nodeArgs, 'bin/run-ts.js', 'bench/sharepoint.ts', '--worker', JSON.stringify(a)], {
       env: { ...process.env, ...env, NODE_EXTRA_CA_CERTS: emu.caFile }, maxBuffer: 1 << 20, timeout: 3_600_000,
     }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as WorkerResult)))
   })

@@ -34,16 +34,21 @@ export interface TaskDestinationSpec {
   folder: string | null
 }
 
-export function createSharePointOpener(o: SharePointOpenerOptions): { open(dest: TaskDestinationSpec): Destination; pacer: Pacer; tokens: TokenProvider } {
+export function createSharePointOpener(o: SharePointOpenerOptions): {
+  /** a task's destination; `userMapping` overrides the agent-wide one (a task's UserMappingFile) */
+  open(dest: TaskDestinationSpec, extra?: { userMapping?: UserMapping | null }): Destination
+  pacer: Pacer
+  tokens: TokenProvider
+} {
   const tokens = o.tokenProvider ?? createDataDirTokenProvider(o.dataDir, o.env ?? process.env, { log: (m) => o.logger?.debug({ msal: m }, 'msal') })
   const pacer = createPacer({ maxInFlight: o.maxInFlight ?? 16, fleetBackoff: o.fleetBackoff, onThrottle: o.onThrottle })
   return {
     pacer,
     tokens,
-    open(dest) {
+    open(dest, extra) {
       return createSharePointDestination({
         siteUrl: dest.url, library: dest.library, folder: dest.folder, tokenProvider: tokens, pacer, version: o.version,
-        userMapping: o.userMapping ?? null, quickXorHash: o.quickXorHash, chunkSize: o.chunkSize, logger: o.logger,
+        userMapping: extra?.userMapping !== undefined ? extra.userMapping : o.userMapping ?? null, quickXorHash: o.quickXorHash, chunkSize: o.chunkSize, logger: o.logger,
       })
     },
   }

@@ -85,7 +85,7 @@ async function main() {
     await until(fleet, [fresh], 100_000, 120_000)
     const pulled = performance.now() - ready
     const fs1 = await status(fleet, fresh)
-    const sync = fs1.replication.lastSync
+    const sync = fs1.replication.largestSync
     rows.push(['fresh agent pulls 100,000 tasks: ready -> holds all', ms(pulled), `target < 2 s (process start to ready: ${ms(ready - t0)}; sync stream: ${sync ? `${ms(sync.ms)}, ${mb(sync.received)}` : 'n/a'})`])
 
     // bare Yjs: encode + apply of the same document, in this process

@@ -21,6 +21,13 @@ import { RateLimitedLog } from './rate-log.ts'
 /** Origin of updates that came from peers: never re-published, always stored. */
 export const REMOTE_ORIGIN = Symbol('mmesh-remote')
 
+export interface SyncStat {
+  peer: string
+  ms: number
+  received: number
+  sent: number
+}
+
 export interface ReplicatorOptions {
   batchMs: number
   antiEntropyMs: number
@@ -43,7 +50,7 @@ export class Replicator {
   private stopped = false
   private compacting = false
   /** counters for status and tests */
-  readonly stats = { published: 0, hinted: 0, applied: 0, rejected: 0, syncs: 0, syncFailures: 0, storedBytes: 0, lastSync: null as null | { peer: string; ms: number; received: number; sent: number } }
+  readonly stats = { published: 0, hinted: 0, applied: 0, rejected: 0, syncs: 0, syncFailures: 0, storedBytes: 0, lastSync: null as null | SyncStat, largestSync: null as null | SyncStat }
 
   constructor(
     private readonly host: Host,
@@ -140,7 +147,9 @@ export class Replicator {
         const t0 = performance.now()
         const r = await runSync(stream, this.doc, (u) => this.applyRemote(u, `sync with ${peer}`), { timeoutMs: this.opts.syncTimeoutMs })
         this.stats.syncs++
-        this.stats.lastSync = { peer, ms: Math.round(performance.now() - t0), received: r.received, sent: r.sent }
+        const stat = { peer, ms: Math.round(performance.now() - t0), received: r.received, sent: r.sent }
+        this.stats.lastSync = stat
+        if (!this.stats.largestSync || stat.received > this.stats.largestSync.received) this.stats.largestSync = stat
       } catch (err) {
         this.stats.syncFailures++
         this.log.debug({ peer, err: (err as Error).message }, 'sync failed')

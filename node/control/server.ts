@@ -26,7 +26,8 @@ export class ControlError extends Error {
   }
 }
 
-const MAX_LINE = 16 * 1024 * 1024
+// Room for the largest request: a 50 MB import file travels as base64 (about 67 MB) in one line.
+const MAX_LINE = 72 * 1024 * 1024
 
 export class ControlServer {
   private readonly handlers = new Map<string, ControlHandler>()
@@ -99,6 +100,8 @@ export class ControlServer {
         socket.destroy()
         return
       }
+      // Look for line ends only when this chunk brought one: rescanning a long line on every chunk is quadratic.
+      if (!chunk.includes('\n')) return
       let nl: number
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl)

@@ -8,6 +8,7 @@ import type { Command } from 'commander'
 import { callAgent } from '../control/client.ts'
 import { resolveDataDir } from '../config/data-dir.ts'
 import { taskFlagsToSettings, type TaskSettingFlags } from '../../protocol/task-input.ts'
+import { MAX_IMPORT_BYTES } from '../../protocol/import.ts'
 import type { Settings } from '../../protocol/settings.ts'
 import type { TaskJson, TaskView } from '../../protocol/views.ts'
 import { CliError, EXIT } from './errors.ts'
@@ -75,6 +76,12 @@ export function registerTaskCommands(program: Command): void {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code
         throw new CliError(`cannot read ${file} (${code ?? 'error'}): check the path`, EXIT.badInput)
+      }
+      // Refused here too: a file past the limit would be cut off by the control endpoint's line limit
+      // and look like a lost agent (exit 3) instead of bad input.
+      if (content.byteLength > MAX_IMPORT_BYTES) {
+        const mb = (content.byteLength / (1024 * 1024)).toFixed(1)
+        throw new CliError(`${path.basename(file)}: the file is ${mb} MB; import at most ${MAX_IMPORT_BYTES / (1024 * 1024)} MB at a time (split it into several files)`, EXIT.badInput)
       }
       const res = (await callAgent(dataDir(opts), 'task.import', { fileName: path.basename(file), content: content.toString('base64') }, { timeoutMs: 120_000 })) as {
         ids: string[]

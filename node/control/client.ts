@@ -32,6 +32,8 @@ function connect(dataDir: string): Promise<net.Socket> {
     socket.once('error', (err: NodeJS.ErrnoException) => {
       socket.destroy()
       if (['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'ENOTDIR'].includes(err.code ?? '')) reject(noAgent(dataDir))
+      // The endpoint is the agent owner's alone (socket 0600 in a 0700 dir): say so, not "no agent" (exit 3).
+      else if (err.code === 'EACCES' || err.code === 'EPERM') reject(new CliError(`permission denied on the control endpoint of the agent on ${dataDir} (${err.code}): only the user that started the agent may drive it; run mmesh as that user`, EXIT.dataDirBusy))
       else reject(new CliError(`cannot reach the agent on ${dataDir} (${err.code ?? err.message})`, EXIT.noAgent))
     })
   })

@@ -46,6 +46,8 @@ export class Replicator {
   private readonly digest: DigestCache
   private readonly syncing = new Map<string, Promise<void>>()
   private readonly again = new Set<string>()
+  /** the last digest each peer gossiped */
+  private readonly peerDigests = new Map<string, Uint8Array>()
   private readonly warn: RateLimitedLog
   private stopped = false
   private compacting = false
@@ -75,12 +77,17 @@ export class Replicator {
         stream.abort(new Error('blocked'))
         return
       }
-      void runSync(stream, this.doc, (u) => this.applyRemote(u, `sync from ${peer}`), { timeoutMs: this.opts.syncTimeoutMs })
-        .then(() => this.stats.syncs++)
+      // Registered like an outbound sync, so a digest from this peer meanwhile does not start a second one.
+      const run = runSync(stream, this.doc, (u) => this.applyRemote(u, `sync from ${peer}`), { timeoutMs: this.opts.syncTimeoutMs })
+        .then(() => void this.stats.syncs++)
         .catch((err) => {
           this.stats.syncFailures++
           this.warn.warn({ peer, err: (err as Error).message }, 'sync stream from peer rejected')
         })
+      if (!this.syncing.has(peer)) {
+        this.syncing.set(peer, run)
+        void run.finally(() => this.syncDone(peer, run))
+      }
     }, { maxInboundStreams: 8 })
     this.host.addEventListener('connection:open', (evt) => {
       const conn = evt.detail
@@ -101,7 +108,8 @@ export class Replicator {
     await this.flush()
     this.doc.off('update', this.onDocUpdate)
     this.host.services.pubsub.removeEventListener('message', this.onMessage)
-    await Promise.allSettled([...this.syncing.values()])
+    // Let running syncs finish, but do not let a stalled peer hold up the shutdown.
+    await Promise.race([Promise.allSettled([...this.syncing.values()]), new Promise((r) => setTimeout(r, 2000).unref())])
   }
 
   /** Resolves once every change made so far is stored (and, if small enough, published). */
@@ -153,12 +161,18 @@ export class Replicator {
       } catch (err) {
         this.stats.syncFailures++
         this.log.debug({ peer, err: (err as Error).message }, 'sync failed')
-      } finally {
-        this.syncing.delete(peer)
-        if (this.again.delete(peer)) this.syncWith(peer)
       }
     })()
     this.syncing.set(peer, run)
+    void run.finally(() => this.syncDone(peer, run))
+  }
+
+  /** After a sync: if a digest from this peer arrived meanwhile and still differs from ours, sync again. */
+  private syncDone(peer: string, run: Promise<void>): void {
+    if (this.syncing.get(peer) === run) this.syncing.delete(peer)
+    if (!this.again.delete(peer)) return
+    const theirs = this.peerDigests.get(peer)
+    if (theirs && !equalBytes(theirs, this.digest.get())) this.syncWith(peer)
   }
 
   // ------------------------------------------------------------------ internals
@@ -188,10 +202,9 @@ export class Replicator {
         await this.publish(msg)
         this.stats.published++
       } else {
-        // Too big for gossip: sync directly with every connected peer now, and tell the others (reached
-        // only through the mesh) that our digest changed, so they pull it over the sync stream.
+        // Too big for gossip: tell peers our digest changed; each pulls it over the sync stream (one sync
+        // per peer; pushing too would send the same megabytes twice).
         this.stats.hinted++
-        for (const peer of new Set(this.host.getConnections().map((c) => c.remotePeer.toString()))) this.syncWith(peer)
         await this.publishDigest(true)
       }
     }
@@ -247,8 +260,9 @@ export class Replicator {
     if (decoded.value.type === 'update') {
       // the topic validator already checked that it decodes
       this.applyRemote(decoded.value.update, `gossip from ${from}`, true)
-    } else if (!equalBytes(decoded.value.digest, this.digest.get())) {
-      this.syncWith(from)
+    } else {
+      this.peerDigests.set(from, decoded.value.digest.slice())
+      if (!equalBytes(decoded.value.digest, this.digest.get())) this.syncWith(from)
     }
   }
 }

@@ -9,6 +9,7 @@ import pino, { type Logger } from 'pino'
 import { Ledger, type RecordSigner } from '../protocol/ledger.ts'
 import { formatHlc, parseHlc, tickHlc, compareHlc, type Hlc } from '../protocol/hlc.ts'
 import { ensureDataDir, files, controlSocketPath, writeFileAtomic } from './config/data-dir.ts'
+import { EXIT } from './cli/errors.ts'
 import { resolveFleetKey } from './config/fleet-key.ts'
 import { loadOrCreateIdentity } from './config/identity.ts'
 import { lockDataDir, type DirLock } from './config/lock.ts'
@@ -54,6 +55,11 @@ export interface AgentOptions {
   lock?: DirLock
   /** start the extensions (scheduler, engine); default true unless MMESH_EXTENSIONS=0 (core-only tests, benches) */
   extensions?: boolean
+  /**
+   * The agent cannot go on (its ledger database refuses writes). Default: say why on stderr and exit
+   * with `exitCode`; its leases pass to other agents after the TTL.
+   */
+  onFatal?: (message: string, exitCode: number) => void
 }
 
 export interface Agent {
@@ -169,7 +175,18 @@ async function startLocked(
   const signer = createSigner(peerId, privateKey)
   const addresses = () => host.getMultiaddrs().map((a) => a.toString())
 
+  let fatal = false
+  const onFatal = options.onFatal ?? ((message: string, exitCode: number) => {
+    process.stderr.write(`mmesh: ${message}\n`)
+    process.exit(exitCode)
+  })
   const replicator = new Replicator(host, doc, store, logger, {
+    onStoreError: (err) => {
+      if (fatal) return
+      fatal = true
+      logger.error({ err: err.message, db: dbPath }, 'the ledger database refuses writes; stopping')
+      onFatal(`cannot write the ledger database ${dbPath} (${err.message}): the data dir is full or not writable; free space or fix it, then start the agent again`, EXIT.dataDirBusy)
+    },
     batchMs: options.batchMs ?? envMs('MMESH_BATCH_MS') ?? 30,
     antiEntropyMs: options.antiEntropyMs ?? envMs('MMESH_ANTI_ENTROPY_MS') ?? 3000,
     syncTimeoutMs: 60_000,

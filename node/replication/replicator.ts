@@ -35,6 +35,11 @@ export interface ReplicatorOptions {
   /** compact the store when this many updates were appended since the last compaction */
   compactEvery: number
   isBlocked?: (peerId: string) => boolean
+  /**
+   * The store refused a write (disk full, read-only, I/O error). level keeps failing after such an error
+   * and every later flush would be skipped, so the agent must not carry on as if its ledger were stored.
+   */
+  onStoreError?: (err: Error) => void
 }
 
 export class Replicator {
@@ -193,7 +198,12 @@ export class Replicator {
     const all = [...remote, ...local]
     const merged = all.length === 1 ? all[0]! : Y.mergeUpdates(all)
     // Persist before anyone hears of it: a published change must survive our crash.
-    await this.store.append(merged)
+    try {
+      await this.store.append(merged)
+    } catch (err) {
+      this.opts.onStoreError?.(err as Error)
+      throw err
+    }
     this.stats.storedBytes += merged.byteLength
     if (local.length > 0) {
       const mergedLocal = local.length === 1 ? local[0]! : Y.mergeUpdates(local)

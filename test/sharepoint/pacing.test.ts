@@ -56,6 +56,22 @@ describe('pacing: the in-flight cap and fleet holds', () => {
     expect(await run(over, 40, 5)).toBe(16)
   })
 
+  it('a fleet window that arrives late still pauses when 5 s or more of it is left (default thresholds)', async () => {
+    let clock = 1_000_000
+    const pacer = createPacer({ maxInFlight: 8, now: () => clock, fleetBackoff: () => 1_006_000 })
+    let started = false
+    const job = pacer.run(async () => { started = true })
+    await new Promise((r) => setTimeout(r, 400))
+    expect(started).toBe(false)
+    clock = 1_006_001 // the window is over
+    await job
+    expect(started).toBe(true)
+    // 3 s left when first seen: short, so slowed to a quarter of the cap, not paused
+    const slowed = createPacer({ maxInFlight: 8, now: () => clock, fleetBackoff: () => clock + 3000 })
+    await slowed.run(async () => {})
+    expect(slowed.stats.maxInFlight).toBe(1)
+  })
+
   it('tells the fleet when it is throttled', () => {
     const seen: number[] = []
     const pacer = createPacer({ onThrottle: (u) => seen.push(u) })

@@ -20,6 +20,11 @@ export interface PacerOptions {
   onThrottle?: (untilMs: number) => void
   /** a throttle window at least this long pauses new requests instead of slowing them (default 10 s) */
   pauseThresholdMs?: number
+  /**
+   * the same for a fleet window, judged by what is left of it when first seen (default half of
+   * pauseThresholdMs: the news travels by heartbeat and arrives seconds late)
+   */
+  fleetPauseThresholdMs?: number
   /** share of the cap allowed during a short throttle window (default 0.25) */
   throttledShare?: number
   /** clock, for tests */
@@ -81,6 +86,7 @@ export function createPacer(opts: PacerOptions = {}): Pacer {
   const cap = Math.max(1, opts.maxInFlight ?? 16)
   const now = opts.now ?? Date.now
   const pauseThreshold = opts.pauseThresholdMs ?? 10_000
+  const fleetPauseThreshold = opts.fleetPauseThresholdMs ?? pauseThreshold / 2
   const share = Math.min(1, Math.max(0, opts.throttledShare ?? 0.25))
   let localUntil = 0
   let localLong = false
@@ -93,7 +99,7 @@ export function createPacer(opts: PacerOptions = {}): Pacer {
   const holdState = (): { until: number; pause: boolean } => {
     const t = now()
     const fleet = opts.fleetBackoff?.() ?? 0
-    if (fleet !== fleetSeen.until) fleetSeen = { until: fleet, long: fleet - t >= pauseThreshold }
+    if (fleet !== fleetSeen.until) fleetSeen = { until: fleet, long: fleet - t >= fleetPauseThreshold }
     const until = Math.max(localUntil, fleet)
     if (until <= t) return { until: 0, pause: false }
     const pause = (localUntil > t && localLong) || (fleet > t && fleetSeen.long)

@@ -24,12 +24,14 @@ const cmd = new Command('chaos')
   .option('--dest-fault <s>', 'a destination read-only for S seconds (0: never)', int('--dest-fault', 0), 15)
   .option('--file-delay <ms>', 'pause before each file write (default: sized to the fault period)', int('--file-delay', 0))
   .option('--lease-ttl <s>', 'lease TTL of the agents', int('--lease-ttl', 1), 5)
+  .option('--sp-tasks <n>', 'tasks going to a SharePoint site on the local emulator (of --tasks)', int('--sp-tasks', 0), 2)
+  .option('--sp-throttle <pct>', 'percent of SharePoint requests throttled with 429', int('--sp-throttle', 0), 3)
   .option('--seed <n>', 'seed of every random choice (default: from the clock, printed)', int('--seed', 0))
   .option('--json', 'print the result as JSON at the end')
 
 const opts = cmd.parse(process.argv).opts<{
   agents: number; tasks: number; files: number; duration: number; killEvery: number; split: number
-  destFault: number; fileDelay?: number; leaseTtl: number; seed?: number; json?: boolean
+  destFault: number; fileDelay?: number; leaseTtl: number; seed?: number; json?: boolean; spTasks: number; spThrottle: number
 }>()
 const seed = opts.seed ?? freshSeed()
 const result = await runChaos({
@@ -41,6 +43,8 @@ const result = await runChaos({
   splitS: opts.split,
   destFaultS: opts.destFault,
   leaseTtlS: opts.leaseTtl,
+  spTasks: opts.spTasks,
+  spThrottleRate: opts.spThrottle / 100,
   seed,
   ...(opts.fileDelay !== undefined ? { fileDelayMs: opts.fileDelay } : {}),
 })
@@ -49,5 +53,5 @@ for (const c of result.checks) console.log(`  ${c.ok ? 'PASS' : 'FAIL'}  ${c.nam
 console.log('\nfigures:')
 for (const [k, v] of Object.entries(result.figures)) console.log(`  ${k.padEnd(28)} ${v}`)
 if (opts.json) console.log(JSON.stringify(result))
-console.log(`\n${result.ok ? 'chaos run passed' : 'chaos run FAILED'} (replay: npm run chaos -- --agents ${opts.agents} --tasks ${opts.tasks} --files ${opts.files} --duration ${opts.duration} --kill-every ${opts.killEvery} --split ${opts.split} --seed ${seed})`)
+console.log(`\n${result.ok ? 'chaos run passed' : 'chaos run FAILED'} (replay: npm run chaos -- --agents ${opts.agents} --tasks ${opts.tasks} --files ${opts.files} --duration ${opts.duration} --kill-every ${opts.killEvery} --split ${opts.split} --sp-tasks ${opts.spTasks} --seed ${seed})`)
 process.exit(result.ok ? 0 : 1)

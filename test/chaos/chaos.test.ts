@@ -23,6 +23,8 @@ describe('chaos (short)', () => {
       destFaultS: 8,
       sourceEdits: 4,
       destEdits: 4,
+      spTasks: 1,
+      spThrottleRate: 0.03,
       seed,
       settleTimeoutS: 90,
       log: (l) => lines.push(l),

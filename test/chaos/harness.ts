@@ -10,7 +10,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { createFleet, waitFor, type AgentProc, type Fleet } from '../fixtures/fleet.ts'
 import { Rng } from './rng.ts'
-import { checkLanding, editDestination, editSource, fileKey, makeShares, type Share, type ShareFile } from './shares.ts'
+import { checkLanding, editDestination, editSource, fileKey, makeShares, readFolder, type Share, type ShareFile } from './shares.ts'
+import { startSpEmulator, type SpEmulator } from '../fixtures/sp-emulator/index.ts'
 import { halves, makeSchedule, Mounts, type FaultEvent } from './faults.ts'
 import { countCopies, findCrashes, type Check } from './checks.ts'
 
@@ -31,6 +32,10 @@ export interface ChaosOptions {
   leaseTtlS?: number
   /** time allowed after the fault period for every task to complete */
   settleTimeoutS?: number
+  /** tasks (of `tasks`) whose destination is a SharePoint site on the local emulator (0: none) */
+  spTasks?: number
+  /** fraction of the emulator's REST answers that are 429 throttles (Retry-After 1–2 s) */
+  spThrottleRate?: number
   log?: (line: string) => void
 }
 
@@ -65,6 +70,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     },
   })
   const mounts = new Mounts()
+  let emu: SpEmulator | null = null
   const harnessKilled = new WeakSet<object>()
   const exits: { agent: string; code: number | null; signal: string | null; expected: boolean }[] = []
   const watch = (a: AgentProc) => {
@@ -75,12 +81,29 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const started = Date.now()
     const srcRoot = fleet.tempDir('src')
     const destRoot = fleet.tempDir('dest')
-    const shares = makeShares(contentRng, srcRoot, destRoot, o.tasks, o.files)
+    // The last spTasks shares go to a SharePoint site on the emulator, throttling some requests.
+    const spTasks = Math.min(o.spTasks ?? 0, o.tasks)
+    const spFrom = o.tasks - spTasks
+    const shares = makeShares(contentRng, srcRoot, destRoot, o.tasks, o.files, (i) => (i >= spFrom ? `/sites/dev/Shared Documents/chaos-${i}` : null))
     const taskOf = new Map<string, Share>()
+    const dirs = Array.from({ length: o.agents }, (_, i) => fleet.tempDir(`chaos-${i}`))
+    if (spTasks > 0) {
+      emu = await startSpEmulator({ dir: fleet.tempDir('emu'), faults: { latencyMs: 2, throttleRate: o.spThrottleRate ?? 0.03, retryAfterSec: [1, 2] } })
+      fleet.env.NODE_EXTRA_CA_CERTS = emu.caFile
+      const app = emu.issueAppCredentials()
+      const pem = path.join(fleet.root, 'app.pem')
+      fs.writeFileSync(pem, app.cert.pem)
+      // Every agent its own credentials, through the real CLI, before it starts.
+      await Promise.all(dirs.map(async (dir) => {
+        const r = await fleet.run(['auth', 'set', '--tenant', app.tenantId, '--client-id', app.clientId, '--cert', pem, '--authority', emu!.authority], dir)
+        if (r.exitCode !== 0) throw new Error(`auth set failed: ${r.stderr.trim()}`)
+      }))
+    }
+    const readDest = async (share: Share, rel: string) => (share.spFolder ? emu!.readFile(`${share.spFolder}/${rel}`) : readFolder(share, rel))
 
     const args = ['--lease-ttl', String(o.leaseTtlS ?? 5), '--capacity', '5']
-    const first = await fleet.start('chaos-0', { args })
-    const rest = await Promise.all(Array.from({ length: o.agents - 1 }, (_, i) => fleet.start(`chaos-${i + 1}`, { peers: [first], args })))
+    const first = await fleet.start('chaos-0', { args, dir: dirs[0]! })
+    const rest = await Promise.all(Array.from({ length: o.agents - 1 }, (_, i) => fleet.start(`chaos-${i + 1}`, { peers: [first], args, dir: dirs[i + 1]! })))
     const agents: AgentProc[] = [first, ...rest]
     agents.forEach(watch)
     await fleet.converged(agents, { timeoutMs: 60_000 })
@@ -88,7 +111,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const vias = shares.map(() => contentRng.pick(agents))
     for (let i = 0; i < shares.length; i += 5) {
       await Promise.all(shares.slice(i, i + 5).map(async (s, k) => {
-        const r = await fleet.run(['task', 'add', '--source', s.src, '--dest', `file://${s.dest}`, '--name', `chaos ${s.index}`], vias[i + k])
+        const dest = s.spFolder ? [emu!.sites.dev, '--library', 'Documents', '--folder', `chaos-${s.index}`] : [`file://${s.dest}`]
+        const r = await fleet.run(['task', 'add', '--source', s.src, '--dest', ...dest, '--name', `chaos ${s.index}`], vias[i + k])
         if (r.exitCode !== 0) throw new Error(`task add failed: ${r.stderr.trim()}`)
         taskOf.set(r.stdout.trim(), s)
       }))
@@ -102,7 +126,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       killEveryMs: o.killEveryS * 1000,
       splitMs: o.splitS * 1000,
       destFaultMs: canMount ? (o.destFaultS ?? 10) * 1000 : 0,
-      shares: shares.length,
+      shares: spFrom,
       sourceEdits: o.sourceEdits ?? Math.max(3, Math.round(o.files / 500)),
       destEdits: o.destEdits ?? Math.max(3, Math.round(o.files / 500)),
     })
@@ -136,7 +160,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 
     // --- checks ---
     const checks: Check[] = []
-    const landing = checkLanding(shares, state.destEdits)
+    const landing = await checkLanding(shares, state.destEdits, readDest)
     checks.push({ name: 'every file landed byte-identical', ok: landing.missing.length === 0 && landing.differ.length === 0, detail: `${landing.identical}/${landing.expected - landing.editsKept - landing.editsLost.length} identical; missing ${landing.missing.length} ${landing.missing.slice(0, 5).join(' ')}; differ ${landing.differ.length} ${landing.differ.slice(0, 5).join(' ')}` })
     checks.push({ name: 'no destination edit replaced by older content', ok: landing.editsLost.length === 0, detail: `${landing.editsKept} edits kept, ${landing.editsLost.length} lost ${landing.editsLost.slice(0, 5).join(' ')}` })
     const notDone = rows.filter((r) => r.status !== 'completed')
@@ -149,6 +173,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const crashes = findCrashes(agents, exits)
     checks.push({ name: 'no agent crashed other than by the harness', ok: crashes.length === 0, detail: crashes.length === 0 ? `${exits.filter((e) => e.expected).length} harness kills, all agents running` : crashes.slice(0, 5).join('; ') })
     const failedItems = rows.reduce((n, r) => n + r.counts.failed, 0)
+    const failedWhere = rows.filter((r) => r.counts.failed > 0).map((r) => `task ${taskOf.get(r.id)?.index}: ${r.counts.failed}`).join(', ')
 
     const figures: Record<string, number | string> = {
       seed: o.seed,
@@ -170,13 +195,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       'extra copies': copies.duplicates,
       'extra copy ratio (%)': Number((copies.duplicateRatio * 100).toFixed(2)),
       'files landed but not logged': copies.unlogged,
-      'failed items (last rounds)': failedItems,
+      'failed items (last rounds)': failedItems === 0 ? 0 : `${failedItems} (${failedWhere}; those files landed all the same, checked above)`,
+      'sharepoint tasks': spTasks,
+      ...(emu ? { 'sharepoint requests': emu.stats.requests, 'sharepoint throttled (429)': emu.stats.throttled, 'sharepoint uploads': emu.stats.uploads } : {}),
       'ledger hash': (converged ?? 'differs').slice(0, 16),
     }
     return { seed: o.seed, ok: checks.every((c) => c.ok), checks, figures }
   } finally {
     await mounts.release()
     await fleet.cleanup()
+    await emu?.stop()
   }
 }
 
@@ -275,7 +303,7 @@ class FaultState {
       }
       case 'edit-dest': {
         for (let i = 0; i < 50; i++) {
-          const f = this.pickFile((f) => !this.destEdits.has(fileKey(f)) && !this.sourceEdited.has(fileKey(f)) && this.shares[f.task]!.dest !== this.failedDest)
+          const f = this.pickFile((f) => !this.destEdits.has(fileKey(f)) && !this.sourceEdited.has(fileKey(f)) && this.shares[f.task]!.dest !== this.failedDest && this.shares[f.task]!.spFolder === null)
           if (!f) return null
           const data = editDestination(this.shares[f.task]!, f, this.seed)
           if (!data) continue

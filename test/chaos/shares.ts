@@ -22,22 +22,28 @@ export interface ShareFile {
 export interface Share {
   index: number
   src: string
+  /** file:// destinations: the folder; SharePoint: unused (files are read back from the emulator) */
   dest: string
+  /** SharePoint destinations: the folder's server-relative URL on the emulator */
+  spFolder: string | null
   files: ShareFile[]
 }
+
+/** Reads a destination file back: the folder for file://, the emulator for SharePoint. */
+export type DestReader = (share: Share, rel: string) => Promise<Buffer | null>
 
 /**
  * `count` shares holding `files` files in all (spread evenly), in folders of 100, sizes 0 B – 6 KB
  * and one file of 1–2 MB per share (the streamed large-file path).
  */
-export function makeShares(rng: Rng, srcRoot: string, destRoot: string, count: number, files: number): Share[] {
+export function makeShares(rng: Rng, srcRoot: string, destRoot: string, count: number, files: number, spFolderOf: (i: number) => string | null = () => null): Share[] {
   const shares: Share[] = []
   for (let s = 0; s < count; s++) {
     const n = Math.floor(files / count) + (s < files % count ? 1 : 0)
-    const share: Share = { index: s, src: path.join(srcRoot, `share-${s}`), dest: path.join(destRoot, `task-${s}`), files: [] }
+    const share: Share = { index: s, src: path.join(srcRoot, `share-${s}`), dest: path.join(destRoot, `task-${s}`), spFolder: spFolderOf(s), files: [] }
     for (let i = 0; i < n; i++) {
       const big = i === 0 && n > 1
-      const rel = big ? 'big/large.bin' : `d${Math.floor(i / FOLDER_SIZE)}/f${i}.${rng.pick(['txt', 'bin', 'docx', 'csv'])}`
+      const rel = big ? 'big/large.bin' : `d${Math.floor(i / FOLDER_SIZE)}/f${i}.${rng.pick(['txt', 'bin', 'dat', 'csv'])}`
       const size = big ? rng.int(1 << 20, 2 << 20) : rng.int(0, 6000)
       const abs = path.join(share.src, rel)
       fs.mkdirSync(path.dirname(abs), { recursive: true })
@@ -99,14 +105,16 @@ export interface LandingFigures {
   editsLost: string[]
 }
 
+export const readFolder: DestReader = async (share, rel) => readOrNull(path.join(share.dest, rel))
+
 /** Every file is at its destination, byte-identical to its source, except the edited ones, which keep the edit. */
-export function checkLanding(shares: Share[], destEdits: Map<string, Buffer>): LandingFigures {
+export async function checkLanding(shares: Share[], destEdits: Map<string, Buffer>, read: DestReader): Promise<LandingFigures> {
   const out: LandingFigures = { expected: 0, identical: 0, missing: [], differ: [], editsKept: 0, editsLost: [] }
   for (const share of shares) {
     for (const f of share.files) {
       out.expected++
       const key = fileKey(f)
-      const dst = readOrNull(path.join(share.dest, f.rel))
+      const dst = await read(share, f.rel)
       const edit = destEdits.get(key)
       if (edit) {
         if (dst && dst.equals(edit)) out.editsKept++

@@ -1,13 +1,19 @@
 /**
  * SharePoint destinations for this agent: credentials from its data dir (never the ledger), one token
- * provider and one request limiter shared by every task, and the fleet-wide backoff SharePoint asks for
- * (an agent told to wait publishes it in presence, and every agent holds back until then).
+ * provider and one request pacer shared by every task, the agent-wide user mapping
+ * (DIR/user-mapping.csv, Migration Manager's format) and the fleet-wide backoff: SharePoint throttles per
+ * app per tenant, so an agent told to wait publishes `backoffUntil` in its heartbeat and every agent
+ * eases off until then.
  */
+import fs from 'node:fs'
+import path from 'node:path'
 import type { Logger } from 'pino'
 import type { Destination as TaskDestination } from '../../protocol/records.ts'
+import { QuickXorHash } from '../../protocol/quickxor.ts'
 import type { Destination } from '../engine/destination.ts'
-import { DestinationError } from '../engine/destination.ts'
 import type { Presence } from '../presence/presence.ts'
+import { createSharePointOpener } from './sharepoint/opener.ts'
+import { parseUserMapping, type UserMapping } from './sharepoint/user-mapping.ts'
 
 export interface SharePointFactoryDeps {
   dataDir: string
@@ -16,11 +22,66 @@ export interface SharePointFactoryDeps {
   version: string
 }
 
-export function createSharePointFactory(_deps: SharePointFactoryDeps) {
+/** QuickXorHash of a local file, streamed (SharePoint checks it on upload). */
+async function quickXorOfFile(localPath: string, signal: AbortSignal): Promise<string> {
+  const h = new QuickXorHash()
+  for await (const chunk of fs.createReadStream(localPath, { highWaterMark: 1 << 20, signal })) h.update(chunk as Buffer)
+  return h.digest()
+}
+
+function loadMapping(dataDir: string, logger: Logger): UserMapping | null {
+  const file = path.join(dataDir, 'user-mapping.csv')
+  if (!fs.existsSync(file)) return null
+  try {
+    return parseUserMapping(fs.readFileSync(file, 'utf8'), file)
+  } catch (err) {
+    logger.error({ file, err: (err as Error).message }, 'user mapping file ignored')
+    return null
+  }
+}
+
+export function createSharePointFactory(deps: SharePointFactoryDeps) {
+  const { presence, logger } = deps
+  let opener: ReturnType<typeof createSharePointOpener> | null = null
+  let clearTimer: NodeJS.Timeout | null = null
+  let ownUntil = 0
+
+  const fleetBackoff = (): number => {
+    let until = ownUntil
+    for (const [id, p] of presence.peers()) {
+      if (!presence.isOnline(id)) continue
+      const v = p.message.fields.backoffUntil
+      const ms = typeof v === 'string' ? Date.parse(v) : NaN
+      if (Number.isFinite(ms) && ms > until) until = ms
+    }
+    return until
+  }
+
+  const onThrottle = (untilMs: number): void => {
+    if (untilMs <= ownUntil) return
+    ownUntil = untilMs
+    presence.setField('backoffUntil', new Date(untilMs).toISOString())
+    if (clearTimer) clearTimeout(clearTimer)
+    clearTimer = setTimeout(() => presence.setField('backoffUntil', undefined), Math.max(0, untilMs - Date.now()) + 100)
+    clearTimer.unref()
+  }
+
   return {
-    open(_dest: TaskDestination): Destination {
-      throw new DestinationError('SharePoint destinations are not wired on this agent yet', 'task', 'NOT_AVAILABLE', false)
+    open(dest: TaskDestination): Destination {
+      // Built on first use: an agent without credentials never needs a token provider.
+      opener ??= createSharePointOpener({
+        dataDir: deps.dataDir,
+        version: deps.version,
+        fleetBackoff,
+        onThrottle,
+        userMapping: loadMapping(deps.dataDir, logger),
+        quickXorHash: quickXorOfFile,
+        logger,
+      })
+      return opener.open({ url: dest.url, library: dest.library, folder: dest.folder })
     },
-    stop(): void {},
+    stop(): void {
+      if (clearTimer) clearTimeout(clearTimer)
+    },
   }
 }

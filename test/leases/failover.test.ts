@@ -36,8 +36,8 @@ describe('failover', () => {
     const [f1, f2, f3] = agents as [AgentProc, AgentProc, AgentProc]
     for (const a of [f2, f3]) expect((await fleet.run(['agent', 'disable', a.peerId], f1)).exitCode).toBe(0)
     const ids = [
-      await addTask(fleet, f1, makeShare(src, 'one', 120), dst, ['--folder', 'one']),
-      await addTask(fleet, f1, makeShare(src, 'two', 120), dst, ['--folder', 'two']),
+      await addTask(fleet, f1, makeShare(src, 'one', 600), dst, ['--folder', 'one']),
+      await addTask(fleet, f1, makeShare(src, 'two', 600), dst, ['--folder', 'two']),
     ]
     await waitFor(async () => {
       const t = await listTasks(fleet, f1)
@@ -48,6 +48,8 @@ describe('failover', () => {
 
     await fleet.kill(f1)
     const killedAt = Date.now()
+    // the kill came midway: neither task had finished
+    expect((await listTasks(fleet, f2)).filter((t) => ids.includes(t.id) && t.status === 'completed')).toEqual([])
     const takenOver = await waitFor(async () => {
       const t = await listTasks(fleet, f2)
       const mine = t.filter((x) => ids.includes(x.id))
@@ -61,9 +63,9 @@ describe('failover', () => {
     }, { timeoutMs: 120_000, intervalMs: 500, message: 'both tasks completed after the takeover' })
     for (const t of done) expect(t.round).toBe(0)
     for (const name of ['one', 'two']) {
-      // 60 files and the `sub` folder at the top, 60 files inside it; no temporary leftovers
-      expect(fs.readdirSync(path.join(dst, name)).sort()).toEqual([...Array.from({ length: 60 }, (_, i) => `f${i * 2}.txt`), 'sub'].sort())
-      expect(fs.readdirSync(path.join(dst, name, 'sub'))).toHaveLength(60)
+      // 300 files and the `sub` folder at the top, 300 files inside it; no temporary leftovers
+      expect(fs.readdirSync(path.join(dst, name)).sort()).toEqual([...Array.from({ length: 300 }, (_, i) => `f${i * 2}.txt`), 'sub'].sort())
+      expect(fs.readdirSync(path.join(dst, name, 'sub'))).toHaveLength(300)
     }
     // after the kill, the survivors never worked on one task at once
     const intervals = workIntervals(readWorkLog([f2, f3]), Date.now())

@@ -10,6 +10,18 @@ import { writeNewFleetKey } from '../config/fleet-key.ts'
 import { parseMap } from '../config/agent-config.ts'
 import { callAgent } from '../control/client.ts'
 import type { AgentJson } from '../../protocol/views.ts'
+import { viewAttacher } from './view-hook.ts'
+
+/** A logger and notice sink writing to DIR/agent.log (mode 0600), for when a full-screen view owns the terminal. */
+async function fileLogger(dataDir: string) {
+  const { default: pino } = await import('pino')
+  const path = await import('node:path')
+  const fs = await import('node:fs')
+  const file = path.join(dataDir, 'agent.log')
+  const fd = fs.openSync(file, 'a', 0o600)
+  const logger = pino({ level: process.env.MMESH_LOG_LEVEL ?? 'info', base: undefined }, pino.destination({ fd, sync: false }))
+  return { logger, notice: (msg: string) => logger.warn(msg) }
+}
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -81,7 +93,10 @@ export function registerAgentCommands(program: Command): void {
       let agent
       try {
         const { startAgent } = await import('../agent.ts')
+        // With the fleet view on screen, logs and notices go to DIR/agent.log so they never garble it.
+        const viewLog = opts.tui ? await fileLogger(dataDir) : null
         agent = await startAgent({
+          ...(viewLog ? { logger: viewLog.logger, notice: viewLog.notice } : {}),
           lock,
           dataDir, fleetKeyFile: opts.fleetKey, name: opts.name, group: opts.group, capacity, leaseTtlSeconds, maps,
           listen, peers, mdns: opts.mdns, tui: opts.tui ?? false,
@@ -99,6 +114,14 @@ export function registerAgentCommands(program: Command): void {
       const onSignal = () => void agent.stop()
       process.once('SIGINT', onSignal)
       process.once('SIGTERM', onSignal)
+      const attach = opts.tui ? viewAttacher() : null
+      if (attach) {
+        // Quitting the view stops the agent it started (it was started for this terminal).
+        await attach(dataDir, { onQuit: () => void agent.stop() }).catch((err: unknown) => {
+          process.stderr.write(`mmesh: the fleet view failed: ${err instanceof Error ? err.message : String(err)}\n`)
+        })
+        await agent.stop()
+      }
       await agent.stopped
       process.exit(EXIT.ok)
     })

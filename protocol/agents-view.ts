@@ -3,6 +3,7 @@
  * folded by pure functions so every node shows the same enabled/disabled state.
  */
 import type { AgentRecord, CommandRecord } from './records.ts'
+import { foldAgentEnabled } from './intent.ts'
 import type { AgentJson, AgentState } from './views.ts'
 
 /**
@@ -10,12 +11,7 @@ import type { AgentJson, AgentState } from './views.ts'
  * by HLC string (which sorts like the clock; ties cannot happen as the writer's id is part of it).
  */
 export function agentEnabled(commands: readonly CommandRecord[], agentId: string): boolean {
-  let last: CommandRecord | null = null
-  for (const c of commands) {
-    if (c.target !== agentId || (c.kind !== 'agent.enable' && c.kind !== 'agent.disable')) continue
-    if (last === null || c.hlc > last.hlc) last = c
-  }
-  return last === null || last.kind === 'agent.enable'
+  return foldAgentEnabled(commands.filter((c) => c.target === agentId))
 }
 
 export interface PresenceSnapshot {

@@ -282,10 +282,20 @@ async function startLocked(
   dialer.start()
 
   // The durable entry: written once, rewritten only when name or group change (an idle fleet adds nothing).
-  const mine = ledger.agent(peerId)
-  if (!mine || mine.name !== settings.name || mine.group !== settings.group) {
-    ledger.putAgent(signer, { id: peerId, name: settings.name, host: os.hostname(), group: settings.group, firstSeen: mine?.firstSeen ?? new Date().toISOString(), version: VERSION })
+  let firstSeen = ledger.agent(peerId)?.firstSeen ?? new Date().toISOString()
+  const ensureOwnEntry = () => {
+    const mine = ledger.agent(peerId)
+    if (mine) firstSeen = mine.firstSeen
+    if (!mine || mine.name !== settings.name || mine.group !== settings.group) {
+      ledger.putAgent(signer, { id: peerId, name: settings.name, host: os.hostname(), group: settings.group, firstSeen, version: VERSION })
+    }
   }
+  ensureOwnEntry()
+  // Any member can overwrite any key; readers ignore an entry whose signature fails, so one written over
+  // ours would erase us from the fleet's view once we are offline. Write it again (after this change).
+  ledger.onChange((ch) => {
+    if (ch.map === 'agents' && !ch.local && ch.keys.includes(peerId)) queueMicrotask(ensureOwnEntry)
+  })
   await replicator.flush()
 
   writeConfig(dir, { ...saved, ...settingsToSave(settings), listen: boundListen(listen, addresses()) })

@@ -93,6 +93,8 @@ describe('a hostile fleet member', () => {
     expect(agents.find((a) => a.id === other)).toBeUndefined()
     expect(agents.filter((a) => /^forged-/.test(a.name))).toEqual(agents.filter((a) => a.id === peer!.peerId && /^forged-/.test(a.name)))
     expect(agents.find((a) => a.id === target.peerId)?.name).toBe('target')
+    // ... in the ledger too, not only in its heartbeat: forged overwrites of its entry were written over again.
+    await fleet.waitFor(async () => (await fleet.call<{ typed: { name: string } | null }>(target, 'test.read', { map: 'agents', key: target.peerId })).typed?.name === 'target', { timeoutMs: 10_000, message: "the target's own agent entry valid in its ledger" })
     const report = fs.mkdtempSync(path.join(fleet.root, 'report-'))
     expect((await fleet.run(['report', '--out', report], target)).exitCode).toBe(0)
 

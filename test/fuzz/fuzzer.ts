@@ -66,6 +66,14 @@ export async function runFuzz(peer: FuzzPeer, o: FuzzOptions): Promise<FuzzFigur
     sent += n
   }
   const ledger = (b: Uint8Array) => peer.publish(LEDGER_TOPIC, b).catch(() => undefined)
+  // Streams run a few at a time (the agent takes 8 inbound sync streams per connection): a stream costs
+  // a round trip or two, and one at a time made them most of the run's time.
+  const streams = new Set<Promise<void>>()
+  const stream = async (p: Promise<void>) => {
+    const t = p.finally(() => streams.delete(t))
+    streams.add(t)
+    if (streams.size >= 4) await Promise.race(streams)
+  }
   let nextFlood = FLOOD_EVERY
   while (sent < o.count) {
     const kind = sent >= nextFlood ? 'flood' : pickKind(rng)
@@ -101,13 +109,13 @@ export async function runFuzz(peer: FuzzPeer, o: FuzzOptions): Promise<FuzzFigur
         break
       case 'sync-frames': {
         const s = syncScenario(rng, forge)
-        await peer.rawStream(o.victims.target, SYNC_PROTOCOL, s.raw, s.end)
+        await stream(peer.rawStream(o.victims.target, SYNC_PROTOCOL, s.raw, s.end))
         count(kind, s.frames)
         break
       }
       case 'items-frames': {
         const s = itemsScenario(rng, o.victims)
-        await peer.rawStream(o.victims.target, ITEMS_PROTOCOL, s.raw, s.end)
+        await stream(peer.rawStream(o.victims.target, ITEMS_PROTOCOL, s.raw, s.end))
         count(kind, s.frames)
         break
       }
@@ -134,5 +142,6 @@ export async function runFuzz(peer: FuzzPeer, o: FuzzOptions): Promise<FuzzFigur
       await o.onProgress?.(sent)
     }
   }
+  await Promise.all(streams)
   return { seed: o.seed, sent, byKind, ms: Date.now() - started }
 }

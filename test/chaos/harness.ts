@@ -58,7 +58,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const faultRng = rng.fork()
   const durationMs = o.durationS * 1000
   const slots = Math.min(o.agents * AGENT_FILE_SLOTS, o.tasks * TASK_FILE_SLOTS)
-  const fileDelayMs = o.fileDelayMs ?? Math.round(Math.min(5000, Math.max(5, (slots * durationMs * 0.8) / o.files)))
+  const fileDelayMs = o.fileDelayMs ?? Math.round(Math.min(5000, Math.max(5, (slots * durationMs * 0.7) / o.files)))
   log(`chaos: seed ${o.seed}, ${o.agents} agents, ${o.tasks} tasks, ${o.files} files, ${o.durationS} s of faults, kill every ${o.killEveryS} s, split ${o.splitS} s, file delay ${fileDelayMs} ms`)
 
   const fleet = await createFleet({
@@ -356,13 +356,14 @@ class FaultState {
     if (!this.splitActive) return
     await this.fleet.heal(this.up())
     this.splitActive = false
-    await Promise.all(this.deferred.splice(0).map((a) => this.restart(a)))
+    // Beside the schedule, not before its next event: starting agents takes seconds on a loaded machine.
+    for (const a of this.deferred.splice(0)) this.restartLater(a, 0)
   }
 
   /** Undoes every fault still active at the end of the fault period. */
   async endFaults(): Promise<void> {
-    while (this.restarting.size > 0) await Promise.allSettled([...this.restarting])
     await this.heal()
+    while (this.restarting.size > 0) await Promise.allSettled([...this.restarting])
     // Anyone still down (a restart that failed and was logged) comes back now.
     for (const a of this.agents) if (!this.fleet.running().includes(a)) await this.restart(a)
     if (this.failedDest) await this.mounts.release(this.failedDest)

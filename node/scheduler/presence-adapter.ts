@@ -69,10 +69,9 @@ export function createPresenceAdapter(agent: AdapterAgent): SchedulerPresence & 
       }
     },
     localClock: () => Y.getState(doc.store, doc.clientID),
-    hasSeen(agentId: string, clock: number): boolean {
-      const sv = peerSv(agentId)
-      if (!sv) return false
-      if ((sv.get(doc.clientID) ?? 0) < clock) return false
+    selfClient: () => doc.clientID,
+    peerStateVector: (agentId: string) => peerSv(agentId),
+    localCovers(sv: ReadonlyMap<number, number>): boolean {
       for (const [client, k] of sv) if (Y.getState(doc.store, client) < k) return false
       return true
     },

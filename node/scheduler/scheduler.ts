@@ -32,6 +32,8 @@ interface PendingClaim {
   clock: number
   /** After this, proceed even if some live peer never confirmed (it may be stalled). */
   deadline: number
+  /** Per peer, its state vector from the first heartbeat that showed it had seen this claim. */
+  seen: Map<string, ReadonlyMap<number, number>>
 }
 
 export interface Scheduler {
@@ -187,7 +189,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (now < pc.deadline) {
         const spec0 = ledger.task(pc.taskId)
         const peers = spec0 ? candidatesFor(spec0, liveView(), self).filter((c) => c.agent !== self) : []
-        if (!peers.every((c) => deps.presence.hasSeen(c.agent, pc.clock))) continue
+        if (!peers.every((c) => confirmed(pc, c.agent))) continue
       }
       pending.delete(pc.taskId)
       const claims = ledger.claimsFor(pc.taskId)
@@ -309,7 +311,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   function claim(taskId: string, claims: ClaimRecord[], round: number, now: number): void {
     const epoch = nextEpoch(claims)
     ledger.putClaim(deps.signer, { taskId, agent: self, epoch, round, at: clock.wall().toISOString(), released: false })
-    pending.set(taskId, { taskId, epoch, round, settleUntil: now + opts.settleMs, clock: deps.presence.localClock(), deadline: now + opts.settleMaxMs })
+    pending.set(taskId, { taskId, epoch, round, settleUntil: now + opts.settleMs, clock: deps.presence.localClock(), deadline: now + opts.settleMaxMs, seen: new Map() })
     freeSince.delete(taskId)
     setTimeout(schedule, opts.settleMs + 5).unref()
   }
@@ -318,6 +320,21 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const mine = ledger.claimsFor(taskId).find((c) => c.agent === self)
     if (!mine || mine.released || mine.epoch !== epoch) return
     ledger.putClaim(deps.signer, { taskId, agent: self, epoch, round, at: clock.wall().toISOString(), released: true })
+  }
+
+  /**
+   * A peer confirms a claim once a heartbeat of its shows our claim in its state vector; from then on we
+   * only wait to hold everything that vector covered (fixed, so busy peers cannot keep moving the goal).
+   */
+  function confirmed(pc: PendingClaim, peer: string): boolean {
+    let snap = pc.seen.get(peer)
+    if (!snap) {
+      const sv = deps.presence.peerStateVector(peer)
+      if (!sv || (sv.get(deps.presence.selfClient()) ?? 0) < pc.clock) return false
+      snap = new Map(sv)
+      pc.seen.set(peer, snap)
+    }
+    return deps.presence.localCovers(snap)
   }
 
   function startJob(spec: TaskSpec, round: number, epoch: number): void {

@@ -25,13 +25,13 @@ export interface SchedulerPresence {
   silentForMs(agentId: string): number | undefined
   /** Sets fields of this agent's own heartbeat. */
   publish(fields: Record<string, unknown>): void
-  /** This agent's own document clock now (its Yjs client's next clock). */
+  /** This agent's own document clock now (its Yjs client's next clock), and its Yjs client id. */
   localClock(): number
-  /**
-   * True when `agentId`'s latest heartbeat says it has seen this agent's writes up to `clock`, and this
-   * agent holds everything that heartbeat's state vector covers.
-   */
-  hasSeen(agentId: string, clock: number): boolean
+  selfClient(): number
+  /** The ledger state vector from `agentId`'s latest heartbeat, if it sent one. */
+  peerStateVector(agentId: string): ReadonlyMap<number, number> | null
+  /** True when this agent's ledger holds everything the state vector covers. */
+  localCovers(sv: ReadonlyMap<number, number>): boolean
 }
 
 export interface Job {

@@ -5,6 +5,8 @@
  * issued while the holder completes ends completed everywhere.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import fs from 'node:fs'
+import path from 'node:path'
 import { createFleet, waitFor, type AgentProc, type Fleet } from '../fixtures/fleet.ts'
 import { addTask, listTasks, makeShare, overlaps, readWorkLog, workIntervals } from './lease-harness.ts'
 
@@ -33,8 +35,12 @@ describe('network split', () => {
     const src = fleet.tempDir('src')
     const dst = fleet.tempDir('dst')
     const [s1, s2, s3, s4] = agents as [AgentProc, AgentProc, AgentProc, AgentProc]
-    const ids: string[] = []
-    for (let i = 0; i < 6; i++) ids.push(await addTask(fleet, s1, makeShare(src, `sp${i}`, 300), dst, ['--folder', `sp${i}`]))
+    // all six at once (Migration Manager's bulk CSV), so they run side by side
+    const csv = path.join(src, 'tasks.csv')
+    fs.writeFileSync(csv, `${Array.from({ length: 6 }, (_, i) => `${makeShare(src, `sp${i}`, 600)},,,file://${dst},lib,sp${i}`).join('\n')}\n`)
+    const imported = await fleet.run(['task', 'import', csv], s1)
+    expect(imported.exitCode, imported.stderr).toBe(0)
+    const ids = imported.stdout.trim().split('\n')
     await waitFor(async () => (await listTasks(fleet, s1)).filter((t) => t.status === 'in-progress' || t.status === 'scanning').length >= 4, { timeoutMs: 30_000, message: 'tasks running' })
 
     await fleet.split([s1, s2], [s3, s4])
@@ -63,7 +69,7 @@ describe('network split', () => {
     const src = fleet.tempDir('src')
     const dst = fleet.tempDir('dst')
     const [s1, s2, s3, s4] = agents as [AgentProc, AgentProc, AgentProc, AgentProc]
-    const id = await addTask(fleet, s1, makeShare(src, 'cx', 150), dst, ['--folder', 'cx'])
+    const id = await addTask(fleet, s1, makeShare(src, 'cx', 1000), dst, ['--folder', 'cx'])
     const holder = await waitFor(async () => {
       const t = (await listTasks(fleet, s1)).find((x) => x.id === id)
       return t?.status === 'in-progress' ? t.agent : null
@@ -72,6 +78,8 @@ describe('network split', () => {
     const other = agents.find((a) => a.peerId !== holder)!
     await fleet.split([holderProc], agents.filter((a) => a !== holderProc))
     expect((await fleet.run(['task', 'cancel', id], other)).exitCode).toBe(0)
+    // the holder, cut off, is still working when the split heals
+    expect((await listTasks(fleet, holderProc)).find((x) => x.id === id)?.status).not.toBe('completed')
     await fleet.heal()
     for (const a of [s1, s2, s3, s4]) {
       await waitFor(async () => (await listTasks(fleet, a)).find((x) => x.id === id)?.status === 'cancelled', { timeoutMs: 30_000, message: `cancelled on ${a.name}` })

@@ -114,5 +114,5 @@ describe('a hostile fleet member', () => {
     expect(hash).toMatch(/^[0-9a-f]{64}$/)
     expect((await fleet.call<{ validTasks: number }>(bravo, 'test.ledger')).validTasks).toBe(1)
     expect(target.proc!.exitCode).toBeNull()
-  }, 300_000)
+  }, 480_000)
 })

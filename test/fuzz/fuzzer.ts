@@ -29,6 +29,8 @@ export interface FuzzFigures {
   seed: number
   sent: number
   byKind: Record<string, number>
+  /** time spent building and sending each kind (streams: until the next one may start) */
+  msByKind: Record<string, number>
   ms: number
 }
 
@@ -58,6 +60,7 @@ export async function runFuzz(peer: FuzzPeer, o: FuzzOptions): Promise<FuzzFigur
   const rng = new Rng(o.seed)
   const forge = new UpdateForge(o.base, peer.key, o.victims)
   const byKind: Record<string, number> = {}
+  const msByKind: Record<string, number> = {}
   const started = Date.now()
   let sent = 0
   let nextCheck = 500
@@ -78,6 +81,7 @@ export async function runFuzz(peer: FuzzPeer, o: FuzzOptions): Promise<FuzzFigur
   while (sent < o.count) {
     const kind = sent >= nextFlood ? 'flood' : pickKind(rng)
     if (kind === 'flood') nextFlood += FLOOD_EVERY
+    const t0 = performance.now()
     switch (kind) {
       case 'ledger-random':
         await ledger(ledgerGarbage(rng))
@@ -137,11 +141,12 @@ export async function runFuzz(peer: FuzzPeer, o: FuzzOptions): Promise<FuzzFigur
         break
       }
     }
+    msByKind[kind] = Math.round((msByKind[kind] ?? 0) + performance.now() - t0)
     if (sent >= nextCheck) {
       nextCheck += 500
       await o.onProgress?.(sent)
     }
   }
   await Promise.all(streams)
-  return { seed: o.seed, sent, byKind, ms: Date.now() - started }
+  return { seed: o.seed, sent, byKind, msByKind, ms: Date.now() - started }
 }

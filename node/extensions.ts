@@ -114,7 +114,7 @@ export async function startExtensions(agent: Agent): Promise<Extension> {
     const interval = typeof params.intervalMs === 'number' ? Math.max(100, params.intervalMs) : 500
     feed.watch(emit, signal, interval)
   })
-  registerReportControl(agent, { tasks, items, itemsSync, feed })
+  registerReportControl(agent, { tasks, items, itemsSync })
 
   scheduler.start()
   return {

@@ -8,7 +8,6 @@ import type { TaskView } from '../../protocol/views.ts'
 import type { ItemStore } from '../items/store.ts'
 import type { ItemsSync } from '../items-sync/items-sync.ts'
 import type { TaskService } from '../tasks/task-service.ts'
-import type { FleetFeed } from '../view/fleet-feed.ts'
 import { reportHandler } from './handler.ts'
 import type { ItemsUnavailable } from './write-reports.ts'
 
@@ -16,7 +15,6 @@ export interface ReportWiring {
   tasks: TaskService
   items: ItemStore
   itemsSync: ItemsSync
-  feed: FleetFeed
 }
 
 export function registerReportControl(agent: Agent, w: ReportWiring): void {

@@ -76,9 +76,10 @@ export function claimRank(taskId: string, self: string, candidates: readonly Can
     .sort((a, b) => {
       const fa = (a.capacity - a.running) / a.capacity
       const fb = (b.capacity - b.running) / b.capacity
-      // Coarse buckets of free share, so small load differences do not defeat the rendezvous spread.
-      const ba = Math.floor(fa * 4)
-      const bb = Math.floor(fb * 4)
+      // Two coarse buckets of free share (more than half free, or not): small or fast-changing load
+      // differences, which agents see at different times, must not reorder the ranking.
+      const ba = fa > 0.5 ? 1 : 0
+      const bb = fb > 0.5 ? 1 : 0
       if (ba !== bb) return bb - ba
       const sa = rendezvousScore(taskId, a.agent)
       const sb = rendezvousScore(taskId, b.agent)

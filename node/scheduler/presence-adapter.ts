@@ -43,10 +43,11 @@ export function createPresenceAdapter(agent: AdapterAgent): SchedulerPresence & 
   }
 
   return {
-    liveAgents(): PeerView[] {
+    liveAgents(withinMs?: number): PeerView[] {
       const out: PeerView[] = []
+      const now = performance.now()
       for (const [id, p] of agent.presence.peers()) {
-        if (!agent.presence.isOnline(id)) continue
+        if (withinMs === undefined ? !agent.presence.isOnline(id) : now - p.heardAt >= withinMs) continue
         const blocked = p.message.fields.blocked
         out.push({
           id,

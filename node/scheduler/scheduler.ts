@@ -199,10 +199,15 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     return out
   }
 
-  /** Live agents as heartbeats describe them, self included with what it last published. */
+  /**
+   * Agents that may be claiming too, self included with what it last published: everyone heard within
+   * the lease TTL, not just within three heartbeats. Under load heartbeats arrive late; an agent that
+   * briefly looked offline must still be ranked and still confirm our claims, or two agents each think
+   * they are alone and both work.
+   */
   function liveView(): PeerView[] {
     const live = deps.presence
-      .liveAgents()
+      .liveAgents(deps.leaseTtlMs)
       .filter((p) => p.id !== self)
       .map((p) => ({ ...p, enabled: enabledAgent(p.id) }))
     live.push({ id: self, group: deps.group, capacity: deps.capacity, running: publishedRunning, blocked: {}, enabled: true })

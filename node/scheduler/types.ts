@@ -19,8 +19,11 @@ export interface PeerView {
 }
 
 export interface SchedulerPresence {
-  /** Agents heard recently (self included), as their heartbeats describe them. */
-  liveAgents(): PeerView[]
+  /**
+   * Agents heard recently, as their heartbeats describe them: within `withinMs` when given, else within
+   * three of their heartbeats (the fleet view's "online").
+   */
+  liveAgents(withinMs?: number): PeerView[]
   /** ms since the last heartbeat from this agent on the local monotonic clock; undefined if never heard. */
   silentForMs(agentId: string): number | undefined
   /** Sets fields of this agent's own heartbeat. */

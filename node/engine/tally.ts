@@ -1,20 +1,12 @@
 /** Counters, item records and the progress/checkpoint cadence of one pass over the source. */
-import type { ItemRecord, ItemStatus } from '../../protocol/items.ts'
+import type { ItemRecord } from '../../protocol/items.ts'
 import { extensionOf } from '../../protocol/classify.ts'
 import type { ByteCounts, Counts } from '../../protocol/records.ts'
 import type { EngineDeps, EngineJob, EnginePhase, EngineTuning } from './types.ts'
 
-export interface RecordInput {
+/** What the engine knows of an item; the tally adds task, round, source path, extension, device and time. */
+export type RecordInput = Pick<ItemRecord, 'destination' | 'name' | 'size' | 'isFolder' | 'status' | 'resultCategory' | 'message' | 'errorCode' | 'readiness'> & {
   relSource: string
-  destination: string
-  name: string
-  size: number
-  isFolder: boolean
-  status: ItemStatus
-  resultCategory: string
-  message: string
-  errorCode: string
-  readiness: ItemRecord['readiness']
 }
 
 export class Tally {

@@ -39,6 +39,8 @@ export function registerCoreControl(agent: Agent): void {
     digest: Buffer.from(agent.replicator.currentDigest()).toString('hex'),
     replication: agent.replicator.stats,
     rss: process.memoryUsage().rss,
+    memory: process.memoryUsage(),
+    cpuMicros: (({ user, system }) => user + system)(process.cpuUsage()),
     pid: process.pid,
   }))
   c.handle('agents.list', () => agentList(agent))

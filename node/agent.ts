@@ -27,6 +27,7 @@ import { ControlServer } from './control/server.ts'
 import { registerCoreControl } from './agent-control.ts'
 import { registerTestHooks } from './agent-test-hooks.ts'
 import type { Extension } from './extensions.ts'
+import { createMemoryReleaser } from './replication/release-memory.ts'
 
 export interface AgentOptions {
   dataDir: string
@@ -180,6 +181,7 @@ async function startLocked(
     process.stderr.write(`mmesh: ${message}\n`)
     process.exit(exitCode)
   })
+  const memoryReleaser = createMemoryReleaser()
   const replicator = new Replicator(host, doc, store, logger, {
     onStoreError: (err) => {
       if (fatal) return
@@ -192,6 +194,7 @@ async function startLocked(
     syncTimeoutMs: 60_000,
     compactEvery: 500,
     isBlocked,
+    onStored: (bytes) => memoryReleaser.afterWrite(bytes),
   })
   await replicator.start()
   await registerProbe(host)
@@ -259,6 +262,7 @@ async function startLocked(
         presence.stop()
         dialer.stop()
         await replicator.stop()
+        memoryReleaser.stop()
         if (store.pendingCount > 0) await store.compact(doc).catch((err) => logger.error({ err: (err as Error).message }, 'final compaction failed'))
         await Promise.resolve(host.stop()).catch(() => {})
         await control.close(socketPath)

@@ -1,9 +1,16 @@
 /**
  * The ledger: one Y.Doc with five flat maps of plain JSON records under composite string keys (nested
  * Y.Maps created lazily by two replicas lose one of them; flat keys cannot). This module is the only
- * place that knows the layout. Readers validate every record and check signatures of execution records,
- * keep an index per task that is updated incrementally from Yjs events, and report invalid records
- * through `onInvalid` instead of throwing: a peer's bad record must never reach the app.
+ * place that knows the layout. Readers validate every record (and check signatures of execution records)
+ * the first time it is read after a change, keep an index per task that is updated incrementally from Yjs
+ * events, and report invalid records through `onInvalid` instead of throwing: a peer's bad record must
+ * never reach the app.
+ *
+ * Why lazily: a fresh agent pulling 100,000 tasks, or a peer receiving a 10,000-task import, would
+ * otherwise validate every record on arrival although most are read later or never (finished tasks).
+ * The indexes need no validation: claim and outcome keys start with their task id, and a record whose
+ * content does not match its key is refused when read. A valid record is cached as the very object the
+ * document holds (frozen, so no reader can change the document behind Yjs's back), not as a copy.
  */
 import * as Y from 'yjs'
 import {
@@ -50,11 +57,13 @@ export class Ledger {
   private readonly maps: Record<MapName, Y.Map<unknown>>
   private readonly verify: SignatureVerifier
   private readonly onInvalid: InvalidRecordHandler
-  // Validated records by key; `null` marks a key whose record is invalid (reported once per change).
+  // Records validated since their last change, by key; `null` marks an invalid one (reported once per change).
   private readonly cache: Record<MapName, Map<string, unknown | null>>
   private readonly claimsByTask = new Map<string, Set<string>>()
   private readonly outcomesByTask = new Map<string, Set<string>>()
   private readonly commandsByTarget = new Map<string, Set<string>>()
+  /** the target each command key is indexed under (a command's target is not in its key) */
+  private readonly commandTargets = new Map<string, string>()
   private readonly listeners = new Set<(changed: LedgerChange) => void>()
 
   constructor(doc: Y.Doc, options: LedgerOptions) {
@@ -150,29 +159,34 @@ export class Ledger {
     this.doc.transact(() => {
       for (const r of records) this.maps.tasks.set(r.id, r)
     })
+    for (const r of records) this.remember('tasks', r.id, r)
   }
 
   addCommand(cmd: Omit<CommandRecord, 'v'>): void {
     const record = commandSchema.parse({ ...cmd, v: SCHEMA_VERSION })
-    this.doc.transact(() => this.maps.commands.set(commandKey(record.by, record.hlc), record))
+    const key = commandKey(record.by, record.hlc)
+    this.doc.transact(() => this.maps.commands.set(key, record))
+    this.remember('commands', key, record)
   }
 
   putClaim(signer: RecordSigner, claim: Unsigned<ClaimRecord>): ClaimRecord {
     const record = this.sign(signer, claimSchema, { ...claim, agent: signer.agentId })
-    this.doc.transact(() => this.maps.claims.set(claimKey(record.taskId, record.agent), record))
-    return record
+    const key = claimKey(record.taskId, record.agent)
+    this.doc.transact(() => this.maps.claims.set(key, record))
+    return this.remember('claims', key, record)
   }
 
   putOutcome(signer: RecordSigner, outcome: Unsigned<OutcomeRecord>): OutcomeRecord {
     const record = this.sign(signer, outcomeSchema, { ...outcome, agent: signer.agentId })
-    this.doc.transact(() => this.maps.outcomes.set(outcomeKey(record.taskId, record.round, record.agent), record))
-    return record
+    const key = outcomeKey(record.taskId, record.round, record.agent)
+    this.doc.transact(() => this.maps.outcomes.set(key, record))
+    return this.remember('outcomes', key, record)
   }
 
   putAgent(signer: RecordSigner, agent: Unsigned<AgentRecord>): AgentRecord {
     const record = this.sign(signer, agentRecordSchema, { ...agent, id: signer.agentId })
     this.doc.transact(() => this.maps.agents.set(record.id, record))
-    return record
+    return this.remember('agents', record.id, record)
   }
 
   /** Raw write for tests and fuzzers that need to plant records the typed writers would refuse. */
@@ -188,14 +202,34 @@ export class Ledger {
     return schema.parse({ ...unsigned, sig })
   }
 
+  /** A record this replica has just written (already parsed, signed, under its own key) needs no re-check. */
+  private remember<T>(map: MapName, key: string, record: T): T {
+    if (this.maps[map].get(key) === record) this.cache[map].set(key, deepFreeze(record))
+    return record
+  }
+
   private read(map: MapName, key: string): unknown {
-    const v = this.cache[map].get(key)
+    let v = this.cache[map].get(key)
+    if (v === undefined) {
+      const raw = this.maps[map].get(key)
+      if (raw === undefined) return undefined
+      const checked = this.validate(map, key, raw)
+      if (checked.ok) v = deepFreeze(raw)
+      else {
+        v = null
+        this.onInvalid(map, key, checked.reason)
+      }
+      this.cache[map].set(key, v)
+    }
     return v === null ? undefined : v
   }
 
   private readAll(map: MapName): unknown[] {
     const out: unknown[] = []
-    for (const v of this.cache[map].values()) if (v !== null && v !== undefined) out.push(v)
+    for (const k of this.maps[map].keys()) {
+      const v = this.read(map, k)
+      if (v !== undefined) out.push(v)
+    }
     return out
   }
 
@@ -203,28 +237,42 @@ export class Ledger {
     if (!keys) return []
     const out: unknown[] = []
     for (const k of keys) {
-      const v = this.cache[map].get(k)
-      if (v !== null && v !== undefined) out.push(v)
+      const v = this.read(map, k)
+      if (v !== undefined) out.push(v)
     }
     return out
   }
 
+  /** After a change to `key`: forget its checked record and re-index it from its key (and raw target). */
   private indexKey(map: MapName, key: string): void {
+    this.cache[map].delete(key)
     const raw = this.maps[map].get(key)
-    const prev = this.cache[map].get(key)
-    if (prev) this.unindex(map, key, prev)
-    if (raw === undefined) {
-      this.cache[map].delete(key)
-      return
+    if (map === 'claims' || map === 'outcomes') {
+      const idx = map === 'claims' ? this.claimsByTask : this.outcomesByTask
+      const slash = key.indexOf('/')
+      if (slash <= 0) return // no task id in the key: refused when read (the key cannot match the record)
+      const taskId = key.slice(0, slash)
+      if (raw === undefined) idx.get(taskId)?.delete(key)
+      else {
+        let set = idx.get(taskId)
+        if (!set) idx.set(taskId, (set = new Set()))
+        set.add(key)
+      }
+    } else if (map === 'commands') {
+      const prev = this.commandTargets.get(key)
+      if (prev !== undefined) {
+        this.commandsByTarget.get(prev)?.delete(key)
+        this.commandTargets.delete(key)
+      }
+      // Indexed by the raw target; a command whose record is invalid is dropped when read.
+      const target = raw !== null && typeof raw === 'object' ? (raw as { target?: unknown }).target : undefined
+      if (typeof target === 'string') {
+        let set = this.commandsByTarget.get(target)
+        if (!set) this.commandsByTarget.set(target, (set = new Set()))
+        set.add(key)
+        this.commandTargets.set(key, target)
+      }
     }
-    const checked = this.validate(map, key, raw)
-    if (!checked.ok) {
-      this.cache[map].set(key, null)
-      this.onInvalid(map, key, checked.reason)
-      return
-    }
-    this.cache[map].set(key, checked.value)
-    this.addIndex(map, key, checked.value)
   }
 
   private validate(map: MapName, key: string, raw: unknown): { ok: true; value: unknown } | { ok: false; reason: string } {
@@ -252,30 +300,15 @@ export class Ledger {
     }
     return { ok: true, value: r }
   }
+}
 
-  private addIndex(map: MapName, key: string, value: unknown): void {
-    const r = value as Record<string, unknown>
-    if (map === 'claims' || map === 'outcomes') {
-      const idx = map === 'claims' ? this.claimsByTask : this.outcomesByTask
-      const taskId = r.taskId as string
-      let set = idx.get(taskId)
-      if (!set) idx.set(taskId, (set = new Set()))
-      set.add(key)
-    } else if (map === 'commands') {
-      const target = r.target as string
-      let set = this.commandsByTarget.get(target)
-      if (!set) this.commandsByTarget.set(target, (set = new Set()))
-      set.add(key)
-    }
+/** Freezes a plain JSON value in place, so the object the document holds cannot be changed by a reader. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value as object)) deepFreeze(v)
   }
-
-  private unindex(map: MapName, key: string, value: unknown): void {
-    const r = value as Record<string, unknown>
-    const idx = map === 'claims' ? this.claimsByTask : map === 'outcomes' ? this.outcomesByTask : map === 'commands' ? this.commandsByTarget : null
-    if (!idx) return
-    const group = (map === 'commands' ? r.target : r.taskId) as string
-    idx.get(group)?.delete(key)
-  }
+  return value
 }
 
 export interface LedgerChange {

@@ -9,6 +9,11 @@
 
 /** Direct sync stream (y-protocols style step 1 / step 2, chunked). */
 export const SYNC_PROTOCOL = '/mmesh/sync/1.0.0'
+/**
+ * One-way push of a local change too big to gossip, from its writer to each connected peer: the same
+ * update chunk frames and `done` as a sync catch-up, nothing else.
+ */
+export const PUSH_PROTOCOL = '/mmesh/push/1.0.0'
 /** Direct reachability check used before a lease takeover. */
 export const PROBE_PROTOCOL = '/mmesh/probe/1.0.0'
 /** Gossip topics; the version suffix lets a future format live beside this one. */

@@ -8,6 +8,7 @@ import { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
 import * as Y from 'yjs'
 import { CliError, EXIT } from '../cli/errors.ts'
+import { mergeMany } from '../../protocol/merge-updates.ts'
 
 export type RootDb = Level<string, Uint8Array>
 type Sub = AbstractSublevel<RootDb, string | Uint8Array, string, Uint8Array>
@@ -73,7 +74,7 @@ export class LedgerStore {
     try {
       // mergeUpdates parses every part; a single part is parsed by decodeUpdate, so garbage fails here
       if (parts.length === 1) Y.decodeUpdate(parts[0]!)
-      return parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts)
+      return mergeMany(parts)
     } catch (err) {
       throw new CliError(`ledger database ${location} holds an update that does not decode (${(err as Error).message}): move it away (mv ${location} ${location}.bad) and start again; the agent re-syncs from its peers`, EXIT.dataDirBusy)
     }

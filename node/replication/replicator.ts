@@ -1,13 +1,15 @@
 /**
  * Replication of the ledger document:
  *  - local changes are batched (~30 ms), merged, stored, then published on the ledger topic (or, when
- *    too big to gossip, announced by a digest hint so peers pull them over the sync stream);
+ *    too big to gossip, pushed as they are to every connected peer over a direct stream, then announced
+ *    by a digest hint so any peer the push missed pulls them over the sync stream);
  *  - remote updates (gossip or sync) are checked to decode, applied with a non-local origin, stored;
  *  - every new outbound connection runs a state-vector sync; every few seconds a digest (state vector +
  *    delete set) is gossiped, and a peer whose digest differs is synced with directly.
  * Gossip is for speed; the digest + sync are what guarantee no update is lost for good.
  */
 import * as Y from 'yjs'
+import pLimit from 'p-limit'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
 import type { Logger } from 'pino'
@@ -15,8 +17,13 @@ import type { Host } from '../host/host.ts'
 import type { LedgerStore } from '../persistence/store.ts'
 import { DigestCache } from './digest.ts'
 import { runSync } from './sync.ts'
-import { LEDGER_TOPIC, MAX_GOSSIP_MESSAGE, SYNC_PROTOCOL, decodeGossip, encodeGossip, equalBytes } from '../../protocol/wire.ts'
+import { LEDGER_TOPIC, MAX_GOSSIP_MESSAGE, PUSH_PROTOCOL, SYNC_PROTOCOL, decodeGossip, encodeGossip, equalBytes } from '../../protocol/wire.ts'
+import { receivePush, sendPush } from './push.ts'
 import { RateLimitedLog } from './rate-log.ts'
+import { mergeMany } from '../../protocol/merge-updates.ts'
+
+/** Peers a large change is pushed to at the same time. */
+const PUSH_FAN_OUT = 8
 
 /** Origin of updates that came from peers: never re-published, always stored. */
 export const REMOTE_ORIGIN = Symbol('mmesh-remote')
@@ -40,6 +47,8 @@ export interface ReplicatorOptions {
    * and every later flush would be skipped, so the agent must not carry on as if its ledger were stored.
    */
   onStoreError?: (err: Error) => void
+  /** Called after each stored batch with its size (a large one is worth a garbage collection). */
+  onStored?: (bytes: number) => void
 }
 
 export class Replicator {
@@ -56,8 +65,15 @@ export class Replicator {
   private readonly warn: RateLimitedLog
   private stopped = false
   private compacting = false
+  /** bytes of local updates waiting for the next flush */
+  private pendingLocalBytes = 0
+  /** large local changes flushed or being pushed */
+  private pushes = 0
+  /** peers we are pushing a large change to, and peers pushing one to us */
+  private readonly pushingTo = new Set<string>()
+  private readonly pushedFrom = new Set<string>()
   /** counters for status and tests */
-  readonly stats = { published: 0, hinted: 0, applied: 0, rejected: 0, syncs: 0, syncFailures: 0, storedBytes: 0, lastSync: null as null | SyncStat, largestSync: null as null | SyncStat }
+  readonly stats = { published: 0, hinted: 0, pushed: 0, pushesReceived: 0, applied: 0, rejected: 0, syncs: 0, syncFailures: 0, storedBytes: 0, lastSync: null as null | SyncStat, largestSync: null as null | SyncStat }
 
   constructor(
     private readonly host: Host,
@@ -83,7 +99,7 @@ export class Replicator {
         return
       }
       // Registered like an outbound sync, so a digest from this peer meanwhile does not start a second one.
-      const run = runSync(stream, this.doc, (u) => this.applyRemote(u, `sync from ${peer}`), { timeoutMs: this.opts.syncTimeoutMs })
+      const run = runSync(stream, this.doc, (u) => this.applyCatchUp(u, `sync from ${peer}`), { timeoutMs: this.opts.syncTimeoutMs })
         .then(() => void this.stats.syncs++)
         .catch((err) => {
           this.stats.syncFailures++
@@ -94,6 +110,18 @@ export class Replicator {
         void run.finally(() => this.syncDone(peer, run))
       }
     }, { maxInboundStreams: 8 })
+    await this.host.handle(PUSH_PROTOCOL, (stream, connection) => {
+      const peer = connection.remotePeer.toString()
+      if (this.opts.isBlocked?.(peer) || this.stopped) {
+        stream.abort(new Error('blocked'))
+        return
+      }
+      this.pushedFrom.add(peer)
+      void receivePush(stream, (u) => this.applyCatchUp(u, `push from ${peer}`), { timeoutMs: this.opts.syncTimeoutMs })
+        .then(() => void this.stats.pushesReceived++)
+        .catch((err) => this.warn.warn({ peer, err: (err as Error).message }, 'push stream from peer rejected'))
+        .finally(() => this.pushedFrom.delete(peer))
+    }, { maxInboundStreams: 4 })
     this.host.addEventListener('connection:open', (evt) => {
       const conn = evt.detail
       // One side starts the sync of a new connection: the dialer.
@@ -101,7 +129,8 @@ export class Replicator {
     })
     const tick = () => {
       if (this.stopped) return
-      void this.publishDigest(false)
+      // Not while a large change of ours is on its way: peers would pull what the push brings them.
+      if (this.pushes === 0 && this.pendingLocalBytes <= MAX_GOSSIP_MESSAGE) void this.publishDigest(false)
       this.aeTimer = setTimeout(tick, this.opts.antiEntropyMs)
     }
     this.aeTimer = setTimeout(tick, this.opts.antiEntropyMs)
@@ -131,7 +160,7 @@ export class Replicator {
   applyRemote(update: Uint8Array, from: string, alreadyChecked = false): boolean {
     try {
       if (!alreadyChecked) checkDecodes(update)
-      Y.applyUpdate(this.doc, update, REMOTE_ORIGIN)
+      this.applyQuietly(update)
       this.stats.applied++
       return true
     } catch (err) {
@@ -139,6 +168,51 @@ export class Replicator {
       this.warn.warn({ from, bytes: update.byteLength, err: (err as Error).message }, 'rejected an update that does not decode')
       return false
     }
+  }
+
+  /**
+   * Applies a peer's update with our 'update' listener detached: Yjs encodes each transaction's structs
+   * again for 'update' listeners (0.4 s for a 100,000-task catch-up, and as many bytes again), while the
+   * bytes we received are what we store anyway. A local change made synchronously by an observer during
+   * the apply would then go unseen by the listener, so any such transaction is detected and its changes
+   * captured from the state vector before the apply; likewise what a failed apply integrated.
+   */
+  private applyQuietly(update: Uint8Array): void {
+    const before = Y.encodeStateVector(this.doc)
+    const { pendingStructs, pendingDs } = this.doc.store
+    let localInside = false
+    let changed = false
+    const watch = (tr: Y.Transaction) => {
+      if (tr.origin !== REMOTE_ORIGIN) localInside = true
+      else if (tr.deleteSet.clients.size > 0 || !sameState(tr.beforeState, tr.afterState)) changed = true
+    }
+    this.doc.off('update', this.onDocUpdate)
+    this.doc.on('afterTransaction', watch)
+    let applied = false
+    try {
+      Y.applyUpdate(this.doc, update, REMOTE_ORIGIN)
+      applied = true
+    } finally {
+      this.doc.off('afterTransaction', watch)
+      this.doc.on('update', this.onDocUpdate)
+      // Stored when it brought something (a duplicate is not), or left structs pending on missing ones.
+      const pendingGrew = this.doc.store.pendingStructs !== pendingStructs || this.doc.store.pendingDs !== pendingDs
+      if (applied && (changed || pendingGrew)) this.queue(update, false)
+      if (localInside || !applied) {
+        const since = Y.encodeStateAsUpdate(this.doc, before)
+        if (since.byteLength > 2) this.queue(since, localInside)
+      }
+    }
+  }
+
+  /**
+   * A sync catch-up is applied without the separate decode check: Yjs reads every struct of an update
+   * before it integrates any, so one that does not decode is refused untouched; only a corrupt delete set
+   * at its tail can leave its structs applied without those deletions, and the next anti-entropy round
+   * brings them. The check would cost as much again as the apply (0.8 s for 100,000 tasks).
+   */
+  private applyCatchUp(update: Uint8Array, from: string): boolean {
+    return this.applyRemote(update, from, true)
   }
 
   currentDigest(): Uint8Array {
@@ -158,7 +232,7 @@ export class Replicator {
           signal: AbortSignal.timeout(this.opts.syncTimeoutMs),
         })
         const t0 = performance.now()
-        const r = await runSync(stream, this.doc, (u) => this.applyRemote(u, `sync with ${peer}`), { timeoutMs: this.opts.syncTimeoutMs })
+        const r = await runSync(stream, this.doc, (u) => this.applyCatchUp(u, `sync with ${peer}`), { timeoutMs: this.opts.syncTimeoutMs })
         this.stats.syncs++
         const stat = { peer, ms: Math.round(performance.now() - t0), received: r.received, sent: r.sent }
         this.stats.lastSync = stat
@@ -183,8 +257,16 @@ export class Replicator {
   // ------------------------------------------------------------------ internals
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown) => {
-    if (origin === REMOTE_ORIGIN) this.pendingRemote.push(update)
-    else this.pendingLocal.push(update)
+    this.queue(update, origin !== REMOTE_ORIGIN)
+  }
+
+  /** Queues an update for the next flush: stored, and published too when it is local. */
+  private queue(update: Uint8Array, local: boolean): void {
+    if (!local) this.pendingRemote.push(update)
+    else {
+      this.pendingLocal.push(update)
+      this.pendingLocalBytes += update.byteLength
+    }
     if (!this.flushTimer && !this.stopped) this.flushTimer = setTimeout(() => void this.flush(), this.opts.batchMs)
   }
 
@@ -195,28 +277,36 @@ export class Replicator {
     this.pendingLocal = []
     this.pendingRemote = []
     if (local.length === 0 && remote.length === 0) return
-    const all = [...remote, ...local]
-    const merged = all.length === 1 ? all[0]! : Y.mergeUpdates(all)
-    // Persist before anyone hears of it: a published change must survive our crash.
+    // A large local change counts as in flight from here (its store write) until its push is done.
+    const big = this.pendingLocalBytes > MAX_GOSSIP_MESSAGE
+    this.pendingLocalBytes = 0
+    if (big) this.pushes++
+    let pushing = false
     try {
-      await this.store.append(merged)
-    } catch (err) {
-      this.opts.onStoreError?.(err as Error)
-      throw err
-    }
-    this.stats.storedBytes += merged.byteLength
-    if (local.length > 0) {
-      const mergedLocal = local.length === 1 ? local[0]! : Y.mergeUpdates(local)
-      const msg = encodeGossip({ type: 'update', update: mergedLocal })
-      if (msg.byteLength <= MAX_GOSSIP_MESSAGE) {
-        await this.publish(msg)
-        this.stats.published++
-      } else {
-        // Too big for gossip: tell peers our digest changed; each pulls it over the sync stream (one sync
-        // per peer; pushing too would send the same megabytes twice).
-        this.stats.hinted++
-        await this.publishDigest(true)
+      const merged = mergeMany([...remote, ...local])
+      // Persist before anyone hears of it: a published change must survive our crash.
+      try {
+        await this.store.append(merged)
+      } catch (err) {
+        this.opts.onStoreError?.(err as Error)
+        throw err
       }
+      this.stats.storedBytes += merged.byteLength
+      this.opts.onStored?.(merged.byteLength)
+      if (local.length > 0) {
+        const mergedLocal = big || local.length > 1 ? mergeMany(local) : local[0]!
+        const msg = encodeGossip({ type: 'update', update: mergedLocal })
+        if (msg.byteLength <= MAX_GOSSIP_MESSAGE) {
+          await this.publish(msg)
+          this.stats.published++
+        } else {
+          pushing = true
+          if (!big) this.pushes++
+          void this.pushToPeers(mergedLocal).finally(() => this.pushes--)
+        }
+      }
+    } finally {
+      if (big && !pushing) this.pushes--
     }
     if (!this.compacting && this.store.pendingCount >= this.opts.compactEvery) {
       this.compacting = true
@@ -225,6 +315,40 @@ export class Replicator {
         .catch((err) => this.log.error({ err: (err as Error).message }, 'ledger compaction failed'))
         .finally(() => (this.compacting = false))
     }
+  }
+
+  /**
+   * Sends a large local change to every connected peer at once, then gossips a digest hint: a peer the
+   * push missed (not connected, an older agent, a failed stream) sees a digest that differs and pulls.
+   */
+  private async pushToPeers(update: Uint8Array): Promise<void> {
+    const self = this.host.peerId.toString()
+    const peers = [...new Set(this.host.getConnections().map((c) => c.remotePeer.toString()))].filter((p) => p !== self && !this.opts.isBlocked?.(p))
+    const limit = pLimit(PUSH_FAN_OUT)
+    await Promise.all(peers.map((peer) => limit(async () => {
+      if (this.stopped) return
+      this.pushingTo.add(peer)
+      try {
+        const stream = await this.host.dialProtocol(peerIdFromString(peer), PUSH_PROTOCOL, { signal: AbortSignal.timeout(this.opts.syncTimeoutMs) })
+        await sendPush(stream, update, { timeoutMs: this.opts.syncTimeoutMs })
+        this.stats.pushed++
+      } catch (err) {
+        this.log.debug({ peer, err: (err as Error).message }, 'push failed; the peer pulls after the digest hint')
+      } finally {
+        this.pushingTo.delete(peer)
+      }
+    })))
+    this.stats.hinted++
+    await this.publishDigest(true)
+  }
+
+  /**
+   * While a large change is on its way (being flushed or pushed) digests differ only because the push has
+   * not landed yet; a sync started then would send the same megabytes a second time. Such digests are
+   * ignored: the peer's next one, after the push, starts a sync if something still differs.
+   */
+  private pushInFlight(peer: string): boolean {
+    return this.pendingLocalBytes > MAX_GOSSIP_MESSAGE || this.pushes > 0 || this.pushingTo.has(peer) || this.pushedFrom.has(peer)
   }
 
   private async publish(data: Uint8Array): Promise<void> {
@@ -272,9 +396,15 @@ export class Replicator {
       this.applyRemote(decoded.value.update, `gossip from ${from}`, true)
     } else {
       this.peerDigests.set(from, decoded.value.digest.slice())
-      if (!equalBytes(decoded.value.digest, this.digest.get())) this.syncWith(from)
+      if (!equalBytes(decoded.value.digest, this.digest.get()) && !this.pushInFlight(from)) this.syncWith(from)
     }
   }
+}
+
+function sameState(a: Map<number, number>, b: Map<number, number>): boolean {
+  if (a.size !== b.size) return false
+  for (const [client, clock] of a) if (b.get(client) !== clock) return false
+  return true
 }
 
 /**

@@ -35,7 +35,7 @@ export async function runSync(
   opts: { timeoutMs: number },
 ): Promise<SyncResult> {
   const signal = AbortSignal.timeout(opts.timeoutMs)
-  const lp = lpStream(stream, { maxDataLength: MAX_SYNC_FRAME, maxBufferSize: 8 * MAX_SYNC_FRAME })
+  const lp = syncFraming(stream)
   try {
     await lp.write(encodeSyncFrame({ type: 'stateVector', stateVector: Y.encodeStateVector(doc) }), { signal })
     const first = decodeSyncFrame((await lp.read({ signal })).subarray())
@@ -46,25 +46,7 @@ export async function runSync(
     } catch {
       throw new SyncError('state vector does not decode')
     }
-    const readAll = (async () => {
-      const chunks: Uint8Array[] = []
-      let total = 0
-      for (;;) {
-        const f = decodeSyncFrame((await lp.read({ signal })).subarray())
-        if (!f.ok) throw new SyncError(f.reason)
-        if (f.value.type === 'updateChunk') {
-          total += f.value.chunk.byteLength
-          if (total > MAX_SYNC_TOTAL) throw new SyncError(`catch-up exceeds ${MAX_SYNC_TOTAL} bytes`)
-          // copy: the frame's buffer belongs to the stream reader
-          chunks.push(f.value.chunk.slice())
-        } else if (f.value.type === 'done') {
-          if (f.value.totalBytes !== total) throw new SyncError(`peer announced ${f.value.totalBytes} bytes, sent ${total}`)
-          return concat(chunks, total)
-        } else {
-          throw new SyncError('unexpected state vector')
-        }
-      }
-    })()
+    const readAll = readCatchUp(lp, signal)
     // Keep the reader's rejection from surfacing as unhandled while we write.
     readAll.catch(() => {})
     const diff = Y.encodeStateAsUpdate(doc, first.value.stateVector)
@@ -84,6 +66,34 @@ export async function runSync(
     if (err instanceof SyncError) throw err
     throw new SyncError((err as Error).message)
   }
+}
+
+type LpStream = ReturnType<typeof lpStream>
+
+/** Reads update chunks until `done`, checking every frame and the announced total; returns the update. */
+export async function readCatchUp(lp: LpStream, signal: AbortSignal): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for (;;) {
+    const f = decodeSyncFrame((await lp.read({ signal })).subarray())
+    if (!f.ok) throw new SyncError(f.reason)
+    if (f.value.type === 'updateChunk') {
+      total += f.value.chunk.byteLength
+      if (total > MAX_SYNC_TOTAL) throw new SyncError(`catch-up exceeds ${MAX_SYNC_TOTAL} bytes`)
+      // copy: the frame's buffer belongs to the stream reader
+      chunks.push(f.value.chunk.slice())
+    } else if (f.value.type === 'done') {
+      if (f.value.totalBytes !== total) throw new SyncError(`peer announced ${f.value.totalBytes} bytes, sent ${total}`)
+      return concat(chunks, total)
+    } else {
+      throw new SyncError('unexpected state vector')
+    }
+  }
+}
+
+/** Opens the length-prefixed framing of a sync or push stream with this protocol's bounds. */
+export function syncFraming(stream: Stream): LpStream {
+  return lpStream(stream, { maxDataLength: MAX_SYNC_FRAME, maxBufferSize: 8 * MAX_SYNC_FRAME })
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {

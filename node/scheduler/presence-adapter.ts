@@ -22,10 +22,12 @@ export function createPresenceAdapter(agent: AdapterAgent): SchedulerPresence & 
     own.sv = sv
     agent.presence.setField('sv', sv)
   }
+  // afterTransaction, not 'update': Yjs encodes every transaction's update for 'update' listeners, and
+  // the replicator applies large catch-ups with none attached (see Replicator.applyQuietly).
   const onUpdate = () => {
     if (!svTimer) svTimer = setTimeout(publishSv, 50)
   }
-  doc.on('update', onUpdate)
+  doc.on('afterTransaction', onUpdate)
   publishSv()
 
   function peerSv(id: string): Map<number, number> | null {
@@ -78,7 +80,7 @@ export function createPresenceAdapter(agent: AdapterAgent): SchedulerPresence & 
     },
     ownFields: () => own,
     stop() {
-      doc.off('update', onUpdate)
+      doc.off('afterTransaction', onUpdate)
       if (svTimer) clearTimeout(svTimer)
     },
   }

@@ -1,0 +1,54 @@
+/**
+ * Gives memory back after a large ledger write. A catch-up of tens of MB (a fresh agent pulling a
+ * 100,000-task ledger) leaves as many MB of buffers that are garbage once applied and stored; an agent
+ * that then goes quiet may not run a full GC for minutes, so its resident memory stays that much higher
+ * (measured: 452 MB before, 383 MB after one GC, holding 100,000 tasks). One full collection, a second
+ * after the write and at most one per interval, is cheap next to such a write. `gc` is obtained the way
+ * Jest does it: expose it through a V8 flag and read it from a fresh context.
+ */
+import v8 from 'node:v8'
+import vm from 'node:vm'
+
+export interface MemoryReleaser {
+  /** A write of `bytes` just finished; collects once soon if it was large. */
+  afterWrite(bytes: number): void
+  stop(): void
+}
+
+export const LARGE_WRITE_BYTES = 8 * 1024 * 1024
+
+export function createMemoryReleaser(opts: { delayMs?: number; minIntervalMs?: number } = {}): MemoryReleaser {
+  const delayMs = opts.delayMs ?? 1000
+  const minIntervalMs = opts.minIntervalMs ?? 30_000
+  const gc = obtainGc()
+  let timer: NodeJS.Timeout | null = null
+  let last = -Infinity
+  return {
+    afterWrite(bytes) {
+      if (!gc || bytes < LARGE_WRITE_BYTES || timer) return
+      const wait = Math.max(delayMs, last + minIntervalMs - performance.now())
+      timer = setTimeout(() => {
+        timer = null
+        last = performance.now()
+        gc()
+      }, wait)
+      timer.unref()
+    },
+    stop() {
+      if (timer) clearTimeout(timer)
+      timer = null
+    },
+  }
+}
+
+function obtainGc(): (() => void) | null {
+  const existing = (globalThis as { gc?: () => void }).gc
+  if (typeof existing === 'function') return existing
+  try {
+    v8.setFlagsFromString('--expose-gc')
+    const gc = vm.runInNewContext('gc') as unknown
+    return typeof gc === 'function' ? (gc as () => void) : null
+  } catch {
+    return null
+  }
+}

@@ -283,7 +283,9 @@ export class Replicator {
     if (big) this.pushes++
     let pushing = false
     try {
-      const merged = mergeMany([...remote, ...local])
+      // Local changes merged once: stored (with what peers sent meanwhile) and published as the same bytes.
+      const mergedLocal = local.length > 0 ? mergeMany(local) : null
+      const merged = mergedLocal && remote.length === 0 ? mergedLocal : mergeMany(mergedLocal ? [...remote, mergedLocal] : remote)
       // Persist before anyone hears of it: a published change must survive our crash.
       try {
         await this.store.append(merged)
@@ -293,8 +295,7 @@ export class Replicator {
       }
       this.stats.storedBytes += merged.byteLength
       this.opts.onStored?.(merged.byteLength)
-      if (local.length > 0) {
-        const mergedLocal = big || local.length > 1 ? mergeMany(local) : local[0]!
+      if (mergedLocal) {
         const msg = encodeGossip({ type: 'update', update: mergedLocal })
         if (msg.byteLength <= MAX_GOSSIP_MESSAGE) {
           await this.publish(msg)

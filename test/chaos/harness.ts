@@ -259,6 +259,11 @@ class FaultState {
     const at = `[${(t / 1000).toFixed(1)} s]`
     switch (ev.kind) {
       case 'kill': {
+        // On a loaded machine the others may still be restarting: wait for one (bounded) rather than skip
+        // the kill, so the schedule's faults really happen.
+        if (this.up().length <= 1 && this.restarting.size > 0) {
+          await waitFor(() => this.up().length > 1, { timeoutMs: 20_000, intervalMs: 200, message: 'a second agent up' }).catch(() => {})
+        }
         const up = this.up()
         if (up.length <= 1) return null
         const victim = this.rng.pick(up)

@@ -8,7 +8,7 @@ import * as Y from 'yjs'
 import pino, { type Logger } from 'pino'
 import { Ledger, type RecordSigner } from '../protocol/ledger.ts'
 import { formatHlc, parseHlc, tickHlc, compareHlc, type Hlc } from '../protocol/hlc.ts'
-import { ensureDataDir, files, controlSocketPath, writeFileAtomic } from './config/data-dir.ts'
+import { ensureDataDir, ensurePrivateSocketDir, files, controlSocketPath, writeFileAtomic } from './config/data-dir.ts'
 import { EXIT } from './cli/errors.ts'
 import { resolveFleetKey } from './config/fleet-key.ts'
 import { loadOrCreateIdentity } from './config/identity.ts'
@@ -277,6 +277,7 @@ async function startLocked(
 
   registerCoreControl(agent)
   if (testHooks) registerTestHooks(agent, gate!)
+  ensurePrivateSocketDir(socketPath, dir)
   await control.listen(socketPath)
   cleanups.push(() => control.close(socketPath))
   if (socketPath !== `${dir}/control.sock`) writeFileAtomic(files(dir).controlPathRecord, `${socketPath}\n`, 0o600)

@@ -43,12 +43,36 @@ export const files = (dir: string) => ({
 /** Unix socket paths are limited to 108 bytes (107 + NUL); keep a margin. */
 const MAX_SOCKET_PATH = 100
 
-/** Where the control socket of DIR lives: in DIR when the path fits, else under the temp dir keyed by DIR. */
+/**
+ * Where the control socket of DIR lives: in DIR when the path fits, else in a directory of this user's own
+ * under the temp dir (`mmesh-UID`, mode 0700), keyed by DIR. Not in the shared temp dir itself: anyone
+ * could create the name first there, and the agent could neither remove it (sticky bit) nor tell a CLI
+ * command that it is talking to someone else's socket.
+ */
 export function controlSocketPath(dir: string): string {
   const inDir = path.join(dir, 'control.sock')
   if (Buffer.byteLength(inDir) <= MAX_SOCKET_PATH) return inDir
   const hash = crypto.createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 20)
-  return path.join(os.tmpdir(), `mmesh-${hash}.sock`)
+  return path.join(os.tmpdir(), `mmesh-${process.getuid?.() ?? 'user'}`, `${hash}.sock`)
+}
+
+/**
+ * Makes sure the directory of a control socket outside its data dir is this user's alone: created 0700 if
+ * missing, refused if it is a symlink, someone else's, or open to others.
+ */
+export function ensurePrivateSocketDir(socketPath: string, dataDir: string): void {
+  const dir = path.dirname(socketPath)
+  if (path.resolve(dir) === path.resolve(dataDir)) return
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(`cannot create ${dir} for the control socket (${(err as NodeJS.ErrnoException).code}): set TMPDIR to a writable directory of yours`, EXIT.dataDirBusy)
+  }
+  const st = fs.lstatSync(dir)
+  const uid = process.getuid?.()
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0) {
+    throw new CliError(`${dir} (for the control socket) is not private to you (${st.isDirectory() ? `owner uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}` : 'not a directory'}): remove it, or set TMPDIR to a private directory`, EXIT.dataDirBusy)
+  }
 }
 
 /** Writes a file atomically (temp + rename) with the given mode. */

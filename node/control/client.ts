@@ -11,7 +11,10 @@ export function socketPathFor(dataDir: string): string {
   try {
     const recorded = fs.readFileSync(files(dataDir).controlPathRecord, 'utf8').trim()
     if (recorded) return recorded
-  } catch {
+  } catch (err) {
+    // The data dir is its owner's alone (0700): another user cannot even learn where the socket is.
+    const code = (err as NodeJS.ErrnoException).code ?? ''
+    if (code === 'EACCES' || code === 'EPERM') throw permissionDenied(dataDir, code)
     /* not recorded: the default place */
   }
   return controlSocketPath(dataDir)
@@ -21,8 +24,32 @@ function noAgent(dataDir: string): CliError {
   return new CliError(`no agent is running on ${dataDir}: start one with mmesh start --data ${dataDir}`, EXIT.noAgent)
 }
 
+function permissionDenied(dataDir: string, code: string): CliError {
+  return new CliError(`permission denied on the control endpoint of the agent on ${dataDir} (${code}): only the user that started the agent may drive it; run mmesh as that user`, EXIT.dataDirBusy)
+}
+
+/**
+ * The endpoint must be a socket of this user's: a CLI command must not hand its requests (or trust the
+ * answers) of a socket someone else put where the agent's was expected (possible under a shared temp dir).
+ */
+function checkEndpointOwner(dataDir: string, socketPath: string): void {
+  let st: fs.Stats
+  try {
+    st = fs.lstatSync(socketPath)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? ''
+    if (code === 'EACCES' || code === 'EPERM') throw permissionDenied(dataDir, code)
+    throw noAgent(dataDir)
+  }
+  const uid = process.getuid?.()
+  if (uid !== undefined && st.uid !== uid) {
+    throw new CliError(`the control endpoint ${socketPath} of ${dataDir} belongs to uid ${st.uid}, not to you (uid ${uid}): it is not your agent's; stop that process or remove the file, then start your agent again`, EXIT.dataDirBusy)
+  }
+}
+
 function connect(dataDir: string): Promise<net.Socket> {
   const socketPath = socketPathFor(dataDir)
+  checkEndpointOwner(dataDir, socketPath)
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(socketPath)
     socket.once('connect', () => {
@@ -33,7 +60,7 @@ function connect(dataDir: string): Promise<net.Socket> {
       socket.destroy()
       if (['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'ENOTDIR'].includes(err.code ?? '')) reject(noAgent(dataDir))
       // The endpoint is the agent owner's alone (socket 0600 in a 0700 dir): say so, not "no agent" (exit 3).
-      else if (err.code === 'EACCES' || err.code === 'EPERM') reject(new CliError(`permission denied on the control endpoint of the agent on ${dataDir} (${err.code}): only the user that started the agent may drive it; run mmesh as that user`, EXIT.dataDirBusy))
+      else if (err.code === 'EACCES' || err.code === 'EPERM') reject(permissionDenied(dataDir, err.code))
       else reject(new CliError(`cannot reach the agent on ${dataDir} (${err.code ?? err.message})`, EXIT.noAgent))
     })
   })

@@ -6,7 +6,7 @@ import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ControlError, ControlServer } from './server.ts'
 import { callAgent, subscribeAgent } from './client.ts'
-import { controlSocketPath } from '../config/data-dir.ts'
+import { controlSocketPath, ensurePrivateSocketDir } from '../config/data-dir.ts'
 import { CliError } from '../cli/errors.ts'
 
 const dirs: string[] = []
@@ -95,5 +95,40 @@ describe('control endpoint', () => {
     expect(Buffer.byteLength(p)).toBeLessThanOrEqual(100)
     expect(p).toBe(controlSocketPath(deep))
     expect(controlSocketPath('/tmp/short')).toBe('/tmp/short/control.sock')
+  })
+
+  it('keeps a socket outside DIR in a directory of the user\'s own, and refuses one that is not', (ctx) => {
+    if (process.getuid?.() !== 0) ctx.skip() // chown to another user needs root
+    const base = tmp()
+    const deep = path.join(base, 'x'.repeat(120))
+    const sock = controlSocketPath(deep)
+    const own = path.join(base, 'own', path.basename(sock))
+    ensurePrivateSocketDir(own, deep)
+    expect(fs.statSync(path.dirname(own)).mode & 0o777).toBe(0o700)
+    // someone else's directory, one open to others, a symlink: each refused with the fix named
+    const theirs = path.join(base, 'theirs')
+    fs.mkdirSync(theirs, { mode: 0o700 })
+    fs.chownSync(theirs, 65534, 65534)
+    expect(() => ensurePrivateSocketDir(path.join(theirs, 'a.sock'), deep)).toThrow(/not private to you \(owner uid 65534.*set TMPDIR/)
+    const open = path.join(base, 'open')
+    fs.mkdirSync(open)
+    fs.chmodSync(open, 0o777)
+    expect(() => ensurePrivateSocketDir(path.join(open, 'a.sock'), deep)).toThrow(/mode 777/)
+    const link = path.join(base, 'link')
+    fs.symlinkSync(path.dirname(own), link)
+    expect(() => ensurePrivateSocketDir(path.join(link, 'a.sock'), deep)).toThrow(/not a directory/)
+  })
+
+  it('a CLI command refuses a control socket that belongs to another user', async (ctx) => {
+    if (process.getuid?.() !== 0) ctx.skip()
+    const dir = tmp()
+    const server = await serve(dir)
+    server.handle('status', () => ({ fake: true }))
+    expect(await callAgent(dir, 'status')).toEqual({ fake: true })
+    fs.chownSync(controlSocketPath(dir), 65534, 65534)
+    const e = (await callAgent(dir, 'status').then(() => null, (err: unknown) => err)) as CliError
+    expect(e).toBeInstanceOf(CliError)
+    expect(e.exitCode).toBe(2)
+    expect(e.message).toMatch(/belongs to uid 65534, not to you/)
   })
 })

@@ -72,11 +72,29 @@ export function parseGetfattr(text: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>()
   let file: string | null = null
   for (const line of text.split('\n')) {
-    if (line.startsWith('# file: ')) file = line.slice(8)
+    if (line.startsWith('# file: ')) file = unescapeName(line.slice(8))
     else if (file !== null) {
       const m = /^[^=]+=0x([0-9a-fA-F]*)$/.exec(line)
       if (m) out.set(file, Buffer.from(m[1]!, 'hex'))
     }
   }
   return out
+}
+
+/**
+ * getfattr prints a name's control characters and backslashes as octal escapes (`\134` for `\`, `\012`
+ * for a newline) and other bytes as they are; undo that so the name matches the path we asked about.
+ */
+function unescapeName(printed: string): string {
+  if (!printed.includes('\\')) return printed
+  const bytes: number[] = []
+  const raw = Buffer.from(printed, 'utf8')
+  for (let i = 0; i < raw.length; i++) {
+    const oct = raw[i] === 0x5c && i + 3 < raw.length ? /^[0-7]{3}$/.exec(raw.subarray(i + 1, i + 4).toString('latin1')) : null
+    if (oct) {
+      bytes.push(Number.parseInt(oct[0], 8))
+      i += 3
+    } else bytes.push(raw[i]!)
+  }
+  return Buffer.from(bytes).toString('utf8')
 }

@@ -3,21 +3,29 @@
  * ROOT/LIBRARY/FOLDER/…. Every file is written to a temporary name in its final folder, verified by
  * re-reading it (xxh64 of what was read from the source against xxh64 of what is on disk), given its
  * times, and only then renamed into place: a kill -9 never leaves a partial file under a final name, only a
- * `.mmesh-tmp-*` leftover that list() hides and deletes on the next round.
+ * `.mmesh-tmp-*` leftover that list() hides and deletes on the next round. Files up to 1 MiB go to worker
+ * threads in batches (file-pool.ts, file-worker.js; they re-read through the descriptor they wrote with);
+ * larger ones stream here and are re-read by name.
  */
 import { randomBytes } from 'node:crypto'
 import { constants as fsc } from 'node:fs'
-import { lstat, mkdir, open, readdir, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises'
+import { chmod, copyFile, lstat, mkdir, open, readdir, rename, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { DestinationError, type Destination, type DestinationEntry, type PutOptions, type PutResult, type SourceFile } from '../engine/destination.ts'
 import { changedWhileReading, destError, sourceError } from './file-errors.ts'
 import { hex64, xxhashApi } from './file-hash.ts'
-import { SmallFilePool } from './file-pool.ts'
+import { SmallFilePool, TEMP_PREFIX } from './file-pool.ts'
 
-export const TEMP_PREFIX = '.mmesh-tmp-'
+export { TEMP_PREFIX }
 /** Files up to this size are read and written in one call each: fewer syscalls for the small-file case. */
 const SMALL_FILE = 1 << 20
 const CHUNK = 1 << 20
+/**
+ * Larger files up to this size are copied by the kernel and verified by hashing source and copy on two
+ * workers (measured 20 × 100 MB: streamed through this thread 4.6 s, rsync -a 2.4 s, cp -a 0.6 s). Beyond
+ * it they stream in chunks, so progress keeps flowing and a cancel stops them within a chunk.
+ */
+const KERNEL_COPY_MAX = 1 << 30
 
 export interface FileDestinationOptions {
   /** The directory of the `file:///DIR` URL; it must exist. */
@@ -40,8 +48,10 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
   const rootDir = path.resolve(options.rootDir)
   const root = path.join(rootDir, ...[options.library, options.folder].filter((p): p is string => !!p).flatMap((p) => p.split(/[\\/]+/)).filter(Boolean))
   const abs = (rel: string) => (rel === '' ? root : path.join(root, ...rel.split('/')))
+  const pool = new SmallFilePool(options.workers)
 
   async function open_(): Promise<void> {
+    pool.warm()
     let st
     try {
       st = await stat(rootDir)
@@ -105,16 +115,13 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     }
   }
 
-  const pool = new SmallFilePool(options.workers)
-
   async function putFile(relPath: string, source: SourceFile, opts: PutOptions): Promise<PutResult> {
     const final = abs(relPath)
-    const tmp = path.join(path.dirname(final), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
     opts.signal.throwIfAborted()
     if (source.size <= SMALL_FILE) {
-      // A small file is written and renamed in one worker step: the lease check comes just before it.
-      opts.beforeCommit?.()
-      const r = await pool.run({ src: source.localPath, tmp, final, size: source.size, mtimeMs: source.mtimeMs, overwrite: opts.overwrite, fsync: options.fsync === true })
+      // A small file is written, verified and renamed in one worker step (the worker picks the temp name):
+      // the lease check and the abort check come just before the job leaves for the worker.
+      const r = await pool.run({ src: source.localPath, final, size: source.size, mtimeMs: source.mtimeMs, overwrite: opts.overwrite, fsync: options.fsync === true }, opts)
       if (r.ok) {
         opts.onProgress?.(r.size)
         return { size: r.size, hash: hex64(r.hash), hashAlgorithm: 'xxh64' }
@@ -128,7 +135,7 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
         default: throw destError(cause, final)
       }
     }
-    return putLarge(final, tmp, source, opts)
+    return putLarge(final, path.join(path.dirname(final), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`), source, opts)
   }
 
   async function putLarge(final: string, tmp: string, source: SourceFile, opts: PutOptions): Promise<PutResult> {
@@ -144,13 +151,19 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
       const before = await src.stat()
       if (before.size !== source.size || Math.abs(before.mtimeMs - source.mtimeMs) > 1) throw changedWhileReading(source.localPath)
       wroteTmp = true
-      const { size, hash } = await streamCopy(src, source.localPath, tmp, final, api.create64(), opts, options.fsync === true, source.mtimeMs)
+      const kernel = source.size <= KERNEL_COPY_MAX
+      const { size, hash } = kernel ? await kernelCopy(source.localPath, tmp, final, opts) : await streamCopy(src, source.localPath, tmp, final, api.create64(), opts, options.fsync === true, source.mtimeMs)
       const after = await src.stat()
       if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || size !== before.size) throw changedWhileReading(source.localPath)
       await src.close().catch(() => undefined)
-      // Verify what is on disk, not what we meant to write.
-      const onDisk = await hashFile(tmp, api)
-      if (onDisk !== hash) throw new DestinationError(`verification failed for ${final}: the written copy differs from what was read`, 'item', 'VERIFY_FAILED', true)
+      if (kernel) {
+        await finishTimes(tmp, final, source.mtimeMs, options.fsync === true)
+      } else {
+        // Verify what is on disk, not what we meant to write: re-read by name on a worker thread.
+        const check = await pool.hashFile(tmp)
+        if (!check.ok) throw destError(Object.assign(new Error(check.message), { code: check.code }), final)
+        if (check.size !== size || check.hash !== hash) throw new DestinationError(`verification failed for ${final}: the written copy differs from what was read`, 'item', 'VERIFY_FAILED', true)
+      }
       try {
         if (!opts.overwrite) {
           const exists = await lstat(final).then(() => true, () => false)
@@ -168,6 +181,46 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     } finally {
       await src.close().catch(() => undefined)
       if (wroteTmp) await unlink(tmp).catch(() => undefined)
+    }
+  }
+
+  /**
+   * The kernel copies (copy_file_range through fs.copyFile: no bytes pass through this process), then
+   * two workers read back the source and the copy by name and hash them (xxh64); they must match. That is
+   * the same check as hashing while streaming: the copy is compared with what the source holds, and the
+   * caller's size and mtime check before the copy and after both hashes catches a source that changed.
+   */
+  async function kernelCopy(from: string, tmp: string, label: string, opts: PutOptions): Promise<{ size: number; hash: bigint }> {
+    try {
+      await copyFile(from, tmp, fsc.COPYFILE_EXCL)
+    } catch (err) {
+      throw destError(err, label)
+    }
+    opts.signal.throwIfAborted()
+    const [s, d] = await Promise.all([pool.hashFile(from), pool.hashFile(tmp)])
+    if (!s.ok) throw sourceError(Object.assign(new Error(s.message), { code: s.code }), from)
+    if (!d.ok) throw destError(Object.assign(new Error(d.message), { code: d.code }), label)
+    if (s.size !== d.size || s.hash !== d.hash) throw new DestinationError(`verification failed for ${label}: the written copy differs from the source`, 'item', 'VERIFY_FAILED', true)
+    opts.onProgress?.(s.size)
+    return { size: s.size, hash: s.hash }
+  }
+
+  /** Mode, times (after the read-back, which would touch atime) and, if asked, fsync of a kernel copy. */
+  async function finishTimes(tmp: string, label: string, mtimeMs: number, sync: boolean): Promise<void> {
+    try {
+      // copyFile copies the source's mode; a copy made here is 0644 like every other.
+      await chmod(tmp, 0o644)
+      await utimes(tmp, new Date(), mtimeMs / 1000)
+      if (sync) {
+        const fh = await open(tmp, 'r+')
+        try {
+          await fh.sync()
+        } finally {
+          await fh.close()
+        }
+      }
+    } catch (err) {
+      throw destError(err, label)
     }
   }
 
@@ -252,28 +305,5 @@ async function streamCopy(src: FileHandle, where: string, tmp: string, label: st
     return { size: pos, hash: h.digest() }
   } finally {
     await out.close().catch(() => undefined)
-  }
-}
-
-async function hashFile(file: string, api: Awaited<ReturnType<typeof xxhashApi>>): Promise<bigint> {
-  let fh: FileHandle | undefined
-  try {
-    fh = await open(file, 'r')
-    const st = await fh.stat()
-    if (st.size <= SMALL_FILE) return api.h64Raw(await fh.readFile())
-    const h = api.create64()
-    const buf = Buffer.allocUnsafe(CHUNK)
-    let pos = 0
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, pos)
-      if (bytesRead === 0) break
-      h.update(buf.subarray(0, bytesRead))
-      pos += bytesRead
-    }
-    return h.digest()
-  } catch (err) {
-    throw destError(err, file)
-  } finally {
-    await fh?.close().catch(() => undefined)
   }
 }

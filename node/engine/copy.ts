@@ -10,6 +10,7 @@ import type { Decision } from './decide.ts'
 import { asTaskScope, checkSourceRoot } from './pass.ts'
 import type { Tally } from './tally.ts'
 import { RoundAbortedError, type EngineDeps, type EngineJob, type EngineTuning } from './types.ts'
+import type { OwnerLookup } from './owner.ts'
 
 export interface CopyContext {
   job: EngineJob
@@ -19,6 +20,10 @@ export interface CopyContext {
   /** This round already has item records (a resumed round). */
   resumed: boolean
   fail: (err: unknown) => void
+  /** Throws RoundAbortedError when the lease is lost (see leaseCheck). */
+  beforeCommit: () => void
+  /** The source owner's login name by uid, for the destination's user mapping (owner.ts). */
+  ownerOf: OwnerLookup
 }
 
 type Migrate = Extract<Decision, { kind: 'migrate' }>
@@ -39,12 +44,22 @@ export function compare(src: { size: number; mtimeMs: number }, dst: Destination
   return diff > 0 ? 'destination-newer' : 'replace'
 }
 
+function withNote(d: Migrate, m: string): string {
+  return d.message ? `${m}; ${d.message}` : m
+}
+
+/** One per pass: the lease check before each commit, without a closure per file. */
+export function leaseCheck(deps: EngineDeps): () => void {
+  return () => {
+    if (!deps.leaseHeld()) throw new RoundAbortedError('lease lost')
+  }
+}
+
 export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existing: DestinationEntry | null): Promise<void> {
   const { deps, tally, tuning, job } = ctx
   const dest = deps.destination.displayPath(d.destRel)
   const base = { relSource: rel, destination: dest, name: d.entry.name, isFolder: false }
   const readiness = d.renamed ? ('warning' as const) : ('ready' as const)
-  const note = (m: string) => (d.message ? `${m}; ${d.message}` : m)
   let size = d.entry.size
   let mtimeMs = d.entry.mtimeMs
 
@@ -55,12 +70,12 @@ export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existi
       const prior = await deps.items.get(job.taskId, job.round, tally.sourcePath(rel))
       if (prior?.status === 'Migrated') status = 'Migrated'
     }
-    tally.end({ ...base, size, status, resultCategory: status === 'Migrated' ? CATEGORIES.success : CATEGORIES.unchanged, message: note(status === 'Migrated' ? 'copied earlier in this round (before a takeover)' : 'same size and modified time at the destination'), errorCode: '', readiness }, { bytesAtDestination: size })
+    tally.end({ ...base, size, status, resultCategory: status === 'Migrated' ? CATEGORIES.success : CATEGORIES.unchanged, message: withNote(d, status === 'Migrated' ? 'copied earlier in this round (before a takeover)' : 'same size and modified time at the destination'), errorCode: '', readiness }, { bytesAtDestination: size })
     return
   }
   if (verdict === 'destination-newer') {
     tally.bytes.total -= size
-    tally.end({ ...base, size, status: 'Skipped', resultCategory: CATEGORIES.destinationNewer, message: note(`destination is newer (modified ${new Date(existing!.mtimeMs).toISOString()}, source ${new Date(mtimeMs).toISOString()}); left alone`), errorCode: ERROR_CODES.destinationNewer, readiness: 'warning' })
+    tally.end({ ...base, size, status: 'Skipped', resultCategory: CATEGORIES.destinationNewer, message: withNote(d, `destination is newer (modified ${new Date(existing!.mtimeMs).toISOString()}, source ${new Date(mtimeMs).toISOString()}); left alone`), errorCode: ERROR_CODES.destinationNewer, readiness: 'warning' })
     return
   }
   if (verdict === 'conflict') {
@@ -72,24 +87,23 @@ export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existi
   let lastCode = ''
   for (let attempt = 1; attempt <= tuning.fileAttempts; attempt++) {
     try {
+      const owner = d.entry.uid === null ? null : await ctx.ownerOf(d.entry.uid)
       await deps.limiter(async () => {
         if (deps.signal.aborted) throw new RoundAbortedError('cancelled')
         if (!deps.leaseHeld()) throw new RoundAbortedError('lease lost')
         await deps.destination.putFile(
           d.destRel,
-          { localPath: d.entry.localPath, size, mtimeMs, birthtimeMs: d.entry.birthtimeMs, owner: null },
+          { localPath: d.entry.localPath, size, mtimeMs, birthtimeMs: d.entry.birthtimeMs, owner },
           {
             signal: deps.signal,
             overwrite: verdict === 'replace',
-            beforeCommit: () => {
-              if (!deps.leaseHeld()) throw new RoundAbortedError('lease lost')
-            },
+            beforeCommit: ctx.beforeCommit,
           },
         )
       })
       tally.copiedBytes(size)
       tally.progressed = true
-      tally.end({ ...base, size, status: 'Migrated', resultCategory: CATEGORIES.success, message: note(verdict === 'replace' ? 'replaced an older copy' : ''), errorCode: '', readiness }, { bytesAtDestination: size })
+      tally.end({ ...base, size, status: 'Migrated', resultCategory: CATEGORIES.success, message: withNote(d, verdict === 'replace' ? 'replaced an older copy' : ''), errorCode: '', readiness }, { bytesAtDestination: size })
       return
     } catch (err) {
       if (err instanceof RoundAbortedError) return ctx.fail(err)

@@ -5,6 +5,7 @@
 import { opendir, lstat } from 'node:fs/promises'
 import path from 'node:path'
 import { readCifsAttributes, type CifsAttributes } from './scan-cifs.ts'
+import { scanner } from './scan-pool.ts'
 
 export interface SourceEntry {
   name: string
@@ -14,6 +15,8 @@ export interface SourceEntry {
   size: number
   mtimeMs: number
   birthtimeMs: number | null
+  /** Owning uid (the source owner for the user-mapping file, see owner.ts); null where unknown. */
+  uid: number | null
   hidden: boolean
   /** Set when the entry's metadata could not be read. */
   error: string | null
@@ -28,6 +31,16 @@ const STAT_BATCH = 64
 
 /** Lists one source folder, sorted by name (UTF-16 code units) so every round sees the same order. */
 export async function readSourceFolder(dir: string, options: ScanOptions): Promise<SourceEntry[]> {
+  const out = (await scanner.list(dir)) ?? (await listHere(dir))
+  if (options.cifs && out.length > 0) {
+    const attrs = await readCifsAttributes(out.map((e) => e.localPath))
+    for (const e of out) applyCifs(e, attrs.get(e.localPath))
+  }
+  return out
+}
+
+/** The same listing on this thread: the fallback when the scan worker cannot run. */
+async function listHere(dir: string): Promise<SourceEntry[]> {
   const names: string[] = []
   const handle = await opendir(dir, { bufferSize: 256 })
   for await (const d of handle) names.push(d.name)
@@ -39,10 +52,6 @@ export async function readSourceFolder(dir: string, options: ScanOptions): Promi
         out[i + j] = await statEntry(dir, name)
       }),
     )
-  }
-  if (options.cifs && out.length > 0) {
-    const attrs = await readCifsAttributes(out.map((e) => e.localPath))
-    for (const e of out) applyCifs(e, attrs.get(e.localPath))
   }
   return out
 }
@@ -62,11 +71,12 @@ async function statEntry(dir: string, name: string): Promise<SourceEntry> {
       mtimeMs: st.mtimeMs,
       // 0 means the filesystem does not know (no statx birth time).
       birthtimeMs: st.birthtimeMs > 0 ? st.birthtimeMs : null,
+      uid: process.platform === 'win32' ? null : st.uid,
       hidden,
       error: null,
     }
   } catch (err) {
-    return { name, localPath, kind: 'other', size: 0, mtimeMs: 0, birthtimeMs: null, hidden, error: (err as NodeJS.ErrnoException).code ?? String(err) }
+    return { name, localPath, kind: 'other', size: 0, mtimeMs: 0, birthtimeMs: null, uid: null, hidden, error: (err as NodeJS.ErrnoException).code ?? String(err) }
   }
 }
 

@@ -34,6 +34,19 @@ export class Tally {
     this.lastBytesAt = deps.clock()
   }
 
+  private isoAt = -1
+  private iso = ''
+
+  /** The record time: one Date and string per millisecond rather than per item. */
+  private isoNow(): string {
+    const now = Date.now()
+    if (now !== this.isoAt) {
+      this.isoAt = now
+      this.iso = new Date(now).toISOString()
+    }
+    return this.iso
+  }
+
   /** Full source path as the admin gave it: UNC paths keep backslashes. */
   sourcePath(rel: string): string {
     const src = this.job.spec.source
@@ -82,7 +95,7 @@ export class Tally {
       message: r.message,
       errorCode: r.errorCode,
       device: this.job.device,
-      at: new Date().toISOString(),
+      at: this.isoNow(),
       readiness: r.readiness,
     })
     if (this.buffer.length >= this.tuning.recordBatch) void this.flush()

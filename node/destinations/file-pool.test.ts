@@ -1,0 +1,157 @@
+/**
+ * The small-file pool and the file:// destination's batch path, against real files and real worker
+ * threads: a batch lands every file byte for byte with its times and its own result, and one file's
+ * failure stays its own.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ERROR_CODES } from '../../protocol/classify.ts'
+import { DestinationError } from '../engine/destination.ts'
+import { createFileDestination } from './file.ts'
+import { hex64, xxhashApi } from './file-hash.ts'
+import { SmallFilePool } from './file-pool.ts'
+
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'mmesh-pool-'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** Writes `n` files of different sizes (0 to 70 KB) with distinct old modified times. */
+async function makeSources(sub: string, n: number): Promise<Array<{ src: string; name: string; data: Buffer; mtimeMs: number }>> {
+  const root = path.join(dir, sub)
+  await mkdir(root, { recursive: true })
+  const out = []
+  for (let i = 0; i < n; i++) {
+    const data = randomBytes((i * 7919) % 70_000)
+    const src = path.join(root, `f${i}.bin`)
+    await writeFile(src, data)
+    const when = new Date(Date.UTC(2020, 0, 1 + i, 12, 0, 0, 500))
+    await utimes(src, when, when)
+    out.push({ src, name: `f${i}.bin`, data, mtimeMs: (await stat(src)).mtimeMs })
+  }
+  return out
+}
+
+describe('SmallFilePool batches', () => {
+  it('copies a batch of files in one message per worker, each byte-identical with its modified time and its own hash', async () => {
+    const files = await makeSources('batch-src', 40)
+    const out = path.join(dir, 'batch-out')
+    await mkdir(out)
+    const pool = new SmallFilePool(2)
+    try {
+      const results = await Promise.all(files.map((f) => pool.run({ src: f.src, final: path.join(out, f.name), size: f.data.length, mtimeMs: f.mtimeMs, overwrite: false, fsync: false })))
+      // All 40 were started in one turn, into one folder: one worker, one message.
+      expect(pool.batchesSent).toBe(1)
+      const api = await xxhashApi()
+      for (const [i, f] of files.entries()) {
+        const r = results[i]!
+        expect(r.ok, f.name).toBe(true)
+        if (!r.ok) continue
+        expect(r.size).toBe(f.data.length)
+        expect(hex64(r.hash)).toBe(hex64(api.h64Raw(f.data)))
+        const at = path.join(out, f.name)
+        expect((await readFile(at)).equals(f.data), f.name).toBe(true)
+        expect(Math.abs((await stat(at)).mtimeMs - f.mtimeMs)).toBeLessThan(1)
+      }
+      expect((await readdir(out)).filter((n) => n.startsWith('.mmesh-tmp-'))).toEqual([])
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('fails only the files that fail: missing source, changed size, existing target, refused lease', async () => {
+    const files = await makeSources('mixed-src', 12)
+    const out = path.join(dir, 'mixed-out')
+    await mkdir(out)
+    await writeFile(path.join(out, files[5]!.name), 'already here')
+    await rm(files[2]!.src)
+    const pool = new SmallFilePool(2)
+    try {
+      const results = await Promise.allSettled(
+        files.map((f, i) =>
+          pool.run(
+            // File 8 is announced one byte short: it looks changed when read.
+            { src: f.src, final: path.join(out, f.name), size: i === 8 ? f.data.length - 1 : f.data.length, mtimeMs: f.mtimeMs, overwrite: false, fsync: false },
+            i === 10 ? { beforeCommit: () => { throw new Error('lease lost') } } : undefined,
+          ),
+        ),
+      )
+      const kinds = results.map((r) => (r.status === 'rejected' ? `rejected:${(r.reason as Error).message}` : r.value.ok ? 'ok' : r.value.kind))
+      expect(kinds[2]).toBe('source')
+      expect(kinds[5]).toBe('exists')
+      expect(kinds[8]).toBe('changed')
+      expect(kinds[10]).toBe('rejected:lease lost')
+      for (const i of [0, 1, 3, 4, 6, 7, 9, 11]) {
+        expect(kinds[i], files[i]!.name).toBe('ok')
+        expect((await readFile(path.join(out, files[i]!.name))).equals(files[i]!.data)).toBe(true)
+      }
+      // Left alone, never written: the existing file, the refused one, the failed ones.
+      expect(await readFile(path.join(out, files[5]!.name), 'utf8')).toBe('already here')
+      const names = await readdir(out)
+      for (const i of [2, 8, 10]) expect(names).not.toContain(files[i]!.name)
+      expect(names.filter((n) => n.startsWith('.mmesh-tmp-'))).toEqual([])
+    } finally {
+      await pool.close()
+    }
+  })
+})
+
+describe('file:// destination, small files', () => {
+  it('maps each failure in a batch to its own error and lands the rest', async () => {
+    const files = await makeSources('dest-src', 6)
+    const rootDir = path.join(dir, 'dest-root')
+    await mkdir(rootDir)
+    const dest = createFileDestination({ rootDir, library: 'Documents', folder: null })
+    const signal = new AbortController().signal
+    try {
+      await dest.open(signal)
+      await dest.ensureFolder('x', signal)
+      await writeFile(path.join(dest.root, 'x', files[1]!.name), 'newer content')
+      const settled = await Promise.allSettled(
+        files.map((f, i) =>
+          dest.putFile(`x/${f.name}`, { localPath: i === 3 ? `${f.src}.gone` : f.src, size: f.data.length, mtimeMs: f.mtimeMs, birthtimeMs: null, owner: null }, { signal, overwrite: false }),
+        ),
+      )
+      const err = (i: number) => (settled[i] as PromiseRejectedResult).reason as DestinationError
+      expect(err(1)).toBeInstanceOf(DestinationError)
+      expect(err(1).code).toBe('DEST_EXISTS')
+      expect(err(3).code).toBe(ERROR_CODES.cannotAccessSource)
+      expect(err(3).message).toMatch(/no longer exists/)
+      for (const i of [0, 2, 4, 5]) {
+        const r = settled[i]!
+        expect(r.status, files[i]!.name).toBe('fulfilled')
+        if (r.status === 'fulfilled') expect(r.value).toMatchObject({ size: files[i]!.data.length, hashAlgorithm: 'xxh64' })
+        const at = path.join(dest.root, 'x', files[i]!.name)
+        expect((await readFile(at)).equals(files[i]!.data)).toBe(true)
+        expect(Math.abs((await stat(at)).mtimeMs - files[i]!.mtimeMs)).toBeLessThan(1)
+      }
+      expect(await readFile(path.join(dest.root, 'x', files[1]!.name), 'utf8')).toBe('newer content')
+    } finally {
+      await dest.close()
+    }
+  })
+
+  it('does not send a file once the signal is aborted', async () => {
+    const files = await makeSources('abort-src', 3)
+    const rootDir = path.join(dir, 'abort-root')
+    await mkdir(rootDir)
+    const dest = createFileDestination({ rootDir, library: null, folder: null })
+    const controller = new AbortController()
+    try {
+      await dest.open(controller.signal)
+      const p = dest.putFile(files[0]!.name, { localPath: files[0]!.src, size: files[0]!.data.length, mtimeMs: files[0]!.mtimeMs, birthtimeMs: null, owner: null }, { signal: controller.signal, overwrite: false })
+      // Aborted after putFile was called but before the batch left (it leaves at the end of this turn).
+      controller.abort()
+      await expect(p).rejects.toThrow()
+      expect(await readdir(dest.root)).toEqual([])
+    } finally {
+      await dest.close()
+    }
+  })
+})

@@ -1,0 +1,106 @@
+/**
+ * The scan worker (scan-worker.js): one thread shared by every task of the process, started on first use
+ * and unref'd while idle so it never keeps the process alive. list() answers null when the worker cannot
+ * run; the caller then lists the folder on its own thread.
+ */
+import path from 'node:path'
+import { Worker } from 'node:worker_threads'
+import type { SourceEntry } from './scan.ts'
+
+interface Listing {
+  id: number
+  ok: true
+  names: string[]
+  kind: Uint8Array
+  size: Float64Array
+  mtimeMs: Float64Array
+  birthtimeMs: Float64Array
+  /** owning uid, -1 where unknown */
+  uid: Float64Array
+  errors: Array<[number, string]>
+}
+type Reply = Listing | { id: number; ok: false; code: string; message: string }
+
+const KINDS = ['file', 'folder', 'other'] as const
+
+class Scanner {
+  private worker: Worker | null = null
+  private broken = false
+  private online = false
+  private nextId = 1
+  /** Folders the worker listed (the rest were listed on the caller's thread): for tests and diagnostics. */
+  listedByWorker = 0
+  private pending = new Map<number, { dir: string; resolve: (v: SourceEntry[] | null) => void; reject: (err: unknown) => void }>()
+
+  list(dir: string): Promise<SourceEntry[] | null> {
+    const worker = this.start()
+    // Until the worker runs (it boots in ~50-150 ms), folders are listed on the caller's thread.
+    if (this.broken || !this.online) return Promise.resolve(null)
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { dir, resolve, reject })
+      worker.ref()
+      worker.postMessage({ id, dir })
+    })
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker
+    const worker = new Worker(new URL('./scan-worker.js', import.meta.url))
+    worker.once('online', () => {
+      this.online = true
+    })
+    worker.on('message', (m: Reply) => {
+      const p = this.pending.get(m.id)
+      this.pending.delete(m.id)
+      if (this.pending.size === 0) worker.unref()
+      if (!p) return
+      if (m.ok) {
+        this.listedByWorker++
+        p.resolve(entries(p.dir, m))
+      }
+      else p.reject(Object.assign(new Error(m.message), { code: m.code || undefined }))
+    })
+    worker.on('error', () => {
+      // The folders asked for are listed on the main thread instead, and so is everything after.
+      this.broken = true
+      for (const p of this.pending.values()) p.resolve(null)
+      this.pending.clear()
+    })
+    worker.unref()
+    this.worker = worker
+    return worker
+  }
+}
+
+function entries(dir: string, m: Listing): SourceEntry[] {
+  const out: SourceEntry[] = new Array(m.names.length)
+  for (let i = 0; i < m.names.length; i++) {
+    const name = m.names[i]!
+    const kind = KINDS[m.kind[i]!]!
+    const birth = m.birthtimeMs[i]!
+    out[i] = {
+      name,
+      localPath: path.join(dir, name),
+      kind,
+      size: m.size[i]!,
+      mtimeMs: m.mtimeMs[i]!,
+      // 0 means the filesystem does not know (no statx birth time).
+      birthtimeMs: birth > 0 ? birth : null,
+      uid: m.uid[i]! >= 0 ? m.uid[i]! : null,
+      hidden: name.startsWith('.'),
+      error: null,
+    }
+  }
+  for (const [i, code] of m.errors) {
+    const e = out[i]!
+    e.kind = 'other'
+    e.mtimeMs = 0
+    e.birthtimeMs = null
+    e.uid = null
+    e.error = code
+  }
+  return out
+}
+
+export const scanner = new Scanner()

@@ -85,6 +85,23 @@ describe('SharePoint destinations run by the fleet', () => {
     expect(emu.stats.uploads - before).toBe(mutation.changed.length + mutation.added.length)
   }, 300_000)
 
+  it('sets Author/Editor from each agent\'s user-mapping file, by the owner of the source file', async () => {
+    // Migration Manager's format: no header; source login, destination UPN, TRUE for a group. The test's
+    // files belong to root and to nobody (uid 65534); each agent reads DIR/user-mapping.csv.
+    for (const a of agents) fs.writeFileSync(path.join(a.dir, 'user-mapping.csv'), 'root,alice@contoso.com,FALSE\nnobody,bob@contoso.com,FALSE\n')
+    const src = makeShare(fleet.tempDir('src'), 'owners', 4)
+    const names = fs.readdirSync(src).filter((n) => fs.statSync(path.join(src, n)).isFile()).sort()
+    fs.chownSync(path.join(src, names[1]!), 65534, 65534)
+    const add = await fleet.run(['task', 'add', '--source', src, '--dest', emu.sites.dev, '--library', 'Documents', '--folder', 'Owners'], agents[0]!)
+    expect(add.exitCode, add.stderr).toBe(0)
+    expect((await completed(add.stdout.trim())).status).toBe('completed')
+    const meta = (n: string) => emu.meta(`/sites/dev/Shared Documents/Owners/${n}`)!
+    expect(meta(names[0]!).author).toBe('i:0#.f|membership|alice@contoso.com')
+    expect(meta(names[1]!).author).toBe('i:0#.f|membership|bob@contoso.com')
+    expect(meta(names[1]!).editor).toBe('i:0#.f|membership|bob@contoso.com')
+    for (const a of agents) fs.rmSync(path.join(a.dir, 'user-mapping.csv'))
+  }, 240_000)
+
   it('fails a task whose site does not exist, saying which and what to do', async () => {
     const src = makeShare(fleet.tempDir('src'), 'nosite', 3)
     // a task-scope error waits out the retry window (TaskRetryWindow); make it short for this test

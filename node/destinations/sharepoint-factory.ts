@@ -9,7 +9,6 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import type { Destination as TaskDestination } from '../../protocol/records.ts'
-import { QuickXorHash } from '../../protocol/quickxor.ts'
 import type { Destination } from '../engine/destination.ts'
 import type { Presence } from '../presence/presence.ts'
 import { createSharePointOpener } from './sharepoint/opener.ts'
@@ -20,13 +19,6 @@ export interface SharePointFactoryDeps {
   logger: Logger
   presence: Presence
   version: string
-}
-
-/** QuickXorHash of a local file, streamed (SharePoint checks it on upload). */
-async function quickXorOfFile(localPath: string, signal: AbortSignal): Promise<string> {
-  const h = new QuickXorHash()
-  for await (const chunk of fs.createReadStream(localPath, { highWaterMark: 1 << 20, signal })) h.update(chunk as Buffer)
-  return h.digest()
 }
 
 function loadMapping(dataDir: string, logger: Logger): UserMapping | null {
@@ -75,7 +67,7 @@ export function createSharePointFactory(deps: SharePointFactoryDeps) {
         fleetBackoff,
         onThrottle,
         userMapping: loadMapping(deps.dataDir, logger),
-        quickXorHash: quickXorOfFile,
+        // no quickXorHash override: the destination hashes the bytes it read and sends (one read per file)
         logger,
       })
       return opener.open({ url: dest.url, library: dest.library, folder: dest.folder })

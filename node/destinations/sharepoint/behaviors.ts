@@ -14,6 +14,7 @@ import { DefaultParse, type Queryable } from '@pnp/queryable'
 import { DefaultHeaders, DefaultInit, spfi, type SPFI } from '@pnp/sp'
 import type { TokenProvider } from '../../auth/token-provider.ts'
 import { backoffMs, serverWaitMs, sleep, type Pacer } from './pacing.ts'
+import { httpsTransport, type Transport } from './transport.ts'
 
 export interface SendOptions {
   pacer: Pacer
@@ -23,6 +24,8 @@ export interface SendOptions {
   /** per request (default 5 min) */
   requestTimeoutMs?: number
   log?: (obj: object, msg: string) => void
+  /** the HTTP step (default: node:https with connection reuse, transport.ts) */
+  transport?: Transport
 }
 
 const WRITE_CALL = /\/(startupload|continueupload|finishupload)\(|\/files\/addusingpath\(/i
@@ -59,6 +62,7 @@ export function UserAgent(ua: string) {
 export function PacedSend(o: SendOptions) {
   const maxThrottleWait = o.maxThrottleWaitMs ?? 30 * 60_000
   const timeout = o.requestTimeoutMs ?? 5 * 60_000
+  const transport = o.transport ?? httpsTransport
   return (instance: Queryable): Queryable => {
     instance.on.send.replace(async function (url: URL, init: RequestInit): Promise<Response> {
       const u = url.toString()
@@ -72,8 +76,8 @@ export function PacedSend(o: SendOptions) {
       for (;;) {
         let resp: Response
         try {
-          const signal = outer ? AbortSignal.any([outer, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout)
-          resp = await o.pacer.run(() => fetch(u, { ...req, signal }), outer)
+          // the answer is read whole inside the slot: a request holds its place until it is really done
+          resp = await o.pacer.run(() => transport(u, req, timeout), outer)
         } catch (err) {
           if (outer?.aborted || !repeatable || attempt >= 4) throw err
           const wait = backoffMs(attempt++)

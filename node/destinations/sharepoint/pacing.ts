@@ -66,19 +66,37 @@ export interface Pacer {
   readonly stats: { throttles: number; maxInFlight: number; inFlight: number; waitedMs: number }
 }
 
+/**
+ * One abort listener per signal, however many waits and requests share it: the engine passes one task
+ * signal to every request, and a listener each would pile up (Node warns at 11). Returns the removal.
+ */
+const watchers = new WeakMap<AbortSignal, Set<() => void>>()
+export function onAbortOf(signal: AbortSignal, fn: () => void): () => void {
+  let set = watchers.get(signal)
+  if (!set) {
+    const fresh = new Set<() => void>()
+    set = fresh
+    watchers.set(signal, fresh)
+    signal.addEventListener('abort', () => { for (const f of [...fresh]) f() }, { once: true })
+  }
+  set.add(fn)
+  return () => { set.delete(fn) }
+}
+
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason ?? new DOMException('aborted', 'AbortError'))
     const t = setTimeout(done, Math.max(0, ms))
+    const unwatch = signal ? onAbortOf(signal, onAbort) : () => {}
     function done() {
-      signal?.removeEventListener('abort', onAbort)
+      unwatch()
       resolve()
     }
     function onAbort() {
       clearTimeout(t)
+      unwatch()
       reject(signal!.reason ?? new DOMException('aborted', 'AbortError'))
     }
-    signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
 

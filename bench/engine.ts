@@ -116,9 +116,16 @@ async function compare(label: string, src: string, bytes: number, files: number)
   const reps = arg('reps', 3)
   const times: Record<'cp' | 'rsync' | 'engine', number[]> = { cp: [], rsync: [], engine: [] }
   for (let r = 0; r < reps; r++) {
-    times.cp.push(await timed(() => run('cp', ['-a', src, path.join(out, `cp${r}`)])))
-    if (rsyncPath) times.rsync.push(await timed(() => run('rsync', ['-a', `${src}/`, path.join(out, `rsync${r}`)])))
-    times.engine.push(await timed(() => engineCopy(src, path.join(out, `engine${r}`), path.join(out, `db${r}`), `bench-${label}-${r}`)))
+    // The order rotates each rep: on this disk whoever runs first after a big delete or create pays for it.
+    const contenders: [keyof typeof times, () => Promise<unknown>][] = [
+      ['cp', () => run('cp', ['-a', src, path.join(out, `cp${r}`)])],
+      ...(rsyncPath ? [['rsync', () => run('rsync', ['-a', `${src}/`, path.join(out, `rsync${r}`)])] as [keyof typeof times, () => Promise<unknown>]] : []),
+      ['engine', () => engineCopy(src, path.join(out, `engine${r}`), path.join(out, `db${r}`), `bench-${label}-${r}`)],
+    ]
+    for (let i = 0; i < contenders.length; i++) {
+      const [name, fn] = contenders[(i + r) % contenders.length]!
+      times[name].push(await timed(fn))
+    }
     // Many-file copies stay until the end of this tree: on ext4 without a journal (this VM) a create skips
     // inodes freed in the last minute, scanning past each one, so deleting 3 × N files here would bill the
     // next rep's first contender (cp) for the cleanup. Few big files free few inodes: delete them to save disk.

@@ -111,9 +111,10 @@ async function main() {
     rows.push(['bare Yjs encode + apply of the same document', ms(bare), `${mb(enc.byteLength)} update`])
     rows.push(['ratio: fresh-agent pull / bare Yjs', `${(pulled / bare).toFixed(2)}x`, `target <= 3x (sync stream alone: ${sync ? (sync.ms / bare).toFixed(2) : 'n/a'}x)`])
 
-    // 4. memory: resident once the agent holds the ledger and the write or pull is over (3 s later), and
-    // the peak during it (VmHWM), both for the writer and for the fresh agent
-    await new Promise((r) => setTimeout(r, 3000))
+    // 4. memory: resident once the agent holds the ledger and the write or pull is over (12 s later: the
+    // agent collects garbage a second after a large transfer, at most once per 10 s), and the peak
+    // during it (VmHWM), both for the writer and for the fresh agent
+    await new Promise((r) => setTimeout(r, 12_000))
     for (const [label, a, justAfter] of [['the agent that wrote 100,000 tasks', a0, a0s], ['the fresh agent holding 100,000 tasks', fresh, fs1]] as const) {
       const settled = await status(fleet, a)
       rows.push([`RSS of ${label}`, mb(settled.rss), `target < 400 MB (right after: ${mb(justAfter.rss)}; peak: ${mb(peakRss(settled.pid))}; heap used ${mb(settled.memory.heapUsed)})`])

@@ -195,6 +195,7 @@ async function startLocked(
     compactEvery: 500,
     isBlocked,
     onStored: (bytes) => memoryReleaser.afterWrite(bytes),
+    onTransferred: (bytes) => memoryReleaser.afterWrite(bytes),
   })
   await replicator.start()
   await registerProbe(host)

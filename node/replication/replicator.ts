@@ -49,6 +49,8 @@ export interface ReplicatorOptions {
   onStoreError?: (err: Error) => void
   /** Called after each stored batch with its size (a large one is worth a garbage collection). */
   onStored?: (bytes: number) => void
+  /** Called after a sync or push with the bytes this agent sent (encoding a large catch-up leaves as much garbage). */
+  onTransferred?: (bytes: number) => void
 }
 
 export class Replicator {
@@ -100,7 +102,10 @@ export class Replicator {
       }
       // Registered like an outbound sync, so a digest from this peer meanwhile does not start a second one.
       const run = runSync(stream, this.doc, (u) => this.applyCatchUp(u, `sync from ${peer}`), { timeoutMs: this.opts.syncTimeoutMs })
-        .then(() => void this.stats.syncs++)
+        .then((r) => {
+          this.stats.syncs++
+          this.opts.onTransferred?.(r.sent)
+        })
         .catch((err) => {
           this.stats.syncFailures++
           this.warn.warn({ peer, err: (err as Error).message }, 'sync stream from peer rejected')
@@ -234,6 +239,7 @@ export class Replicator {
         const t0 = performance.now()
         const r = await runSync(stream, this.doc, (u) => this.applyCatchUp(u, `sync with ${peer}`), { timeoutMs: this.opts.syncTimeoutMs })
         this.stats.syncs++
+        this.opts.onTransferred?.(r.sent)
         const stat = { peer, ms: Math.round(performance.now() - t0), received: r.received, sent: r.sent }
         this.stats.lastSync = stat
         if (!this.stats.largestSync || stat.received > this.stats.largestSync.received) this.stats.largestSync = stat
@@ -333,6 +339,7 @@ export class Replicator {
         const stream = await this.host.dialProtocol(peerIdFromString(peer), PUSH_PROTOCOL, { signal: AbortSignal.timeout(this.opts.syncTimeoutMs) })
         await sendPush(stream, update, { timeoutMs: this.opts.syncTimeoutMs })
         this.stats.pushed++
+        this.opts.onTransferred?.(update.byteLength)
       } catch (err) {
         this.log.debug({ peer, err: (err as Error).message }, 'push failed; the peer pulls after the digest hint')
       } finally {

@@ -21,6 +21,7 @@ import { LEDGER_TOPIC, MAX_GOSSIP_MESSAGE, PUSH_PROTOCOL, SYNC_PROTOCOL, decodeG
 import { receivePush, sendPush } from './push.ts'
 import { RateLimitedLog } from './rate-log.ts'
 import { mergeMany } from '../../protocol/merge-updates.ts'
+import { applyWithoutListener, checkDecodes } from './apply-remote.ts'
 
 /** Peers a large change is pushed to at the same time. */
 const PUSH_FAN_OUT = 8
@@ -175,39 +176,12 @@ export class Replicator {
     }
   }
 
-  /**
-   * Applies a peer's update with our 'update' listener detached: Yjs encodes each transaction's structs
-   * again for 'update' listeners (0.4 s for a 100,000-task catch-up, and as many bytes again), while the
-   * bytes we received are what we store anyway. A local change made synchronously by an observer during
-   * the apply would then go unseen by the listener, so any such transaction is detected and its changes
-   * captured from the state vector before the apply; likewise what a failed apply integrated.
-   */
+  /** Applies a peer's update without Yjs re-encoding it for our listener (see apply-remote.ts). */
   private applyQuietly(update: Uint8Array): void {
-    const before = Y.encodeStateVector(this.doc)
-    const { pendingStructs, pendingDs } = this.doc.store
-    let localInside = false
-    let changed = false
-    const watch = (tr: Y.Transaction) => {
-      if (tr.origin !== REMOTE_ORIGIN) localInside = true
-      else if (tr.deleteSet.clients.size > 0 || !sameState(tr.beforeState, tr.afterState)) changed = true
-    }
-    this.doc.off('update', this.onDocUpdate)
-    this.doc.on('afterTransaction', watch)
-    let applied = false
-    try {
-      Y.applyUpdate(this.doc, update, REMOTE_ORIGIN)
-      applied = true
-    } finally {
-      this.doc.off('afterTransaction', watch)
-      this.doc.on('update', this.onDocUpdate)
-      // Stored when it brought something (a duplicate is not), or left structs pending on missing ones.
-      const pendingGrew = this.doc.store.pendingStructs !== pendingStructs || this.doc.store.pendingDs !== pendingDs
-      if (applied && (changed || pendingGrew)) this.queue(update, false)
-      if (localInside || !applied) {
-        const since = Y.encodeStateAsUpdate(this.doc, before)
-        if (since.byteLength > 2) this.queue(since, localInside)
-      }
-    }
+    const r = applyWithoutListener(this.doc, update, REMOTE_ORIGIN, this.onDocUpdate)
+    if (r.remote) this.queue(r.remote, false)
+    if (r.local) this.queue(r.local, true)
+    if (r.error) throw r.error
   }
 
   /**
@@ -407,20 +381,4 @@ export class Replicator {
       if (!equalBytes(decoded.value.digest, this.digest.get()) && !this.pushInFlight(from)) this.syncWith(from)
     }
   }
-}
-
-function sameState(a: Map<number, number>, b: Map<number, number>): boolean {
-  if (a.size !== b.size) return false
-  for (const [client, clock] of a) if (b.get(client) !== clock) return false
-  return true
-}
-
-/**
- * Throws when an update does not decode, before it can reach the document. Up to 1 MiB it is fully
- * decoded (catches the most garbage); a larger catch-up is walked lazily, struct by struct, since fully
- * decoding a 100k-task update would double the agent's memory; applyUpdate's own errors are caught too.
- */
-function checkDecodes(update: Uint8Array): void {
-  if (update.byteLength <= 1024 * 1024) Y.decodeUpdate(update)
-  else Y.encodeStateVectorFromUpdate(update)
 }

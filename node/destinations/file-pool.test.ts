@@ -154,4 +154,33 @@ describe('file:// destination, small files', () => {
       await dest.close()
     }
   })
+
+  it('never replaces a destination file saved newer than the source while it was copied, small or large', async () => {
+    const rootDir = path.join(dir, 'newer-root')
+    await mkdir(rootDir)
+    const dest = createFileDestination({ rootDir, library: null, folder: null })
+    const signal = AbortSignal.timeout(30_000)
+    const old = new Date(Date.UTC(2021, 0, 1))
+    const newer = new Date(Date.UTC(2024, 0, 1))
+    try {
+      await dest.open(signal)
+      for (const [name, bytes] of [['small.bin', 4096], ['large.bin', 3 * 1024 * 1024]] as const) {
+        const src = path.join(dir, `newer-src-${name}`)
+        await writeFile(src, randomBytes(bytes))
+        await utimes(src, old, old)
+        // The round decided to replace an older copy; by the commit someone has saved a newer one.
+        const theirs = Buffer.from(`edited at the destination: ${name}`)
+        await writeFile(path.join(dest.root, name), theirs)
+        await utimes(path.join(dest.root, name), newer, newer)
+        const err = await dest.putFile(name, { localPath: src, size: bytes, mtimeMs: old.getTime(), birthtimeMs: null, owner: null }, { signal, overwrite: true }).then(() => null, (e: unknown) => e)
+        expect(err, name).toBeInstanceOf(DestinationError)
+        expect((err as DestinationError).code).toBe(ERROR_CODES.destinationNewer)
+        expect((await readFile(path.join(dest.root, name))).equals(theirs), name).toBe(true)
+      }
+      // nothing half-written left beside them
+      expect((await readdir(dest.root)).sort()).toEqual(['large.bin', 'small.bin'])
+    } finally {
+      await dest.close()
+    }
+  })
 })

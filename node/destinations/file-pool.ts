@@ -24,7 +24,7 @@ export interface SmallCopyJob {
   hashOnly?: boolean
 }
 
-export type SmallCopyResult = { ok: true; size: number; hash: bigint } | { ok: false; kind: 'source' | 'dest' | 'changed' | 'verify' | 'exists'; code: string; message: string }
+export type SmallCopyResult = { ok: true; size: number; hash: bigint } | { ok: false; kind: 'source' | 'dest' | 'changed' | 'verify' | 'exists' | 'newer'; code: string; message: string }
 
 type Reply = { id: number } & SmallCopyResult
 

@@ -88,7 +88,11 @@ function copy(m) {
     } finally {
       fs.closeSync(out)
     }
-    if (!m.overwrite) {
+    if (m.overwrite) {
+      // The copy replaces an older file; if someone saved a newer one meanwhile, theirs stays.
+      const now = fs.lstatSync(m.final, { throwIfNoEntry: false })
+      if (now !== undefined && now.mtimeMs > m.mtimeMs + 1) throw fail('newer', 'changed at the destination while copying')
+    } else {
       let exists = true
       try {
         exists = fs.lstatSync(m.final, { throwIfNoEntry: false }) !== undefined

@@ -15,6 +15,7 @@ import { DestinationError, type Destination, type DestinationEntry, type PutOpti
 import { changedWhileReading, destError, sourceError } from './file-errors.ts'
 import { hex64, xxhashApi } from './file-hash.ts'
 import { SmallFilePool, TEMP_PREFIX } from './file-pool.ts'
+import { ERROR_CODES } from '../../protocol/classify.ts'
 
 export { TEMP_PREFIX }
 /** Files up to this size are read and written in one call each: fewer syscalls for the small-file case. */
@@ -132,6 +133,7 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
         case 'changed': throw changedWhileReading(source.localPath)
         case 'verify': throw new DestinationError(`verification failed for ${final}: the written copy differs from what was read`, 'item', 'VERIFY_FAILED', true)
         case 'exists': throw new DestinationError(`${final} appeared at the destination while copying; left alone`, 'item', 'DEST_EXISTS', true)
+        case 'newer': throw destinationBecameNewer(final)
         default: throw destError(cause, final)
       }
     }
@@ -168,6 +170,9 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
         if (!opts.overwrite) {
           const exists = await lstat(final).then(() => true, () => false)
           if (exists) throw new DestinationError(`${final} appeared at the destination while copying; left alone`, 'item', 'DEST_EXISTS', true)
+        } else {
+          const now = await lstat(final).catch(() => null)
+          if (now && now.mtimeMs > source.mtimeMs + 1) throw destinationBecameNewer(final)
         }
         opts.signal.throwIfAborted()
         opts.beforeCommit?.()
@@ -306,4 +311,9 @@ async function streamCopy(src: FileHandle, where: string, tmp: string, label: st
   } finally {
     await out.close().catch(() => undefined)
   }
+}
+
+/** A file replaced only because it was older was saved again meanwhile, newer than the source: it stays. */
+function destinationBecameNewer(final: string): DestinationError {
+  return new DestinationError(`${final} was changed at the destination while copying and is now newer than the source; left alone`, 'item', ERROR_CODES.destinationNewer, false)
 }

@@ -110,6 +110,11 @@ export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existi
       if (err instanceof Error && err.name === 'AbortError') return ctx.fail(new RoundAbortedError('cancelled'))
       if (!(err instanceof DestinationError)) return ctx.fail(asTaskScope(err, `copying ${d.entry.localPath}`))
       if (err.scope === 'task') return ctx.fail(asTaskScope(err, 'destination'))
+      if (err.code === ERROR_CODES.destinationNewer) {
+        // saved at the destination while we copied: as if the decision had seen it (never replace newer)
+        tally.bytes.total -= size
+        return tally.end({ ...base, size, status: 'Skipped', resultCategory: CATEGORIES.destinationNewer, message: withNote(d, `${err.message}`), errorCode: ERROR_CODES.destinationNewer, readiness: 'warning' })
+      }
       lastError = err.message
       lastCode = err.code
       if (err.code === ERROR_CODES.cannotAccessSource) {

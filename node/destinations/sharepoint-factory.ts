@@ -49,6 +49,21 @@ export function createSharePointFactory(deps: SharePointFactoryDeps) {
     return until
   }
 
+  // DIR/user-mapping.csv is read again when it changed (by modified time and size), so an admin who adds
+  // or edits it sees it used by the next task an agent opens, without restarting the agent.
+  let mapping: { key: string; value: UserMapping | null } | null = null
+  const currentMapping = (): UserMapping | null => {
+    let key = 'none'
+    try {
+      const st = fs.statSync(path.join(deps.dataDir, 'user-mapping.csv'))
+      key = `${st.mtimeMs}:${st.size}`
+    } catch {
+      /* no mapping file */
+    }
+    if (mapping?.key !== key) mapping = { key, value: key === 'none' ? null : loadMapping(deps.dataDir, logger) }
+    return mapping.value
+  }
+
   const onThrottle = (untilMs: number): void => {
     if (untilMs <= ownUntil) return
     ownUntil = untilMs
@@ -66,11 +81,10 @@ export function createSharePointFactory(deps: SharePointFactoryDeps) {
         version: deps.version,
         fleetBackoff,
         onThrottle,
-        userMapping: loadMapping(deps.dataDir, logger),
         // no quickXorHash override: the destination hashes the bytes it read and sends (one read per file)
         logger,
       })
-      return opener.open({ url: dest.url, library: dest.library, folder: dest.folder })
+      return opener.open({ url: dest.url, library: dest.library, folder: dest.folder }, { userMapping: currentMapping() })
     },
     stop(): void {
       if (clearTimer) clearTimeout(clearTimer)

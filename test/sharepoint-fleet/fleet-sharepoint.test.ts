@@ -18,6 +18,7 @@ let emu: SpEmulator
 let fleet: Fleet
 let agents: AgentProc[]
 let emuDir: string
+let appClientId: string
 const OFFICE = /\.(doc[xm]|xls[xmb]|ppt[xm])$/i
 
 beforeAll(async () => {
@@ -25,6 +26,7 @@ beforeAll(async () => {
   emu = await startSpEmulator({ dir: path.join(emuDir, 'emu'), faults: { latencyMs: 5 } })
   fleet = await createFleet({ env: { NODE_EXTRA_CA_CERTS: emu.caFile } })
   const app = emu.issueAppCredentials()
+  appClientId = app.clientId
   const pem = path.join(emuDir, 'app.pem')
   fs.writeFileSync(pem, app.cert.pem)
   agents = []
@@ -85,22 +87,37 @@ describe('SharePoint destinations run by the fleet', () => {
     expect(emu.stats.uploads - before).toBe(mutation.changed.length + mutation.added.length)
   }, 300_000)
 
-  it('sets Author/Editor from each agent\'s user-mapping file, by the owner of the source file', async () => {
-    // Migration Manager's format: no header; source login, destination UPN, TRUE for a group. The test's
-    // files belong to root and to nobody (uid 65534); each agent reads DIR/user-mapping.csv.
-    for (const a of agents) fs.writeFileSync(path.join(a.dir, 'user-mapping.csv'), 'root,alice@contoso.com,FALSE\nnobody,bob@contoso.com,FALSE\n')
-    const src = makeShare(fleet.tempDir('src'), 'owners', 4)
-    const names = fs.readdirSync(src).filter((n) => fs.statSync(path.join(src, n)).isFile()).sort()
-    fs.chownSync(path.join(src, names[1]!), 65534, 65534)
-    const add = await fleet.run(['task', 'add', '--source', src, '--dest', emu.sites.dev, '--library', 'Documents', '--folder', 'Owners'], agents[0]!)
-    expect(add.exitCode, add.stderr).toBe(0)
-    expect((await completed(add.stdout.trim())).status).toBe('completed')
-    const meta = (n: string) => emu.meta(`/sites/dev/Shared Documents/Owners/${n}`)!
-    expect(meta(names[0]!).author).toBe('i:0#.f|membership|alice@contoso.com')
-    expect(meta(names[1]!).author).toBe('i:0#.f|membership|bob@contoso.com')
-    expect(meta(names[1]!).editor).toBe('i:0#.f|membership|bob@contoso.com')
-    for (const a of agents) fs.rmSync(path.join(a.dir, 'user-mapping.csv'))
-  }, 240_000)
+  it('sets Author/Editor from the agent\'s user-mapping file, by the owner of each source file, and picks up a new file without a restart', async () => {
+    // One agent runs both tasks: the second one must see the mapping file added after the first.
+    expect((await fleet.run(['agent', 'disable', 'sp2'], agents[0]!)).exitCode).toBe(0)
+    await waitFor(async () => (await fleet.call<{ name: string; state: string }[]>(agents[1]!, 'agents.list')).find((a) => a.name === 'sp2')?.state === 'disabled', { timeoutMs: 30_000, message: 'sp2 to know it is disabled' })
+    const meta = (folder: string, n: string) => emu.meta(`/sites/dev/Shared Documents/${folder}/${n}`)!
+    const run = async (name: string, folder: string) => {
+      const src = makeShare(fleet.tempDir('src'), name, 4)
+      const names = fs.readdirSync(src).filter((n) => fs.statSync(path.join(src, n)).isFile()).sort()
+      fs.chownSync(path.join(src, names[1]!), 65534, 65534)
+      const add = await fleet.run(['task', 'add', '--source', src, '--dest', emu.sites.dev, '--library', 'Documents', '--folder', folder], agents[0]!)
+      expect(add.exitCode, add.stderr).toBe(0)
+      expect((await completed(add.stdout.trim())).status).toBe('completed')
+      return names
+    }
+    try {
+      // no mapping yet: the app's identity
+      const before = await run('owners0', 'Owners0')
+      expect(meta('Owners0', before[0]!).author).toContain(appClientId)
+      expect(meta('Owners0', before[1]!).author).toContain(appClientId)
+      // Migration Manager's format: no header; source login, destination UPN, TRUE for a group. The test's
+      // files belong to root and to nobody (uid 65534).
+      for (const a of agents) fs.writeFileSync(path.join(a.dir, 'user-mapping.csv'), 'root,alice@contoso.com,FALSE\nnobody,bob@contoso.com,FALSE\n')
+      const names = await run('owners', 'Owners')
+      expect(meta('Owners', names[0]!).author).toBe('i:0#.f|membership|alice@contoso.com')
+      expect(meta('Owners', names[1]!).author).toBe('i:0#.f|membership|bob@contoso.com')
+      expect(meta('Owners', names[1]!).editor).toBe('i:0#.f|membership|bob@contoso.com')
+    } finally {
+      for (const a of agents) fs.rmSync(path.join(a.dir, 'user-mapping.csv'), { force: true })
+      expect((await fleet.run(['agent', 'enable', 'sp2'], agents[0]!)).exitCode).toBe(0)
+    }
+  }, 300_000)
 
   it('fails a task whose site does not exist, saying which and what to do', async () => {
     const src = makeShare(fleet.tempDir('src'), 'nosite', 3)

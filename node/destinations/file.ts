@@ -154,7 +154,7 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
       if (before.size !== source.size || Math.abs(before.mtimeMs - source.mtimeMs) > 1) throw changedWhileReading(source.localPath)
       wroteTmp = true
       const kernel = source.size <= KERNEL_COPY_MAX
-      const { size, hash } = kernel ? await kernelCopy(source.localPath, tmp, final, opts) : await streamCopy(src, source.localPath, tmp, final, api.create64(), opts, options.fsync === true, source.mtimeMs)
+      const { size, hash } = kernel ? await kernelCopy(source.localPath, tmp, final, opts, source) : await streamCopy(src, source.localPath, tmp, final, api.create64(), opts, options.fsync === true, source.mtimeMs)
       const after = await src.stat()
       if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || size !== before.size) throw changedWhileReading(source.localPath)
       await src.close().catch(() => undefined)
@@ -195,7 +195,7 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
    * the same check as hashing while streaming: the copy is compared with what the source holds, and the
    * caller's size and mtime check before the copy and after both hashes catches a source that changed.
    */
-  async function kernelCopy(from: string, tmp: string, label: string, opts: PutOptions): Promise<{ size: number; hash: bigint }> {
+  async function kernelCopy(from: string, tmp: string, label: string, opts: PutOptions, expected: { size: number; mtimeMs: number }): Promise<{ size: number; hash: bigint }> {
     try {
       await copyFile(from, tmp, fsc.COPYFILE_EXCL)
     } catch (err) {
@@ -205,7 +205,13 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     const [s, d] = await Promise.all([pool.hashFile(from), pool.hashFile(tmp)])
     if (!s.ok) throw sourceError(Object.assign(new Error(s.message), { code: s.code }), from)
     if (!d.ok) throw destError(Object.assign(new Error(d.message), { code: d.code }), label)
-    if (s.size !== d.size || s.hash !== d.hash) throw new DestinationError(`verification failed for ${label}: the written copy differs from the source`, 'item', 'VERIFY_FAILED', true)
+    if (s.size !== d.size || s.hash !== d.hash) {
+      // The source read twice (by the kernel, then by the hash) may simply have changed in between: say
+      // so (retried, then "kept changing"), not that the copy is bad.
+      const now = await stat(from).catch(() => null)
+      if (!now || now.size !== expected.size || Math.abs(now.mtimeMs - expected.mtimeMs) > 1) throw changedWhileReading(from)
+      throw new DestinationError(`verification failed for ${label}: the written copy differs from the source`, 'item', 'VERIFY_FAILED', true)
+    }
     opts.onProgress?.(s.size)
     return { size: s.size, hash: s.hash }
   }

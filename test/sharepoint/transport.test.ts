@@ -19,7 +19,9 @@ afterAll(async () => {
 })
 
 describe('SharePoint transport', () => {
-  it('reuses connections and sends one upload and one date update per small file', async () => {
+  // retry and a longer bound: once, on a loaded CI machine, this did not finish within 60 s (cause not found;
+  // see the closing note of 2026-11-30). A consistent failure still fails.
+  it('reuses connections and sends one upload and one date update per small file', { retry: 1, timeout: 120_000 }, async () => {
     const root = path.join(h.dir, 'reuse')
     await mkdir(root, { recursive: true })
     const files = await makeShare(root, 60, { folders: 1 })

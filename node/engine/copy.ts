@@ -73,11 +73,12 @@ export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existi
     tally.end({ ...base, size, status, resultCategory: status === 'Migrated' ? CATEGORIES.success : CATEGORIES.unchanged, message: withNote(d, status === 'Migrated' ? 'copied earlier in this round (before a takeover)' : 'same size and modified time at the destination'), errorCode: '', readiness }, { bytesAtDestination: size })
     return
   }
-  if (verdict === 'destination-newer') {
+  // Never replace newer content: seen by the comparison, or saved at the destination while we copied.
+  const leaveNewer = (message: string): void => {
     tally.bytes.total -= size
-    tally.end({ ...base, size, status: 'Skipped', resultCategory: CATEGORIES.destinationNewer, message: withNote(d, `destination is newer (modified ${new Date(existing!.mtimeMs).toISOString()}, source ${new Date(mtimeMs).toISOString()}); left alone`), errorCode: ERROR_CODES.destinationNewer, readiness: 'warning' })
-    return
+    tally.end({ ...base, size, status: 'Skipped', resultCategory: CATEGORIES.destinationNewer, message: withNote(d, message), errorCode: ERROR_CODES.destinationNewer, readiness: 'warning' })
   }
+  if (verdict === 'destination-newer') return leaveNewer(`destination is newer (modified ${new Date(existing!.mtimeMs).toISOString()}, source ${new Date(mtimeMs).toISOString()}); left alone`)
   if (verdict === 'conflict') {
     tally.end({ ...base, size, status: 'Failed', resultCategory: CATEGORIES.destinationError, message: 'a folder with this name is at the destination', errorCode: 'DEST_CONFLICT', readiness: 'error' })
     return
@@ -110,11 +111,7 @@ export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existi
       if (err instanceof Error && err.name === 'AbortError') return ctx.fail(new RoundAbortedError('cancelled'))
       if (!(err instanceof DestinationError)) return ctx.fail(asTaskScope(err, `copying ${d.entry.localPath}`))
       if (err.scope === 'task') return ctx.fail(asTaskScope(err, 'destination'))
-      if (err.code === ERROR_CODES.destinationNewer) {
-        // saved at the destination while we copied: as if the decision had seen it (never replace newer)
-        tally.bytes.total -= size
-        return tally.end({ ...base, size, status: 'Skipped', resultCategory: CATEGORIES.destinationNewer, message: withNote(d, `${err.message}`), errorCode: ERROR_CODES.destinationNewer, readiness: 'warning' })
-      }
+      if (err.code === ERROR_CODES.destinationNewer) return leaveNewer(err.message)
       lastError = err.message
       lastCode = err.code
       if (err.code === ERROR_CODES.cannotAccessSource) {

@@ -6,16 +6,14 @@
  * periodic digest still repairs any peer the push missed.
  */
 import type { Stream } from '@libp2p/interface'
-import { chunkUpdate, encodeSyncFrame } from '../../protocol/wire.ts'
-import { SyncError, readCatchUp, syncFraming } from './sync.ts'
+import { SyncError, readCatchUp, syncFraming, writeCatchUp } from './sync.ts'
 
 /** Sends `update` on a freshly opened push stream and closes it. */
 export async function sendPush(stream: Stream, update: Uint8Array, opts: { timeoutMs: number }): Promise<void> {
   const signal = AbortSignal.timeout(opts.timeoutMs)
   const lp = syncFraming(stream)
   try {
-    for (const frame of chunkUpdate(update)) await lp.write(frame, { signal })
-    await lp.write(encodeSyncFrame({ type: 'done', totalBytes: update.byteLength }), { signal })
+    await writeCatchUp(lp, update, signal)
     await stream.close({ signal }).catch(() => {})
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))

@@ -136,7 +136,7 @@ export class Replicator {
     const tick = () => {
       if (this.stopped) return
       // Not while a large change of ours is on its way: peers would pull what the push brings them.
-      if (this.pushes === 0 && this.pendingLocalBytes <= MAX_GOSSIP_MESSAGE) void this.publishDigest(false)
+      if (!this.ownLargeChangeInFlight()) void this.publishDigest(false)
       this.aeTimer = setTimeout(tick, this.opts.antiEntropyMs)
     }
     this.aeTimer = setTimeout(tick, this.opts.antiEntropyMs)
@@ -330,7 +330,12 @@ export class Replicator {
    * ignored: the peer's next one, after the push, starts a sync if something still differs.
    */
   private pushInFlight(peer: string): boolean {
-    return this.pendingLocalBytes > MAX_GOSSIP_MESSAGE || this.pushes > 0 || this.pushingTo.has(peer) || this.pushedFrom.has(peer)
+    return this.ownLargeChangeInFlight() || this.pushingTo.has(peer) || this.pushedFrom.has(peer)
+  }
+
+  /** A large local change of ours is waiting for its flush, being stored, or being pushed. */
+  private ownLargeChangeInFlight(): boolean {
+    return this.pendingLocalBytes > MAX_GOSSIP_MESSAGE || this.pushes > 0
   }
 
   private async publish(data: Uint8Array): Promise<void> {

@@ -51,12 +51,8 @@ export async function runSync(
     readAll.catch(() => {})
     const diff = Y.encodeStateAsUpdate(doc, first.value.stateVector)
     // An update with no structs and no deletions is 2 bytes: nothing to send.
-    let sent = 0
-    if (diff.byteLength > 2) {
-      for (const frame of chunkUpdate(diff)) await lp.write(frame, { signal })
-      sent = diff.byteLength
-    }
-    await lp.write(encodeSyncFrame({ type: 'done', totalBytes: sent }), { signal })
+    const sent = diff.byteLength > 2 ? diff.byteLength : 0
+    await writeCatchUp(lp, diff.byteLength > 2 ? diff : null, signal)
     const incoming = await readAll
     if (incoming.byteLength > 0) apply(incoming)
     await stream.close({ signal }).catch(() => {})
@@ -89,6 +85,12 @@ export async function readCatchUp(lp: LpStream, signal: AbortSignal): Promise<Ui
       throw new SyncError('unexpected state vector')
     }
   }
+}
+
+/** Writes an update (none: null) as chunk frames followed by `done` with its length. */
+export async function writeCatchUp(lp: LpStream, update: Uint8Array | null, signal: AbortSignal): Promise<void> {
+  if (update) for (const frame of chunkUpdate(update)) await lp.write(frame, { signal })
+  await lp.write(encodeSyncFrame({ type: 'done', totalBytes: update?.byteLength ?? 0 }), { signal })
 }
 
 /** Opens the length-prefixed framing of a sync or push stream with this protocol's bounds. */

@@ -102,6 +102,88 @@ describe('SmallFilePool batches', () => {
   })
 })
 
+describe('SmallFilePool.runBatch', () => {
+  it('sends a batch as one message and answers one result per file, in order', async () => {
+    const files = await makeSources('rb-src', 10)
+    const out = path.join(dir, 'rb-out')
+    await mkdir(out)
+    await rm(files[4]!.src)
+    const pool = new SmallFilePool(2)
+    try {
+      const results = await pool.runBatch(files.map((f) => ({ src: f.src, final: path.join(out, f.name), size: f.data.length, mtimeMs: f.mtimeMs, overwrite: false, fsync: false })))
+      expect(pool.batchesSent).toBe(1)
+      expect(results.map((r) => (r.ok ? 'ok' : r.kind))).toEqual(['ok', 'ok', 'ok', 'ok', 'source', 'ok', 'ok', 'ok', 'ok', 'ok'])
+      for (const [i, f] of files.entries()) if (i !== 4) expect((await readFile(path.join(out, f.name))).equals(f.data)).toBe(true)
+      expect((await readdir(out)).filter((n) => n.startsWith('.mmesh-tmp-'))).toEqual([])
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('commits nothing more once its gate fails mid-batch: the rest come back stopped, with no file and no temp file', async () => {
+    const n = 3000
+    const src = path.join(dir, 'stop-src')
+    const out = path.join(dir, 'stop-out')
+    await mkdir(src)
+    await mkdir(out)
+    const data = randomBytes(2048)
+    await Promise.all(Array.from({ length: n }, (_, i) => writeFile(path.join(src, `s${i}`), data)))
+    const pool = new SmallFilePool(2)
+    let checks = 0
+    try {
+      // The check before sending passes; every later one says the lease is gone.
+      const gate = { beforeCommit: () => { if (checks++ > 0) throw new Error('lease lost') } }
+      const jobs = []
+      for (let i = 0; i < n; i++) jobs.push({ src: path.join(src, `s${i}`), final: path.join(out, `s${i}`), size: data.length, mtimeMs: (await stat(path.join(src, `s${i}`))).mtimeMs, overwrite: false, fsync: false })
+      const results = await pool.runBatch(jobs, gate)
+      const firstStopped = results.findIndex((r) => !r.ok)
+      expect(firstStopped).toBeGreaterThanOrEqual(0)
+      // A prefix landed, everything after the stop did not.
+      for (const [i, r] of results.entries()) expect(r.ok ? 'ok' : r.kind, `file ${i}`).toBe(i < firstStopped ? 'ok' : 'stopped')
+      const landed = await readdir(out)
+      expect(landed.filter((x) => x.startsWith('.mmesh-tmp-'))).toEqual([])
+      expect(landed.length).toBe(firstStopped)
+      expect(checks).toBeGreaterThan(1)
+    } finally {
+      await pool.close()
+    }
+  })
+})
+
+describe('file:// destination, batches (putFiles)', () => {
+  it('lands each folder of a batch and gives every file its own outcome', async () => {
+    const files = await makeSources('pf-src', 8)
+    const rootDir = path.join(dir, 'pf-root')
+    await mkdir(rootDir)
+    const dest = createFileDestination({ rootDir, library: null, folder: null })
+    const signal = new AbortController().signal
+    try {
+      await dest.open(signal)
+      await dest.ensureFolder('a', signal)
+      await dest.ensureFolder('b', signal)
+      await writeFile(path.join(dest.root, 'b', files[5]!.name), 'already here')
+      const outcomes = await dest.putFiles(
+        files.map((f, i) => ({ relPath: `${i % 2 === 0 ? 'a' : 'b'}/${f.name}`, source: { localPath: i === 2 ? `${f.src}.gone` : f.src, size: f.data.length, mtimeMs: f.mtimeMs, birthtimeMs: null, owner: null }, overwrite: false })),
+        { signal },
+      )
+      expect(outcomes.map((o) => (o.ok ? 'ok' : (o.error as DestinationError).code))).toEqual(['ok', 'ok', ERROR_CODES.cannotAccessSource, 'ok', 'ok', 'DEST_EXISTS', 'ok', 'ok'])
+      for (const i of [0, 1, 3, 4, 6, 7]) {
+        const at = path.join(dest.root, i % 2 === 0 ? 'a' : 'b', files[i]!.name)
+        expect((await readFile(at)).equals(files[i]!.data)).toBe(true)
+        expect(Math.abs((await stat(at)).mtimeMs - files[i]!.mtimeMs)).toBeLessThan(1)
+      }
+      expect(await readFile(path.join(dest.root, 'b', files[5]!.name), 'utf8')).toBe('already here')
+      // An aborted signal: nothing is sent.
+      const controller = new AbortController()
+      controller.abort()
+      await expect(dest.putFiles([{ relPath: 'a/late.bin', source: { localPath: files[0]!.src, size: files[0]!.data.length, mtimeMs: files[0]!.mtimeMs, birthtimeMs: null, owner: null }, overwrite: false }], { signal: controller.signal })).rejects.toThrow()
+      expect(await readdir(path.join(dest.root, 'a'))).not.toContain('late.bin')
+    } finally {
+      await dest.close()
+    }
+  })
+})
+
 describe('file:// destination, small files', () => {
   it('maps each failure in a batch to its own error and lands the rest', async () => {
     const files = await makeSources('dest-src', 6)

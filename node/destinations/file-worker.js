@@ -62,6 +62,10 @@ function readSource(m) {
   return buf.subarray(0, n)
 }
 
+/** Set by the pool when the batch must commit nothing more (abort, lost lease); null for single jobs. */
+let stop = null
+const stopped = () => stop !== null && Atomics.load(stop, 0) !== 0
+
 function copy(m) {
   const data = readSource(m)
   const n = data.length
@@ -102,6 +106,8 @@ function copy(m) {
       }
       if (exists) throw fail('exists', 'appeared at the destination while copying')
     }
+    // The last moment before the file becomes visible: a batch told to stop commits nothing more.
+    if (stopped()) throw fail('stopped', 'stopped before it was committed')
     fs.renameSync(tmp, m.final)
     created = false
     return { size: n, hash }
@@ -145,6 +151,7 @@ function one(m) {
       return { id: m.id, ok: false, kind: 'dest', code: err.code || '', message: err.message }
     }
   }
+  if (stopped()) return { id: m.id, ok: false, kind: 'stopped', code: '', message: 'stopped before it was copied' }
   try {
     const r = copy(m)
     return { id: m.id, ok: true, size: r.size, hash: r.hash }
@@ -153,10 +160,19 @@ function one(m) {
   }
 }
 
-// Answers go back in slices of a few files rather than once per batch: the main thread refills its
-// copy slots while this worker carries on with the rest of the batch, so the worker never waits for it.
+// Two kinds of message. A caller's batch ({ id, stop, jobs }, from runBatch) is answered once, whole:
+// the caller sized it. A queue of single jobs (an array) is answered in slices of a few files rather
+// than once: the main thread refills its copy slots while this worker carries on with the rest.
 const SLICE = 8
-parentPort.on('message', (batch) => {
+parentPort.on('message', (msg) => {
+  if (!Array.isArray(msg)) {
+    stop = msg.stop
+    const out = msg.jobs.map(one)
+    stop = null
+    parentPort.postMessage({ id: msg.id, batch: out })
+    return
+  }
+  const batch = msg
   let out = []
   for (const m of batch) {
     out.push(one(m))

@@ -11,10 +11,10 @@ import { randomBytes } from 'node:crypto'
 import { constants as fsc } from 'node:fs'
 import { chmod, copyFile, lstat, mkdir, open, readdir, rename, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
-import { DestinationError, type Destination, type DestinationEntry, type PutOptions, type PutResult, type SourceFile } from '../engine/destination.ts'
+import { DestinationError, type BatchFile, type BatchOutcome, type BatchPutOptions, type Destination, type DestinationEntry, type PutOptions, type PutResult, type SourceFile } from '../engine/destination.ts'
 import { changedWhileReading, destError, sourceError } from './file-errors.ts'
 import { hex64, xxhashApi } from './file-hash.ts'
-import { SmallFilePool, TEMP_PREFIX } from './file-pool.ts'
+import { SmallFilePool, TEMP_PREFIX, type SmallCopyResult } from './file-pool.ts'
 import { ERROR_CODES } from '../../protocol/classify.ts'
 
 export { TEMP_PREFIX }
@@ -43,6 +43,8 @@ export interface FileDestination extends Destination {
   readonly kind: 'file'
   /** Absolute path of the destination root (ROOT/LIBRARY/FOLDER). */
   readonly root: string
+  putFiles(files: readonly BatchFile[], options: BatchPutOptions): Promise<BatchOutcome[]>
+  readonly batchFileMax: number
 }
 
 export function createFileDestination(options: FileDestinationOptions): FileDestination {
@@ -123,21 +125,42 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
       // A small file is written, verified and renamed in one worker step (the worker picks the temp name):
       // the lease check and the abort check come just before the job leaves for the worker.
       const r = await pool.run({ src: source.localPath, final, size: source.size, mtimeMs: source.mtimeMs, overwrite: opts.overwrite, fsync: options.fsync === true }, opts)
-      if (r.ok) {
-        opts.onProgress?.(r.size)
-        return { size: r.size, hash: hex64(r.hash), hashAlgorithm: 'xxh64' }
-      }
-      const cause = Object.assign(new Error(r.message), { code: r.code })
-      switch (r.kind) {
-        case 'source': throw sourceError(cause, source.localPath)
-        case 'changed': throw changedWhileReading(source.localPath)
-        case 'verify': throw new DestinationError(`verification failed for ${final}: the written copy differs from what was read`, 'item', 'VERIFY_FAILED', true)
-        case 'exists': throw new DestinationError(`${final} appeared at the destination while copying; left alone`, 'item', 'DEST_EXISTS', true)
-        case 'newer': throw destinationBecameNewer(final)
-        default: throw destError(cause, final)
-      }
+      if (!r.ok) throw smallFileError(r, final, source.localPath)
+      opts.onProgress?.(r.size)
+      return { size: r.size, hash: hex64(r.hash), hashAlgorithm: 'xxh64' }
     }
     return putLarge(final, path.join(path.dirname(final), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`), source, opts)
+  }
+
+  /**
+   * Small files in batches: each folder's files go to one worker in one message (file-pool.ts runBatch),
+   * so the main thread pays one round trip per batch instead of one promise chain per file.
+   */
+  async function putFiles(files: readonly BatchFile[], opts: BatchPutOptions): Promise<BatchOutcome[]> {
+    const out: BatchOutcome[] = new Array(files.length)
+    const byFolder = new Map<string, number[]>()
+    const finals = files.map((f, i) => {
+      if (f.source.size > SMALL_FILE) throw new RangeError(`putFiles takes files up to ${SMALL_FILE} bytes: ${f.relPath} has ${f.source.size}`)
+      const final = abs(f.relPath)
+      const dir = path.dirname(final)
+      const at = byFolder.get(dir)
+      if (at) at.push(i)
+      else byFolder.set(dir, [i])
+      return final
+    })
+    await Promise.all(
+      [...byFolder.values()].map(async (idx) => {
+        const results = await pool.runBatch(
+          idx.map((i) => ({ src: files[i]!.source.localPath, final: finals[i]!, size: files[i]!.source.size, mtimeMs: files[i]!.source.mtimeMs, overwrite: files[i]!.overwrite, fsync: options.fsync === true })),
+          opts,
+        )
+        idx.forEach((i, k) => {
+          const r = results[k]!
+          out[i] = r.ok ? { ok: true, result: { size: r.size, hash: hex64(r.hash), hashAlgorithm: 'xxh64' } } : { ok: false, error: r.kind === 'stopped' ? stopReason(opts) : smallFileError(r, finals[i]!, files[i]!.source.localPath) }
+        })
+      }),
+    )
+    return out
   }
 
   async function putLarge(final: string, tmp: string, source: SourceFile, opts: PutOptions): Promise<PutResult> {
@@ -243,6 +266,8 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     list: (rel) => list(rel),
     ensureFolder: (rel) => ensureFolder(rel),
     putFile,
+    putFiles,
+    batchFileMax: SMALL_FILE,
     close: () => pool.close(),
   }
 }
@@ -317,6 +342,31 @@ async function streamCopy(src: FileHandle, where: string, tmp: string, label: st
   } finally {
     await out.close().catch(() => undefined)
   }
+}
+
+/** The error a worker's answer stands for. */
+function smallFileError(r: Extract<SmallCopyResult, { ok: false }>, final: string, localPath: string): Error {
+  const cause = Object.assign(new Error(r.message), { code: r.code })
+  switch (r.kind) {
+    case 'source': return sourceError(cause, localPath)
+    case 'changed': return changedWhileReading(localPath)
+    case 'verify': return new DestinationError(`verification failed for ${final}: the written copy differs from what was read`, 'item', 'VERIFY_FAILED', true)
+    case 'exists': return new DestinationError(`${final} appeared at the destination while copying; left alone`, 'item', 'DEST_EXISTS', true)
+    case 'newer': return destinationBecameNewer(final)
+    default: return destError(cause, final)
+  }
+}
+
+/** Why a batch stopped committing: the abort, or the failing lease check, as putFile would have thrown it. */
+function stopReason(opts: BatchPutOptions): unknown {
+  try {
+    opts.signal.throwIfAborted()
+    opts.beforeCommit?.()
+  } catch (err) {
+    return err
+  }
+  // The check failed once and passes now: the file was still not committed; it may be tried again.
+  return new DestinationError('stopped before it was committed', 'item', 'STOPPED', true)
 }
 
 /** A file replaced only because it was older was saved again meanwhile, newer than the source: it stays. */

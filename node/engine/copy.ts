@@ -26,7 +26,7 @@ export interface CopyContext {
   ownerOf: OwnerLookup
 }
 
-type Migrate = Extract<Decision, { kind: 'migrate' }>
+export type Migrate = Extract<Decision, { kind: 'migrate' }>
 
 export type Comparison = 'copy-new' | 'replace' | 'unchanged' | 'destination-newer' | 'conflict'
 
@@ -55,7 +55,47 @@ export function leaseCheck(deps: EngineDeps): () => void {
   }
 }
 
-export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existing: DestinationEntry | null): Promise<void> {
+/**
+ * Settles a file that needs no copy (unchanged, destination newer, a folder in the way) and records it;
+ * answers null then. Otherwise answers what copyFile will do, or 'check' when the answer needs the item
+ * store (an unchanged file in a resumed round): copyFile settles those.
+ */
+export function settleWithoutCopy(ctx: CopyContext, d: Migrate, rel: string, existing: DestinationEntry | null): 'copy-new' | 'replace' | 'check' | null {
+  const verdict = compare(d.entry, existing, ctx.tuning.mtimeToleranceMs)
+  if (verdict === 'copy-new' || verdict === 'replace') return verdict
+  if (verdict === 'unchanged' && ctx.resumed) return 'check'
+  const dest = ctx.deps.destination.displayPath(d.destRel)
+  const base = { relSource: rel, destination: dest, name: d.entry.name, isFolder: false, size: d.entry.size }
+  if (verdict === 'unchanged') {
+    ctx.tally.end({ ...base, status: 'Unchanged', resultCategory: CATEGORIES.unchanged, message: withNote(d, 'same size and modified time at the destination'), errorCode: '', readiness: d.renamed ? 'warning' : 'ready' }, { bytesAtDestination: d.entry.size })
+  } else if (verdict === 'destination-newer') {
+    leaveNewer(ctx, d, base, `destination is newer (modified ${new Date(existing!.mtimeMs).toISOString()}, source ${new Date(d.entry.mtimeMs).toISOString()}); left alone`)
+  } else {
+    ctx.tally.end({ ...base, status: 'Failed', resultCategory: CATEGORIES.destinationError, message: 'a folder with this name is at the destination', errorCode: 'DEST_CONFLICT', readiness: 'error' })
+  }
+  return null
+}
+
+type RecordBase = { relSource: string; destination: string; name: string; isFolder: boolean; size: number }
+
+/** Never replace newer content: seen by the comparison, or saved at the destination while we copied. */
+function leaveNewer(ctx: CopyContext, d: Migrate, base: RecordBase, message: string): void {
+  ctx.tally.bytes.total -= base.size
+  ctx.tally.end({ ...base, status: 'Skipped', resultCategory: CATEGORIES.destinationNewer, message: withNote(d, message), errorCode: ERROR_CODES.destinationNewer, readiness: 'warning' })
+}
+
+/** A file copied and verified. */
+export function recordCopied(ctx: CopyContext, d: Migrate, rel: string, size: number, replaced: boolean): void {
+  ctx.tally.copiedBytes(size)
+  ctx.tally.progressed = true
+  ctx.tally.end({ relSource: rel, destination: ctx.deps.destination.displayPath(d.destRel), name: d.entry.name, isFolder: false, size, status: 'Migrated', resultCategory: CATEGORIES.success, message: withNote(d, replaced ? 'replaced an older copy' : ''), errorCode: '', readiness: d.renamed ? 'warning' : 'ready' }, { bytesAtDestination: size })
+}
+
+/**
+ * One file, start to end. `firstError`: the file was already tried once (in a batch, copy-batch.ts) and
+ * failed with this; the retries and the record go as if this function's own first attempt had.
+ */
+export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existing: DestinationEntry | null, firstError?: unknown): Promise<void> {
   const { deps, tally, tuning, job } = ctx
   const dest = deps.destination.displayPath(d.destRel)
   const base = { relSource: rel, destination: dest, name: d.entry.name, isFolder: false }
@@ -64,23 +104,15 @@ export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existi
   let mtimeMs = d.entry.mtimeMs
 
   const verdict = compare({ size, mtimeMs }, existing, tuning.mtimeToleranceMs)
-  if (verdict === 'unchanged') {
-    let status: 'Unchanged' | 'Migrated' = 'Unchanged'
-    if (ctx.resumed) {
-      const prior = await deps.items.get(job.taskId, job.round, tally.sourcePath(rel))
-      if (prior?.status === 'Migrated') status = 'Migrated'
-    }
-    tally.end({ ...base, size, status, resultCategory: status === 'Migrated' ? CATEGORIES.success : CATEGORIES.unchanged, message: withNote(d, status === 'Migrated' ? 'copied earlier in this round (before a takeover)' : 'same size and modified time at the destination'), errorCode: '', readiness }, { bytesAtDestination: size })
+  if (verdict === 'unchanged' && ctx.resumed) {
+    // Copied earlier in this round by the holder before a takeover: it stays Migrated.
+    const prior = await deps.items.get(job.taskId, job.round, tally.sourcePath(rel))
+    const migrated = prior?.status === 'Migrated'
+    tally.end({ ...base, size, status: migrated ? 'Migrated' : 'Unchanged', resultCategory: migrated ? CATEGORIES.success : CATEGORIES.unchanged, message: withNote(d, migrated ? 'copied earlier in this round (before a takeover)' : 'same size and modified time at the destination'), errorCode: '', readiness }, { bytesAtDestination: size })
     return
   }
-  // Never replace newer content: seen by the comparison, or saved at the destination while we copied.
-  const leaveNewer = (message: string): void => {
-    tally.bytes.total -= size
-    tally.end({ ...base, size, status: 'Skipped', resultCategory: CATEGORIES.destinationNewer, message: withNote(d, message), errorCode: ERROR_CODES.destinationNewer, readiness: 'warning' })
-  }
-  if (verdict === 'destination-newer') return leaveNewer(`destination is newer (modified ${new Date(existing!.mtimeMs).toISOString()}, source ${new Date(mtimeMs).toISOString()}); left alone`)
-  if (verdict === 'conflict') {
-    tally.end({ ...base, size, status: 'Failed', resultCategory: CATEGORIES.destinationError, message: 'a folder with this name is at the destination', errorCode: 'DEST_CONFLICT', readiness: 'error' })
+  if (verdict !== 'copy-new' && verdict !== 'replace') {
+    settleWithoutCopy(ctx, d, rel, existing)
     return
   }
 
@@ -88,6 +120,7 @@ export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existi
   let lastCode = ''
   for (let attempt = 1; attempt <= tuning.fileAttempts; attempt++) {
     try {
+      if (attempt === 1 && firstError !== undefined) throw firstError
       const owner = d.entry.uid === null ? null : await ctx.ownerOf(d.entry.uid)
       await deps.limiter(async () => {
         if (deps.signal.aborted) throw new RoundAbortedError('cancelled')
@@ -102,16 +135,14 @@ export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existi
           },
         )
       })
-      tally.copiedBytes(size)
-      tally.progressed = true
-      tally.end({ ...base, size, status: 'Migrated', resultCategory: CATEGORIES.success, message: withNote(d, verdict === 'replace' ? 'replaced an older copy' : ''), errorCode: '', readiness }, { bytesAtDestination: size })
+      recordCopied(ctx, d, rel, size, verdict === 'replace')
       return
     } catch (err) {
       if (err instanceof RoundAbortedError) return ctx.fail(err)
       if (err instanceof Error && err.name === 'AbortError') return ctx.fail(new RoundAbortedError('cancelled'))
       if (!(err instanceof DestinationError)) return ctx.fail(asTaskScope(err, `copying ${d.entry.localPath}`))
       if (err.scope === 'task') return ctx.fail(asTaskScope(err, 'destination'))
-      if (err.code === ERROR_CODES.destinationNewer) return leaveNewer(err.message)
+      if (err.code === ERROR_CODES.destinationNewer) return leaveNewer(ctx, d, { ...base, size }, err.message)
       lastError = err.message
       lastCode = err.code
       if (err.code === ERROR_CODES.cannotAccessSource) {

@@ -71,8 +71,33 @@ export interface Destination {
    * partial upload stays recognisable as ours).
    */
   putFile(relPath: string, source: SourceFile, options: PutOptions): Promise<PutResult>
+  /**
+   * Optional: copies many small files (each at most `batchFileMax` bytes) in one step, with the same
+   * guarantees as putFile for each. The answer has one outcome per file, in order; a file's failure is
+   * its own. `beforeCommit` is called before the batch starts and while it runs, and once it throws (or
+   * the signal aborts) no further file of the batch is committed: the rest fail with its error.
+   * Destinations whose per-file cost is a round trip (SharePoint) leave it out; so do those that map
+   * owners (the file destination ignores `owner`).
+   */
+  putFiles?(files: readonly BatchFile[], options: BatchPutOptions): Promise<BatchOutcome[]>
+  /** The largest file putFiles takes. */
+  readonly batchFileMax?: number
   close(): Promise<void>
 }
+
+export interface BatchFile {
+  relPath: string
+  source: SourceFile
+  overwrite: boolean
+}
+
+export interface BatchPutOptions {
+  signal: AbortSignal
+  beforeCommit?: () => void
+}
+
+/** A file's outcome in a batch: what putFile would have returned, or the error it would have thrown. */
+export type BatchOutcome = { ok: true; result: PutResult } | { ok: false; error: unknown }
 
 /** What an error means for the task: `item` fails one item; `task` hits every item (the task waits and retries). */
 export type FailureScope = 'item' | 'task'

@@ -14,7 +14,8 @@ import { readSourceFolder, type SourceEntry } from './scan.ts'
 import { isCifsMount } from './scan-cifs.ts'
 import type { Tally } from './tally.ts'
 import { RoundAbortedError, TaskScopeError, type EngineDeps, type EngineJob, type EngineTuning } from './types.ts'
-import { copyFile, leaseCheck, type CopyContext } from './copy.ts'
+import { copyFile, leaseCheck, settleWithoutCopy, type CopyContext } from './copy.ts'
+import { batcherFor } from './copy-batch.ts'
 import { createOwnerResolver } from './owner.ts'
 
 /** One resolver per process: owners' names are looked up once per uid, not per round. */
@@ -53,6 +54,13 @@ export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTu
   const inflight = new InFlight()
   let fatal: unknown = null
   const copyCtx: CopyContext = { job, deps, tuning, tally, resumed, fail: (err) => { fatal ??= err }, beforeCommit: leaseCheck(deps), ownerOf: ownerResolver }
+  const batcher = scanOnly ? null : batcherFor(copyCtx)
+  /** Puts a copy (one file or one batch) in flight once the task has room. */
+  const launch = async (copy: () => Promise<void>) => {
+    if (inflight.count >= tuning.taskConcurrency) await inflight.below(tuning.taskConcurrency)
+    guard()
+    inflight.add(copy().catch((err) => { fatal ??= err }))
+  }
   const guard = () => {
     if (fatal) throw fatal
     if (signal.aborted) throw new RoundAbortedError('cancelled')
@@ -108,11 +116,19 @@ export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTu
         }
         tally.addBytesTotal(d.entry.size)
         const existing = listing?.get(lastSegment(d.destRel)) ?? null
-        await inflight.below(tuning.taskConcurrency)
-        guard()
-        inflight.add(copyFile(copyCtx, d, rel, existing).catch((err) => { fatal ??= err }))
-        await tally.tick()
+        const verdict = settleWithoutCopy(copyCtx, d, rel, existing)
+        if (verdict === null) {
+          // settled without a copy (unchanged, destination newer, a folder in the way): recorded
+        } else if (batcher && verdict !== 'check' && d.entry.size <= batcher.maxFileSize) {
+          if (batcher.add({ d, rel, existing, overwrite: verdict === 'replace' })) await launch(() => batcher.take())
+        } else {
+          await launch(() => copyFile(copyCtx, d, rel, existing))
+        }
+        const t = tally.tick()
+        if (t) await t
       }
+      // A batch never spans folders: the destination writes one folder from one worker (file-pool.ts).
+      if (batcher && batcher.pending > 0) await launch(() => batcher.take())
       // Reverse so the stack pops folders in name order: the walk order is stable round to round.
       for (let i = subfolders.length - 1; i >= 0; i--) stack.push(subfolders[i]!)
       await tally.tick()
@@ -132,6 +148,10 @@ export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTu
  */
 class InFlight {
   private size = 0
+
+  get count(): number {
+    return this.size
+  }
   private waiters: Array<() => void> = []
 
   add(p: Promise<void>): void {

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino'
 import { runTaskRound } from '../engine/round.ts'
-import type { Destination, PutOptions, SourceFile } from '../engine/destination.ts'
+import type { BatchFile, BatchOutcome, BatchPutOptions, Destination, PutOptions, SourceFile } from '../engine/destination.ts'
 import type { Limiter } from '../engine/types.ts'
 import type { ItemStore } from '../items/store.ts'
 import type { Destination as TaskDestination } from '../../protocol/records.ts'
@@ -41,22 +41,42 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   })
 }
 
+/** The pause comes before each file, batched or not: a batch goes through as batches of one. */
 function slowed(dest: Destination, delayMs: number): Destination {
+  const putFiles = dest.putFiles?.bind(dest)
   return Object.assign(Object.create(dest) as Destination, {
     putFile: async (rel: string, src: SourceFile, opts: PutOptions) => {
       await abortableSleep(delayMs, opts.signal)
       return dest.putFile(rel, src, opts)
     },
+    ...(putFiles && {
+      putFiles: async (files: readonly BatchFile[], opts: BatchPutOptions) => {
+        const out: BatchOutcome[] = []
+        for (const f of files) {
+          await abortableSleep(delayMs, opts.signal)
+          out.push(...(await putFiles([f], opts)))
+        }
+        return out
+      },
+    }),
   })
 }
 
 function counted(dest: Destination, onCopied: (relPath: string) => void): Destination {
+  const putFiles = dest.putFiles?.bind(dest)
   return Object.assign(Object.create(dest) as Destination, {
     putFile: async (rel: string, src: SourceFile, opts: PutOptions) => {
       const r = await dest.putFile(rel, src, opts)
       onCopied(rel)
       return r
     },
+    ...(putFiles && {
+      putFiles: async (files: readonly BatchFile[], opts: BatchPutOptions) => {
+        const out = await putFiles(files, opts)
+        out.forEach((o, i) => o.ok && onCopied(files[i]!.relPath))
+        return out
+      },
+    }),
   })
 }
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFileDestination } from '../../node/destinations/file.ts'
 import { parseGetfattr } from '../../node/engine/scan-cifs.ts'
 import { runTaskRound } from '../../node/engine/round.ts'
+import { BATCH_FILES } from '../../node/engine/copy-batch.ts'
 import type { ItemStore } from '../../node/items/store.ts'
 import { SourceTree } from '../fixtures/source-tree.ts'
 import { cleanup, makeDeps, makeJob, openDb, tempDir } from './helpers.ts'
@@ -45,7 +46,23 @@ describe('engine dependencies', () => {
       }
     }
     let now = 0
-    const { deps, rec } = makeDeps(createFileDestination({ rootDir: destRoot, library: null, folder: null }), items, {
+    // Every file is written from inside a limiter slot, alone or in a batch of small files.
+    const real = createFileDestination({ rootDir: destRoot, library: null, folder: null })
+    let filesPut = 0
+    let putOutsideSlot = 0
+    const watched = Object.assign(Object.create(real) as typeof real, {
+      putFile: (...a: Parameters<typeof real.putFile>) => {
+        filesPut++
+        if (active === 0) putOutsideSlot++
+        return real.putFile(...a)
+      },
+      putFiles: (...a: Parameters<typeof real.putFiles>) => {
+        filesPut += a[0].length
+        if (active === 0) putOutsideSlot++
+        return real.putFiles(...a)
+      },
+    })
+    const { deps, rec } = makeDeps(watched, items, {
       limiter,
       // Each clock read advances 10 ms: checkpoints every 500 ms of engine time come out deterministically.
       clock: () => (now += 10),
@@ -55,7 +72,14 @@ describe('engine dependencies', () => {
     expect(result.phase).toBe('completed')
     expect(peak).toBe(2)
     const files = [...tree.items.values()].filter((i) => !i.isFolder).length
-    expect(calls).toBeGreaterThan(files / 2)
+    let copied = 0
+    for await (const r of items.iterate('task-deps', 0)) if (!r.isFolder && r.status === 'Migrated') copied++
+    expect(copied).toBeGreaterThan(files / 2)
+    expect(filesPut).toBe(copied)
+    expect(putOutsideSlot).toBe(0)
+    // Small files go in batches of up to BATCH_FILES, one slot each, never across folders.
+    expect(calls).toBeGreaterThanOrEqual(Math.ceil(files / BATCH_FILES))
+    expect(calls).toBeLessThan(files)
     expect(rec.checkpoints.length).toBeGreaterThan(2)
     for (let i = 1; i < rec.checkpoints.length; i++) expect(rec.checkpoints[i]!.counts.scanned).toBeGreaterThanOrEqual(rec.checkpoints[i - 1]!.counts.scanned)
     // progress is throttled: far fewer reports than items

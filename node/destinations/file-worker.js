@@ -164,14 +164,36 @@ function one(m) {
 // the caller sized it. A queue of single jobs (an array) is answered in slices of a few files rather
 // than once: the main thread refills its copy slots while this worker carries on with the rest.
 const SLICE = 8
-parentPort.on('message', (msg) => {
-  if (!Array.isArray(msg)) {
-    stop = msg.stop
-    const out = msg.jobs.map(one)
+// A batch comes and goes as columns (see file-pool.ts BatchReply; FAIL_KINDS must match its list).
+const FAIL_KINDS = ['', 'source', 'dest', 'changed', 'verify', 'exists', 'newer', 'stopped']
+
+function runBatch(msg) {
+  const n = msg.srcs.length
+  const kinds = new Uint8Array(n)
+  const sizes = new Float64Array(n)
+  const hashes = new BigUint64Array(n)
+  const failures = []
+  stop = msg.stop
+  try {
+    for (let i = 0; i < n; i++) {
+      const r = one({ src: msg.srcs[i], final: msg.finals[i], size: msg.sizes[i], mtimeMs: msg.mtimes[i], overwrite: msg.overwrite[i] === 1, fsync: msg.fsync })
+      if (r.ok) {
+        sizes[i] = r.size
+        hashes[i] = r.hash
+      } else {
+        const k = FAIL_KINDS.indexOf(r.kind)
+        kinds[i] = k > 0 ? k : FAIL_KINDS.indexOf('dest')
+        failures.push([i, r.code, r.message])
+      }
+    }
+  } finally {
     stop = null
-    parentPort.postMessage({ id: msg.id, batch: out })
-    return
   }
+  parentPort.postMessage({ id: msg.id, kinds, sizes, hashes, failures }, [kinds.buffer, sizes.buffer, hashes.buffer])
+}
+
+parentPort.on('message', (msg) => {
+  if (!Array.isArray(msg)) return runBatch(msg)
   const batch = msg
   let out = []
   for (const m of batch) {

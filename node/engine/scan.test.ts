@@ -2,9 +2,13 @@
 import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readSourceFolder } from './scan.ts'
+import { listHere, readSourceFolder } from './scan.ts'
 import { scanner } from './scan-pool.ts'
+
+const run = promisify(execFile)
 
 let dir: string
 beforeAll(async () => {
@@ -24,15 +28,11 @@ afterAll(async () => {
 
 describe('readSourceFolder', () => {
   it('lists names in UTF-16 order with kind, size, modified time and hidden, the same on the worker as on the main thread', async () => {
-    const first = await readSourceFolder(dir, { cifs: false })
-    // The worker boots on first use; list until it has answered at least once.
+    const first = await listHere(dir)
     const before = scanner.listedByWorker
-    let viaWorker = first
-    for (let i = 0; i < 100 && scanner.listedByWorker === before; i++) {
-      await new Promise((r) => setTimeout(r, 20))
-      viaWorker = await readSourceFolder(dir, { cifs: false })
-    }
-    expect(scanner.listedByWorker).toBeGreaterThan(before)
+    const viaWorker = await readSourceFolder(dir, { cifs: false })
+    // The first listing waits for the worker to boot rather than listing on this thread.
+    expect(scanner.listedByWorker).toBe(before + 1)
     expect(viaWorker).toEqual(first)
     expect(viaWorker.map((e) => e.name)).toEqual(['.hidden', 'A.txt', 'b.txt', 'link', 'sub', 'é.txt'])
     const byName = new Map(viaWorker.map((e) => [e.name, e]))
@@ -41,6 +41,14 @@ describe('readSourceFolder', () => {
     expect(byName.get('sub')).toMatchObject({ kind: 'folder', size: 0 })
     expect(byName.get('.hidden')!.hidden).toBe(true)
     expect(byName.get('é.txt')!.size).toBe(8)
+  })
+
+  it('finishes a listing in a process with nothing else to do (the booting worker keeps it alive)', async () => {
+    // A fresh process: the scan worker boots on this first call, and the process must wait for it.
+    const script = path.join(dir, 'list-once.mts')
+    await writeFile(script, `import { readSourceFolder } from ${JSON.stringify(path.resolve('node/engine/scan.ts'))}\nconst e = await readSourceFolder(${JSON.stringify(dir)}, { cifs: false })\nconsole.log(e.length)\n`)
+    const { stdout } = await run(process.execPath, [path.resolve('bin/run-ts.js'), script], { timeout: 30_000 })
+    expect(stdout.trim()).toBe(String((await listHere(dir)).length))
   })
 
   it('rejects with the error code when the folder cannot be listed', async () => {

@@ -39,8 +39,8 @@ export async function readSourceFolder(dir: string, options: ScanOptions): Promi
   return out
 }
 
-/** The same listing on this thread: the fallback when the scan worker cannot run. */
-async function listHere(dir: string): Promise<SourceEntry[]> {
+/** The same listing on this thread: the fallback when the scan worker cannot run. Exported for tests. */
+export async function listHere(dir: string): Promise<SourceEntry[]> {
   const names: string[] = []
   const handle = await opendir(dir, { bufferSize: 256 })
   for await (const d of handle) names.push(d.name)

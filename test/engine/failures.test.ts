@@ -198,9 +198,22 @@ describe('lease loss and takeover', () => {
     const destRoot = path.join(dir, 'dest-lease')
     await mkdir(destRoot)
     const dest = createFileDestination({ rootDir: destRoot, library: null, folder: null })
-    let checks = 0
+    // The lease is lost once 100 files have landed (counted as the destination reports them).
+    let landed = 0
+    const counting = Object.assign(Object.create(dest) as typeof dest, {
+      putFile: async (...a: Parameters<typeof dest.putFile>) => {
+        const r = await dest.putFile(...a)
+        landed++
+        return r
+      },
+      putFiles: async (...a: Parameters<typeof dest.putFiles>) => {
+        const r = await dest.putFiles(...a)
+        landed += r.filter((o) => o.ok).length
+        return r
+      },
+    })
     const job = { ...makeJob(tree.root), taskId: 'task-lease' }
-    const first = makeDeps(dest, items, { leaseHeld: () => ++checks < 300 })
+    const first = makeDeps(counting, items, { leaseHeld: () => landed < 100 })
     const r1 = await runTaskRound(job, first.deps)
     expect(r1.phase).toBe('aborted')
     expect(r1.abortReason).toBe('lease lost')

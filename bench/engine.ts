@@ -4,7 +4,10 @@
  *
  *   node bin/run-ts.js bench/engine.ts [--small 20000] [--small-kb 4] [--big 20] [--big-mb 100]
  *                                      [--memory-files 1000000] [--dir /tmp/mmesh-bench] [--keep]
- * --memory-files 0 skips the memory part. Data is read from the page cache in every contender (each tree
+ *                                      [--reps 3] [--fresh-ext4 GB]
+ * --memory-files 0 skips the memory part. --fresh-ext4 GB runs on a new journaled ext4 filesystem in a
+ * loop-mounted image of that size (root only; needs about 12 GB for the default trees): the machine's own
+ * disk may be in a state that bills one contender for another's deletes (see BENCHMARKS.md). Data is read from the page cache in every contender (each tree
  * is read once before timing), and `sync` runs between contenders so one's writeback does not bill the next.
  */
 import { execFile, spawn } from 'node:child_process'
@@ -31,7 +34,10 @@ const strArg = (name: string, def: string) => {
   const i = argv.indexOf(`--${name}`)
   return i >= 0 ? argv[i + 1]! : def
 }
-const base = strArg('dir', '/tmp/mmesh-bench')
+const freshExt4 = arg('fresh-ext4', 0)
+const image = '/tmp/mmesh-bench-ext4.img'
+const mountPoint = '/tmp/mmesh-bench-ext4'
+const base = freshExt4 > 0 ? path.join(mountPoint, 'b') : strArg('dir', '/tmp/mmesh-bench')
 
 if (argv[0] === '--memory-child') {
   await memoryChild(argv[1]!, argv[2]!)
@@ -164,6 +170,13 @@ async function memoryChild(src: string, out: string) {
   process.stdout.write(JSON.stringify({ peakRss: peak, seconds: (Date.now() - t0) / 1000, counts: r.counts }))
 }
 
+if (freshExt4 > 0) {
+  await run('truncate', ['-s', `${freshExt4}G`, image])
+  await run('mkfs.ext4', ['-q', '-F', image])
+  await mkdir(mountPoint, { recursive: true })
+  await run('mount', ['-o', 'loop', image, mountPoint])
+  console.log(`on a fresh journaled ext4 filesystem: ${image} (${freshExt4} GB) mounted at ${mountPoint}`)
+}
 console.log(`mmesh bench/engine — node ${process.version}, ${(await run('nproc')).stdout.trim()} cores, ${new Date().toISOString()}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`)
 await rm(base, { recursive: true, force: true })
 if (small > 0) {
@@ -195,3 +208,7 @@ if (memFiles > 0) {
 }
 console.log(`load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')} (other processes on the machine skew every contender; compare within one run)`)
 if (!argv.includes('--keep')) await rm(base, { recursive: true, force: true })
+if (freshExt4 > 0) {
+  await run('umount', [mountPoint])
+  await rm(image, { force: true })
+}

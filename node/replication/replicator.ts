@@ -22,6 +22,7 @@ import { receivePush, sendPush } from './push.ts'
 import { RateLimitedLog } from './rate-log.ts'
 import { mergeMany } from '../../protocol/merge-updates.ts'
 import { applyWithoutListener, checkDecodes } from './apply-remote.ts'
+import { PeerCounts } from './peer-counts.ts'
 
 /** Peers a large change is pushed to at the same time. */
 const PUSH_FAN_OUT = 8
@@ -72,9 +73,9 @@ export class Replicator {
   private pendingLocalBytes = 0
   /** large local changes flushed or being pushed */
   private pushes = 0
-  /** peers we are pushing a large change to, and peers pushing one to us */
-  private readonly pushingTo = new Set<string>()
-  private readonly pushedFrom = new Set<string>()
+  /** peers we are pushing a large change to, and peers pushing one to us; counted: pushes can overlap */
+  private readonly pushingTo = new PeerCounts()
+  private readonly pushedFrom = new PeerCounts()
   /** counters for status and tests */
   readonly stats = { published: 0, hinted: 0, pushed: 0, pushesReceived: 0, applied: 0, rejected: 0, syncs: 0, syncFailures: 0, storedBytes: 0, lastSync: null as null | SyncStat, largestSync: null as null | SyncStat }
 
@@ -387,3 +388,4 @@ export class Replicator {
     }
   }
 }
+

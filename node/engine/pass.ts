@@ -11,6 +11,7 @@ import { compileFilters } from '../../protocol/filters.ts'
 import { DestinationError, type DestinationEntry } from './destination.ts'
 import { decideFolder, type Decision, type FolderContext } from './decide.ts'
 import { readSourceFolder, type SourceEntry } from './scan.ts'
+import { createScanner } from './scan-pool.ts'
 import { isCifsMount } from './scan-cifs.ts'
 import type { Tally } from './tally.ts'
 import { RoundAbortedError, TaskScopeError, type EngineDeps, type EngineJob, type EngineTuning } from './types.ts'
@@ -67,6 +68,7 @@ export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTu
     if (!deps.leaseHeld()) throw new RoundAbortedError('lease lost')
   }
 
+  const scanner = createScanner()
   const stack: StackItem[] = [
     { srcRel: '', localPath: job.sourceRoot, destRel: '', atRoot: true, underHidden: false, state: 'ok', blockedBy: null, self: null, destExists: !scanOnly },
   ]
@@ -76,7 +78,7 @@ export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTu
       const folder = stack.pop()!
       let entries: SourceEntry[]
       try {
-        entries = await readSourceFolder(folder.localPath, { cifs })
+        entries = await readSourceFolder(folder.localPath, { cifs, scanner })
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? String(err)
         if (folder.self === null) throw new TaskScopeError(`source ${job.spec.source} cannot be read: ${code}`, ERROR_CODES.cannotAccessSource, { cause: err })
@@ -136,6 +138,7 @@ export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTu
     await inflight.below(1)
     guard()
   } finally {
+    scanner.close()
     await inflight.below(1)
     await tally.flush()
   }

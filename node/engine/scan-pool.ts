@@ -1,7 +1,8 @@
 /**
- * The scan worker (scan-worker.js): one thread shared by every task of the process, started on first use
- * and unref'd while idle so it never keeps the process alive. list() answers null when the worker cannot
- * run; the caller then lists the folder on its own thread.
+ * The scan worker (scan-worker.js): a thread that lists source folders, started on first use and unref'd
+ * while idle so it never keeps the process alive. list() answers null when the worker cannot run; the
+ * caller then lists the folder on its own thread. Each pass over a source has its own (createScanner,
+ * closed when the pass ends): a share that hangs a listing holds up its own task, not the agent's others.
  */
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
@@ -23,8 +24,9 @@ type Reply = Listing | { id: number; ok: false; code: string; message: string }
 
 const KINDS = ['file', 'folder', 'other'] as const
 
-class Scanner {
+export class Scanner {
   private worker: Worker | null = null
+  private closed = false
   private broken = false
   private online = false
   private nextId = 1
@@ -33,6 +35,7 @@ class Scanner {
   private pending = new Map<number, { dir: string; resolve: (v: SourceEntry[] | null) => void; reject: (err: unknown) => void }>()
 
   async list(dir: string): Promise<SourceEntry[] | null> {
+    if (this.closed) throw Object.assign(new Error('the scanner was closed'), { name: 'AbortError' })
     const worker = this.start()
     // The first listing waits for the worker to boot (~50-150 ms) rather than taking the main thread:
     // the first folders are often the largest.
@@ -52,6 +55,19 @@ class Scanner {
   }
 
   private booted: Promise<void> = Promise.resolve()
+
+  /**
+   * Stops the worker. Listings still waiting fail with an AbortError. Not awaited: a worker stuck in a
+   * system call on a hung share ends when the call returns, and nothing needs to wait for that.
+   */
+  close(): void {
+    this.closed = true
+    const worker = this.worker
+    this.worker = null
+    for (const p of this.pending.values()) p.reject(Object.assign(new Error('the scanner was closed'), { name: 'AbortError' }))
+    this.pending.clear()
+    if (worker) void worker.terminate().catch(() => undefined)
+  }
 
   private start(): Worker {
     if (this.worker) return this.worker
@@ -119,4 +135,9 @@ function entries(dir: string, m: Listing): SourceEntry[] {
   return out
 }
 
-export const scanner = new Scanner()
+export function createScanner(): Scanner {
+  return new Scanner()
+}
+
+/** For callers without a pass of their own (tests, one-off listings). */
+export const sharedScanner = new Scanner()

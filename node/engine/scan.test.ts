@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listHere, readSourceFolder } from './scan.ts'
-import { scanner } from './scan-pool.ts'
+import { createScanner, sharedScanner as scanner } from './scan-pool.ts'
 
 const run = promisify(execFile)
 
@@ -49,6 +49,23 @@ describe('readSourceFolder', () => {
     await writeFile(script, `import { readSourceFolder } from ${JSON.stringify(path.resolve('node/engine/scan.ts'))}\nconst e = await readSourceFolder(${JSON.stringify(dir)}, { cifs: false })\nconsole.log(e.length)\n`)
     const { stdout } = await run(process.execPath, [path.resolve('bin/run-ts.js'), script], { timeout: 30_000 })
     expect(stdout.trim()).toBe(String((await listHere(dir)).length))
+  })
+
+  it('gives each pass its own worker, and a closed scanner refuses further listings', async () => {
+    const a = createScanner()
+    const b = createScanner()
+    try {
+      const [la, lb] = await Promise.all([readSourceFolder(dir, { cifs: false, scanner: a }), readSourceFolder(dir, { cifs: false, scanner: b })])
+      expect(la).toEqual(lb)
+      expect([a.listedByWorker, b.listedByWorker]).toEqual([1, 1])
+    } finally {
+      a.close()
+    }
+    await expect(readSourceFolder(dir, { cifs: false, scanner: a })).rejects.toMatchObject({ name: 'AbortError' })
+    // the other pass's scanner goes on
+    expect((await readSourceFolder(dir, { cifs: false, scanner: b })).length).toBeGreaterThan(0)
+    expect(b.listedByWorker).toBe(2)
+    b.close()
   })
 
   it('rejects with the error code when the folder cannot be listed', async () => {

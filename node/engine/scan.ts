@@ -5,7 +5,7 @@
 import { opendir, lstat } from 'node:fs/promises'
 import path from 'node:path'
 import { readCifsAttributes, type CifsAttributes } from './scan-cifs.ts'
-import { scanner } from './scan-pool.ts'
+import { sharedScanner, type Scanner } from './scan-pool.ts'
 
 export interface SourceEntry {
   name: string
@@ -25,13 +25,15 @@ export interface SourceEntry {
 export interface ScanOptions {
   /** Read `user.cifs.*` attributes (hidden bit, share creation time): the source is a CIFS mount. */
   cifs: boolean
+  /** The pass's own scan worker (default: one shared by the process). */
+  scanner?: Scanner
 }
 
 const STAT_BATCH = 64
 
 /** Lists one source folder, sorted by name (UTF-16 code units) so every round sees the same order. */
 export async function readSourceFolder(dir: string, options: ScanOptions): Promise<SourceEntry[]> {
-  const out = (await scanner.list(dir)) ?? (await listHere(dir))
+  const out = (await (options.scanner ?? sharedScanner).list(dir)) ?? (await listHere(dir))
   if (options.cifs && out.length > 0) {
     const attrs = await readCifsAttributes(out.map((e) => e.localPath))
     for (const e of out) applyCifs(e, attrs.get(e.localPath))

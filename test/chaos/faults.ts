@@ -77,7 +77,17 @@ export class Mounts {
   async readOnly(dir: string): Promise<void> {
     await execa('mount', ['--bind', dir, dir])
     this.active.push(dir)
-    await execa('mount', ['-o', 'remount,ro,bind', dir])
+    // The kernel refuses to make a mount read-only while a file on it is open for writing ("mount point
+    // is busy"): an agent may be writing one at this instant. Such a write lasts milliseconds; try again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await execa('mount', ['-o', 'remount,ro,bind', dir])
+        return
+      } catch (err) {
+        if (attempt >= 200 || !/busy/i.test(String((err as Error).message))) throw err
+        await new Promise((r) => setTimeout(r, 10))
+      }
+    }
   }
 
   async release(dir?: string): Promise<void> {

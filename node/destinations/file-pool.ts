@@ -87,7 +87,7 @@ export interface SendGate {
  * busy worker: the walk's next folder lands on the idle worker while this one drains, so both work.
  */
 function folderOf(final: string): string {
-  return final.slice(0, final.lastIndexOf('/') + 1)
+  return final.slice(0, Math.max(final.lastIndexOf('/'), final.lastIndexOf('\\')) + 1)
 }
 
 /**
@@ -138,13 +138,12 @@ export class SmallFilePool {
     gate.beforeCommit?.()
     this.warm()
     const running = { gate, stop: new Int32Array(new SharedArrayBuffer(4)) }
+    const dir = folderOf(jobs[0]!.final)
+    const slot = this.enter(dir, jobs.length)
     this.watch(running)
     try {
-      const dir = folderOf(jobs[0]!.final)
-      const slot = this.enter(dir, jobs.length)
       const id = this.nextId++
       const answer = new Promise<SmallCopyResult | SmallCopyResult[]>((resolve) => slot.pending.set(id, resolve))
-      slot.worker.ref()
       const n = jobs.length
       const sizes = new Float64Array(n)
       const mtimes = new Float64Array(n)
@@ -155,14 +154,15 @@ export class SmallFilePool {
         overwrite[i] = jobs[i]!.overwrite ? 1 : 0
       }
       const columns = { id, stop: running.stop, srcs: jobs.map((j) => j.src), finals: jobs.map((j) => j.final), sizes, mtimes, overwrite, fsync: jobs.some((j) => j.fsync) }
+      slot.worker.ref()
       slot.worker.postMessage(columns, [sizes.buffer, mtimes.buffer, overwrite.buffer])
       this.batchesSent++
       const r = await answer
-      this.leave(dir, jobs.length)
       // A worker that died answers the batch with one error: every file gets it.
       return Array.isArray(r) ? r : jobs.map(() => r)
     } finally {
       this.running.delete(running)
+      this.leave(dir, jobs.length)
     }
   }
 

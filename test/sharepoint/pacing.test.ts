@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { backoffMs, createPacer, serverWaitMs } from '../../node/destinations/sharepoint/pacing.ts'
 
 const H = (h: Record<string, string>) => new Headers(h)
@@ -43,6 +43,30 @@ describe('pacing: the in-flight cap and fleet holds', () => {
 
   it('never exceeds maxInFlight', async () => {
     expect(await run(createPacer({ maxInFlight: 4 }), 40, 5)).toBe(4)
+  })
+
+  it('wakes a waiter as soon as a slot frees, also after its periodic re-checks timed out', async () => {
+    vi.useFakeTimers()
+    try {
+      const pacer = createPacer({ maxInFlight: 1 })
+      let releaseA = (): void => {}
+      const a = pacer.run(() => new Promise<void>((r) => (releaseA = r)))
+      let bStarted = -1
+      const b = pacer.run(async () => {
+        bStarted = Date.now()
+      })
+      // B re-checks every 250 ms while A holds the only slot: twice before A ends at 600 ms.
+      await vi.advanceTimersByTimeAsync(600)
+      const releasedAt = Date.now()
+      releaseA()
+      await vi.advanceTimersByTimeAsync(1)
+      // Woken by A's release, not by its own next re-check 150 ms later.
+      expect(bStarted).toBe(releasedAt)
+      await vi.advanceTimersByTimeAsync(1000)
+      await Promise.all([a, b])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('slows to a quarter of the cap while another agent reports a short throttle, and pauses for a long one', async () => {

@@ -150,8 +150,18 @@ export function createPacer(opts: PacerOptions = {}): Pacer {
       const started = now()
       // wait for a slot, or for the hold to change (fleet windows move without telling us)
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => { const i = waiters.indexOf(resolve); if (i >= 0) waiters.splice(i, 1); resolve() }, h.until ? Math.min(250, Math.max(10, h.until - now())) : 250)
-        waiters.push(() => { clearTimeout(timer); resolve() })
+        // The timeout takes its own entry out of the queue: one left behind would later swallow a wake
+        // meant for a real waiter (which then sat out its whole 250 ms).
+        const waiter = (): void => {
+          clearTimeout(timer)
+          resolve()
+        }
+        const timer = setTimeout(() => {
+          const i = waiters.indexOf(waiter)
+          if (i >= 0) waiters.splice(i, 1)
+          resolve()
+        }, h.until ? Math.min(250, Math.max(10, h.until - now())) : 250)
+        waiters.push(waiter)
       })
       stats.waitedMs += now() - started
     }

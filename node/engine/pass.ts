@@ -11,7 +11,7 @@ import { compileFilters } from '../../protocol/filters.ts'
 import { DestinationError, type DestinationEntry } from './destination.ts'
 import { decideFolder, type Decision, type FolderContext } from './decide.ts'
 import { readSourceFolder, type SourceEntry } from './scan.ts'
-import { createScanner } from './scan-pool.ts'
+import { createScanner, releaseScanner, type Scanner } from './scan-pool.ts'
 import { isCifsMount } from './scan-cifs.ts'
 import type { Tally } from './tally.ts'
 import { RoundAbortedError, TaskScopeError, type EngineDeps, type EngineJob, type EngineTuning } from './types.ts'
@@ -33,6 +33,16 @@ interface StackItem extends FolderContext {
 }
 
 export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tally: Tally): Promise<void> {
+  // Taken first, so a new worker boots while the source and destination are checked.
+  const scanner = createScanner()
+  try {
+    await walk(job, deps, tuning, tally, scanner)
+  } finally {
+    releaseScanner(scanner)
+  }
+}
+
+async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tally: Tally, scanner: Scanner): Promise<void> {
   const { destination, signal } = deps
   const scanOnly = job.settings.ScanOnly
   const filter = compileFilters(job.settings)
@@ -68,7 +78,6 @@ export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTu
     if (!deps.leaseHeld()) throw new RoundAbortedError('lease lost')
   }
 
-  const scanner = createScanner()
   const stack: StackItem[] = [
     { srcRel: '', localPath: job.sourceRoot, destRel: '', atRoot: true, underHidden: false, state: 'ok', blockedBy: null, self: null, destExists: !scanOnly },
   ]
@@ -138,7 +147,6 @@ export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTu
     await inflight.below(1)
     guard()
   } finally {
-    scanner.close()
     await inflight.below(1)
     await tally.flush()
   }

@@ -2,7 +2,8 @@
  * The scan worker (scan-worker.js): a thread that lists source folders, started on first use and unref'd
  * while idle so it never keeps the process alive. list() answers null when the worker cannot run; the
  * caller then lists the folder on its own thread. Each pass over a source has its own (createScanner,
- * closed when the pass ends): a share that hangs a listing holds up its own task, not the agent's others.
+ * given back by releaseScanner when the pass ends): a share that hangs a listing holds up its own task,
+ * not the agent's others. Idle workers are reused by later passes, so a pass rarely waits for a boot.
  */
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
@@ -55,6 +56,16 @@ export class Scanner {
   }
 
   private booted: Promise<void> = Promise.resolve()
+
+  /** Starts the worker now (it boots in ~50-150 ms), so it is ready by the first listing. */
+  warm(): void {
+    if (!this.closed) this.start()
+  }
+
+  /** No listing is waiting: the worker is not stuck on a share. */
+  get idle(): boolean {
+    return this.pending.size === 0 && !this.closed && !this.broken
+  }
 
   /**
    * Stops the worker. Listings still waiting fail with an AbortError. Not awaited: a worker stuck in a
@@ -135,8 +146,24 @@ function entries(dir: string, m: Listing): SourceEntry[] {
   return out
 }
 
+/**
+ * Scanners of passes that ended with no listing waiting, kept for the next pass: a pass gets a worker
+ * that has already booted, and a worker stuck on a hung share is never handed on (it is closed).
+ */
+const spare: Scanner[] = []
+const MAX_SPARE = 4
+
+/** A scan worker for one pass, its own while the pass runs; give it back with releaseScanner. */
 export function createScanner(): Scanner {
-  return new Scanner()
+  const s = spare.pop() ?? new Scanner()
+  s.warm()
+  return s
+}
+
+/** The pass is over: an idle scanner is kept for the next pass, one with a listing still waiting is closed. */
+export function releaseScanner(s: Scanner): void {
+  if (s.idle && spare.length < MAX_SPARE && !spare.includes(s)) spare.push(s)
+  else s.close()
 }
 
 /** For callers without a pass of their own (tests, one-off listings). */

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listHere, readSourceFolder } from './scan.ts'
-import { createScanner, sharedScanner as scanner } from './scan-pool.ts'
+import { createScanner, releaseScanner, sharedScanner as scanner } from './scan-pool.ts'
 
 const run = promisify(execFile)
 
@@ -65,7 +65,18 @@ describe('readSourceFolder', () => {
     // the other pass's scanner goes on
     expect((await readSourceFolder(dir, { cifs: false, scanner: b })).length).toBeGreaterThan(0)
     expect(b.listedByWorker).toBe(2)
-    b.close()
+    // A pass that ends with nothing waiting gives its worker to the next pass, already booted.
+    releaseScanner(b)
+    const c = createScanner()
+    expect(c).toBe(b)
+    expect((await readSourceFolder(dir, { cifs: false, scanner: c })).length).toBeGreaterThan(0)
+    expect(c.listedByWorker).toBe(3)
+    c.close()
+    // A closed one is never handed out again.
+    releaseScanner(c)
+    const d = createScanner()
+    expect(d).not.toBe(c)
+    d.close()
   })
 
   it('rejects with the error code when the folder cannot be listed', async () => {

@@ -34,7 +34,7 @@ interface StackItem extends FolderContext {
 
 export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tally: Tally): Promise<void> {
   // Taken first, so a new worker boots while the source and destination are checked.
-  const scanner = createScanner()
+  const scanner = createScanner({ stallMs: tuning.listingStallMs })
   try {
     await walk(job, deps, tuning, tally, scanner)
   } finally {
@@ -90,12 +90,14 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
         entries = await readSourceFolder(folder.localPath, { cifs, scanner })
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? String(err)
-        if (folder.self === null) throw new TaskScopeError(`source ${job.spec.source} cannot be read: ${code}`, ERROR_CODES.cannotAccessSource, { cause: err })
+        // A listing given up for silence says so in words (scan-pool.ts LISTING_STALL_MS).
+        const why = code === 'ETIMEDOUT' ? `${code}: ${(err as Error).message}` : code
+        if (folder.self === null) throw new TaskScopeError(`source ${job.spec.source} cannot be read: ${why}`, ERROR_CODES.cannotAccessSource, { cause: err })
         // A folder that vanished or cannot be listed fails alone, unless the whole share went away.
         await checkSourceRoot(job.sourceRoot)
         const self = folder.self
         if (self.kind === 'migrate') {
-          tally.end({ relSource: folder.srcRel, destination: deps.destination.displayPath(self.destRel), name: self.entry.name, size: 0, isFolder: true, status: scanOnly ? 'Scanned' : 'Failed', resultCategory: CATEGORIES.sourceReadError, message: `cannot list ${folder.localPath} (${code}); it and its contents were not migrated`, errorCode: ERROR_CODES.cannotAccessSource, readiness: 'error' })
+          tally.end({ relSource: folder.srcRel, destination: deps.destination.displayPath(self.destRel), name: self.entry.name, size: 0, isFolder: true, status: scanOnly ? 'Scanned' : 'Failed', resultCategory: CATEGORIES.sourceReadError, message: `cannot list ${folder.localPath} (${why}); it and its contents were not migrated`, errorCode: ERROR_CODES.cannotAccessSource, readiness: 'error' })
         } else recordDecision(tally, self, folder.srcRel, deps.destination.displayPath(self.destRel ?? ''), scanOnly)
         continue
       }

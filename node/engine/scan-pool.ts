@@ -6,7 +6,7 @@
  * not the agent's others. Idle workers are reused by later passes, so a pass rarely waits for a boot.
  */
 import path from 'node:path'
-import { Worker } from 'node:worker_threads'
+import { SHARE_ENV, Worker } from 'node:worker_threads'
 import type { SourceEntry } from './scan.ts'
 
 interface Listing {
@@ -21,7 +21,15 @@ interface Listing {
   uid: Float64Array
   errors: Array<[number, string]>
 }
-type Reply = Listing | { id: number; ok: false; code: string; message: string }
+type Reply = Listing | { id: number; ok: false; code: string; message: string } | { id: number; progress: number }
+
+/**
+ * A listing with no sign of progress for this long is given up (ETIMEDOUT) and its worker replaced: the
+ * folder fails and the walk goes on. A server that stops answering (a DFS link to a machine that is gone,
+ * a hard-mounted share whose server died) otherwise blocks the system call, and the task, for ever. A
+ * long listing is not silence: the worker reports every 1,000 entries.
+ */
+export const LISTING_STALL_MS = 5 * 60_000
 
 const KINDS = ['file', 'folder', 'other'] as const
 
@@ -34,6 +42,10 @@ export class Scanner {
   /** Folders the worker listed (the rest were listed on the caller's thread): for tests and diagnostics. */
   listedByWorker = 0
   private pending = new Map<number, { dir: string; resolve: (v: SourceEntry[] | null) => void; reject: (err: unknown) => void }>()
+  /** See LISTING_STALL_MS; a pass may set its own. */
+  stallMs = LISTING_STALL_MS
+  private lastSign = 0
+  private watchdog: NodeJS.Timeout | null = null
 
   async list(dir: string): Promise<SourceEntry[] | null> {
     if (this.closed) throw Object.assign(new Error('the scanner was closed'), { name: 'AbortError' })
@@ -52,7 +64,38 @@ export class Scanner {
       this.pending.set(id, { dir, resolve, reject })
       worker.ref()
       worker.postMessage({ id, dir })
+      this.lastSign = Date.now()
+      this.watch()
     })
+  }
+
+  private watch(): void {
+    if (this.watchdog) return
+    this.watchdog = setInterval(() => {
+      if (this.pending.size === 0) return this.unwatch()
+      if (Date.now() - this.lastSign >= this.stallMs) this.giveUp()
+    }, Math.max(10, Math.min(10_000, this.stallMs / 4)))
+    this.watchdog.unref()
+  }
+
+  private unwatch(): void {
+    if (this.watchdog) clearInterval(this.watchdog)
+    this.watchdog = null
+  }
+
+  /**
+   * The worker is stuck in a system call: its listings fail with ETIMEDOUT and the next listing gets a
+   * new worker. The stuck thread ends when its call returns, if ever; nothing waits for it.
+   */
+  private giveUp(): void {
+    this.unwatch()
+    const seconds = (this.stallMs / 1000).toFixed(this.stallMs < 10_000 ? 1 : 0)
+    for (const p of this.pending.values()) p.reject(Object.assign(new Error(`the share did not answer for ${seconds} s while ${p.dir} was listed`), { code: 'ETIMEDOUT' }))
+    this.pending.clear()
+    const worker = this.worker
+    this.worker = null
+    this.online = false
+    if (worker) void worker.terminate().catch(() => undefined)
   }
 
   private booted: Promise<void> = Promise.resolve()
@@ -73,6 +116,7 @@ export class Scanner {
    */
   close(): void {
     this.closed = true
+    this.unwatch()
     const worker = this.worker
     this.worker = null
     for (const p of this.pending.values()) p.reject(Object.assign(new Error('the scanner was closed'), { name: 'AbortError' }))
@@ -82,7 +126,8 @@ export class Scanner {
 
   private start(): Worker {
     if (this.worker) return this.worker
-    const worker = new Worker(new URL('./scan-worker.js', import.meta.url))
+    // SHARE_ENV: the worker sees the agent's environment as it is now (tests set a fault by it).
+    const worker = new Worker(new URL('./scan-worker.js', import.meta.url), { env: SHARE_ENV })
     let booted = () => {}
     this.booted = new Promise<void>((resolve) => (booted = resolve))
     worker.once('online', () => {
@@ -90,6 +135,10 @@ export class Scanner {
       booted()
     })
     worker.on('message', (m: Reply) => {
+      if ('progress' in m) {
+        if (this.worker === worker) this.lastSign = Date.now()
+        return
+      }
       const p = this.pending.get(m.id)
       this.pending.delete(m.id)
       if (this.pending.size === 0) worker.unref()
@@ -101,6 +150,7 @@ export class Scanner {
       else p.reject(Object.assign(new Error(m.message), { code: m.code || undefined }))
     })
     worker.on('error', () => {
+      if (this.worker !== worker) return
       // The folders asked for are listed on the main thread instead, and so is everything after.
       this.broken = true
       booted()
@@ -154,8 +204,9 @@ const spare: Scanner[] = []
 const MAX_SPARE = 4
 
 /** A scan worker for one pass, its own while the pass runs; give it back with releaseScanner. */
-export function createScanner(): Scanner {
+export function createScanner(options: { stallMs?: number } = {}): Scanner {
   const s = spare.pop() ?? new Scanner()
+  s.stallMs = options.stallMs ?? LISTING_STALL_MS
   s.warm()
   return s
 }

@@ -12,9 +12,17 @@ const KIND_FILE = 0
 const KIND_FOLDER = 1
 const KIND_OTHER = 2
 
-function list(dir) {
+// Fault injection for tests: a folder of this name never finishes listing, like one on a server that
+// stopped answering (the pool's stall watchdog must notice). Read per listing: the environment is shared.
+const stallName = () => process.env.MMESH_TEST_SCAN_STALL || ''
+// A long listing says it is still moving every this many entries (the watchdog measures silence).
+const PROGRESS_EVERY = 1000
+
+function list(dir, id) {
+  if (stallName() && path.basename(dir) === stallName()) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)
   // Sorted by UTF-16 code units so every round sees the same order.
   const names = fs.readdirSync(dir).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  parentPort.postMessage({ id, progress: 0 })
   const n = names.length
   const kind = new Uint8Array(n)
   const size = new Float64Array(n)
@@ -23,6 +31,7 @@ function list(dir) {
   const uid = new Float64Array(n).fill(-1)
   const errors = []
   for (let i = 0; i < n; i++) {
+    if (i > 0 && i % PROGRESS_EVERY === 0) parentPort.postMessage({ id, progress: i })
     try {
       // lstat: a symbolic link is reported as what it is, never followed (no loops, no escaping the share).
       const st = fs.lstatSync(path.join(dir, names[i]))
@@ -42,7 +51,7 @@ function list(dir) {
 
 parentPort.on('message', (m) => {
   try {
-    const r = list(m.dir)
+    const r = list(m.dir, m.id)
     parentPort.postMessage({ id: m.id, ok: true, ...r }, [r.kind.buffer, r.size.buffer, r.mtimeMs.buffer, r.birthtimeMs.buffer, r.uid.buffer])
   } catch (err) {
     parentPort.postMessage({ id: m.id, ok: false, code: err && err.code ? err.code : '', message: err && err.message ? err.message : String(err) })

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listHere, readSourceFolder } from './scan.ts'
-import { createScanner, releaseScanner, sharedScanner as scanner } from './scan-pool.ts'
+import { createScanner, releaseScanner, Scanner, sharedScanner as scanner } from './scan-pool.ts'
 
 const run = promisify(execFile)
 
@@ -77,6 +77,24 @@ describe('readSourceFolder', () => {
     const d = createScanner()
     expect(d).not.toBe(c)
     d.close()
+  })
+
+  it('gives up a listing that makes no progress (ETIMEDOUT) and lists the next folder on a new worker', async () => {
+    await mkdir(path.join(dir, 'mmesh-stall-unit'), { recursive: true })
+    process.env.MMESH_TEST_SCAN_STALL = 'mmesh-stall-unit'
+    const s = new Scanner()
+    s.stallMs = 300
+    try {
+      const t0 = Date.now()
+      await expect(readSourceFolder(path.join(dir, 'mmesh-stall-unit'), { cifs: false, scanner: s })).rejects.toMatchObject({ code: 'ETIMEDOUT', message: expect.stringMatching(/did not answer for 0\.3 s/) })
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(300)
+      delete process.env.MMESH_TEST_SCAN_STALL
+      expect((await readSourceFolder(dir, { cifs: false, scanner: s })).length).toBeGreaterThan(0)
+      expect(s.listedByWorker).toBe(1)
+    } finally {
+      delete process.env.MMESH_TEST_SCAN_STALL
+      s.close()
+    }
   })
 
   it('rejects with the error code when the folder cannot be listed', async () => {

@@ -3,6 +3,7 @@ import type { ByteCounts, Counts, TaskSpec } from '../../protocol/records.ts'
 import type { Settings } from '../../protocol/settings.ts'
 import type { Destination } from './destination.ts'
 import type { ItemStore } from '../items/store.ts'
+import { LISTING_STALL_MS } from './scan-pool.ts'
 
 export interface EngineJob {
   taskId: string
@@ -82,6 +83,8 @@ export interface EngineTuning {
   recordBatch: number
   /** Modified-time tolerance when comparing with the destination (FAT/SMB keep 2 s). */
   mtimeToleranceMs: number
+  /** A folder listing with no progress for this long fails with ETIMEDOUT (scan-pool.ts LISTING_STALL_MS). */
+  listingStallMs: number
 }
 
 export const DEFAULT_TUNING: EngineTuning = {
@@ -92,6 +95,7 @@ export const DEFAULT_TUNING: EngineTuning = {
   fileAttempts: 3,
   recordBatch: 500,
   mtimeToleranceMs: 2_000,
+  listingStallMs: LISTING_STALL_MS,
 }
 
 export interface RoundResult {

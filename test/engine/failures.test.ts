@@ -192,6 +192,40 @@ describe('item-scope failures fail the item, not the task', () => {
   })
 })
 
+describe('a share that stops answering', () => {
+  it('a folder whose listing never returns fails with ETIMEDOUT after the stall limit; the rest lands and the round ends', async () => {
+    const tree = await tmpTree('share-stall', { smallFiles: 30 })
+    // A folder whose listing blocks in the scan worker, as on a server that is gone (fault injection).
+    const stalled = 'mmesh-stalled-folder'
+    await mkdir(tree.abs(stalled))
+    await writeFile(path.join(tree.abs(stalled), 'inside.txt'), 'never listed')
+    const destRoot = path.join(dir, 'dest-stall')
+    await mkdir(destRoot)
+    const dest = createFileDestination({ rootDir: destRoot, library: null, folder: null })
+    process.env.MMESH_TEST_SCAN_STALL = stalled
+    try {
+      const { deps } = makeDeps(dest, items, { tuning: { ...tuning, listingStallMs: 400 } })
+      const job = { ...makeJob(tree.root), taskId: 'task-stall' }
+      const t0 = Date.now()
+      const result = await runTaskRound(job, deps)
+      expect(result.phase).toBe('completed')
+      expect(Date.now() - t0).toBeLessThan(30_000)
+      const recs = await recordsByRel(items, job)
+      expect(recs.get(stalled)).toMatchObject({ status: 'Failed', isFolder: true, errorCode: '0x01110003' })
+      expect(recs.get(stalled)!.message).toMatch(/ETIMEDOUT: the share did not answer for 0.4 s while .*mmesh-stalled-folder was listed/)
+      expect(recs.has(`${stalled}/inside.txt`)).toBe(false)
+      // everything else that should land did
+      const expected = tree.expected(job.settings, dest.root)
+      for (const [rel, e] of expected) {
+        const it = tree.items.get(rel)!
+        if (e.status === 'Migrated' && !it.isFolder) expect(await sha1File(path.join(dest.root, e.destRel!)), rel).toBe(it.sha1)
+      }
+    } finally {
+      delete process.env.MMESH_TEST_SCAN_STALL
+    }
+  })
+})
+
 describe('lease loss and takeover', () => {
   it('stops when the lease is lost; a takeover resumes the round without copying twice', async () => {
     const tree = await tmpTree('share-lease', { smallFiles: 400 })

@@ -78,6 +78,17 @@ export interface SendGate {
   beforeCommit?: () => void
 }
 
+/** What the gate refuses with (the abort reason, the lease check's error), or undefined when it is open. */
+export function gateError(gate: SendGate | undefined): unknown {
+  try {
+    gate?.signal?.throwIfAborted()
+    gate?.beforeCommit?.()
+    return undefined
+  } catch (err) {
+    return err ?? new Error('refused')
+  }
+}
+
 /**
  * The worker for a file goes by its destination folder: two workers never create files in one folder at
  * once. They would take turns on the folder's lock for every create and rename, and on this VM the
@@ -86,7 +97,7 @@ export interface SendGate {
  * A folder sticks to its worker while it has files there, and a folder new to the pool goes to the least
  * busy worker: the walk's next folder lands on the idle worker while this one drains, so both work.
  */
-function folderOf(final: string): string {
+export function folderOf(final: string): string {
   return final.slice(0, Math.max(final.lastIndexOf('/'), final.lastIndexOf('\\')) + 1)
 }
 
@@ -134,8 +145,8 @@ export class SmallFilePool {
    */
   async runBatch(jobs: readonly SmallCopyJob[], gate: SendGate = {}): Promise<SmallCopyResult[]> {
     if (jobs.length === 0) return []
-    gate.signal?.throwIfAborted()
-    gate.beforeCommit?.()
+    const refused = gateError(gate)
+    if (refused !== undefined) throw refused
     this.warm()
     const running = { gate, stop: new Int32Array(new SharedArrayBuffer(4)) }
     const dir = folderOf(jobs[0]!.final)
@@ -190,14 +201,7 @@ export class SmallFilePool {
   private listening = new WeakSet<AbortSignal>()
 
   private checkRunning(): void {
-    for (const { gate, stop } of this.running) {
-      try {
-        gate.signal?.throwIfAborted()
-        gate.beforeCommit?.()
-      } catch {
-        Atomics.store(stop, 0, 1)
-      }
-    }
+    for (const { gate, stop } of this.running) if (gateError(gate) !== undefined) Atomics.store(stop, 0, 1)
   }
 
   /** The slot for files of `dir`: the one already writing there, else the least busy. */
@@ -242,11 +246,9 @@ export class SmallFilePool {
     this.warm()
     const batches = new Map<Slot, Array<{ id: number } & SmallCopyJob>>()
     for (const q of queue) {
-      try {
-        q.gate?.signal?.throwIfAborted()
-        q.gate?.beforeCommit?.()
-      } catch (err) {
-        q.reject(err)
+      const refused = gateError(q.gate)
+      if (refused !== undefined) {
+        q.reject(refused)
         continue
       }
       let slot: Slot

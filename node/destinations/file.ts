@@ -14,7 +14,7 @@ import path from 'node:path'
 import { DestinationError, type BatchFile, type BatchOutcome, type BatchPutOptions, type Destination, type DestinationEntry, type PutOptions, type PutResult, type SourceFile } from '../engine/destination.ts'
 import { changedWhileReading, destError, sourceError } from './file-errors.ts'
 import { hex64, xxhashApi } from './file-hash.ts'
-import { SmallFilePool, TEMP_PREFIX, type SmallCopyResult } from './file-pool.ts'
+import { SmallFilePool, TEMP_PREFIX, folderOf, gateError, type SmallCopyResult } from './file-pool.ts'
 import { ERROR_CODES } from '../../protocol/classify.ts'
 
 export { TEMP_PREFIX }
@@ -148,7 +148,8 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     const finals = files.map((f, i) => {
       if (f.source.size > SMALL_FILE) throw new RangeError(`putFiles takes files up to ${SMALL_FILE} bytes: ${f.relPath} has ${f.source.size}`)
       const final = abs(f.relPath)
-      const dir = path.dirname(final)
+      // The pool's own notion of a folder: one worker per folder, one message per folder.
+      const dir = folderOf(final)
       const at = byFolder.get(dir)
       if (at) at.push(i)
       else byFolder.set(dir, [i])
@@ -365,14 +366,8 @@ function smallFileError(r: Extract<SmallCopyResult, { ok: false }>, final: strin
 
 /** Why a batch stopped committing: the abort, or the failing lease check, as putFile would have thrown it. */
 function stopReason(opts: BatchPutOptions): unknown {
-  try {
-    opts.signal.throwIfAborted()
-    opts.beforeCommit?.()
-  } catch (err) {
-    return err
-  }
-  // The check failed once and passes now: the file was still not committed; it may be tried again.
-  return new DestinationError('stopped before it was committed', 'item', 'STOPPED', true)
+  // The check failed once and may pass now: the file was still not committed; it may be tried again.
+  return gateError(opts) ?? new DestinationError('stopped before it was committed', 'item', 'STOPPED', true)
 }
 
 /** A file replaced only because it was older was saved again meanwhile, newer than the source: it stays. */

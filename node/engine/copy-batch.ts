@@ -9,9 +9,8 @@
  * main thread; at 20,000 files of 4 KB that was ~40 µs a file, the largest part of the engine's own CPU.
  */
 import type { BatchFile, BatchOutcome, Destination, DestinationEntry } from './destination.ts'
-import { copyFile, recordCopied, type CopyContext, type Migrate } from './copy.ts'
+import { assertStillRunning, copyFile, recordCopied, type CopyContext, type Migrate } from './copy.ts'
 import { asTaskScope } from './pass.ts'
-import { RoundAbortedError } from './types.ts'
 
 export interface BatchEntry {
   d: Migrate
@@ -77,13 +76,11 @@ async function copyBatch(ctx: CopyContext, dest: BatchingDestination, batch: Bat
   let outcomes: BatchOutcome[]
   try {
     outcomes = await deps.limiter(() => {
-      if (deps.signal.aborted) throw new RoundAbortedError('cancelled')
-      if (!deps.leaseHeld()) throw new RoundAbortedError('lease lost')
+      assertStillRunning(deps)
       return dest.putFiles(files, { signal: deps.signal, beforeCommit: ctx.beforeCommit })
     })
   } catch (err) {
-    if (err instanceof RoundAbortedError) return ctx.fail(err)
-    if (err instanceof Error && err.name === 'AbortError') return ctx.fail(new RoundAbortedError('cancelled'))
+    // asTaskScope passes a lost lease through and makes an abort a cancel.
     return ctx.fail(asTaskScope(err, `copying ${batch.length} files into ${deps.destination.displayPath(batch[0]!.d.destRel)}`))
   }
   const failed: number[] = []

@@ -48,6 +48,12 @@ function withNote(d: Migrate, m: string): string {
   return d.message ? `${m}; ${d.message}` : m
 }
 
+/** Before a copy starts, in its limiter slot: a cancelled round or a lost lease ends the pass. */
+export function assertStillRunning(deps: EngineDeps): void {
+  if (deps.signal.aborted) throw new RoundAbortedError('cancelled')
+  if (!deps.leaseHeld()) throw new RoundAbortedError('lease lost')
+}
+
 /** One per pass: the lease check before each commit, without a closure per file. */
 export function leaseCheck(deps: EngineDeps): () => void {
   return () => {
@@ -123,8 +129,7 @@ export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existi
       if (attempt === 1 && firstError !== undefined) throw firstError
       const owner = d.entry.uid === null ? null : await ctx.ownerOf(d.entry.uid)
       await deps.limiter(async () => {
-        if (deps.signal.aborted) throw new RoundAbortedError('cancelled')
-        if (!deps.leaseHeld()) throw new RoundAbortedError('lease lost')
+        assertStillRunning(deps)
         await deps.destination.putFile(
           d.destRel,
           { localPath: d.entry.localPath, size, mtimeMs, birthtimeMs: d.entry.birthtimeMs, owner },

@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['protocol/**/*.test.ts', 'node/**/*.test.ts', 'tui/**/*.test.tsx', 'tui/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['protocol/**/*.test.ts', 'agent/**/*.test.ts', 'api/**/*.test.ts', 'cli/**/*.test.ts', 'tui/**/*.test.tsx', 'tui/**/*.test.ts', 'test/**/*.test.ts', 'test/**/*.test.tsx'],
     setupFiles: ['./bin/polyfill.js'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -18,11 +18,11 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { Level } from 'level'
 import pLimit from 'p-limit'
-import { createFileDestination } from '../node/destinations/file.ts'
-import { runTaskRound } from '../node/engine/round.ts'
-import { createItemStore } from '../node/items/store.ts'
+import { createFileDestination } from '../agent/destinations/file.ts'
+import { runTaskRound } from '../agent/engine/round.ts'
+import { createItemStore } from '../agent/items/store.ts'
 import { DEFAULT_SETTINGS } from '../protocol/settings.ts'
-import type { EngineJob } from '../node/engine/types.ts'
+import type { EngineJob } from '../agent/engine/types.ts'
 
 const run = promisify(execFile)
 const argv = process.argv.slice(2)

@@ -9,7 +9,7 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { writeReports } from '../node/reports/write-reports.ts'
+import { writeReports } from '../agent/reports/write-reports.ts'
 import type { ItemRecord } from '../protocol/items.ts'
 import { DEFAULT_SETTINGS } from '../protocol/settings.ts'
 import type { TaskView } from '../protocol/views.ts'

@@ -24,7 +24,7 @@ if (!process.argv.includes('--dev')) process.env.NODE_ENV = 'production'
 const React = (await import('react')).default
 const { render } = await import('ink-testing-library')
 const { FleetApp } = await import('../tui/app.tsx')
-const { DemoFleet } = await import('../tui/demo-source.ts')
+const { DemoFleet } = await import('../test/support/demo-fleet.ts')
 
 function arg(name: string, dflt: number): number {
   const k = process.argv.indexOf(name)

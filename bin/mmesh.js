@@ -6,5 +6,5 @@ process.env.NODE_ENV ??= 'production'
 import { register } from 'tsx/esm/api'
 
 register()
-const { main } = await import('../tui/cli.ts')
+const { main } = await import('../cli/main.ts')
 await main(process.argv)

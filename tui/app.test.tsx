@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { DemoFleet } from './demo-source.ts'
+import { DemoFleet } from '../test/support/demo-fleet.ts'
 import { createThrottledStore, DATA_REDRAW_MS } from './hooks.ts'
 import { KEYS, mount, overwide, sleep, type Mounted } from './test-kit.tsx'
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { DemoFleet } from './demo-source.ts'
+import { DemoFleet } from '../test/support/demo-fleet.ts'
 import { mount, overwide, type Mounted } from './test-kit.tsx'
 
 let m: Mounted | undefined

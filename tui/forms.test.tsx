@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { mkdtemp, readFile, rm, writeFile, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { DemoFleet } from './demo-source.ts'
+import { DemoFleet } from '../test/support/demo-fleet.ts'
 import { KEYS, mount, overwide, type Mounted } from './test-kit.tsx'
 import type { FleetSnapshot, FleetSource } from './model.ts'
 

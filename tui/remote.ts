@@ -5,10 +5,10 @@
  */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { callAgent, subscribeAgent, type Subscription } from '../node/control/client.ts'
+import { callAgent, subscribeAgent, type Subscription } from '../api/client.ts'
 import { validateTaskInput } from '../protocol/task-input.ts'
 import type { FleetSnapshot, TaskView } from '../protocol/views.ts'
-import type { FleetEvent } from '../node/view/fleet-feed.ts'
+import type { FleetEvent } from '../agent/view/fleet-feed.ts'
 import type { FieldErrors, FleetActions, FleetSource, ImportPreview, TaskInput } from './model.ts'
 
 export interface RemoteFleet {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DemoFleet } from './demo-source.ts'
+import { DemoFleet } from '../test/support/demo-fleet.ts'
 import { SORT_KEYS, filterOrder, fleetTotals, moveCursor, parseFilter, scrollTop, sortOrder, taskProgress, type SortSpec } from './view-model.ts'
 import { bar, cell, cellTail, formatBytes, formatDuration, sparkline } from './format.ts'
 import type { TaskView } from '../protocol/views.ts'

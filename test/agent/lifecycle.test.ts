@@ -7,8 +7,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createFleet, type AgentProc, type Fleet } from '../fixtures/fleet.ts'
-import { callAgent } from '../../node/control/client.ts'
-import { CliError } from '../../node/cli/errors.ts'
+import { callAgent } from '../../api/client.ts'
+import { CliError } from '../../api/errors.ts'
 
 // Real processes on a possibly loaded 2-core machine: generous bounds (every wait still has one).
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 180_000 })

@@ -6,9 +6,9 @@ import { Level } from 'level'
 import pLimit from 'p-limit'
 import type { ItemRecord } from '../../protocol/items.ts'
 import { DEFAULT_SETTINGS, type Settings } from '../../protocol/settings.ts'
-import type { Destination } from '../../node/engine/destination.ts'
-import type { EngineDeps, EngineJob, EngineProgress, EngineCheckpoint } from '../../node/engine/types.ts'
-import { createItemStore, type ItemStore } from '../../node/items/store.ts'
+import type { Destination } from '../../agent/engine/destination.ts'
+import type { EngineDeps, EngineJob, EngineProgress, EngineCheckpoint } from '../../agent/engine/types.ts'
+import { createItemStore, type ItemStore } from '../../agent/items/store.ts'
 
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(path.join(tmpdir(), prefix))

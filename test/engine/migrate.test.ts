@@ -6,9 +6,9 @@
 import { lstat, readdir, writeFile, utimes, unlink, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createFileDestination } from '../../node/destinations/file.ts'
-import { runTaskRound } from '../../node/engine/round.ts'
-import type { ItemStore } from '../../node/items/store.ts'
+import { createFileDestination } from '../../agent/destinations/file.ts'
+import { runTaskRound } from '../../agent/engine/round.ts'
+import type { ItemStore } from '../../agent/items/store.ts'
 import { SourceTree, sha1File, type Expected } from '../fixtures/source-tree.ts'
 import { cleanup, makeDeps, makeJob, openDb, recordsByRel, tempDir, walk } from './helpers.ts'
 

@@ -3,9 +3,9 @@
  * run the engine as another user (root ignores permission bits). Usage: run-round.ts '<json args>'.
  */
 import { Level } from 'level'
-import { createFileDestination } from '../../node/destinations/file.ts'
-import { runTaskRound } from '../../node/engine/round.ts'
-import { createItemStore } from '../../node/items/store.ts'
+import { createFileDestination } from '../../agent/destinations/file.ts'
+import { runTaskRound } from '../../agent/engine/round.ts'
+import { createItemStore } from '../../agent/items/store.ts'
 import { makeDeps, makeJob, recordsByRel } from './helpers.ts'
 
 const args = JSON.parse(process.argv[2] ?? '{}') as { sourceRoot: string; destRoot: string; dbDir: string; settings?: Record<string, unknown> }

@@ -10,7 +10,7 @@ import { Ledger } from '../../protocol/ledger.ts'
 import { encodeGossip, encodeSyncFrame, MAX_GOSSIP_MESSAGE, MAX_SYNC_FRAME } from '../../protocol/wire.ts'
 import { encodePresence, PRESENCE_VERSION, type PresenceMessage } from '../../protocol/presence.ts'
 import { encodeItemsMessage, MAX_ITEMS_FRAME } from '../../protocol/items-wire.ts'
-import { createSigner, createVerifier } from '../../node/host/signatures.ts'
+import { createSigner, createVerifier } from '../../agent/host/signatures.ts'
 import type { Rng } from '../chaos/rng.ts'
 import { lp, varint } from './peer.ts'
 

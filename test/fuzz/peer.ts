@@ -8,8 +8,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { PrivateKey, Stream } from '@libp2p/interface'
-import { createHost, type Host } from '../../node/host/host.ts'
-import { parseFleetKey } from '../../node/config/fleet-key.ts'
+import { createHost, type Host } from '../../agent/host/host.ts'
+import { parseFleetKey } from '../../agent/config/fleet-key.ts'
 import { LEDGER_TOPIC, PRESENCE_TOPIC } from '../../protocol/wire.ts'
 
 export class FuzzPeer {

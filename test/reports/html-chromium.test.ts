@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { chromium, type BrowserContext } from 'playwright-core'
-import { writeReports } from '../../node/reports/write-reports.ts'
+import { writeReports } from '../../agent/reports/write-reports.ts'
 import type { ItemRecord } from '../../protocol/items.ts'
 import { AGENT_IDS, agentName, fromArray, makeItems, taskFrom } from './fixtures.ts'
 

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
-import { writeReports, type ItemsUnavailable } from '../../node/reports/write-reports.ts'
+import { writeReports, type ItemsUnavailable } from '../../agent/reports/write-reports.ts'
 import type { ItemRecord } from '../../protocol/items.ts'
 import { AGENT_IDS, agentName, fromArray, makeItems, taskFrom } from './fixtures.ts'
 

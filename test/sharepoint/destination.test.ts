@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { makeShare, pushShare, sourceOf, startHarness, type Harness } from './helpers.ts'
-import { DestinationError } from '../../node/engine/destination.ts'
-import { parseUserMapping } from '../../node/destinations/sharepoint/user-mapping.ts'
+import { DestinationError } from '../../agent/engine/destination.ts'
+import { parseUserMapping } from '../../agent/destinations/sharepoint/user-mapping.ts'
 
 let h: Harness
 beforeAll(async () => {

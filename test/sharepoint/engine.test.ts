@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdir, utimes, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { makeShare, startHarness, type Harness } from './helpers.ts'
-import { runTaskRound } from '../../node/engine/index.ts'
+import { runTaskRound } from '../../agent/engine/index.ts'
 import { makeDeps, makeJob, openDb, recordsByRel } from '../engine/helpers.ts'
 
 let h: Harness

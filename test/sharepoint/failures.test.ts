@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { credentialsFor, makeShare, pushShare, startHarness, type Harness } from './helpers.ts'
-import { DestinationError } from '../../node/engine/destination.ts'
-import { createCertificateTokenProvider, cachingProvider } from '../../node/auth/token-provider.ts'
-import { createSharePointDestination } from '../../node/destinations/sharepoint/index.ts'
+import { DestinationError } from '../../agent/engine/destination.ts'
+import { createCertificateTokenProvider, cachingProvider } from '../../agent/auth/token-provider.ts'
+import { createSharePointDestination } from '../../agent/destinations/sharepoint/index.ts'
 
 let h: Harness
 beforeAll(async () => {

@@ -5,10 +5,10 @@ import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { startSpEmulator, type SpEmulator, type SpEmulatorOptions, type AppCredentials } from '../fixtures/sp-emulator/index.ts'
 import { trustCaInThisProcess } from '../fixtures/sp-emulator/trust.ts'
-import { inspectCertificatePem, type Credentials } from '../../node/auth/credentials.ts'
-import { createCertificateTokenProvider, type TokenProvider } from '../../node/auth/token-provider.ts'
-import { createSharePointDestination, type SharePointDestinationOptions } from '../../node/destinations/sharepoint/index.ts'
-import type { SourceFile } from '../../node/engine/destination.ts'
+import { inspectCertificatePem, type Credentials } from '../../agent/auth/credentials.ts'
+import { createCertificateTokenProvider, type TokenProvider } from '../../agent/auth/token-provider.ts'
+import { createSharePointDestination, type SharePointDestinationOptions } from '../../agent/destinations/sharepoint/index.ts'
+import type { SourceFile } from '../../agent/engine/destination.ts'
 
 export interface Harness {
   dir: string

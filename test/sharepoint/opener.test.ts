@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { makeShare, pushShare, sourceOf, startHarness, type Harness } from './helpers.ts'
-import { saveCredentials } from '../../node/auth/credentials.ts'
-import { createSharePointOpener } from '../../node/destinations/sharepoint/opener.ts'
+import { saveCredentials } from '../../agent/auth/credentials.ts'
+import { createSharePointOpener } from '../../agent/destinations/sharepoint/opener.ts'
 import { EN_US, DE_DE } from '../fixtures/sp-emulator/store.ts'
 
 let h: Harness

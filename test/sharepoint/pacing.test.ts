@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { backoffMs, createPacer, serverWaitMs } from '../../node/destinations/sharepoint/pacing.ts'
+import { backoffMs, createPacer, serverWaitMs } from '../../agent/destinations/sharepoint/pacing.ts'
 
 const H = (h: Record<string, string>) => new Headers(h)
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { makeShare, pushShare, startHarness, type Harness } from './helpers.ts'
-import { createPacer } from '../../node/destinations/sharepoint/pacing.ts'
+import { createPacer } from '../../agent/destinations/sharepoint/pacing.ts'
 
 let h: Harness
 beforeAll(async () => {

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { makeShare, pushShare, startHarness, type Harness } from './helpers.ts'
-import { httpsTransport } from '../../node/destinations/sharepoint/transport.ts'
-import { toDestinationError } from '../../node/destinations/sharepoint/errors.ts'
+import { httpsTransport } from '../../agent/destinations/sharepoint/transport.ts'
+import { toDestinationError } from '../../agent/destinations/sharepoint/errors.ts'
 
 let h: Harness
 beforeAll(async () => {

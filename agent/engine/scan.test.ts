@@ -1,0 +1,103 @@
+/** Listing a source folder: the scan worker and the main-thread fallback report the same entries. */
+import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { listHere, readSourceFolder } from './scan.ts'
+import { createScanner, releaseScanner, Scanner, sharedScanner as scanner } from './scan-pool.ts'
+
+const run = promisify(execFile)
+
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'mmesh-scan-'))
+  await mkdir(path.join(dir, 'sub'))
+  await writeFile(path.join(dir, 'b.txt'), 'hello')
+  await writeFile(path.join(dir, 'A.txt'), '')
+  await writeFile(path.join(dir, '.hidden'), 'x')
+  await writeFile(path.join(dir, 'é.txt'), '12345678')
+  await symlink('b.txt', path.join(dir, 'link'))
+  const when = new Date(Date.UTC(2021, 5, 1, 8, 30, 0, 250))
+  await utimes(path.join(dir, 'b.txt'), when, when)
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('readSourceFolder', () => {
+  it('lists names in UTF-16 order with kind, size, modified time and hidden, the same on the worker as on the main thread', async () => {
+    const first = await listHere(dir)
+    const before = scanner.listedByWorker
+    const viaWorker = await readSourceFolder(dir, { cifs: false })
+    // The first listing waits for the worker to boot rather than listing on this thread.
+    expect(scanner.listedByWorker).toBe(before + 1)
+    expect(viaWorker).toEqual(first)
+    expect(viaWorker.map((e) => e.name)).toEqual(['.hidden', 'A.txt', 'b.txt', 'link', 'sub', 'é.txt'])
+    const byName = new Map(viaWorker.map((e) => [e.name, e]))
+    expect(byName.get('b.txt')).toMatchObject({ kind: 'file', size: 5, mtimeMs: Date.UTC(2021, 5, 1, 8, 30, 0, 250), hidden: false, error: null, localPath: path.join(dir, 'b.txt') })
+    expect(byName.get('link')).toMatchObject({ kind: 'other', size: 0 })
+    expect(byName.get('sub')).toMatchObject({ kind: 'folder', size: 0 })
+    expect(byName.get('.hidden')!.hidden).toBe(true)
+    expect(byName.get('é.txt')!.size).toBe(8)
+  })
+
+  it('finishes a listing in a process with nothing else to do (the booting worker keeps it alive)', async () => {
+    // A fresh process: the scan worker boots on this first call, and the process must wait for it.
+    const script = path.join(dir, 'list-once.mts')
+    await writeFile(script, `import { readSourceFolder } from ${JSON.stringify(path.resolve('agent/engine/scan.ts'))}\nconst e = await readSourceFolder(${JSON.stringify(dir)}, { cifs: false })\nconsole.log(e.length)\n`)
+    const { stdout } = await run(process.execPath, [path.resolve('bin/run-ts.js'), script], { timeout: 30_000 })
+    expect(stdout.trim()).toBe(String((await listHere(dir)).length))
+  })
+
+  it('gives each pass its own worker, and a closed scanner refuses further listings', async () => {
+    const a = createScanner()
+    const b = createScanner()
+    try {
+      const [la, lb] = await Promise.all([readSourceFolder(dir, { cifs: false, scanner: a }), readSourceFolder(dir, { cifs: false, scanner: b })])
+      expect(la).toEqual(lb)
+      expect([a.listedByWorker, b.listedByWorker]).toEqual([1, 1])
+    } finally {
+      a.close()
+    }
+    await expect(readSourceFolder(dir, { cifs: false, scanner: a })).rejects.toMatchObject({ name: 'AbortError' })
+    // the other pass's scanner goes on
+    expect((await readSourceFolder(dir, { cifs: false, scanner: b })).length).toBeGreaterThan(0)
+    expect(b.listedByWorker).toBe(2)
+    // A pass that ends with nothing waiting gives its worker to the next pass, already booted.
+    releaseScanner(b)
+    const c = createScanner()
+    expect(c).toBe(b)
+    expect((await readSourceFolder(dir, { cifs: false, scanner: c })).length).toBeGreaterThan(0)
+    expect(c.listedByWorker).toBe(3)
+    c.close()
+    // A closed one is never handed out again.
+    releaseScanner(c)
+    const d = createScanner()
+    expect(d).not.toBe(c)
+    d.close()
+  })
+
+  it('gives up a listing that makes no progress (ETIMEDOUT) and lists the next folder on a new worker', async () => {
+    await mkdir(path.join(dir, 'mmesh-stall-unit'), { recursive: true })
+    process.env.MMESH_TEST_SCAN_STALL = 'mmesh-stall-unit'
+    const s = new Scanner()
+    s.stallMs = 300
+    try {
+      const t0 = Date.now()
+      await expect(readSourceFolder(path.join(dir, 'mmesh-stall-unit'), { cifs: false, scanner: s })).rejects.toMatchObject({ code: 'ETIMEDOUT', message: expect.stringMatching(/did not answer for 0\.3 s/) })
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(300)
+      delete process.env.MMESH_TEST_SCAN_STALL
+      expect((await readSourceFolder(dir, { cifs: false, scanner: s })).length).toBeGreaterThan(0)
+      expect(s.listedByWorker).toBe(1)
+    } finally {
+      delete process.env.MMESH_TEST_SCAN_STALL
+      s.close()
+    }
+  })
+
+  it('rejects with the error code when the folder cannot be listed', async () => {
+    await expect(readSourceFolder(path.join(dir, 'missing'), { cifs: false })).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+})

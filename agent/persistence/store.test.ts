@@ -1,0 +1,70 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import * as Y from 'yjs'
+import { afterEach, describe, expect, it } from 'vitest'
+import { LedgerStore, openRootDb } from './store.ts'
+import { CliError } from '../../api/errors.ts'
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true })
+})
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'mmesh-store-'))
+  dirs.push(d)
+  return d
+}
+
+describe('LedgerStore', () => {
+  it('restores exactly what was appended, across compaction, in a fresh process-like reopen', async () => {
+    const dir = tmp()
+    const loc = path.join(dir, 'db')
+    const db = await openRootDb(loc, dir)
+    const store = new LedgerStore(db)
+    const doc = new Y.Doc()
+    doc.on('update', (u: Uint8Array) => void store.append(u))
+    const m = doc.getMap('tasks')
+    for (let i = 0; i < 50; i++) m.set(`k${i}`, { i })
+    await store.flushed()
+    await store.compact(doc)
+    for (let i = 50; i < 60; i++) m.set(`k${i}`, { i })
+    m.delete('k3')
+    await store.flushed()
+    expect(store.pendingCount).toBe(11)
+    await db.close()
+
+    const db2 = await openRootDb(loc, dir)
+    const restored = await new LedgerStore(db2).load(loc)
+    const doc2 = new Y.Doc()
+    Y.applyUpdate(doc2, restored!)
+    expect(doc2.getMap('tasks').toJSON()).toEqual(doc.getMap('tasks').toJSON())
+    expect(doc2.getMap('tasks').has('k3')).toBe(false)
+    expect(Buffer.from(Y.encodeStateVector(doc2))).toEqual(Buffer.from(Y.encodeStateVector(doc)))
+    await db2.close()
+  })
+
+  it('a second open of the same database is refused with exit 2', async () => {
+    const dir = tmp()
+    const loc = path.join(dir, 'db')
+    const db = await openRootDb(loc, dir)
+    const err = await openRootDb(loc, dir).catch((e) => e)
+    expect(err).toBeInstanceOf(CliError)
+    expect(err.exitCode).toBe(2)
+    await db.close()
+  })
+
+  it('a corrupt database gives exit 2 and names the fix', async () => {
+    const dir = tmp()
+    const loc = path.join(dir, 'db')
+    const db = await openRootDb(loc, dir)
+    await db.sublevel<string, Uint8Array>('ledger', { valueEncoding: 'view' }).put('u0000000000000000', new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f, 9, 9]))
+    await db.close()
+    const db2 = await openRootDb(loc, dir)
+    const err = await new LedgerStore(db2).load(loc).catch((e) => e)
+    expect(err).toBeInstanceOf(CliError)
+    expect(err.exitCode).toBe(2)
+    expect(err.message).toMatch(/mv .*db .*db\.bad/)
+    await db2.close()
+  })
+})

@@ -1,0 +1,51 @@
+/**
+ * The `mmesh` command: one commander program; each group of commands registers itself from its own
+ * module so the agent, task, report, auth and fleet-view commands can grow independently.
+ */
+import { Command, CommanderError } from 'commander'
+import { registerAgentCommands } from './agent-commands.ts'
+import { registerTaskCommands } from './task-commands.ts'
+import { registerReportCommands } from './report-commands.ts'
+import { registerAuthCommands } from './auth-commands.ts'
+import { CliError, EXIT } from '../api/errors.ts'
+
+/**
+ * Commands from layers above node/ (the fleet view lives in tui/, which depends on node/, not the other
+ * way round): the entry point passes their registrars in.
+ */
+export interface ProgramExtras {
+  register?: ((program: Command) => void)[]
+}
+
+export function buildProgram(extras: ProgramExtras = {}): Command {
+  const program = new Command('mmesh')
+    .description('Move file shares into SharePoint Online and OneDrive with a fleet of agents and no central server')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+  registerAgentCommands(program)
+  registerTaskCommands(program)
+  registerReportCommands(program)
+  registerAuthCommands(program)
+  for (const r of extras.register ?? []) r(program)
+  return program
+}
+
+export async function main(argv: string[], extras: ProgramExtras = {}): Promise<void> {
+  const program = buildProgram(extras)
+  try {
+    await program.parseAsync(argv)
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; a usage error is bad input
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.badInput
+      return
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`mmesh: ${err.message}\n`)
+      process.exitCode = err.exitCode
+      return
+    }
+    process.stderr.write(`mmesh: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exitCode = EXIT.badInput
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * `mmesh task …` and `mmesh settings …`: thin clients of the agent running on --data DIR. They read
+ * local files (imports) themselves, so a missing or unreadable file is reported before anything is sent.
+ */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import type { Command } from 'commander'
+import { callAgent } from '../api/client.ts'
+import { resolveDataDir } from '../api/data-dir.ts'
+import { taskFlagsToSettings, type TaskSettingFlags } from '../protocol/task-input.ts'
+import { MAX_IMPORT_BYTES } from '../protocol/import.ts'
+import type { Settings } from '../protocol/settings.ts'
+import type { TaskJson, TaskView } from '../protocol/views.ts'
+import { CliError, EXIT } from '../api/errors.ts'
+import { formatTaskTable, formatTaskDetail, formatSettings } from './task-format.ts'
+
+const out = (line: string) => process.stdout.write(`${line}\n`)
+const warn = (line: string) => process.stderr.write(`mmesh: warning: ${line}\n`)
+
+interface DataOpt {
+  data?: string
+}
+
+function dataDir(opts: DataOpt): string {
+  return resolveDataDir(opts.data)
+}
+
+function addSettingFlags(cmd: Command): Command {
+  return cmd
+    .option('--scan-only', 'scan and report only (ScanOnly)')
+    .option('--no-hidden', 'leave hidden files and folders out (MigrateHiddenItems=false)')
+    .option('--created-after <date>', 'only items created on or after DATE (MigrateItemsCreatedAfter)')
+    .option('--modified-after <date>', 'only items modified on or after DATE (MigrateItemsModifiedAfter)')
+    .option('--skip-ext <list>', 'skip files with these extensions, e.g. txt:mp3 (SkipFilesWithExtensions)')
+    .option('--no-invalid-chars', 'skip items whose names SharePoint refuses instead of replacing the characters')
+}
+
+export function registerTaskCommands(program: Command): void {
+  const task = program.command('task').description('create, watch and steer migration tasks')
+
+  addSettingFlags(
+    task
+      .command('add')
+      .description('add one task: a source share path to a SharePoint site (or a file:/// folder)')
+      .option('--data <dir>', 'data dir of the agent to talk to')
+      .requiredOption('--source <path>', 'UNC path (\\\\server\\share\\…) or absolute local path')
+      .requiredOption('--dest <url>', 'https URL of a SharePoint site or OneDrive, or file:///DIR')
+      .option('--library <name>', 'document library title (default Documents)')
+      .option('--folder <path>', 'folder in the library')
+      .option('--name <name>', 'task name (default: the last part of the source)')
+      .option('--group <name>', 'agent group that runs it (default Default)'),
+  ).action(async (opts: DataOpt & TaskSettingFlags & { source: string; dest: string; library?: string; folder?: string; name?: string; group?: string }) => {
+    const input = {
+      source: opts.source,
+      dest: opts.dest,
+      library: opts.library ?? null,
+      folder: opts.folder ?? null,
+      name: opts.name ?? null,
+      group: opts.group ?? null,
+      settings: taskFlagsToSettings(opts),
+    }
+    const res = (await callAgent(dataDir(opts), 'task.add', { input })) as { id: string; warnings: string[] }
+    for (const w of res.warnings) warn(w)
+    out(res.id)
+  })
+
+  task
+    .command('import')
+    .description("add tasks in bulk from Migration Manager's CSV or JSON file (all or nothing)")
+    .option('--data <dir>', 'data dir of the agent to talk to')
+    .argument('<file>', 'the CSV (6 columns) or JSON ({"Tasks":[...]}) file')
+    .action(async (file: string, opts: DataOpt) => {
+      let content: Buffer
+      try {
+        content = readFileSync(file)
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        throw new CliError(`cannot read ${file} (${code ?? 'error'}): check the path`, EXIT.badInput)
+      }
+      // Refused here too: a file past the limit would be cut off by the control endpoint's line limit
+      // and look like a lost agent (exit 3) instead of bad input.
+      if (content.byteLength > MAX_IMPORT_BYTES) {
+        const mb = (content.byteLength / (1024 * 1024)).toFixed(1)
+        throw new CliError(`${path.basename(file)}: the file is ${mb} MB; import at most ${MAX_IMPORT_BYTES / (1024 * 1024)} MB at a time (split it into several files)`, EXIT.badInput)
+      }
+      const res = (await callAgent(dataDir(opts), 'task.import', { fileName: path.basename(file), content: content.toString('base64') }, { timeoutMs: 120_000 })) as {
+        ids: string[]
+        warnings: string[]
+      }
+      for (const w of res.warnings) warn(w)
+      for (const id of res.ids) out(id)
+    })
+
+  task
+    .command('list')
+    .description('every task of the fleet')
+    .option('--data <dir>', 'data dir of the agent to talk to')
+    .option('--json', 'print JSON')
+    .action(async (opts: DataOpt & { json?: boolean }) => {
+      const tasks = (await callAgent(dataDir(opts), 'task.list', {}, { timeoutMs: 60_000 })) as TaskJson[]
+      out(opts.json ? JSON.stringify(tasks, null, 2) : formatTaskTable(tasks))
+    })
+
+  task
+    .command('show')
+    .description('one task in detail')
+    .option('--data <dir>', 'data dir of the agent to talk to')
+    .option('--json', 'print JSON')
+    .argument('<id>', 'task id (or a unique prefix of it)')
+    .action(async (id: string, opts: DataOpt & { json?: boolean }) => {
+      const v = (await callAgent(dataDir(opts), 'task.show', { id })) as TaskView
+      out(opts.json ? JSON.stringify(v, null, 2) : formatTaskDetail(v))
+    })
+
+  for (const [verb, help] of [
+    ['pause', 'pause a task: its agent stops and frees the slot'],
+    ['resume', 'resume a paused task'],
+    ['rerun', 'run a finished task again, incrementally (next round)'],
+    ['cancel', 'cancel a task'],
+  ] as const) {
+    task
+      .command(verb)
+      .description(help)
+      .option('--data <dir>', 'data dir of the agent to talk to')
+      .argument('<id>', 'task id (or a unique prefix of it)')
+      .action(async (id: string, opts: DataOpt) => {
+        await callAgent(dataDir(opts), `task.${verb}`, { id })
+        out(`${verb} requested for ${id}`)
+      })
+  }
+
+  const settings = program
+    .command('settings')
+    .description('global default settings of the fleet (Migration Manager names)')
+    .option('--data <dir>', 'data dir of the agent to talk to')
+    .option('--json', 'print JSON')
+    .action(async (opts: DataOpt & { json?: boolean }) => {
+      const s = (await callAgent(dataDir(opts), 'settings.get', {})) as Settings
+      out(opts.json ? JSON.stringify(s, null, 2) : formatSettings(s))
+    })
+  settings
+    .command('set')
+    .description('set a global default, e.g. settings set SkipFilesWithExtensions tmp:bak')
+    .option('--data <dir>', 'data dir of the agent to talk to')
+    .argument('<key>', 'setting name')
+    .argument('<value>', 'value')
+    .action(async (key: string, value: string, opts: DataOpt, cmd: Command) => {
+      const parentOpts = cmd.parent?.opts() as DataOpt | undefined
+      const res = (await callAgent(dataDir({ data: opts.data ?? parentOpts?.data }), 'settings.set', { key, value })) as { key: string; value: unknown }
+      out(`${res.key} = ${JSON.stringify(res.value)}`)
+    })
+}

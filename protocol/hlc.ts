@@ -13,8 +13,24 @@ export function formatHlc(h: Hlc): string {
   return `${h.wallMs.toString().padStart(15, '0')}-${h.counter.toString().padStart(6, '0')}-${h.node}`
 }
 
+/** The string form, exactly: 15 digits of wall time, 6 of counter, the writer's peer id. */
+export const HLC_PATTERN = /^(\d{15})-(\d{6})-([1-9A-HJ-NP-Za-km-z]{8,128})$/
+
+/**
+ * How far ahead of a reader's own clock a command's clock may be and still count. A record dated further
+ * ahead would win every later write (and drag every local clock that observes it forward) until that time:
+ * readers ignore it, and it counts only once their clock gets near it.
+ */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000
+
+/** True when `hlc` is dated more than `maxSkewMs` after `nowMs` (or does not parse). */
+export function hlcTooFarAhead(hlc: string, nowMs: number, maxSkewMs = MAX_CLOCK_SKEW_MS): boolean {
+  const h = parseHlc(hlc)
+  return h === null || h.wallMs > nowMs + maxSkewMs
+}
+
 export function parseHlc(s: string): Hlc | null {
-  const m = /^(\d{15})-(\d{6})-(.+)$/.exec(s)
+  const m = HLC_PATTERN.exec(s)
   if (!m) return null
   return { wallMs: Number(m[1]), counter: Number(m[2]), node: m[3]! }
 }

@@ -28,6 +28,7 @@ import {
   type TaskSpec,
 } from './records.ts'
 import type { z } from 'zod'
+import { MAX_CLOCK_SKEW_MS, hlcTooFarAhead, parseHlc } from './hlc.ts'
 
 export const MAP_NAMES = ['tasks', 'commands', 'claims', 'outcomes', 'agents'] as const
 export type MapName = (typeof MAP_NAMES)[number]
@@ -43,6 +44,10 @@ export type InvalidRecordHandler = (map: MapName, key: string, reason: string) =
 export interface LedgerOptions {
   verify: SignatureVerifier
   onInvalid?: InvalidRecordHandler
+  /** This replica's wall clock (ms), for commands dated too far ahead of it. Injected: protocol reads no clock. */
+  nowMs?: () => number
+  /** default MAX_CLOCK_SKEW_MS */
+  maxClockSkewMs?: number
 }
 
 type Unsigned<T> = Omit<T, 'sig' | 'v'>
@@ -65,11 +70,17 @@ export class Ledger {
   /** the target each command key is indexed under (a command's target is not in its key) */
   private readonly commandTargets = new Map<string, string>()
   private readonly listeners = new Set<(changed: LedgerChange) => void>()
+  private readonly nowMs: () => number
+  private readonly maxClockSkewMs: number
+  /** command keys reported as dated ahead of our clock (once each, until they count) */
+  private readonly aheadReported = new Set<string>()
 
   constructor(doc: Y.Doc, options: LedgerOptions) {
     this.doc = doc
     this.verify = options.verify
     this.onInvalid = options.onInvalid ?? (() => {})
+    this.nowMs = options.nowMs ?? (() => Date.now())
+    this.maxClockSkewMs = options.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS
     this.maps = Object.fromEntries(MAP_NAMES.map((n) => [n, doc.getMap<unknown>(n)])) as Record<MapName, Y.Map<unknown>>
     this.cache = Object.fromEntries(MAP_NAMES.map((n) => [n, new Map()])) as Record<MapName, Map<string, unknown | null>>
     for (const name of MAP_NAMES) {
@@ -209,6 +220,28 @@ export class Ledger {
   }
 
   private read(map: MapName, key: string): unknown {
+    const v = this.readValid(map, key)
+    if (v !== undefined && map === 'commands' && this.aheadOfClock(key, v as CommandRecord)) return undefined
+    return v
+  }
+
+  /**
+   * A command dated beyond our clock plus the allowed skew is left out of every read until our clock gets
+   * there (checked on each read, not cached: time moves on). Reported once.
+   */
+  private aheadOfClock(key: string, cmd: CommandRecord): boolean {
+    if (!hlcTooFarAhead(cmd.hlc, this.nowMs(), this.maxClockSkewMs)) {
+      if (this.aheadReported.size > 0) this.aheadReported.delete(key)
+      return false
+    }
+    if (!this.aheadReported.has(key)) {
+      this.aheadReported.add(key)
+      this.onInvalid('commands', key, `dated ${cmd.hlc.slice(0, 15)} ms, more than ${Math.round(this.maxClockSkewMs / 1000)} s ahead of this agent's clock: ignored until then`)
+    }
+    return true
+  }
+
+  private readValid(map: MapName, key: string): unknown {
     let v = this.cache[map].get(key)
     if (v === undefined) {
       const raw = this.maps[map].get(key)
@@ -288,6 +321,7 @@ export class Ledger {
       : map === 'outcomes' ? outcomeKey(r.taskId as string, r.round as number, r.agent as string)
       : (r.id as string)
     if (expected !== key) return { ok: false, reason: `key ${key} does not match the record (${expected})` }
+    if (map === 'commands' && parseHlc(r.hlc as string)?.node !== r.by) return { ok: false, reason: `clock ${String(r.hlc)} is not of its writer ${String(r.by)}` }
     if (map === 'claims' || map === 'outcomes' || map === 'agents') {
       const agentId = (map === 'agents' ? r.id : r.agent) as string
       let good = false

@@ -11,6 +11,7 @@
  */
 import { z } from 'zod'
 import { settingsOverrideSchema } from './settings.ts'
+import { HLC_PATTERN } from './hlc.ts'
 
 export const SCHEMA_VERSION = 1
 
@@ -57,8 +58,9 @@ export type CommandKind = (typeof COMMAND_KINDS)[number]
 const commandShape = z.object({
   v: z.number().int().min(1),
   kind: z.enum(COMMAND_KINDS),
-  /** Hybrid logical clock of the writer: orders commands the same way on every replica. */
-  hlc: z.string().min(1).max(200),
+  /** Hybrid logical clock of the writer: orders commands the same way on every replica. Its exact form
+   * (protocol/hlc.ts) is required: a free string such as "~" would sort after every real clock value. */
+  hlc: z.string().max(200).regex(HLC_PATTERN, 'not a hybrid logical clock value (WALLMS-COUNTER-AGENT)'),
   by: agentIdSchema,
   /** task.* commands: the task; agent.*: the agent; settings.set: the key. */
   target: z.string().min(1).max(255),

@@ -2,8 +2,9 @@
  * SharePoint destinations for this agent: credentials from its data dir (never the ledger), one token
  * provider and one request pacer shared by every task, the agent-wide user mapping
  * (DIR/user-mapping.csv, Migration Manager's format) and the fleet-wide backoff: SharePoint throttles per
- * app per tenant, so an agent told to wait publishes `backoffUntil` in its heartbeat and every agent
- * eases off until then.
+ * app per tenant, so an agent told to wait publishes `backoffUntil` (and the wait it was told,
+ * `backoffForMs`) in its heartbeat and every agent eases off until then, within the caps of
+ * fleet-backoff.ts.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -12,6 +13,7 @@ import type { Destination as TaskDestination } from '../../protocol/records.ts'
 import type { Destination } from '../engine/destination.ts'
 import type { Presence } from '../presence/presence.ts'
 import { createSharePointOpener } from './sharepoint/opener.ts'
+import { createFleetBackoff } from './fleet-backoff.ts'
 import { parseUserMapping, type UserMapping } from './sharepoint/user-mapping.ts'
 
 export interface SharePointFactoryDeps {
@@ -37,14 +39,14 @@ export function createSharePointFactory(deps: SharePointFactoryDeps) {
   let opener: ReturnType<typeof createSharePointOpener> | null = null
   let clearTimer: NodeJS.Timeout | null = null
   let ownUntil = 0
+  const peerBackoff = createFleetBackoff()
 
   const fleetBackoff = (): number => {
     let until = ownUntil
     for (const [id, p] of presence.peers()) {
       if (!presence.isOnline(id)) continue
-      const v = p.message.fields.backoffUntil
-      const ms = typeof v === 'string' ? Date.parse(v) : NaN
-      if (Number.isFinite(ms) && ms > until) until = ms
+      const ms = peerBackoff.peerUntil(id, p.message.fields)
+      if (ms > until) until = ms
     }
     return until
   }
@@ -68,8 +70,12 @@ export function createSharePointFactory(deps: SharePointFactoryDeps) {
     if (untilMs <= ownUntil) return
     ownUntil = untilMs
     presence.setField('backoffUntil', new Date(untilMs).toISOString())
+    presence.setField('backoffForMs', Math.max(0, untilMs - Date.now()))
     if (clearTimer) clearTimeout(clearTimer)
-    clearTimer = setTimeout(() => presence.setField('backoffUntil', undefined), Math.max(0, untilMs - Date.now()) + 100)
+    clearTimer = setTimeout(() => {
+      presence.setField('backoffUntil', undefined)
+      presence.setField('backoffForMs', undefined)
+    }, Math.max(0, untilMs - Date.now()) + 100)
     clearTimer.unref()
   }
 

@@ -34,7 +34,7 @@ interface StackItem extends FolderContext {
 
 export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tally: Tally): Promise<void> {
   // Taken first, so a new worker boots while the source and destination are checked.
-  const scanner = createScanner({ stallMs: tuning.listingStallMs })
+  const scanner = createScanner({ stallMs: tuning.listingStallMs, ...(deps.scanWorker ? { workerUrl: deps.scanWorker } : {}) })
   try {
     await walk(job, deps, tuning, tally, scanner)
   } finally {

@@ -33,6 +33,9 @@ export const LISTING_STALL_MS = 5 * 60_000
 
 const KINDS = ['file', 'folder', 'other'] as const
 
+/** The engine's own scan worker script. */
+export const SCAN_WORKER = new URL('./scan-worker.js', import.meta.url)
+
 export class Scanner {
   private worker: Worker | null = null
   private closed = false
@@ -46,6 +49,9 @@ export class Scanner {
   stallMs = LISTING_STALL_MS
   private lastSign = 0
   private watchdog: NodeJS.Timeout | null = null
+
+  /** `workerUrl`: the worker script, speaking scan-worker.js's messages (tests give one that can stall). */
+  constructor(readonly workerUrl: URL = SCAN_WORKER) {}
 
   async list(dir: string): Promise<SourceEntry[] | null> {
     if (this.closed) throw Object.assign(new Error('the scanner was closed'), { name: 'AbortError' })
@@ -126,8 +132,8 @@ export class Scanner {
 
   private start(): Worker {
     if (this.worker) return this.worker
-    // SHARE_ENV: the worker sees the agent's environment as it is now (tests set a fault by it).
-    const worker = new Worker(new URL('./scan-worker.js', import.meta.url), { env: SHARE_ENV })
+    // SHARE_ENV: the worker sees the process's environment as it is now, not a copy from its start.
+    const worker = new Worker(this.workerUrl, { env: SHARE_ENV })
     let booted = () => {}
     this.booted = new Promise<void>((resolve) => (booted = resolve))
     worker.once('online', () => {
@@ -204,8 +210,10 @@ const spare: Scanner[] = []
 const MAX_SPARE = 4
 
 /** A scan worker for one pass, its own while the pass runs; give it back with releaseScanner. */
-export function createScanner(options: { stallMs?: number } = {}): Scanner {
-  const s = spare.pop() ?? new Scanner()
+export function createScanner(options: { stallMs?: number; workerUrl?: URL } = {}): Scanner {
+  const url = options.workerUrl ?? SCAN_WORKER
+  const i = spare.findLastIndex((x) => x.workerUrl.href === url.href)
+  const s = i >= 0 ? spare.splice(i, 1)[0]! : new Scanner(url)
   s.stallMs = options.stallMs ?? LISTING_STALL_MS
   s.warm()
   return s

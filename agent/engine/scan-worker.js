@@ -1,59 +1,6 @@
-// Lists one source folder in a worker thread: the names and one lstat per entry, with synchronous calls.
-// Plain JavaScript so it loads without a TypeScript loader in every runtime (agent, vitest, bench).
-// On the main thread the same work costs a promise, a thread-pool hop and a Stats object with four Dates
-// per entry (measured: 20,000 lstat calls took 366 ms there against 58 ms synchronously here); a slow
-// share blocks this thread, never the agent's event loop. The answer is columns, not objects: cheap to
-// copy between threads.
+// The scan worker: a thread that lists source folders for the pool (scan-pool.ts), one request at a time;
+// the listing itself is scan-list.js. Plain JavaScript so it loads without a TypeScript loader.
 import { parentPort } from 'node:worker_threads'
-import fs from 'node:fs'
-import path from 'node:path'
+import { answerListing } from './scan-list.js'
 
-const KIND_FILE = 0
-const KIND_FOLDER = 1
-const KIND_OTHER = 2
-
-// Fault injection for tests: a folder of this name never finishes listing, like one on a server that
-// stopped answering (the pool's stall watchdog must notice). Read per listing: the environment is shared.
-const stallName = () => process.env.MMESH_TEST_SCAN_STALL || ''
-// A long listing says it is still moving every this many entries (the watchdog measures silence).
-const PROGRESS_EVERY = 1000
-
-function list(dir, id) {
-  if (stallName() && path.basename(dir) === stallName()) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)
-  // Sorted by UTF-16 code units so every round sees the same order.
-  const names = fs.readdirSync(dir).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-  parentPort.postMessage({ id, progress: 0 })
-  const n = names.length
-  const kind = new Uint8Array(n)
-  const size = new Float64Array(n)
-  const mtimeMs = new Float64Array(n)
-  const birthtimeMs = new Float64Array(n)
-  const uid = new Float64Array(n).fill(-1)
-  const errors = []
-  for (let i = 0; i < n; i++) {
-    if (i > 0 && i % PROGRESS_EVERY === 0) parentPort.postMessage({ id, progress: i })
-    try {
-      // lstat: a symbolic link is reported as what it is, never followed (no loops, no escaping the share).
-      const st = fs.lstatSync(path.join(dir, names[i]))
-      const k = st.isDirectory() ? KIND_FOLDER : st.isFile() ? KIND_FILE : KIND_OTHER
-      kind[i] = k
-      size[i] = k === KIND_FILE ? st.size : 0
-      mtimeMs[i] = st.mtimeMs
-      birthtimeMs[i] = st.birthtimeMs
-      uid[i] = st.uid
-    } catch (err) {
-      kind[i] = KIND_OTHER
-      errors.push([i, err && err.code ? err.code : String(err)])
-    }
-  }
-  return { names, kind, size, mtimeMs, birthtimeMs, uid, errors }
-}
-
-parentPort.on('message', (m) => {
-  try {
-    const r = list(m.dir, m.id)
-    parentPort.postMessage({ id: m.id, ok: true, ...r }, [r.kind.buffer, r.size.buffer, r.mtimeMs.buffer, r.birthtimeMs.buffer, r.uid.buffer])
-  } catch (err) {
-    parentPort.postMessage({ id: m.id, ok: false, code: err && err.code ? err.code : '', message: err && err.message ? err.message : String(err) })
-  }
-})
+parentPort.on('message', (m) => answerListing(m, parentPort))

@@ -82,7 +82,7 @@ describe('readSourceFolder', () => {
   it('gives up a listing that makes no progress (ETIMEDOUT) and lists the next folder on a new worker', async () => {
     await mkdir(path.join(dir, 'mmesh-stall-unit'), { recursive: true })
     process.env.MMESH_TEST_SCAN_STALL = 'mmesh-stall-unit'
-    const s = new Scanner()
+    const s = new Scanner(new URL('../../test/support/stalling-scan-worker.js', import.meta.url))
     s.stallMs = 300
     try {
       const t0 = Date.now()

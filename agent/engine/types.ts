@@ -68,6 +68,8 @@ export interface EngineDeps {
   sleep: (ms: number, signal: AbortSignal) => Promise<void>
   logger: EngineLogger
   tuning?: Partial<EngineTuning>
+  /** The scan worker script (default scan-pool.ts SCAN_WORKER); tests give one that can stall. */
+  scanWorker?: URL
 }
 
 export interface EngineTuning {

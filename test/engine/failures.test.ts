@@ -204,7 +204,8 @@ describe('a share that stops answering', () => {
     const dest = createFileDestination({ rootDir: destRoot, library: null, folder: null })
     process.env.MMESH_TEST_SCAN_STALL = stalled
     try {
-      const { deps } = makeDeps(dest, items, { tuning: { ...tuning, listingStallMs: 400 } })
+      const scanWorker = new URL('../support/stalling-scan-worker.js', import.meta.url)
+      const { deps } = makeDeps(dest, items, { tuning: { ...tuning, listingStallMs: 400 }, scanWorker })
       const job = { ...makeJob(tree.root), taskId: 'task-stall' }
       const t0 = Date.now()
       const result = await runTaskRound(job, deps)

@@ -11,6 +11,7 @@ import { formatHlc, parseHlc, tickHlc, compareHlc, type Hlc } from '../protocol/
 import { ensureDataDir, ensurePrivateSocketDir, writeFileAtomic } from './config/data-dir.ts'
 import { files, controlSocketPath } from '../api/data-dir.ts'
 import { EXIT } from '../api/errors.ts'
+import { packageVersion } from '../api/package-info.ts'
 import { resolveFleetKey } from './config/fleet-key.ts'
 import { loadOrCreateIdentity } from './config/identity.ts'
 import { lockDataDir, type DirLock } from './config/lock.ts'
@@ -101,13 +102,7 @@ const envMs = (name: string): number | undefined => {
   return Number.isFinite(v) && v > 0 ? v : undefined
 }
 
-export const VERSION: string = (() => {
-  try {
-    return JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version ?? '0.0.0'
-  } catch {
-    return '0.0.0'
-  }
-})()
+export const VERSION: string = packageVersion()
 
 export function createLogger(): Logger {
   return pino({ level: process.env.MMESH_LOG_LEVEL ?? 'info', base: undefined }, pino.destination({ fd: 2, sync: true }))

@@ -2,7 +2,6 @@
  * `mmesh auth set|test|login`: this agent's own SharePoint credentials. They work without a running
  * agent (files in the data dir, checks against the destination), and never touch the ledger.
  */
-import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { resolveDataDir } from '../api/data-dir.ts'
 import { CredentialsError, saveCredentials } from '../agent/auth/credentials.ts'
@@ -12,15 +11,12 @@ import { AuthError } from '../agent/auth/token-provider.ts'
 import { createSharePointDestination } from '../agent/destinations/sharepoint/index.ts'
 import { DestinationError } from '../agent/engine/destination.ts'
 import { CliError, EXIT } from '../api/errors.ts'
+import { packageVersion } from '../api/package-info.ts'
 
 const out = (line: string) => process.stdout.write(`${line}\n`)
 
 export function mmeshVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
-  } catch {
-    return '0.0.0'
-  }
+  return packageVersion()
 }
 
 function plain(err: unknown): CliError {

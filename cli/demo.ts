@@ -7,12 +7,13 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { writeNewFleetKey } from '../agent/config/fleet-key.ts'
 import { callAgent } from '../api/client.ts'
+import { packageRoot } from '../api/package-info.ts'
 import { attachFleetView } from './view-commands.ts'
 
-const MMESH = fileURLToPath(new URL('../bin/mmesh.js', import.meta.url))
+// From the package's root, not this file: the same from cli/ and from the build's dist/cli/.
+const MMESH = path.join(packageRoot(), 'bin/mmesh.js')
 
 interface DemoAgent {
   name: string

@@ -1,7 +1,8 @@
 /**
  * The fleet view's boundary: what it reads (FleetSource) and what it asks for (FleetActions).
- * The node implements both over the agent's control endpoint; tui/demo-source.ts holds an in-memory pair
- * for tests and `mmesh demo`. Nothing here does I/O, so the UI can be rendered against either.
+ * tui/remote.ts implements both over the agent's control API; test/support/demo-fleet.ts holds an
+ * in-memory pair for the component tests and the bench. Nothing here does I/O, so the UI can be rendered
+ * against either.
  */
 import type { FleetSnapshot } from '../protocol/views.ts'
 

@@ -10,7 +10,7 @@
  */
 import type { BatchFile, BatchOutcome, Destination, DestinationEntry } from './destination.ts'
 import { assertStillRunning, copyFile, recordCopied, type CopyContext, type Migrate } from './copy.ts'
-import { asTaskScope } from './pass.ts'
+import { asTaskScope } from './task-scope.ts'
 
 export interface BatchEntry {
   d: Migrate

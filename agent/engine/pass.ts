@@ -4,7 +4,6 @@
  * ends normally, or throws TaskScopeError (every item would fail: the round waits and retries) or
  * RoundAbortedError (lease lost, cancelled).
  */
-import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { CATEGORIES, ERROR_CODES } from '../../protocol/classify.ts'
 import { compileFilters } from '../../protocol/filters.ts'
@@ -17,6 +16,7 @@ import type { Tally } from './tally.ts'
 import { RoundAbortedError, TaskScopeError, type EngineDeps, type EngineJob, type EngineTuning } from './types.ts'
 import { copyFile, leaseCheck, settleWithoutCopy, type CopyContext } from './copy.ts'
 import { batcherFor } from './copy-batch.ts'
+import { asTaskScope, checkSourceRoot } from './task-scope.ts'
 import { createOwnerResolver } from './owner.ts'
 
 /** One resolver per process: owners' names are looked up once per uid, not per round. */
@@ -240,22 +240,4 @@ function lastSegment(rel: string | null): string {
   if (!rel) return ''
   const i = rel.lastIndexOf('/')
   return i < 0 ? rel : rel.slice(i + 1)
-}
-
-export async function checkSourceRoot(root: string): Promise<void> {
-  try {
-    const st = await stat(root)
-    if (!st.isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' })
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err)
-    const why = code === 'ENOENT' ? 'does not exist (is the share mounted? check --map)' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code})`
-    throw new TaskScopeError(`source ${root} ${why}`, ERROR_CODES.cannotAccessSource, { cause: err })
-  }
-}
-
-export function asTaskScope(err: unknown, what: string): Error {
-  if (err instanceof TaskScopeError || err instanceof RoundAbortedError) return err
-  if (err instanceof DestinationError) return new TaskScopeError(err.message, err.code, { cause: err })
-  if (err instanceof Error && err.name === 'AbortError') return new RoundAbortedError('cancelled')
-  return new TaskScopeError(`${what}: ${err instanceof Error ? err.message : String(err)}`, 'TASK_ERROR', { cause: err })
 }

@@ -7,7 +7,22 @@
  */
 import path from 'node:path'
 import { SHARE_ENV, Worker } from 'node:worker_threads'
-import type { SourceEntry } from './scan.ts'
+
+/** One entry of a listed source folder. */
+export interface SourceEntry {
+  name: string
+  /** Absolute local path. */
+  localPath: string
+  kind: 'file' | 'folder' | 'other'
+  size: number
+  mtimeMs: number
+  birthtimeMs: number | null
+  /** Owning uid (the source owner for the user-mapping file, see owner.ts); null where unknown. */
+  uid: number | null
+  hidden: boolean
+  /** Set when the entry's metadata could not be read. */
+  error: string | null
+}
 
 interface Listing {
   id: number

@@ -5,22 +5,10 @@
 import { opendir, lstat } from 'node:fs/promises'
 import path from 'node:path'
 import { readCifsAttributes, type CifsAttributes } from './scan-cifs.ts'
-import { sharedScanner, type Scanner } from './scan-pool.ts'
+import { sharedScanner, type Scanner, type SourceEntry } from './scan-pool.ts'
 
-export interface SourceEntry {
-  name: string
-  /** Absolute local path. */
-  localPath: string
-  kind: 'file' | 'folder' | 'other'
-  size: number
-  mtimeMs: number
-  birthtimeMs: number | null
-  /** Owning uid (the source owner for the user-mapping file, see owner.ts); null where unknown. */
-  uid: number | null
-  hidden: boolean
-  /** Set when the entry's metadata could not be read. */
-  error: string | null
-}
+// What a listing returns is defined beside the worker that makes it (scan-pool.ts imports nothing back).
+export type { SourceEntry }
 
 export interface ScanOptions {
   /** Read `user.cifs.*` attributes (hidden bit, share creation time): the source is a CIFS mount. */

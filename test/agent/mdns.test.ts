@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createFleet, type AgentProc, type Fleet } from '../fixtures/fleet.ts'
+import { needTool } from '../support/system-tools.ts'
 
 // Real processes on a possibly loaded 2-core machine: generous bounds (every wait still has one).
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 180_000 })
@@ -58,9 +59,13 @@ function tearDown(): void {
 }
 
 // Probe once at collection (so the suite can be skipped with its reason), then build for real in beforeAll.
-const skipReason = setUp()
-tearDown()
-if (skipReason) console.warn(`mdns.test.ts skipped: ${skipReason}`)
+// Needs `ip` (a missing one fails under .ci/run) and the right to make namespaces (root, CAP_NET_ADMIN).
+const iproute = needTool('ip', 'makes the network namespaces')
+const skipReason = iproute.skip ? iproute.reason : setUp()
+if (!iproute.skip) {
+  tearDown()
+  if (skipReason) console.warn(`mdns.test.ts skipped: ${skipReason}`)
+}
 
 let fleet: Fleet
 const agents: AgentProc[] = []

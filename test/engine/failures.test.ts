@@ -14,6 +14,7 @@ import { runTaskRound } from '../../agent/engine/round.ts'
 import type { ItemStore } from '../../agent/items/store.ts'
 import type { ItemRecord } from '../../protocol/items.ts'
 import { SourceTree, sha1File } from '../fixtures/source-tree.ts'
+import { needTool } from '../support/system-tools.ts'
 import { cleanup, makeDeps, makeJob, openDb, recordsByRel, tempDir, walk } from './helpers.ts'
 
 const run = promisify(execFile)
@@ -25,6 +26,10 @@ let items: ItemStore
 let closeDb: () => Promise<void>
 const mounts: string[] = []
 let canMount = true
+const mountTool = needTool('mount', 'makes read-only and full destinations')
+const otherUser = needTool('setpriv', 'runs the engine as another user')
+// Mounting needs root with CAP_SYS_ADMIN as well (probed below): without it those tests skip and say so.
+const NO_MOUNTS = 'mounting is not permitted here (needs root with CAP_SYS_ADMIN)'
 
 beforeAll(async () => {
   dir = await tempDir('mmesh-fail-')
@@ -96,7 +101,7 @@ describe('task-scope failures wait, retry, then fail with the reason', () => {
   })
 
   it('destination read-only (bind mount): fails, nothing written', async (ctx) => {
-    if (!canMount) ctx.skip()
+    if (mountTool.skip || !canMount) ctx.skip(mountTool.reason || NO_MOUNTS)
     const tree = await tmpTree('share-ro')
     const destRoot = path.join(dir, 'dest-ro')
     await mkdir(destRoot)
@@ -111,7 +116,7 @@ describe('task-scope failures wait, retry, then fail with the reason', () => {
   })
 
   it('destination full (1 MB tmpfs): fails as full, no partial file under a final name', async (ctx) => {
-    if (!canMount) ctx.skip()
+    if (mountTool.skip || !canMount) ctx.skip(mountTool.reason || NO_MOUNTS)
     const tree = await tmpTree('share-full', { smallFiles: 300, bigFileBytes: 2 * 1024 * 1024 })
     const destRoot = path.join(dir, 'dest-full')
     await mkdir(destRoot)
@@ -134,9 +139,7 @@ describe('task-scope failures wait, retry, then fail with the reason', () => {
 })
 
 describe('item-scope failures fail the item, not the task', () => {
-  it('unreadable file and folder (engine runs as nobody): failed items, the rest lands', async (ctx) => {
-    const setpriv = await run('setpriv', ['--version']).then(() => true, () => false)
-    if (!setpriv) ctx.skip()
+  it.skipIf(otherUser.skip)('unreadable file and folder (engine runs as nobody): failed items, the rest lands', async () => {
     const tree = await tmpTree('share-perm')
     await chmod(dir, 0o755)
     await chmod(tree.abs('dates/old-2019.txt'), 0o000)

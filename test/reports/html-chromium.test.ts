@@ -4,7 +4,6 @@
  * the test put in; a task named like a script must render as text.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,9 +11,10 @@ import { pathToFileURL } from 'node:url'
 import { chromium, type BrowserContext } from 'playwright-core'
 import { writeReports } from '../../agent/reports/write-reports.ts'
 import type { ItemRecord } from '../../protocol/items.ts'
+import { needTool } from '../support/system-tools.ts'
 import { AGENT_IDS, agentName, fromArray, makeItems, taskFrom } from './fixtures.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
+const browserProgram = needTool('chromium', 'opens report.html in a real browser')
 const [A, B, C] = AGENT_IDS as [string, string, string]
 const T0 = Date.parse('2026-01-10T09:00:00Z')
 
@@ -36,7 +36,7 @@ const tasks = [
 ]
 const byTask: Record<string, ItemRecord[]> = { 't-alpha': itemsA, 't-bravo': itemsB }
 
-describe('report.html in headless Chromium', () => {
+describe.skipIf(browserProgram.skip)('report.html in headless Chromium', () => {
   let dir: string
   let browser: BrowserContext
   let reportUrl: string
@@ -45,10 +45,9 @@ describe('report.html in headless Chromium', () => {
     dir = await mkdtemp(join(tmpdir(), 'mmesh-html-'))
     const r = await writeReports({ outDir: join(dir, 'out'), tasks, agentName, items: (id) => fromArray(byTask[id] ?? []), ledgerJson: {}, now: new Date('2026-01-10T11:00:00Z') })
     reportUrl = pathToFileURL(join(r.dir, 'report.html')).href
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`)
     // a fresh profile per run (playwright passes it as --user-data-dir)
     browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
+      executablePath: browserProgram.path!,
       headless: true,
       timeout: 30_000,
       viewport: { width: 1280, height: 1400 },

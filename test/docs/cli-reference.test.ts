@@ -124,6 +124,14 @@ describe(`${REFERENCE}, checked against --help`, () => {
     expect(missing).toEqual([])
   })
 
+  it("names the program's own flags", () => {
+    const text = doc.lines.join('\n')
+    const missing = tree.flags
+      .filter((f) => !new RegExp(`(?<![\\w-])${f.long}(?![\\w-])`).test(text))
+      .map((f) => `\`mmesh ${f.term}\` (${f.description}) is not in ${REFERENCE}: say what it does under "## Conventions"`)
+    expect(missing).toEqual([])
+  })
+
   it('has no section for a command the program lacks', () => {
     const extra = doc.headings.flatMap((h) =>
       headingCommands(h)
@@ -148,7 +156,7 @@ describe(`${REFERENCE}, checked against --help`, () => {
   })
 
   it('names no flag that no command has', () => {
-    const known = new Set(['--help', ...commands.flatMap((c) => c.flags.map((f) => f.long))])
+    const known = new Set(['--help', ...allCommands(tree).flatMap((c) => c.flags.map((f) => f.long))])
     const unknown = doc.lines.flatMap((text, i) =>
       [...text.matchAll(/(?<![\w-])--[a-z0-9][a-z0-9-]*/g)].filter((m) => !known.has(m[0])).map((m) => `${REFERENCE}:${i + 1}: ${m[0]} is no flag of any command: remove it or correct it`),
     )

@@ -1,23 +1,48 @@
 /** The core's control methods: status, the agent list, enable/disable, stop. */
 import { buildAgentList } from '../protocol/agents-view.ts'
+import type { Ledger } from '../protocol/ledger.ts'
 import type { AgentJson } from '../protocol/views.ts'
-import { ControlError } from './control/server.ts'
-import type { Agent } from './agent.ts'
+import type { ReplicationStats } from '../api/replies.ts'
+import { ControlError, type ControlServer } from './control/server.ts'
+import type { Presence } from './presence/presence.ts'
 
-export function agentList(agent: Agent): AgentJson[] {
+/** What the core's methods read and do: the agent's identity, its ledger and presence, and a few actions. */
+export interface CoreControlDeps {
+  peerId: string
+  name: string
+  group: string
+  version: string
+  /** multiaddrs with /p2p/<peerId> */
+  addresses(): string[]
+  /** peer ids of the open connections (may repeat) */
+  connectedPeers(): string[]
+  ledger: Pick<Ledger, 'agents' | 'commandsFor' | 'addCommand' | 'sizes'>
+  presence: Pick<Presence, 'snapshots'>
+  /** the replication digest of the ledger */
+  digest(): Uint8Array
+  replicationStats(): ReplicationStats
+  nextHlc(): string
+  /** resolves once every change so far is stored */
+  flush(): Promise<void>
+  stop(): Promise<void>
+}
+
+type AgentsDeps = Pick<CoreControlDeps, 'peerId' | 'ledger' | 'presence'>
+
+export function agentList(deps: AgentsDeps): AgentJson[] {
   return buildAgentList({
-    selfId: agent.peerId,
-    records: agent.ledger.agents(),
-    commands: (id) => agent.ledger.commandsFor(id),
-    presence: agent.presence.snapshots(),
+    selfId: deps.peerId,
+    records: deps.ledger.agents(),
+    commands: (id) => deps.ledger.commandsFor(id),
+    presence: deps.presence.snapshots(),
     nowIso: new Date().toISOString(),
   })
 }
 
 /** AGENT = a peer id or a name; names must be unique among known agents. */
-export function resolveAgent(agent: Agent, ref: string | undefined): AgentJson {
-  const list = agentList(agent)
-  if (!ref) return list.find((a) => a.id === agent.peerId)!
+export function resolveAgent(deps: AgentsDeps, ref: string | undefined): AgentJson {
+  const list = agentList(deps)
+  if (!ref) return list.find((a) => a.id === deps.peerId)!
   const byId = list.find((a) => a.id === ref)
   if (byId) return byId
   const byName = list.filter((a) => a.name === ref)
@@ -26,35 +51,32 @@ export function resolveAgent(agent: Agent, ref: string | undefined): AgentJson {
   throw new ControlError(`no agent ${ref} is known to this fleet: see mmesh agents for names and ids`)
 }
 
-export function registerCoreControl(agent: Agent): void {
-  const c = agent.control
-  c.handle('status', () => ({
-    peerId: agent.peerId,
-    name: agent.name,
-    group: agent.group,
-    version: agent.version,
-    addresses: agent.addresses(),
-    connections: [...new Set(agent.host.getConnections().map((x) => x.remotePeer.toString()))],
-    sizes: agent.ledger.sizes(),
-    digest: Buffer.from(agent.replicator.currentDigest()).toString('hex'),
-    replication: agent.replicator.stats,
+export function registerCoreControl(control: ControlServer, deps: CoreControlDeps): void {
+  control.handle('status', () => ({
+    peerId: deps.peerId,
+    name: deps.name,
+    group: deps.group,
+    version: deps.version,
+    addresses: deps.addresses(),
+    connections: [...new Set(deps.connectedPeers())],
+    sizes: deps.ledger.sizes(),
+    digest: Buffer.from(deps.digest()).toString('hex'),
+    replication: deps.replicationStats(),
     rss: process.memoryUsage().rss,
     memory: process.memoryUsage(),
     cpuMicros: (({ user, system }) => user + system)(process.cpuUsage()),
     pid: process.pid,
   }))
-  c.handle('agents.list', () => agentList(agent))
-  c.handle('agent.setEnabled', async (params) => {
-    const ref = typeof params.agent === 'string' && params.agent !== '' ? params.agent : undefined
-    if (typeof params.enabled !== 'boolean') throw new ControlError('agent.setEnabled needs enabled: true|false')
-    const target = resolveAgent(agent, ref)
-    agent.ledger.addCommand({ kind: params.enabled ? 'agent.enable' : 'agent.disable', hlc: agent.nextHlc(), by: agent.peerId, target: target.id })
-    await agent.flush()
-    return resolveAgent(agent, target.id)
+  control.handle('agents.list', () => agentList(deps))
+  control.handle('agent.setEnabled', async ({ agent, enabled }) => {
+    const target = resolveAgent(deps, agent || undefined)
+    deps.ledger.addCommand({ kind: enabled ? 'agent.enable' : 'agent.disable', hlc: deps.nextHlc(), by: deps.peerId, target: target.id })
+    await deps.flush()
+    return resolveAgent(deps, target.id)
   })
-  c.handle('agent.stop', () => {
+  control.handle('agent.stop', () => {
     // Answer first, then stop: the client waits for the socket to go away.
-    setImmediate(() => void agent.stop())
+    setImmediate(() => void deps.stop())
     return { stopping: true, pid: process.pid }
   })
 }

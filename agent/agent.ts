@@ -272,7 +272,12 @@ async function startLocked(
     },
   }
 
-  registerCoreControl(agent)
+  registerCoreControl(control, {
+    peerId, name: settings.name, group: settings.group, version: VERSION, addresses,
+    connectedPeers: () => host.getConnections().map((c) => c.remotePeer.toString()),
+    ledger, presence, digest: () => replicator.currentDigest(), replicationStats: () => replicator.stats,
+    nextHlc, flush: () => replicator.flush(), stop: () => agent.stop(),
+  })
   if (testHooks) registerTestHooks(agent, gate!)
   ensurePrivateSocketDir(socketPath, dir)
   await control.listen(socketPath)

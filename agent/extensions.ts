@@ -110,11 +110,8 @@ export async function startExtensions(agent: Agent): Promise<Extension> {
   registerTaskControl(agent.control, tasks)
   const feed = createFleetFeed({ self, ledger, presence, tasks, selfFields: () => presenceAdapter.ownFields() })
   agent.control.handle('fleet.snapshot', () => feed.snapshot())
-  agent.control.handleStream('fleet.watch', (params, emit, signal) => {
-    const interval = typeof params.intervalMs === 'number' ? Math.max(100, params.intervalMs) : 500
-    feed.watch(emit, signal, interval)
-  })
-  registerReportControl(agent, { tasks, items, itemsSync })
+  agent.control.handleStream('fleet.watch', ({ intervalMs }, emit, signal) => feed.watch(emit, signal, intervalMs))
+  registerReportControl(agent.control, { self, selfName: agent.name, ledger, presence, tasks, items, itemsSync })
 
   scheduler.start()
   return {

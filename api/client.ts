@@ -1,11 +1,15 @@
 /**
  * Client side of the control endpoint, for CLI commands: reach the agent running on a data dir. No agent
  * (no socket, or a dead agent's leftover socket refusing connections) → CliError exit 3 at once.
+ *
+ * Calls are typed by the control API (api/methods.ts), imported as types only: a command that starts,
+ * asks and prints loads no schema library; the agent checks every request it gets.
  */
 import fs from 'node:fs'
 import net from 'node:net'
 import { CliError, EXIT } from './errors.ts'
 import { controlSocketPath, files } from './data-dir.ts'
+import type { EventOf, MethodName, ParamsIn, Reply, StreamName } from './methods.ts'
 
 export function socketPathFor(dataDir: string): string {
   try {
@@ -66,21 +70,29 @@ function connect(dataDir: string): Promise<net.Socket> {
   })
 }
 
+/**
+ * Calls onLine for each JSON line. A reply can be a line of many megabytes (10,000 tasks): the pieces of
+ * an unfinished line are kept in a list and joined once its end arrives, and only a new piece is searched
+ * for a line end, so reading it costs its length, not its length times its chunks.
+ */
 function lines(socket: net.Socket, onLine: (obj: Record<string, unknown>) => void): void {
-  let buf = ''
+  let pending: string[] = []
   socket.setEncoding('utf8')
   socket.on('data', (chunk: string) => {
-    buf += chunk
+    let start = 0
     let nl: number
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl)
-      buf = buf.slice(nl + 1)
+    while ((nl = chunk.indexOf('\n', start)) >= 0) {
+      pending.push(chunk.slice(start, nl))
+      const line = pending.length === 1 ? pending[0]! : pending.join('')
+      pending = []
+      start = nl + 1
       try {
         onLine(JSON.parse(line))
       } catch {
         /* ignore a malformed line */
       }
     }
+    if (start < chunk.length) pending.push(chunk.slice(start))
   })
 }
 
@@ -90,10 +102,28 @@ export function answerError(dataDir: string, err: { message?: unknown; code?: un
   return new CliError(typeof err.message === 'string' ? err.message : `the agent on ${dataDir} refused the request`, code)
 }
 
-export async function callAgent<T = unknown>(dataDir: string, method: string, params: Record<string, unknown> = {}, opts: { timeoutMs?: number } = {}): Promise<T> {
+export interface CallOptions {
+  /** give up (exit 1) when the agent has not answered within this long; default 30 s */
+  timeoutMs?: number
+}
+
+/** The params argument, optional only for a method whose params are all optional. */
+type ParamsArgs<M extends MethodName> = {} extends ParamsIn<M> ? [params?: ParamsIn<M>, opts?: CallOptions] : [params: ParamsIn<M>, opts?: CallOptions]
+
+/** Calls a method of the control API on the agent of dataDir; resolves with its reply. */
+export function callAgent<M extends MethodName>(dataDir: string, method: M, ...[params, opts]: ParamsArgs<M>): Promise<Reply<M>> {
+  return request(dataDir, method, params ?? {}, opts ?? {}) as Promise<Reply<M>>
+}
+
+/** Calls a method outside the control API (test hooks); the caller says what the reply is. */
+export function callAgentUntyped<T = unknown>(dataDir: string, method: string, params: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<T> {
+  return request(dataDir, method, params, opts) as Promise<T>
+}
+
+async function request(dataDir: string, method: string, params: unknown, opts: CallOptions): Promise<unknown> {
   const socket = await connect(dataDir)
   const timeoutMs = opts.timeoutMs ?? 30_000
-  return new Promise<T>((resolve, reject) => {
+  return new Promise<unknown>((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.destroy()
       reject(new CliError(`the agent on ${dataDir} did not answer ${method} within ${Math.round(timeoutMs / 1000)} s`, EXIT.badInput))
@@ -105,7 +135,7 @@ export async function callAgent<T = unknown>(dataDir: string, method: string, pa
       clearTimeout(timer)
       socket.end()
       if (msg.error && typeof msg.error === 'object') reject(answerError(dataDir, msg.error as Record<string, unknown>))
-      else resolve(msg.result as T)
+      else resolve(msg.result)
     })
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (settled) return
@@ -129,7 +159,8 @@ export interface Subscription {
   closed: Promise<void>
 }
 
-export async function subscribeAgent(dataDir: string, method: string, params: Record<string, unknown>, onEvent: (event: unknown) => void, onError?: (err: CliError) => void): Promise<Subscription> {
+/** Opens a stream method of the control API: onEvent gets each event until the stream ends or is closed. */
+export async function subscribeAgent<S extends StreamName>(dataDir: string, method: S, params: ParamsIn<S>, onEvent: (event: EventOf<S>) => void, onError?: (err: CliError) => void): Promise<Subscription> {
   const socket = await connect(dataDir)
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
   socket.on('error', () => socket.destroy())
@@ -138,7 +169,7 @@ export async function subscribeAgent(dataDir: string, method: string, params: Re
     if (msg.error && typeof msg.error === 'object') {
       onError?.(answerError(dataDir, msg.error as Record<string, unknown>))
       socket.end()
-    } else if ('event' in msg) onEvent(msg.event)
+    } else if ('event' in msg) onEvent(msg.event as EventOf<S>)
   })
   socket.write(`${JSON.stringify({ id: 1, method, params })}\n`)
   return { close: () => socket.end(), closed }

@@ -10,7 +10,7 @@ import path from 'node:path'
 import { writeNewFleetKey } from '../agent/config/fleet-key.ts'
 import { callAgent } from '../api/client.ts'
 import { packageRoot } from '../api/package-info.ts'
-import { attachFleetView } from './view-commands.ts'
+import { attachFleetView } from './fleet-view.ts'
 
 // From the package's root, not this file: the same from cli/ and from the build's dist/cli/.
 const MMESH = path.join(packageRoot(), 'bin/mmesh.js')

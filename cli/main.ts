@@ -1,12 +1,11 @@
 /**
- * The `mmesh` entry point: the node CLI plus the commands that show the fleet view (`tui`, `demo`,
- * `start --tui`), which live here because the view depends on node/, not the other way round.
+ * The `mmesh` entry point (bin/mmesh.js runs it). Start-up is kept light: registering the commands loads
+ * descriptions and options only; each command loads what it needs when it runs (libp2p and the agent for
+ * `start`, ink for `tui`, the SharePoint client for `auth`), so `--help`, `agents` or `task list` answer
+ * at once.
  */
-import { main as nodeMain } from './program.ts'
-import { setViewAttacher } from './view-hook.ts'
-import { attachFleetView, registerViewCommands } from './view-commands.ts'
+import { main as programMain } from './program.ts'
 
 export async function main(argv: string[]): Promise<void> {
-  setViewAttacher(attachFleetView)
-  await nodeMain(argv, { register: [registerViewCommands] })
+  await programMain(argv)
 }

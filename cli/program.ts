@@ -7,17 +7,10 @@ import { registerAgentCommands } from './agent-commands.ts'
 import { registerTaskCommands } from './task-commands.ts'
 import { registerReportCommands } from './report-commands.ts'
 import { registerAuthCommands } from './auth-commands.ts'
+import { registerViewCommands } from './view-commands.ts'
 import { CliError, EXIT } from '../api/errors.ts'
 
-/**
- * Commands from layers above node/ (the fleet view lives in tui/, which depends on node/, not the other
- * way round): the entry point passes their registrars in.
- */
-export interface ProgramExtras {
-  register?: ((program: Command) => void)[]
-}
-
-export function buildProgram(extras: ProgramExtras = {}): Command {
+export function buildProgram(): Command {
   const program = new Command('mmesh')
     .description('Move file shares into SharePoint Online and OneDrive with a fleet of agents and no central server')
     .showHelpAfterError('(run with --help for usage)')
@@ -26,12 +19,12 @@ export function buildProgram(extras: ProgramExtras = {}): Command {
   registerTaskCommands(program)
   registerReportCommands(program)
   registerAuthCommands(program)
-  for (const r of extras.register ?? []) r(program)
+  registerViewCommands(program)
   return program
 }
 
-export async function main(argv: string[], extras: ProgramExtras = {}): Promise<void> {
-  const program = buildProgram(extras)
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram()
   try {
     await program.parseAsync(argv)
   } catch (err) {

@@ -7,10 +7,8 @@ import path from 'node:path'
 import type { Command } from 'commander'
 import { callAgent } from '../api/client.ts'
 import { resolveDataDir } from '../api/data-dir.ts'
-import { taskFlagsToSettings, type TaskSettingFlags } from '../protocol/task-input.ts'
-import { MAX_IMPORT_BYTES } from '../protocol/import.ts'
-import type { Settings } from '../protocol/settings.ts'
-import type { TaskJson, TaskView } from '../protocol/views.ts'
+import type { TaskSettingFlags } from '../protocol/task-input.ts'
+import { MAX_IMPORT_BYTES } from '../protocol/import-common.ts'
 import { CliError, EXIT } from '../api/errors.ts'
 import { formatTaskTable, formatTaskDetail, formatSettings } from './task-format.ts'
 
@@ -50,6 +48,8 @@ export function registerTaskCommands(program: Command): void {
       .option('--name <name>', 'task name (default: the last part of the source)')
       .option('--group <name>', 'agent group that runs it (default Default)'),
   ).action(async (opts: DataOpt & TaskSettingFlags & { source: string; dest: string; library?: string; folder?: string; name?: string; group?: string }) => {
+    // The flags' checks come with the settings' schemas: loaded by this command only.
+    const { taskFlagsToSettings } = await import('../protocol/task-input.ts')
     const input = {
       source: opts.source,
       dest: opts.dest,
@@ -59,7 +59,7 @@ export function registerTaskCommands(program: Command): void {
       group: opts.group ?? null,
       settings: taskFlagsToSettings(opts),
     }
-    const res = (await callAgent(dataDir(opts), 'task.add', { input })) as { id: string; warnings: string[] }
+    const res = await callAgent(dataDir(opts), 'task.add', { input })
     for (const w of res.warnings) warn(w)
     out(res.id)
   })
@@ -83,10 +83,7 @@ export function registerTaskCommands(program: Command): void {
         const mb = (content.byteLength / (1024 * 1024)).toFixed(1)
         throw new CliError(`${path.basename(file)}: the file is ${mb} MB; import at most ${MAX_IMPORT_BYTES / (1024 * 1024)} MB at a time (split it into several files)`, EXIT.badInput)
       }
-      const res = (await callAgent(dataDir(opts), 'task.import', { fileName: path.basename(file), content: content.toString('base64') }, { timeoutMs: 120_000 })) as {
-        ids: string[]
-        warnings: string[]
-      }
+      const res = await callAgent(dataDir(opts), 'task.import', { fileName: path.basename(file), content: content.toString('base64') }, { timeoutMs: 120_000 })
       for (const w of res.warnings) warn(w)
       for (const id of res.ids) out(id)
     })
@@ -97,7 +94,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--data <dir>', 'data dir of the agent to talk to')
     .option('--json', 'print JSON')
     .action(async (opts: DataOpt & { json?: boolean }) => {
-      const tasks = (await callAgent(dataDir(opts), 'task.list', {}, { timeoutMs: 60_000 })) as TaskJson[]
+      const tasks = await callAgent(dataDir(opts), 'task.list', {}, { timeoutMs: 60_000 })
       out(opts.json ? JSON.stringify(tasks, null, 2) : formatTaskTable(tasks))
     })
 
@@ -108,7 +105,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--json', 'print JSON')
     .argument('<id>', 'task id (or a unique prefix of it)')
     .action(async (id: string, opts: DataOpt & { json?: boolean }) => {
-      const v = (await callAgent(dataDir(opts), 'task.show', { id })) as TaskView
+      const v = await callAgent(dataDir(opts), 'task.show', { id })
       out(opts.json ? JSON.stringify(v, null, 2) : formatTaskDetail(v))
     })
 
@@ -124,7 +121,7 @@ export function registerTaskCommands(program: Command): void {
       .option('--data <dir>', 'data dir of the agent to talk to')
       .argument('<id>', 'task id (or a unique prefix of it)')
       .action(async (id: string, opts: DataOpt) => {
-        await callAgent(dataDir(opts), `task.${verb}`, { id })
+        await callAgent(dataDir(opts), `task.${verb}` as const, { id })
         out(`${verb} requested for ${id}`)
       })
   }
@@ -135,7 +132,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--data <dir>', 'data dir of the agent to talk to')
     .option('--json', 'print JSON')
     .action(async (opts: DataOpt & { json?: boolean }) => {
-      const s = (await callAgent(dataDir(opts), 'settings.get', {})) as Settings
+      const s = await callAgent(dataDir(opts), 'settings.get')
       out(opts.json ? JSON.stringify(s, null, 2) : formatSettings(s))
     })
   settings
@@ -146,7 +143,7 @@ export function registerTaskCommands(program: Command): void {
     .argument('<value>', 'value')
     .action(async (key: string, value: string, opts: DataOpt, cmd: Command) => {
       const parentOpts = cmd.parent?.opts() as DataOpt | undefined
-      const res = (await callAgent(dataDir({ data: opts.data ?? parentOpts?.data }), 'settings.set', { key, value })) as { key: string; value: unknown }
+      const res = await callAgent(dataDir({ data: opts.data ?? parentOpts?.data }), 'settings.set', { key, value })
       out(`${res.key} = ${JSON.stringify(res.value)}`)
     })
 }

@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { callAgent, subscribeAgent, type Subscription } from '../api/client.ts'
+import type { FleetEvent } from '../api/replies.ts'
 import { validateTaskInput } from '../protocol/task-input.ts'
 import type { FleetSnapshot, TaskView } from '../protocol/views.ts'
-import type { FleetEvent } from '../agent/view/fleet-feed.ts'
 import type { FieldErrors, FleetActions, FleetSource, ImportPreview, TaskInput } from './model.ts'
 
 export interface RemoteFleet {
@@ -57,7 +57,7 @@ export async function connectFleet(dataDir: string): Promise<RemoteFleet> {
   let firstResolve!: () => void
   const first = new Promise<void>((r) => (firstResolve = r))
   const sub: Subscription = await subscribeAgent(dataDir, 'fleet.watch', { intervalMs: 300 }, (event) => {
-    const next = applyEvent(snapshot, event as FleetEvent)
+    const next = applyEvent(snapshot, event)
     if (!next) return
     snapshot = next
     firstResolve()
@@ -66,7 +66,7 @@ export async function connectFleet(dataDir: string): Promise<RemoteFleet> {
   await Promise.race([first, sub.closed])
   if (!snapshot) throw new Error(`the agent on ${dataDir} did not send the fleet view`)
 
-  const call = <T>(method: string, params: Record<string, unknown> = {}, timeoutMs = 60_000) => callAgent<T>(dataDir, method, params, { timeoutMs })
+  const minute = { timeoutMs: 60_000 }
 
   async function readImport(file: string): Promise<{ fileName: string; content: string }> {
     try {
@@ -78,7 +78,7 @@ export async function connectFleet(dataDir: string): Promise<RemoteFleet> {
 
   const actions: FleetActions = {
     async addTask(input) {
-      const r = await call<{ id: string }>('task.add', { input: toTaskInput(input) })
+      const r = await callAgent(dataDir, 'task.add', { input: toTaskInput(input) }, minute)
       return { id: r.id }
     },
     validateTask(input): FieldErrors {
@@ -86,19 +86,19 @@ export async function connectFleet(dataDir: string): Promise<RemoteFleet> {
       return r.ok ? {} : r.errors
     },
     async previewImport(file): Promise<ImportPreview> {
-      const r = await call<ImportPreview>('task.importPreview', await readImport(file))
+      const r = await callAgent(dataDir, 'task.importPreview', await readImport(file), minute)
       if (!r.ok) return r
       return { ok: true, warnings: r.warnings, tasks: r.tasks.map((t) => ({ name: t.name, source: t.source, destination: t.destination, group: t.group })) }
     },
     async commitImport(file) {
-      return (await call<{ ids: string[] }>('task.import', await readImport(file), 120_000)).ids
+      return (await callAgent(dataDir, 'task.import', await readImport(file), { timeoutMs: 120_000 })).ids
     },
-    pause: async (id) => void (await call('task.pause', { id })),
-    resume: async (id) => void (await call('task.resume', { id })),
-    rerun: async (id) => void (await call('task.rerun', { id })),
-    cancel: async (id) => void (await call('task.cancel', { id })),
+    pause: (id) => callAgent(dataDir, 'task.pause', { id }, minute),
+    resume: (id) => callAgent(dataDir, 'task.resume', { id }, minute),
+    rerun: async (id) => void (await callAgent(dataDir, 'task.rerun', { id }, minute)),
+    cancel: (id) => callAgent(dataDir, 'task.cancel', { id }, minute),
     async exportReports(outDir) {
-      const r = await call<{ dir: string; files: string[] }>('report.write', { outDir: path.resolve(outDir) }, 3_600_000)
+      const r = await callAgent(dataDir, 'report.write', { outDir: path.resolve(outDir) }, { timeoutMs: 3_600_000 })
       return { dir: r.dir, files: r.files }
     },
   }

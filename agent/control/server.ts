@@ -2,18 +2,31 @@
  * The local control endpoint: a Unix socket only the local user can use (mode 0600 in a 0700 dir),
  * speaking JSON lines. Request `{id, method, params}` → `{id, result}` or `{id, error: {message, code}}`;
  * a stream method pushes `{id, event}` lines until the client closes the connection.
+ *
+ * Methods are those of the control API (api/methods.ts): `handle` takes a handler typed by the method's
+ * schema, and every request's params are parsed here, in one place, before a handler sees them. A bad
+ * request is answered with one line naming the method and the field (`task.show: id: expected a
+ * non-empty string`), exit code 1. Test hooks add methods outside the API with `handleUntyped`.
  */
 import fs from 'node:fs'
 import net from 'node:net'
 import type { Logger } from 'pino'
+import type { z } from 'zod'
+import { CONTROL_METHODS, CONTROL_STREAMS, type EventOf, type MethodName, type Params, type Reply, type StreamName } from '../../api/methods.ts'
 
 export interface ControlContext {
   /** aborted when the client goes away */
   signal: AbortSignal
 }
-export type ControlHandler = (params: Record<string, unknown>, ctx: ControlContext) => Promise<unknown> | unknown
+type MaybePromise<T> = T | Promise<T>
+export type MethodHandler<M extends MethodName> = (params: Params<M>, ctx: ControlContext) => MaybePromise<Reply<M>>
 /** Starts pushing events; returns the cleanup called when the client closes. */
-export type StreamHandler = (params: Record<string, unknown>, emit: (event: unknown) => void, signal: AbortSignal) => (() => void) | void
+export type StreamHandler<S extends StreamName> = (params: Params<S>, emit: (event: EventOf<S>) => void, signal: AbortSignal) => (() => void) | void
+/** A method outside the control API (test hooks): its params arrive as sent. */
+export type UntypedHandler = (params: Record<string, unknown>, ctx: ControlContext) => unknown
+
+type Call = (params: unknown, ctx: ControlContext) => unknown
+type Stream = (params: unknown, emit: (event: unknown) => void, signal: AbortSignal) => (() => void) | void
 
 /** An error with a code the client maps to an exit code (1 bad input by default). */
 export class ControlError extends Error {
@@ -30,21 +43,34 @@ export class ControlError extends Error {
 const MAX_LINE = 72 * 1024 * 1024
 
 export class ControlServer {
-  private readonly handlers = new Map<string, ControlHandler>()
-  private readonly streams = new Map<string, StreamHandler>()
+  private readonly handlers = new Map<string, Call>()
+  private readonly streams = new Map<string, Stream>()
   private server: net.Server | null = null
   private readonly sockets = new Set<net.Socket>()
 
   constructor(private readonly log: Logger) {}
 
-  handle(method: string, handler: ControlHandler): void {
-    if (this.handlers.has(method) || this.streams.has(method)) throw new Error(`control method ${method} is registered already`)
-    this.handlers.set(method, handler)
+  handle<M extends MethodName>(method: M, handler: MethodHandler<M>): void {
+    const schema: z.ZodType = CONTROL_METHODS[method].params
+    this.claim(method)
+    this.handlers.set(method, (raw, ctx) => handler(parseParams(method, schema, raw) as Params<M>, ctx))
   }
 
-  handleStream(method: string, handler: StreamHandler): void {
+  handleStream<S extends StreamName>(method: S, handler: StreamHandler<S>): void {
+    const schema: z.ZodType = CONTROL_STREAMS[method].params
+    this.claim(method)
+    this.streams.set(method, (raw, emit, signal) => handler(parseParams(method, schema, raw) as Params<S>, emit, signal))
+  }
+
+  /** A method outside the control API, for test hooks only: no schema, the handler checks its params. */
+  handleUntyped(method: string, handler: UntypedHandler): void {
+    if (Object.hasOwn(CONTROL_METHODS, method) || Object.hasOwn(CONTROL_STREAMS, method)) throw new Error(`control method ${method} is part of the control API: register it with handle()`)
+    this.claim(method)
+    this.handlers.set(method, (raw, ctx) => handler((typeof raw === 'object' ? raw : {}) as Record<string, unknown>, ctx))
+  }
+
+  private claim(method: string): void {
     if (this.handlers.has(method) || this.streams.has(method)) throw new Error(`control method ${method} is registered already`)
-    this.streams.set(method, handler)
   }
 
   methods(): string[] {
@@ -134,7 +160,8 @@ export class ControlServer {
     }
     const id = req.id ?? null
     const method = typeof req.method === 'string' ? req.method : ''
-    const params = (req.params && typeof req.params === 'object' ? req.params : {}) as Record<string, unknown>
+    // No params is no params; anything else goes to the method's schema as sent.
+    const params = req.params === undefined || req.params === null ? {} : req.params
     const stream = this.streams.get(method)
     if (stream) {
       try {
@@ -158,6 +185,38 @@ export class ControlServer {
       send({ id, error: errorBody(err) })
     }
   }
+}
+
+/**
+ * The one place a request's params are checked: parsed by the method's schema, or refused with one line
+ * that names the method and every field at fault.
+ */
+function parseParams(method: string, schema: z.ZodType, raw: unknown): unknown {
+  const r = schema.safeParse(raw, { error: describeIssue })
+  if (r.success) return r.data
+  const problems = r.error.issues.map((i) => `${fieldPath(i.path) || 'params'}: ${i.message}`)
+  throw new ControlError(`${method}: ${problems.join('; ')}`, 1)
+}
+
+function fieldPath(path: PropertyKey[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i > 0 ? '.' : ''}${String(k)}`)).join('')
+}
+
+/** Plain words for zod's issues (a schema's own message, when it has one, wins over these). */
+function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === 'invalid_type') return `expected ${ARTICLE[issue.expected] ?? issue.expected}, got ${kindOf(issue.input)}`
+  return undefined
+}
+
+const ARTICLE: Record<string, string> = { string: 'a string', number: 'a number', boolean: 'true or false', object: 'an object', array: 'a list', record: 'an object' }
+
+function kindOf(v: unknown): string {
+  if (v === undefined) return 'nothing'
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'a list'
+  if (typeof v === 'string') return `a string (${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)})`
+  if (typeof v === 'object') return 'an object'
+  return `${typeof v === 'number' ? 'a number' : typeof v} (${String(v)})`
 }
 
 function errorBody(err: unknown): { message: string; code: number } {

@@ -2,24 +2,32 @@
  * Wires `report.write` on the agent: task views from the ledger, item results from the local store or,
  * for rounds run elsewhere, pulled from the agents that hold a copy (writer first, then its replicas).
  */
-import type { Agent } from '../agent.ts'
+import type { Ledger } from '../../protocol/ledger.ts'
 import type { ItemRecord } from '../../protocol/items.ts'
 import type { TaskView } from '../../protocol/views.ts'
+import type { ControlServer } from '../control/server.ts'
 import type { ItemStore } from '../items/store.ts'
 import type { ItemsSync } from '../items-sync/items-sync.ts'
+import type { Presence } from '../presence/presence.ts'
 import type { TaskService } from '../tasks/task-service.ts'
 import { reportHandler } from './handler.ts'
 import type { ItemsUnavailable } from './write-reports.ts'
 
-export interface ReportWiring {
-  tasks: TaskService
-  items: ItemStore
-  itemsSync: ItemsSync
+/** What the reports read: tasks, items (local or a holder's), names of agents, the ledger's content. */
+export interface ReportControlDeps {
+  /** this agent's peer id and name */
+  self: string
+  selfName: string
+  ledger: Pick<Ledger, 'agent' | 'toJSON'>
+  presence: Pick<Presence, 'peers' | 'isOnline'>
+  tasks: Pick<TaskService, 'views' | 'show'>
+  items: Pick<ItemStore, 'rounds' | 'iterate'>
+  itemsSync: Pick<ItemsSync, 'pull'>
 }
 
-export function registerReportControl(agent: Agent, w: ReportWiring): void {
-  const { ledger, presence } = agent
-  const agentName = (id: string) => ledger.agent(id)?.name ?? presence.peers().get(id)?.message.name ?? (id === agent.peerId ? agent.name : id)
+export function registerReportControl(control: ControlServer, w: ReportControlDeps): void {
+  const { ledger, presence } = w
+  const agentName = (id: string) => ledger.agent(id)?.name ?? presence.peers().get(id)?.message.name ?? (id === w.self ? w.selfName : id)
   let current = new Map<string, TaskView>()
 
   async function* items(taskId: string): AsyncIterable<ItemRecord | ItemsUnavailable> {
@@ -30,7 +38,7 @@ export function registerReportControl(agent: Agent, w: ReportWiring): void {
         yield* w.items.iterate(taskId, round)
         continue
       }
-      const holders = (view.itemHolders[round] ?? []).filter((h) => h !== agent.peerId)
+      const holders = (view.itemHolders[round] ?? []).filter((h) => h !== w.self)
       if (holders.length === 0) continue
       let done = false
       for (const h of holders) {
@@ -55,7 +63,7 @@ export function registerReportControl(agent: Agent, w: ReportWiring): void {
     }
   }
 
-  agent.control.handle(
+  control.handle(
     'report.write',
     reportHandler({
       tasks: () => {
@@ -65,8 +73,8 @@ export function registerReportControl(agent: Agent, w: ReportWiring): void {
       },
       agentName,
       items,
-      ledgerJson: () => ({ exportedAt: new Date().toISOString(), exportedBy: agent.peerId, ...ledger.toJSON() }),
-      selfName: agent.name,
+      ledgerJson: () => ({ exportedAt: new Date().toISOString(), exportedBy: w.self, ...ledger.toJSON() }),
+      selfName: w.selfName,
     }),
   )
 }

@@ -7,6 +7,7 @@ import type { Ledger } from '../../protocol/ledger.ts'
 import { buildAgentList, agentEnabled } from '../../protocol/agents-view.ts'
 import type { AgentView, FleetSnapshot, TaskLive, TaskView } from '../../protocol/views.ts'
 import type { Presence } from '../presence/presence.ts'
+import type { FleetEvent } from '../../api/replies.ts'
 import type { TaskService } from '../tasks/task-service.ts'
 
 const HISTORY = 60
@@ -20,9 +21,7 @@ export interface FleetFeedDeps {
   selfFields(): Record<string, unknown>
 }
 
-export type FleetEvent =
-  | { type: 'full'; snapshot: FleetSnapshot }
-  | { type: 'delta'; at: string; agents: AgentView[]; live: Record<string, TaskLive>; settings: FleetSnapshot['settings']; tasks: TaskView[]; removed: string[] }
+export type { FleetEvent }
 
 interface LiveTask {
   taskId: string

@@ -46,20 +46,20 @@ export function ledgerContentHash(agent: Agent): string {
 
 export function registerTestHooks(agent: Agent, gate: TestGate): void {
   const c = agent.control
-  c.handle('test.block', async (params) => {
+  c.handleUntyped('test.block', async (params) => {
     const peers = strs(params.peers, 'peers')
     for (const p of peers) gate.blocked.add(p)
     await Promise.all(peers.map((p) => agent.host.hangUp(peerIdFromString(p)).catch(() => {})))
     return { blocked: [...gate.blocked] }
   })
-  c.handle('test.unblock', (params) => {
+  c.handleUntyped('test.unblock', (params) => {
     const peers = params.peers === undefined ? [...gate.blocked] : strs(params.peers, 'peers')
     if (params.peers === undefined) gate.blockAll = false
     for (const p of peers) gate.blocked.delete(p)
     gate.onUnblock()
     return { blocked: [...gate.blocked] }
   })
-  c.handle('test.writeRecords', async (params) => {
+  c.handleUntyped('test.writeRecords', async (params) => {
     const count = Number(params.count)
     if (!Number.isInteger(count) || count < 1 || count > 200_000) throw new ControlError('count must be 1..200000')
     const prefix = typeof params.prefix === 'string' ? params.prefix : `t${agent.peerId.slice(-6)}`
@@ -72,7 +72,7 @@ export function registerTestHooks(agent: Agent, gate: TestGate): void {
     await agent.flush()
     return { written: count, first: ids[0], last: ids[ids.length - 1] }
   })
-  c.handle('test.deleteRecords', async (params) => {
+  c.handleUntyped('test.deleteRecords', async (params) => {
     const map = mapName(params.map ?? 'tasks')
     const keys = strs(params.keys, 'keys')
     agent.ledger.doc.transact(() => {
@@ -82,31 +82,31 @@ export function registerTestHooks(agent: Agent, gate: TestGate): void {
     await agent.flush()
     return { deleted: keys.length }
   })
-  c.handle('test.writeRaw', async (params) => {
+  c.handleUntyped('test.writeRaw', async (params) => {
     agent.ledger.writeRaw(mapName(params.map), str(params.key, 'key'), params.value)
     await agent.flush()
     return { ok: true }
   })
-  c.handle('test.read', (params) => {
+  c.handleUntyped('test.read', (params) => {
     const map = mapName(params.map)
     const key = str(params.key, 'key')
     const raw = agent.ledger.doc.getMap(map).get(key) ?? null
     const typed = map === 'tasks' ? (agent.ledger.task(key) ?? null) : map === 'agents' ? (agent.ledger.agent(key) ?? null) : null
     return { raw, typed }
   })
-  c.handle('test.ledger', (params) => ({
+  c.handleUntyped('test.ledger', (params) => ({
     hash: ledgerContentHash(agent),
     sizes: agent.ledger.sizes(),
     validTasks: agent.ledger.tasks().length,
     ...(params.full === true ? { content: agent.ledger.toJSON() } : {}),
   }))
-  c.handle('test.publishRaw', async (params) => {
+  c.handleUntyped('test.publishRaw', async (params) => {
     const data = Buffer.from(str(params.base64, 'base64'), 'base64')
     const topic = typeof params.topic === 'string' ? params.topic : LEDGER_TOPIC
     await agent.host.services.pubsub.publish(topic, data)
     return { bytes: data.byteLength }
   })
-  c.handle('test.garbageSync', async (params) => {
+  c.handleUntyped('test.garbageSync', async (params) => {
     // Open a sync stream to a peer and send frames that are not a valid sync exchange.
     const stream = await agent.host.dialProtocol(peerIdFromString(str(params.peer, 'peer')), SYNC_PROTOCOL, { signal: AbortSignal.timeout(5000) })
     const lp = lpStream(stream)
@@ -115,11 +115,11 @@ export function registerTestHooks(agent: Agent, gate: TestGate): void {
     await stream.close().catch(() => {})
     return { sent: frames.length }
   })
-  c.handle('test.applyRaw', (params) => {
+  c.handleUntyped('test.applyRaw', (params) => {
     // As if an update had arrived from a peer: exercises the same guarded path.
     const ok = agent.replicator.applyRemote(Buffer.from(str(params.base64, 'base64'), 'base64'), 'test')
     return { applied: ok }
   })
-  c.handle('test.encodeUpdate', () => Buffer.from(Y.encodeStateAsUpdate(agent.ledger.doc)).toString('base64'))
-  c.handle('test.schemaVersion', () => SCHEMA_VERSION)
+  c.handleUntyped('test.encodeUpdate', () => Buffer.from(Y.encodeStateAsUpdate(agent.ledger.doc)).toString('base64'))
+  c.handleUntyped('test.schemaVersion', () => SCHEMA_VERSION)
 }

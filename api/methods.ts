@@ -1,0 +1,135 @@
+/**
+ * The control API: every method the agent serves to its local clients (the CLI, the fleet view), with
+ * a zod schema for its params and the type of its reply. The agent's ControlServer parses every request
+ * with these schemas in one place; the client (api/client.ts) is typed by the same table but imports
+ * it as types only, so a CLI command does not load zod to send a request.
+ *
+ * Schemas check the shape of a request (a string where one is expected, a list of strings, …); what a
+ * value means (is this a task id we know, a valid source path) is the service's to judge.
+ */
+import { isAbsolute } from 'node:path'
+import { z } from 'zod'
+import { parseStatusFilter, type ReportFilter } from '../protocol/report-rows.ts'
+import { parseSettingDate, type Settings } from '../protocol/settings.ts'
+import type { TaskStatus, AgentJson, FleetSnapshot, TaskJson, TaskView } from '../protocol/views.ts'
+import type {
+  AddTaskReply, AgentStatus, FleetEvent, ImportPreviewReply, ImportReply, ReportWriteResult, RerunReply, SettingSetReply, StopReply,
+} from './replies.ts'
+
+/** Carries a reply's type in the table; the value is never read (replies are not checked at run time). */
+const reply = <T>(): T => undefined as T
+
+const NON_EMPTY = 'expected a non-empty string'
+const nonEmpty = () => z.string({ error: NON_EMPTY }).min(1, { error: NON_EMPTY })
+const noParams = z.object({})
+const taskId = z.object({ id: nonEmpty() })
+
+/** One task as an admin gives it; validateTaskInput checks each field's meaning and names the field. */
+const taskInput = z.object({
+  source: z.string(),
+  dest: z.string(),
+  library: z.string().nullish(),
+  folder: z.string().nullish(),
+  name: z.string().nullish(),
+  group: z.string().nullish(),
+  settings: z.record(z.string(), z.unknown()).optional(),
+})
+
+/** An import file as the client read it: its name (for messages) and its bytes in base64. */
+// (The content is not checked as base64 here: a regular expression over a 67 MB line costs more than
+// the import's own parse, which refuses a file that does not decode.)
+const importFile = z.object({ fileName: nonEmpty(), content: z.string() })
+
+const STATUS_WORDS = 'use queued, scanning, in-progress, paused, completed, failed or cancelled'
+
+/** Each status word understood (Migration Manager's words too), or an issue naming the one that is not. */
+const statusList = z
+  .array(z.string())
+  .nullish()
+  .transform((list, ctx) => {
+    const statuses: TaskStatus[] = []
+    for (const [i, s] of (list ?? []).entries()) {
+      const st = parseStatusFilter(s)
+      if (st) statuses.push(st)
+      else ctx.issues.push({ code: 'custom', path: [i], message: `${JSON.stringify(s)} is not a task status: ${STATUS_WORDS}`, input: s })
+    }
+    return statuses
+  })
+
+/** A DATE as the contract defines it, as an ISO instant. */
+const sinceDate = z
+  .string()
+  .nullish()
+  .transform((v, ctx) => {
+    if (v === undefined || v === null) return undefined
+    const d = parseSettingDate(v)
+    if (d.ok) return d.value
+    ctx.issues.push({ code: 'custom', message: d.error, input: v })
+    return z.NEVER
+  })
+
+const reportParams = z
+  .object({
+    outDir: z.string({ error: 'expected an absolute path: give --out DIR' }).refine(isAbsolute, { error: 'must be an absolute path: give --out DIR' }),
+    taskIds: z.array(z.string()).nullish(),
+    statuses: statusList,
+    agent: z.string().trim().min(1, { error: 'expected an agent name or peer id' }).nullish(),
+    since: sinceDate,
+    perRound: z.boolean().optional(),
+  })
+  .transform((p): { outDir: string; filter: ReportFilter; perRound: boolean } => {
+    const filter: ReportFilter = { taskIds: p.taskIds ?? [], statuses: p.statuses }
+    if (p.agent) filter.agent = p.agent
+    if (p.since) filter.since = p.since
+    return { outDir: p.outDir, filter, perRound: p.perRound === true }
+  })
+
+/** Request/reply methods. */
+export const CONTROL_METHODS = {
+  status: { params: noParams, reply: reply<AgentStatus>() },
+  'agents.list': { params: noParams, reply: reply<AgentJson[]>() },
+  /** agent: a peer id or a name; empty or absent means the agent serving the request */
+  'agent.setEnabled': { params: z.object({ agent: z.string().optional(), enabled: z.boolean({ error: 'expected true or false' }) }), reply: reply<AgentJson>() },
+  'agent.stop': { params: noParams, reply: reply<StopReply>() },
+
+  'task.add': { params: z.object({ input: taskInput }), reply: reply<AddTaskReply>() },
+  /** all or nothing: every task of the file, or none and every bad record named */
+  'task.import': { params: importFile, reply: reply<ImportReply>() },
+  'task.importPreview': { params: importFile, reply: reply<ImportPreviewReply>() },
+  'task.list': { params: noParams, reply: reply<TaskJson[]>() },
+  'task.views': { params: noParams, reply: reply<TaskView[]>() },
+  /** id: a task id or a unique prefix of it (4 characters or more) */
+  'task.show': { params: taskId, reply: reply<TaskView>() },
+  'task.showJson': { params: taskId, reply: reply<TaskJson>() },
+  'task.pause': { params: taskId, reply: reply<void>() },
+  'task.resume': { params: taskId, reply: reply<void>() },
+  'task.rerun': { params: taskId, reply: reply<RerunReply>() },
+  'task.cancel': { params: taskId, reply: reply<void>() },
+
+  'settings.get': { params: noParams, reply: reply<Settings>() },
+  /** key: a setting's Migration Manager name (or an alias); value: as typed on the command line */
+  'settings.set': { params: z.object({ key: nonEmpty(), value: z.union([z.string(), z.number(), z.boolean()]).transform(String) }), reply: reply<SettingSetReply>() },
+
+  'report.write': { params: reportParams, reply: reply<ReportWriteResult>() },
+  'fleet.snapshot': { params: noParams, reply: reply<FleetSnapshot>() },
+}
+
+/** Stream methods: the agent pushes `{id, event}` lines until the client closes the connection. */
+export const CONTROL_STREAMS = {
+  /** one full snapshot, then a delta every intervalMs (at least 100 ms, 500 by default) */
+  'fleet.watch': {
+    params: z.object({ intervalMs: z.number().optional().transform((ms) => (ms === undefined ? 500 : Math.max(100, ms))) }),
+    event: reply<FleetEvent>(),
+  },
+}
+
+export type MethodName = keyof typeof CONTROL_METHODS
+export type StreamName = keyof typeof CONTROL_STREAMS
+type Spec<M extends MethodName | StreamName> = M extends MethodName ? (typeof CONTROL_METHODS)[M] : M extends StreamName ? (typeof CONTROL_STREAMS)[M] : never
+
+/** What a client sends. */
+export type ParamsIn<M extends MethodName | StreamName> = z.input<Spec<M>['params']>
+/** What a handler receives: the params as the schema parsed them (defaults filled in, values normalised). */
+export type Params<M extends MethodName | StreamName> = z.output<Spec<M>['params']>
+export type Reply<M extends MethodName> = (typeof CONTROL_METHODS)[M]['reply']
+export type EventOf<S extends StreamName> = (typeof CONTROL_STREAMS)[S]['event']

@@ -1,0 +1,98 @@
+/**
+ * What the agent answers on its control endpoint, beyond the contract's JSON shapes in protocol/views.ts:
+ * types only, shared by the agent (which builds them) and its clients (the CLI, the fleet view).
+ */
+import type { ImportResult } from '../protocol/import-common.ts'
+import type { AgentView, FleetSnapshot, TaskLive, TaskView } from '../protocol/views.ts'
+
+/** One ledger sync with a peer, as `status` reports the last and the largest. */
+export interface SyncStat {
+  peer: string
+  ms: number
+  received: number
+  sent: number
+}
+
+/** Replication counters (since the agent started). */
+export interface ReplicationStats {
+  published: number
+  hinted: number
+  pushed: number
+  pushesReceived: number
+  applied: number
+  rejected: number
+  syncs: number
+  syncFailures: number
+  storedBytes: number
+  lastSync: SyncStat | null
+  largestSync: SyncStat | null
+}
+
+/** `status`: who the agent is, whom it is connected to, and how its ledger and process are doing. */
+export interface AgentStatus {
+  peerId: string
+  name: string
+  group: string
+  version: string
+  /** multiaddrs with /p2p/<peerId> */
+  addresses: string[]
+  /** peer ids of the agents connected now */
+  connections: string[]
+  /** records per ledger map */
+  sizes: Record<string, number>
+  /** the replication digest (hex): equal digests, equal ledgers */
+  digest: string
+  replication: ReplicationStats
+  rss: number
+  memory: NodeJS.MemoryUsage
+  /** CPU time used since start (user + system), microseconds */
+  cpuMicros: number
+  pid: number
+}
+
+/** `agent.stop`: answered before the agent stops; the client then waits for the endpoint to go away. */
+export interface StopReply {
+  stopping: true
+  pid: number
+}
+
+export interface AddTaskReply {
+  id: string
+  warnings: string[]
+}
+
+export interface ImportReply {
+  ids: string[]
+  warnings: string[]
+}
+
+/** `task.importPreview`: the tasks the file would add, or every problem found (nothing is added). */
+export type ImportPreviewReply = ImportResult
+
+export interface RerunReply {
+  /** the round the task will run next */
+  round: number
+}
+
+export interface SettingSetReply {
+  /** the setting's Migration Manager name (an alias given is resolved to it) */
+  key: string
+  value: unknown
+}
+
+/** `report.write`: the folder, the files written, and what could not be reached. */
+export interface ReportWriteResult {
+  dir: string
+  files: string[]
+  warnings: string[]
+  tasks: number
+  items: number
+}
+
+/**
+ * `fleet.watch` events: one full snapshot, then deltas (tasks changed or removed since the last event,
+ * with agents, live progress and settings in full, as they are small).
+ */
+export type FleetEvent =
+  | { type: 'full'; snapshot: FleetSnapshot }
+  | { type: 'delta'; at: string; agents: AgentView[]; live: Record<string, TaskLive>; settings: FleetSnapshot['settings']; tasks: TaskView[]; removed: string[] }

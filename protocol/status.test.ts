@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { deriveTask } from './status.ts'
+import { deriveTask, deriveTaskJson } from './status.ts'
 import { DEFAULT_SETTINGS } from './settings.ts'
 import { formatHlc } from './hlc.ts'
 import { TestKeyring, fakeAgentId, makeReplica, syncAll, type Replica } from '../test/fixtures/ledger-replicas.ts'
@@ -132,5 +132,28 @@ describe('deriveTask', () => {
     expect(v.agent).toBe(B)
     expect(v.epoch).toBe(2)
     expect(v.timeline.some((t) => t.what.startsWith(`taken over by ${B}`))).toBe(true)
+  })
+
+  it('deriveTaskJson (task list) gives exactly the JSON fields of deriveTask, in the same order, at every stage', () => {
+    const { ra, sa, sb } = setup()
+    const json = (r: Replica) => deriveTaskJson({ spec: r.ledger.task('task-1')!, commands: r.ledger.commandsFor('task-1'), claims: r.ledger.claimsFor('task-1'), outcomes: r.ledger.outcomesFor('task-1') })
+    const contract = (r: Replica) => {
+      const { epoch: _e, settings: _s, overrides: _o, timeline: _t, itemHolders: _i, recentFailures: _r, ...rest } = view(r)
+      return JSON.stringify(rest)
+    }
+    const stages: (() => void)[] = [
+      () => {},
+      () => holdAndReport(ra, sa, 'in-progress'),
+      () => cmd(ra, A, 'task.pause', 3000),
+      () => ra.ledger.putClaim(sb, { taskId: 'task-1', agent: B, epoch: 2, round: 0, at: '2026-01-01T00:03:00.000Z', released: false }),
+      () => holdAndReport(ra, sb, 'failed', 0, 2),
+      () => cmd(ra, A, 'task.rerun', 5000),
+      () => holdAndReport(ra, sa, 'completed', 1, 3),
+    ]
+    for (const stage of stages) {
+      stage()
+      expect(JSON.stringify(json(ra))).toBe(contract(ra))
+    }
+    expect(json(ra).status).toBe('completed')
   })
 })

@@ -55,25 +55,26 @@ export function deriveStatus(intent: TaskIntent, holder: ClaimRecord | undefined
   return 'queued'
 }
 
-export function deriveTask(records: TaskRecords, globals: Settings): TaskView {
+/** What the derivation of a task's JSON decided, for the rest of its view. */
+interface Derived {
+  json: TaskJson
+  intent: TaskIntent
+  holder: ClaimRecord | undefined
+}
+
+function derive(records: TaskRecords): Derived {
   const { spec, commands, claims, outcomes } = records
   const intent = foldTaskIntent(commands)
   const round = intent.round
   const holder = currentHolder(claims, round)
   const outcome = roundOutcome(outcomes, round)
   const status = deriveStatus(intent, holder, outcome)
-  const winner = winningClaim(claims)
   const ended = outcome && (outcome.phase === 'completed' || outcome.phase === 'failed')
-  const agent = ended ? outcome.agent : (holder?.agent ?? winner?.agent ?? outcome?.agent ?? null)
-  const roundOutcomes = outcomes.filter((o) => o.round === round)
-  const startedAt = roundOutcomes.reduce<string | null>((m, o) => (m === null || o.startedAt < m ? o.startedAt : m), null)
+  const agent = ended ? outcome.agent : (holder?.agent ?? winningClaim(claims)?.agent ?? outcome?.agent ?? null)
+  let startedAt: string | null = null
+  for (const o of outcomes) if (o.round === round && (startedAt === null || o.startedAt < startedAt)) startedAt = o.startedAt
   const counts: Counts = outcome ? pickCounts(outcome.counts) : { ...ZERO_COUNTS }
   const waitingReason = status === 'in-progress' || status === 'scanning' ? (outcome?.phase === 'waiting' ? outcome.waitingReason : null) : null
-  const itemHolders: Record<number, string[]> = {}
-  for (const o of outcomes) {
-    if (o.phase !== 'completed' && o.phase !== 'failed') continue
-    itemHolders[o.round] = [...new Set([...(itemHolders[o.round] ?? []), o.agent, ...o.itemReplicas])]
-  }
   const json: TaskJson = {
     id: spec.id,
     name: spec.name,
@@ -90,6 +91,25 @@ export function deriveTask(records: TaskRecords, globals: Settings): TaskView {
     finishedAt: ended ? (outcome.finishedAt ?? null) : null,
     failureReason: outcome?.phase === 'failed' ? outcome.failureReason : null,
     waitingReason,
+  }
+  return { json, intent, holder }
+}
+
+/**
+ * The contract's JSON of a task (`task list --json`) alone: what deriveTask gives, without the timeline,
+ * settings and item holders, for listing thousands of tasks at once.
+ */
+export function deriveTaskJson(records: TaskRecords): TaskJson {
+  return derive(records).json
+}
+
+export function deriveTask(records: TaskRecords, globals: Settings): TaskView {
+  const { spec, claims, outcomes } = records
+  const { json, intent, holder } = derive(records)
+  const itemHolders: Record<number, string[]> = {}
+  for (const o of outcomes) {
+    if (o.phase !== 'completed' && o.phase !== 'failed') continue
+    itemHolders[o.round] = [...new Set([...(itemHolders[o.round] ?? []), o.agent, ...o.itemReplicas])]
   }
   return {
     ...json,

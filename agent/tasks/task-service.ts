@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Ledger } from '../../protocol/ledger.ts'
 import { foldSettings, foldTaskIntent } from '../../protocol/intent.ts'
-import { deriveTask } from '../../protocol/status.ts'
+import { deriveTask, deriveTaskJson } from '../../protocol/status.ts'
 import { parseSettingValue, resolveSettingKey, SETTING_KEYS, type Settings } from '../../protocol/settings.ts'
 import type { CommandKind, TaskSpec } from '../../protocol/records.ts'
 import type { TaskJson, TaskView } from '../../protocol/views.ts'
@@ -34,8 +34,10 @@ export function createTaskService(deps: TaskServiceDeps) {
     return foldSettings(ledger.commands().filter((c) => c.kind === 'settings.set'))
   }
 
+  const records = (spec: TaskSpec) => ({ spec, commands: ledger.commandsFor(spec.id), claims: ledger.claimsFor(spec.id), outcomes: ledger.outcomesFor(spec.id) })
+
   function view(spec: TaskSpec, g: Settings = globals()): TaskView {
-    const v = deriveTask({ spec, commands: ledger.commandsFor(spec.id), claims: ledger.claimsFor(spec.id), outcomes: ledger.outcomesFor(spec.id) }, g)
+    const v = deriveTask(records(spec), g)
     if (v.status === 'queued') v.waitingReason = deps.waitingReasonFor(spec)
     return v
   }
@@ -107,8 +109,13 @@ export function createTaskService(deps: TaskServiceDeps) {
       return { ids: specs.map((s) => s.id), warnings: checked.warnings }
     },
 
+    /** Every task's contract JSON: derived without the rest of a view (the timeline, settings), as 10,000 tasks add up. */
     list(): TaskJson[] {
-      return this.views().map(toJson)
+      return ledger.tasks().map((spec) => {
+        const j = deriveTaskJson(records(spec))
+        if (j.status === 'queued') j.waitingReason = deps.waitingReasonFor(spec)
+        return j
+      })
     },
 
     show(id: string): TaskView {

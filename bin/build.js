@@ -19,14 +19,14 @@ const CONFIGS = ['tsconfig.json', 'tsconfig.build.json', 'package.json']
 const CACHE = path.join(ROOT, 'node_modules', '.cache', 'mmesh-build')
 const STAMP = path.join(CACHE, 'stamp.json')
 
-/** Every source file the build reads (tests too: cheap to list, and a new test file rebuilds nothing wrong). */
+/** Every source file the build compiles (tests beside the modules are left out, as tsconfig.build.json does). */
 function sourceFiles() {
   const out = []
   const walk = (dir) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name)
       if (e.isDirectory()) walk(p)
-      else if (/\.(ts|tsx|js)$/.test(e.name)) out.push(p)
+      else if (/\.(ts|tsx|js)$/.test(e.name) && !/\.test\.tsx?$/.test(e.name)) out.push(p)
     }
   }
   for (const s of SOURCES) walk(path.join(ROOT, s))

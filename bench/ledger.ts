@@ -1,6 +1,6 @@
 /**
  * Ledger benchmark (issue 2's figures), real `mmesh start` processes on 127.0.0.1 with production
- * heartbeat and anti-entropy periods, the agent core alone (MMESH_EXTENSIONS=0):
+ * heartbeat and anti-entropy periods, the agent core alone (createFleet's coreOnly):
  *   1. convergence across 5 agents of 10,000 task records written on one agent in one transaction,
  *      and as 10,000 separate changes;
  *   2. ledger bytes added by the idle 5-agent fleet over a window (BENCH_IDLE_SECONDS, default 60),
@@ -46,7 +46,8 @@ const each = (ts: number[]) => ts.map((t) => (t / 1000).toFixed(2)).join(' / ')
 async function main() {
   const loadBefore = os.loadavg().map((l) => l.toFixed(1)).join(' ')
   const fleet = await createFleet({
-    env: { MMESH_EXTENSIONS: '0', MMESH_HEARTBEAT_MS: '2000', MMESH_ANTI_ENTROPY_MS: '3000', MMESH_LOG_LEVEL: 'warn' },
+    coreOnly: true,
+    env: { MMESH_HEARTBEAT_MS: '2000', MMESH_ANTI_ENTROPY_MS: '3000', MMESH_LOG_LEVEL: 'warn' },
   })
   try {
     const a0 = await fleet.start('a0')

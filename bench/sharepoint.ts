@@ -82,7 +82,7 @@ function threadCpu(): Map<string, number> {
 
 /** One agent: its tasks share one pacer (the per-agent request cap) and one file limiter. */
 async function runAgent(a: WorkerArgs): Promise<WorkerResult> {
-  const creds = (await loadCredentials(undefined, process.env))!
+  const creds = (await loadCredentials(undefined))!
   const tokens = createCertificateTokenProvider(creds)
   const pacer = createPacer({ maxInFlight: a.conc })
   const db = new Level<string, string>(a.dbDir)

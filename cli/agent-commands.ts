@@ -6,6 +6,7 @@ import { CliError, EXIT } from '../api/errors.ts'
 import { resolveDataDir } from '../api/data-dir.ts'
 import { callAgent } from '../api/client.ts'
 import type { AgentJson } from '../protocol/views.ts'
+import type { AgentPlugins } from '../agent/plugins.ts'
 import type { StartOptions } from './start.ts'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
@@ -17,7 +18,8 @@ function formatTable(rows: AgentJson[]): string {
   return [header, ...body].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')
 }
 
-export function registerAgentCommands(program: Command): void {
+/** `agentPlugins` go to the agent `start` runs (tests only; see cli/program.ts ProgramExtras). */
+export function registerAgentCommands(program: Command, agentPlugins?: AgentPlugins): void {
   program
     .command('keygen')
     .description('write a new fleet key (every agent of a fleet needs a copy)')
@@ -44,7 +46,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--tui', 'show the fleet view')
     .action(async (opts: StartOptions) => {
       const { runStart } = await import('./start.ts')
-      await runStart(opts)
+      await runStart(opts, agentPlugins)
     })
 
   program

@@ -4,8 +4,9 @@
  * `start`, ink for `tui`, the SharePoint client for `auth`), so `--help`, `agents` or `task list` answer
  * at once.
  */
-import { main as programMain } from './program.ts'
+import { main as programMain, type ProgramExtras } from './program.ts'
 
-export async function main(argv: string[]): Promise<void> {
-  await programMain(argv)
+/** `agentPlugins`: only the tests' agent entry passes any (test/support/test-agent.ts). */
+export async function main(argv: string[], extras: Pick<ProgramExtras, 'agentPlugins'> = {}): Promise<void> {
+  await programMain(argv, extras)
 }

@@ -9,13 +9,22 @@ import { registerReportCommands } from './report-commands.ts'
 import { registerAuthCommands } from './auth-commands.ts'
 import { registerViewCommands } from './view-commands.ts'
 import { CliError, EXIT } from '../api/errors.ts'
+import type { AgentPlugins } from '../agent/plugins.ts'
 
-export function buildProgram(): Command {
+export interface ProgramExtras {
+  /**
+   * Plugged into the agent that `start` runs. Production passes none; the tests' agent entry
+   * (test/support/test-agent.ts) passes its hooks here, the one door for them.
+   */
+  agentPlugins?: AgentPlugins
+}
+
+export function buildProgram(extras: ProgramExtras = {}): Command {
   const program = new Command('mmesh')
     .description('Move file shares into SharePoint Online and OneDrive with a fleet of agents and no central server')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-  registerAgentCommands(program)
+  registerAgentCommands(program, extras.agentPlugins)
   registerTaskCommands(program)
   registerReportCommands(program)
   registerAuthCommands(program)
@@ -23,8 +32,8 @@ export function buildProgram(): Command {
   return program
 }
 
-export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram()
+export async function main(argv: string[], extras: ProgramExtras = {}): Promise<void> {
+  const program = buildProgram(extras)
   try {
     await program.parseAsync(argv)
   } catch (err) {

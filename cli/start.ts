@@ -8,6 +8,7 @@ import { resolveDataDir } from '../api/data-dir.ts'
 import { ensureDataDir } from '../agent/config/data-dir.ts'
 import { lockDataDir } from '../agent/config/lock.ts'
 import { parseMap } from '../agent/config/agent-config.ts'
+import type { AgentPlugins } from '../agent/plugins.ts'
 
 export interface StartOptions {
   data?: string; fleetKey?: string; name?: string; listen: string[]; peer: string[]; mdns: boolean
@@ -21,7 +22,8 @@ async function fileLogger(dataDir: string) {
   const fs = await import('node:fs')
   const file = path.join(dataDir, 'agent.log')
   const fd = fs.openSync(file, 'a', 0o600)
-  const logger = pino({ level: process.env.MMESH_LOG_LEVEL ?? 'info', base: undefined }, pino.destination({ fd, sync: false }))
+  const { readLogLevel } = await import('../agent/config/env.ts')
+  const logger = pino({ level: readLogLevel(), base: undefined }, pino.destination({ fd, sync: false }))
   return { logger, notice: (msg: string) => logger.warn(msg) }
 }
 
@@ -45,7 +47,7 @@ function multiaddrFlag(name: string, values: string[]): string[] {
 }
 
 /** Runs the agent in the foreground until it stops; exits the process. */
-export async function runStart(opts: StartOptions): Promise<void> {
+export async function runStart(opts: StartOptions, agentPlugins?: AgentPlugins): Promise<void> {
   const capacity = intFlag('--capacity', opts.capacity, 0, 1000)
   const leaseTtlSeconds = intFlag('--lease-ttl', opts.leaseTtl, 1, 86_400)
   const listen = multiaddrFlag('--listen', opts.listen)
@@ -67,7 +69,7 @@ export async function runStart(opts: StartOptions): Promise<void> {
       lock,
       dataDir, fleetKeyFile: opts.fleetKey, name: opts.name, group: opts.group, capacity, leaseTtlSeconds, maps,
       listen, peers, mdns: opts.mdns, tui: opts.tui ?? false,
-    })
+    }, agentPlugins)
   } catch (err) {
     lock.release()
     // Exit now: a half-started host may hold the event loop open.

@@ -7,6 +7,7 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto'
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { readCredentialOverrides, type CredentialOverrides } from '../config/env.ts'
 
 export const DEFAULT_AUTHORITY = 'https://login.microsoftonline.com'
 const AUTH_FILE = 'auth.json'
@@ -179,12 +180,12 @@ async function readStored(dataDir: string): Promise<StoredCredentials | null> {
  * The credentials this agent uses: auth.json in the data dir, overridden field by field by the
  * environment. Null when neither says anything; an error naming the missing piece when half-set.
  */
-export async function loadCredentials(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<Credentials | null> {
+export async function loadCredentials(dataDir: string | undefined, env: CredentialOverrides = readCredentialOverrides()): Promise<Credentials | null> {
   const stored = dataDir ? await readStored(dataDir) : null
-  const tenantId = env.MMESH_TENANT_ID || stored?.tenantId
-  const clientId = env.MMESH_CLIENT_ID || stored?.clientId
-  const certFile = env.MMESH_CERT_FILE || (stored && dataDir ? path.resolve(dataDir, stored.certFile) : undefined)
-  const authority = env.MMESH_AUTHORITY || stored?.authority || DEFAULT_AUTHORITY
+  const tenantId = env.tenantId || stored?.tenantId
+  const clientId = env.clientId || stored?.clientId
+  const certFile = env.certFile || (stored && dataDir ? path.resolve(dataDir, stored.certFile) : undefined)
+  const authority = env.authority || stored?.authority || DEFAULT_AUTHORITY
   if (!tenantId && !clientId && !certFile) return null
   const missing = [!tenantId && 'tenant id (MMESH_TENANT_ID)', !clientId && 'client id (MMESH_CLIENT_ID)', !certFile && 'certificate (MMESH_CERT_FILE)'].filter(Boolean)
   if (missing.length) throw new CredentialsError(`credentials incomplete, missing ${missing.join(', ')}: run mmesh auth set --data DIR --tenant … --client-id … --cert FILE`)

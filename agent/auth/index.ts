@@ -1,5 +1,6 @@
 /** What the agent needs from node/auth: one TokenProvider per agent, from app credentials or a delegated sign-in. */
 import { loadCredentials, type Credentials } from './credentials.ts'
+import { readCredentialOverrides, type CredentialOverrides } from '../config/env.ts'
 import { createDelegatedTokenProvider, loadDelegatedConfig } from './device-code.ts'
 import { AuthError, createCertificateTokenProvider, type TokenProvider } from './token-provider.ts'
 
@@ -12,7 +13,7 @@ export { deviceCodeLogin, loadDelegatedConfig, createDelegatedTokenProvider, typ
  * Throws CredentialsError when what is configured is unusable (expired certificate, missing file).
  */
 export async function loadTokenProvider(
-  dataDir: string, env: NodeJS.ProcessEnv = process.env, options: { log?: (m: string) => void } = {},
+  dataDir: string, env: CredentialOverrides = readCredentialOverrides(), options: { log?: (m: string) => void } = {},
 ): Promise<{ provider: TokenProvider; credentials: Credentials | null } | null> {
   const creds = await loadCredentials(dataDir, env)
   if (creds) return { provider: createCertificateTokenProvider(creds, options), credentials: creds }
@@ -26,14 +27,14 @@ export async function loadTokenProvider(
  * the delegated sign-in changes (checked at most every 10 s), so `mmesh auth set` on a running agent takes
  * effect without a restart. Failures to load surface as AuthError/CredentialsError from getToken.
  */
-export function createDataDirTokenProvider(dataDir: string, env: NodeJS.ProcessEnv = process.env, options: { log?: (m: string) => void } = {}): TokenProvider {
+export function createDataDirTokenProvider(dataDir: string, env: CredentialOverrides = readCredentialOverrides(), options: { log?: (m: string) => void } = {}): TokenProvider {
   let current: { provider: TokenProvider; stamp: string } | null = null
   let checkedAt = 0
   const stampOf = async (): Promise<string> => {
     const { stat } = await import('node:fs/promises')
     const parts = await Promise.all(['auth.json', 'auth-cert.pem', 'auth-delegated.json'].map((f) =>
       stat(`${dataDir}/${f}`).then((s) => `${s.mtimeMs}:${s.size}`, () => '-')))
-    return [...parts, env.MMESH_TENANT_ID, env.MMESH_CLIENT_ID, env.MMESH_CERT_FILE, env.MMESH_AUTHORITY].join('|')
+    return [...parts, env.tenantId, env.clientId, env.certFile, env.authority].join('|')
   }
   const load = async (): Promise<TokenProvider> => {
     if (current && Date.now() - checkedAt < 10_000) return current.provider

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino'
 import { runTaskRound } from '../engine/round.ts'
-import type { BatchFile, BatchOutcome, BatchPutOptions, Destination, PutOptions, SourceFile } from '../engine/destination.ts'
+import type { Destination } from '../engine/destination.ts'
 import type { Limiter } from '../engine/types.ts'
 import type { ItemStore } from '../items/store.ts'
 import type { Destination as TaskDestination } from '../../protocol/records.ts'
@@ -20,10 +20,13 @@ export interface EngineRunnerDeps {
   replicateItems: (taskId: string, round: number) => Promise<string[]>
   logger: Logger
   tuning?: { checkpointIntervalMs?: number; retryIntervalMs?: number }
-  /** Fault injection for tests (MMESH_TEST_FILE_DELAY_MS): a pause before each file is written. */
-  fileDelayMs?: number
-  /** Test hook (MMESH_TEST_HOOKS=1): told of every file a put committed at the destination (chaos copy counts). */
-  onCopied?: (taskId: string, relPath: string) => void
+  /**
+   * Wraps each task's destination (the composition root passes a plugin's; production has none, tests
+   * slow writes down and count copies this way: test/support/test-destinations.ts).
+   */
+  wrapDestination?: (dest: Destination, taskId: string) => Destination
+  /** The scan worker script (default the engine's own); tests inject one that stalls. */
+  scanWorker?: URL
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -41,53 +44,10 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   })
 }
 
-/** The pause comes before each file, batched or not: a batch goes through as batches of one. */
-function slowed(dest: Destination, delayMs: number): Destination {
-  const putFiles = dest.putFiles?.bind(dest)
-  return Object.assign(Object.create(dest) as Destination, {
-    putFile: async (rel: string, src: SourceFile, opts: PutOptions) => {
-      await abortableSleep(delayMs, opts.signal)
-      return dest.putFile(rel, src, opts)
-    },
-    ...(putFiles && {
-      putFiles: async (files: readonly BatchFile[], opts: BatchPutOptions) => {
-        const out: BatchOutcome[] = []
-        for (const f of files) {
-          await abortableSleep(delayMs, opts.signal)
-          out.push(...(await putFiles([f], opts)))
-        }
-        return out
-      },
-    }),
-  })
-}
-
-function counted(dest: Destination, onCopied: (relPath: string) => void): Destination {
-  const putFiles = dest.putFiles?.bind(dest)
-  return Object.assign(Object.create(dest) as Destination, {
-    putFile: async (rel: string, src: SourceFile, opts: PutOptions) => {
-      const r = await dest.putFile(rel, src, opts)
-      onCopied(rel)
-      return r
-    },
-    ...(putFiles && {
-      putFiles: async (files: readonly BatchFile[], opts: BatchPutOptions) => {
-        const out = await putFiles(files, opts)
-        out.forEach((o, i) => o.ok && onCopied(files[i]!.relPath))
-        return out
-      },
-    }),
-  })
-}
-
 export function createEngineRunner(deps: EngineRunnerDeps): RunJob {
   return async (job, controls) => {
-    let dest = deps.openDestination(job.spec.destination)
-    if (deps.fileDelayMs && deps.fileDelayMs > 0) dest = slowed(dest, deps.fileDelayMs)
-    if (deps.onCopied) {
-      const onCopied = deps.onCopied
-      dest = counted(dest, (rel) => onCopied(job.taskId, rel))
-    }
+    const opened = deps.openDestination(job.spec.destination)
+    const dest = deps.wrapDestination ? deps.wrapDestination(opened, job.taskId) : opened
     try {
       const result = await runTaskRound(
         { taskId: job.taskId, round: job.round, epoch: job.epoch, spec: job.spec, settings: job.settings, sourceRoot: job.sourceRoot, device: deps.device },
@@ -102,6 +62,7 @@ export function createEngineRunner(deps: EngineRunnerDeps): RunJob {
           clock: () => Date.now(),
           sleep: abortableSleep,
           logger: deps.logger,
+          ...(deps.scanWorker ? { scanWorker: deps.scanWorker } : {}),
           tuning: { ...(deps.tuning?.checkpointIntervalMs ? { checkpointIntervalMs: deps.tuning.checkpointIntervalMs } : {}), ...(deps.tuning?.retryIntervalMs ? { retryIntervalMs: deps.tuning.retryIntervalMs } : {}) },
         },
       )

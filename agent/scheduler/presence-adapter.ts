@@ -4,14 +4,18 @@
  * makes the settle window after a claim causal instead of a guess about gossip delays.
  */
 import * as Y from 'yjs'
-import type { Agent } from '../agent.ts'
+import type { Presence } from '../presence/presence.ts'
 import type { PeerView, SchedulerPresence } from './types.ts'
 
-type AdapterAgent = Pick<Agent, 'peerId' | 'group' | 'capacity' | 'presence'> & { ledger: { doc: Y.Doc } }
+export interface PresenceAdapterDeps {
+  presence: Pick<Presence, 'peers' | 'isOnline' | 'lastHeard' | 'setField'>
+  /** the ledger's document: its state vector is what we have seen */
+  doc: Y.Doc
+}
 
-export function createPresenceAdapter(agent: AdapterAgent): SchedulerPresence & { ownFields(): Record<string, unknown>; stop(): void } {
+export function createPresenceAdapter(deps: PresenceAdapterDeps): SchedulerPresence & { ownFields(): Record<string, unknown>; stop(): void } {
   const own: Record<string, unknown> = {}
-  const doc = agent.ledger.doc
+  const { doc, presence } = deps
   const decoded = new Map<string, { text: string; sv: Map<number, number> }>()
   let svTimer: NodeJS.Timeout | null = null
 
@@ -20,7 +24,7 @@ export function createPresenceAdapter(agent: AdapterAgent): SchedulerPresence & 
     svTimer = null
     const sv = Buffer.from(Y.encodeStateVector(doc)).toString('base64')
     own.sv = sv
-    agent.presence.setField('sv', sv)
+    presence.setField('sv', sv)
   }
   // afterTransaction, not 'update': Yjs encodes every transaction's update for 'update' listeners, and
   // the replicator applies large catch-ups with none attached (see Replicator.applyQuietly).
@@ -31,7 +35,7 @@ export function createPresenceAdapter(agent: AdapterAgent): SchedulerPresence & 
   publishSv()
 
   function peerSv(id: string): Map<number, number> | null {
-    const text = agent.presence.peers().get(id)?.message.fields.sv
+    const text = presence.peers().get(id)?.message.fields.sv
     if (typeof text !== 'string' || text.length > 100_000) return null
     const hit = decoded.get(id)
     if (hit && hit.text === text) return hit.sv
@@ -48,8 +52,8 @@ export function createPresenceAdapter(agent: AdapterAgent): SchedulerPresence & 
     liveAgents(withinMs?: number): PeerView[] {
       const out: PeerView[] = []
       const now = performance.now()
-      for (const [id, p] of agent.presence.peers()) {
-        if (withinMs === undefined ? !agent.presence.isOnline(id) : now - p.heardAt >= withinMs) continue
+      for (const [id, p] of presence.peers()) {
+        if (withinMs === undefined ? !presence.isOnline(id) : now - p.heardAt >= withinMs) continue
         const blocked = p.message.fields.blocked
         out.push({
           id,
@@ -62,13 +66,13 @@ export function createPresenceAdapter(agent: AdapterAgent): SchedulerPresence & 
       return out
     },
     silentForMs(agentId: string): number | undefined {
-      const heard = agent.presence.lastHeard(agentId)
+      const heard = presence.lastHeard(agentId)
       return heard === undefined ? undefined : performance.now() - heard
     },
     publish(fields: Record<string, unknown>): void {
       for (const [k, v] of Object.entries(fields)) {
         own[k] = v
-        agent.presence.setField(k, v)
+        presence.setField(k, v)
       }
     },
     localClock: () => Y.getState(doc.store, doc.clientID),

@@ -86,6 +86,14 @@ export interface SchedulerClock {
   wall(): Date
 }
 
+export interface WorkEvent {
+  taskId: string
+  round: number
+  epoch: number
+  what: 'start' | 'stop'
+  at: number
+}
+
 export interface SchedulerDeps {
   self: string
   group: string
@@ -100,8 +108,8 @@ export interface SchedulerDeps {
   clock: SchedulerClock
   logger: Logger
   options?: Partial<SchedulerOptions>
-  /** Test hook: called when work on a task starts and stops on this agent. */
-  onWork?: (event: { taskId: string; round: number; epoch: number; what: 'start' | 'stop'; at: number }) => void
+  /** Told when work on a task starts and stops on this agent (tests keep a work log with it). */
+  onWork?: (event: WorkEvent) => void
 }
 
 export interface SchedulerOptions {

@@ -14,7 +14,7 @@ let fleet: Fleet
 let a: AgentProc, b: AgentProc
 
 beforeAll(async () => {
-  fleet = await createFleet({ env: { MMESH_EXTENSIONS: '0' } })
+  fleet = await createFleet({ coreOnly: true })
   a = await fleet.start('alpha')
   b = await fleet.start('bravo', { peers: [a] })
   await fleet.waitFor(async () => (await fleet.call(b, 'status')).connections.includes(a.peerId), { message: 'bravo connected to alpha' })

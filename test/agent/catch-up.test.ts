@@ -13,7 +13,7 @@ let a: AgentProc, b: AgentProc
 
 beforeAll(async () => {
   // The core alone: these tests are about replication, not about what runs on top of it.
-  fleet = await createFleet({ env: { MMESH_EXTENSIONS: '0' } })
+  fleet = await createFleet({ coreOnly: true })
   a = await fleet.start('alpha')
   b = await fleet.start('bravo', { peers: [a] })
 })

@@ -14,7 +14,7 @@ let fleet: Fleet
 let a: AgentProc, b: AgentProc
 
 beforeAll(async () => {
-  fleet = await createFleet({ env: { MMESH_EXTENSIONS: '0' } })
+  fleet = await createFleet({ coreOnly: true })
   a = await fleet.start('alpha')
   b = await fleet.start('bravo', { peers: [a] })
   await fleet.call(a, 'test.writeRecords', { count: 10, prefix: 'secret' })

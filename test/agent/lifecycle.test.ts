@@ -17,7 +17,7 @@ let fleet: Fleet
 let a: AgentProc, b: AgentProc, c: AgentProc
 
 beforeAll(async () => {
-  fleet = await createFleet({ env: { MMESH_EXTENSIONS: '0' } })
+  fleet = await createFleet({ coreOnly: true })
   a = await fleet.start('alpha')
   ;[b, c] = await Promise.all([fleet.start('bravo', { peers: [a] }), fleet.start('charlie', { peers: [a] })])
 })

@@ -74,7 +74,7 @@ describe.skipIf(skipReason !== null)('mDNS in network namespaces', () => {
   beforeAll(async () => {
     const err = setUp()
     if (err) throw new Error(err)
-    fleet = await createFleet({ env: { MMESH_EXTENSIONS: '0' } })
+    fleet = await createFleet({ coreOnly: true })
     for (let i = 1; i <= N; i++) {
       agents.push(
         await fleet.start(`ns${i}`, { noMdns: false, listen: `/ip4/${subnet}.${i}/tcp/0`, prefix: ['ip', 'netns', 'exec', ns(i)] }),

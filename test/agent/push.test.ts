@@ -13,7 +13,7 @@ let fleet: Fleet
 let a: AgentProc, b: AgentProc, c: AgentProc
 
 beforeAll(async () => {
-  fleet = await createFleet({ env: { MMESH_EXTENSIONS: '0' } })
+  fleet = await createFleet({ coreOnly: true })
   a = await fleet.start('alpha')
   b = await fleet.start('bravo', { peers: [a] })
   c = await fleet.start('charlie', { peers: [a] })

@@ -12,7 +12,7 @@ let fleet: Fleet
 let a: AgentProc, b: AgentProc, c: AgentProc, d: AgentProc
 
 beforeAll(async () => {
-  fleet = await createFleet({ env: { MMESH_EXTENSIONS: '0' } })
+  fleet = await createFleet({ coreOnly: true })
   a = await fleet.start('alpha')
   ;[b, c, d] = await Promise.all([
     fleet.start('bravo', { peers: [a] }),

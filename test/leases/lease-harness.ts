@@ -1,7 +1,7 @@
 /**
  * Shared pieces of the lease tests: small source shares, task creation through the real CLI, and the
- * work log each agent writes with MMESH_TEST_HOOKS=1 (start/stop of work per task), read back to check
- * that no two agents worked on one task at the same time.
+ * work log each test agent writes (start/stop of work per task; test/support/agent-test-hooks.ts), read
+ * back to check that no two agents worked on one task at the same time.
  */
 import fs from 'node:fs'
 import path from 'node:path'

@@ -1,8 +1,17 @@
 /**
- * Test-only control methods (MMESH_TEST_HOOKS=1): split fleets, write many records, plant bad input.
- * Never registered otherwise.
+ * The hooks test agents run with (test-agent.ts plugs them into the agent's composition root): a
+ * connection gate that splits fleets, `test.*` control methods (block peers, write many records, plant
+ * bad input), slowed and counted destinations, a work log. Each agent's environment tunes them:
+ *   MMESH_TEST_ISOLATED=1       start cut off from every peer (read what was restored, alone) until test.unblock
+ *   MMESH_TEST_FILE_DELAY_MS=N  pause N ms before each file is written (a kill or a split lands mid-task)
+ *   MMESH_TEST_SCAN_STALL=NAME  a source folder of that name never finishes listing (stalling-scan-worker.js)
+ *   MMESH_TEST_CORE_ONLY=1      the agent's core alone: no scheduler, engine, tasks or reports
+ * Always on: DIR/copy-log.jsonl (every file a put committed, for the chaos checks) and DIR/work-log.jsonl
+ * (start and stop of work per task, for the lease checks).
  */
 import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
 import * as Y from 'yjs'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
@@ -10,8 +19,9 @@ import { canonicalJson, SCHEMA_VERSION, type TaskSpec } from '../../protocol/rec
 import { MAP_NAMES, type MapName } from '../../protocol/ledger.ts'
 import { LEDGER_TOPIC, SYNC_PROTOCOL } from '../../protocol/wire.ts'
 import { ControlError } from '../../agent/control/server.ts'
-import type { TestGate } from './gate.ts'
-import type { Agent } from '../../agent/agent.ts'
+import { TestGate } from './gate.ts'
+import { counted, slowed } from './test-destinations.ts'
+import type { AgentComponents, AgentPlugins } from '../../agent/plugins.ts'
 
 const str = (v: unknown, what: string): string => {
   if (typeof v !== 'string' || v === '') throw new ControlError(`${what} must be a non-empty string`)
@@ -26,7 +36,7 @@ const mapName = (v: unknown): MapName => {
   return v as MapName
 }
 
-export function taskFixture(agent: Agent, id: string, i: number): Omit<TaskSpec, 'v'> {
+export function taskFixture(agent: Pick<AgentComponents, 'peerId'>, id: string, i: number): Omit<TaskSpec, 'v'> {
   return {
     id,
     name: `task ${i}`,
@@ -40,11 +50,37 @@ export function taskFixture(agent: Agent, id: string, i: number): Omit<TaskSpec,
 }
 
 /** Content hash of the ledger (raw records, every map, sorted keys): equal content ⇔ equal hash. */
-export function ledgerContentHash(agent: Agent): string {
+export function ledgerContentHash(agent: Pick<AgentComponents, 'ledger'>): string {
   return crypto.createHash('sha256').update(canonicalJson(agent.ledger.toJSON())).digest('hex')
 }
 
-export function registerTestHooks(agent: Agent, gate: TestGate): void {
+/** The test agent's plugins, tuned by `env` (see above). */
+export function testAgentPlugins(env: NodeJS.ProcessEnv = process.env): AgentPlugins {
+  const gate = new TestGate()
+  if (env.MMESH_TEST_ISOLATED === '1') gate.blockAll = true
+  const delayMs = Number(env.MMESH_TEST_FILE_DELAY_MS)
+  return {
+    peerGate: { gater: gate.gater(), isBlocked: (p) => gate.isBlocked(p) },
+    coreOnly: env.MMESH_TEST_CORE_ONLY === '1',
+    attach(agent) {
+      registerTestControl(agent, gate)
+      gate.onUnblock = () => agent.dialer.resetBackoff()
+      const copyLog = path.join(agent.dataDir, 'copy-log.jsonl')
+      const workLog = path.join(agent.dataDir, 'work-log.jsonl')
+      return {
+        wrapDestination: (dest, taskId) => {
+          const d = Number.isFinite(delayMs) && delayMs > 0 ? slowed(dest, delayMs) : dest
+          return counted(d, (rel) => fs.appendFileSync(copyLog, `${JSON.stringify({ taskId, rel, agent: agent.peerId, at: Date.now() })}\n`))
+        },
+        onWork: (e) => fs.appendFileSync(workLog, `${JSON.stringify({ ...e, agent: agent.peerId })}\n`),
+        ...(env.MMESH_TEST_SCAN_STALL ? { scanWorker: new URL('./stalling-scan-worker.js', import.meta.url) } : {}),
+      }
+    },
+  }
+}
+
+/** The test.* methods: outside the typed control API (api/methods.ts), so registered untyped. */
+function registerTestControl(agent: AgentComponents, gate: TestGate): void {
   const c = agent.control
   c.handleUntyped('test.block', async (params) => {
     const peers = strs(params.peers, 'peers')

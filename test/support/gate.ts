@@ -1,6 +1,7 @@
 /**
- * A test-only connection gate (MMESH_TEST_HOOKS=1): tests split a fleet by blocking peer ids. Blocked
- * peers are refused on every path (dial, inbound, after encryption) and existing connections are closed.
+ * A test-only connection gate (the test agent's peerGate plugin): tests split a fleet by blocking peer
+ * ids. Blocked peers are refused on every path (dial, inbound, after encryption) and existing connections
+ * are closed (test.block).
  */
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 

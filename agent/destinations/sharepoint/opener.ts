@@ -5,6 +5,7 @@
  */
 import { createDataDirTokenProvider } from '../../auth/index.ts'
 import type { TokenProvider } from '../../auth/token-provider.ts'
+import { readCredentialOverrides, type CredentialOverrides } from '../../config/env.ts'
 import type { Destination } from '../../engine/destination.ts'
 import { createSharePointDestination, type SharePointLogger } from './index.ts'
 import { createPacer, type Pacer } from './pacing.ts'
@@ -13,7 +14,8 @@ import type { UserMapping } from './user-mapping.ts'
 export interface SharePointOpenerOptions {
   dataDir: string
   version: string
-  env?: NodeJS.ProcessEnv
+  /** credentials from the environment (default: config/env.ts reads them) */
+  env?: CredentialOverrides
   /** requests in flight for the whole agent (default 16) */
   maxInFlight?: number
   /** ms epoch until which the fleet asked to hold (from presence) */
@@ -40,7 +42,7 @@ export function createSharePointOpener(o: SharePointOpenerOptions): {
   pacer: Pacer
   tokens: TokenProvider
 } {
-  const tokens = o.tokenProvider ?? createDataDirTokenProvider(o.dataDir, o.env ?? process.env, { log: (m) => o.logger?.debug({ msal: m }, 'msal') })
+  const tokens = o.tokenProvider ?? createDataDirTokenProvider(o.dataDir, o.env ?? readCredentialOverrides(), { log: (m) => o.logger?.debug({ msal: m }, 'msal') })
   const pacer = createPacer({ maxInFlight: o.maxInFlight ?? 16, fleetBackoff: o.fleetBackoff, onThrottle: o.onThrottle })
   return {
     pacer,

@@ -1,0 +1,144 @@
+/**
+ * The services above the agent's core: the task service, the lease scheduler driving the migration
+ * engine, item-result replication, the SharePoint destinations and the fleet-view feed. Each gets only
+ * the pieces it uses; the composition root (agent.ts) gives them those, registers their control
+ * methods and stops them before the core.
+ */
+import pLimit from 'p-limit'
+import type { Logger } from 'pino'
+import type { Ledger, RecordSigner } from '../protocol/ledger.ts'
+import type { PathMap } from './config/agent-config.ts'
+import type { AgentEnv } from './config/env.ts'
+import type { Host } from './host/host.ts'
+import type { Presence } from './presence/presence.ts'
+import type { RootDb } from './persistence/store.ts'
+import { createTaskService, type TaskService } from './tasks/task-service.ts'
+import { createScheduler } from './scheduler/scheduler.ts'
+import { createCanRun } from './scheduler/can-run.ts'
+import { createPresenceAdapter } from './scheduler/presence-adapter.ts'
+import { createItemStore, type ItemStore } from './items/store.ts'
+import { createItemsSync, type ItemsSync } from './items-sync/items-sync.ts'
+import { createEngineRunner } from './runner/engine-runner.ts'
+import { createDestinationFactory } from './destinations/index.ts'
+import { createSharePointFactory } from './destinations/sharepoint-factory.ts'
+import { createFleetFeed, type FleetFeed } from './view/fleet-feed.ts'
+import { waitingReasonFor } from './view/waiting-reason.ts'
+import { loadCredentials } from './auth/credentials.ts'
+import type { ServiceHooks } from './plugins.ts'
+
+export interface ServiceDeps {
+  /** this agent's peer id */
+  self: string
+  /** this agent's settings */
+  agent: { name: string; group: string; capacity: number; leaseTtlMs: number; maps: PathMap[]; dataDir: string; version: string }
+  ledger: Ledger
+  signer: RecordSigner
+  presence: Presence
+  host: Host
+  db: RootDb
+  nextHlc(): string
+  probe(peerId: string, timeoutMs: number): Promise<boolean>
+  env: AgentEnv
+  logger: Logger
+  hooks?: ServiceHooks
+}
+
+export interface Services {
+  tasks: TaskService
+  items: ItemStore
+  itemsSync: ItemsSync
+  feed: FleetFeed
+  /** starts scheduling (after the control methods are registered) */
+  start(): void
+  stop(): Promise<void>
+}
+
+/** Credentials are looked up now and then, not per scheduling decision: the check must stay cheap. */
+async function watchCredentials(dataDir: string): Promise<{ has(): boolean; stop(): void }> {
+  let has = (await loadCredentials(dataDir).catch(() => null)) !== null
+  const timer = setInterval(() => {
+    loadCredentials(dataDir)
+      .then((c) => (has = c !== null))
+      .catch(() => (has = false))
+  }, 10_000)
+  timer.unref()
+  return { has: () => has, stop: () => clearInterval(timer) }
+}
+
+export async function startServices(deps: ServiceDeps): Promise<Services> {
+  const { self, agent, ledger, presence, logger, env, hooks } = deps
+  const presenceAdapter = createPresenceAdapter({ presence, doc: ledger.doc })
+
+  let scheduler: ReturnType<typeof createScheduler> | null = null
+  const tasks = createTaskService({
+    ledger,
+    self,
+    nextHlc: deps.nextHlc,
+    waitingReasonFor: (spec) => waitingReasonFor(spec, { self, ledger, presence, selfBlocked: () => scheduler?.blocked() ?? {}, selfFree: () => agent.capacity - (scheduler?.held().length ?? 0) }),
+  })
+  const credentials = await watchCredentials(agent.dataDir)
+
+  const items = createItemStore(deps.db)
+  const itemsSync = createItemsSync({
+    host: deps.host,
+    store: items,
+    self,
+    logger,
+    liveAgents: () => [...presence.peers().keys()].filter((id) => presence.isOnline(id)),
+  })
+  await itemsSync.start()
+
+  const sharePoint = createSharePointFactory({ dataDir: agent.dataDir, logger, presence, version: agent.version })
+  const runJob = createEngineRunner({
+    device: agent.name,
+    items,
+    limiter: pLimit(env.agentFileConcurrency),
+    openDestination: createDestinationFactory({ sharePoint: sharePoint.open }),
+    replicateItems: (taskId, round) => itemsSync.replicate(taskId, round),
+    logger,
+    tuning: {
+      ...(env.checkpointMs ? { checkpointIntervalMs: env.checkpointMs } : {}),
+      ...(env.retryIntervalMs ? { retryIntervalMs: env.retryIntervalMs } : {}),
+    },
+    ...(hooks?.wrapDestination ? { wrapDestination: hooks.wrapDestination } : {}),
+    ...(hooks?.scanWorker ? { scanWorker: hooks.scanWorker } : {}),
+  })
+
+  scheduler = createScheduler({
+    self,
+    group: agent.group,
+    capacity: agent.capacity,
+    leaseTtlMs: agent.leaseTtlMs,
+    ledger,
+    signer: deps.signer,
+    presence: presenceAdapter,
+    probe: deps.probe,
+    canRun: createCanRun({ maps: agent.maps, hasSharePointCredentials: credentials.has }),
+    runJob,
+    clock: { now: () => performance.now(), wall: () => new Date() },
+    logger,
+    options: {
+      // A lower-ranked agent waits long enough for the first choice's claim, or its full/blocked heartbeat, to arrive.
+      rankStepMs: env.rankStepMs ?? Math.max(1500, 3 * presence.intervalMs),
+      settleMaxMs: Math.max(10_000, 5 * presence.intervalMs),
+      ...(env.settleMs ? { settleMs: env.settleMs } : {}),
+      ...(env.checkpointMs ? { checkpointMs: env.checkpointMs } : {}),
+      ...(env.tickMs ? { tickMs: env.tickMs } : {}),
+    },
+    ...(hooks?.onWork ? { onWork: hooks.onWork } : {}),
+  })
+
+  const feed = createFleetFeed({ self, ledger, presence, tasks, selfFields: () => presenceAdapter.ownFields() })
+  const running = scheduler
+  return {
+    tasks, items, itemsSync, feed,
+    start: () => running.start(),
+    async stop() {
+      credentials.stop()
+      await running.stop()
+      presenceAdapter.stop()
+      feed.stop()
+      sharePoint.stop()
+    },
+  }
+}

@@ -3,7 +3,8 @@
  * and `stop` against a real agent must not load libp2p, ink/React, the SharePoint client, MSAL, level,
  * Yjs or zod. Each command runs as an admin runs it (bin/mmesh.js, the build) with a loader hook that
  * records every module the process resolves (test/support/record-imports.mjs); a command that also runs
- * `auth test` shows the record would catch a heavy library (it loads @pnp/sp and MSAL).
+ * `auth test` shows the record would catch a heavy library (it loads @pnp/sp and MSAL). And a request
+ * the control API's schema refuses gets its one-line answer through the CLI.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -44,6 +45,12 @@ async function recorded(args: string[], dir?: string) {
 }
 
 describe('CLI start-up', () => {
+  it('a bad request is refused by the agent in one line naming the method and the field (exit 1)', async () => {
+    const r = await fleet.run(['task', 'show', ''], a)
+    expect(r.stderr).toBe('mmesh: task.show: id: expected a non-empty string')
+    expect(r.exitCode).toBe(1)
+  })
+
   it('--help, agents, task list/show, settings and stop load no heavy library', async () => {
     const runs: [string[], string | undefined][] = [
       [['--help'], undefined],

@@ -1,6 +1,6 @@
 /** The core's control methods: status, the agent list, enable/disable, stop. */
 import { buildAgentList } from '../protocol/agents-view.ts'
-import type { Ledger } from '../protocol/ledger.ts'
+import type { Ledger, RecordSigner } from '../protocol/ledger.ts'
 import type { AgentJson } from '../protocol/views.ts'
 import type { ReplicationStats } from '../api/replies.ts'
 import { ControlError, type ControlServer } from './control/server.ts'
@@ -9,6 +9,8 @@ import type { Presence } from './presence/presence.ts'
 /** What the core's methods read and do: the agent's identity, its ledger and presence, and a few actions. */
 export interface CoreControlDeps {
   peerId: string
+  /** signs the admin commands it writes for its clients */
+  signer: RecordSigner
   name: string
   group: string
   version: string
@@ -70,7 +72,7 @@ export function registerCoreControl(control: ControlServer, deps: CoreControlDep
   control.handle('agents.list', () => agentList(deps))
   control.handle('agent.setEnabled', async ({ agent, enabled }) => {
     const target = resolveAgent(deps, agent || undefined)
-    deps.ledger.addCommand({ kind: enabled ? 'agent.enable' : 'agent.disable', hlc: deps.nextHlc(), by: deps.peerId, target: target.id })
+    deps.ledger.addCommand(deps.signer, { kind: enabled ? 'agent.enable' : 'agent.disable', hlc: deps.nextHlc(), target: target.id })
     await deps.flush()
     return resolveAgent(deps, target.id)
   })

@@ -140,9 +140,9 @@ async function startLocked(
     return stopping
   }
 
-  const hooks = plugins.attach?.({ peerId, dataDir: dir, control, host, ledger, replicator, dialer: core.dialer, flush: core.flush }) ?? undefined
+  const hooks = plugins.attach?.({ peerId, dataDir: dir, control, host, ledger, signer: core.signer, replicator, dialer: core.dialer, flush: core.flush }) ?? undefined
   registerCoreControl(control, {
-    peerId, name: settings.name, group: settings.group, version: VERSION, addresses: core.addresses,
+    peerId, signer: core.signer, name: settings.name, group: settings.group, version: VERSION, addresses: core.addresses,
     connectedPeers: () => host.getConnections().map((c) => c.remotePeer.toString()),
     ledger, presence, digest: () => replicator.currentDigest(), replicationStats: () => replicator.stats,
     nextHlc: core.clock.next, flush: core.flush, stop,

@@ -5,7 +5,7 @@
  * worker. Keeping them behind this one door keeps test code out of the agent's own modules.
  */
 import type { ConnectionGater } from '@libp2p/interface'
-import type { Ledger } from '../protocol/ledger.ts'
+import type { Ledger, RecordSigner } from '../protocol/ledger.ts'
 import type { ControlServer } from './control/server.ts'
 import type { Destination } from './engine/destination.ts'
 import type { Host } from './host/host.ts'
@@ -29,6 +29,8 @@ export interface AgentComponents {
   control: ControlServer
   host: Host
   ledger: Ledger
+  /** this agent's record signer (test support writes records as the agent would) */
+  signer: RecordSigner
   replicator: Replicator
   dialer: Dialer
   /** resolves once every change so far is stored */

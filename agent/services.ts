@@ -72,7 +72,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
   let scheduler: ReturnType<typeof createScheduler> | null = null
   const tasks = createTaskService({
     ledger,
-    self,
+    signer: deps.signer,
     nextHlc: deps.nextHlc,
     waitingReasonFor: (spec) => waitingReasonFor(spec, { self, ledger, presence, selfBlocked: () => scheduler?.blocked() ?? {}, selfFree: () => agent.capacity - (scheduler?.held().length ?? 0) }),
   })

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs'
 import os from 'node:os'
+import path from 'node:path'
 import pino, { type Logger } from 'pino'
 import { ensureDataDir, ensurePrivateSocketDir, writeFileAtomic } from './config/data-dir.ts'
 import { files, controlSocketPath } from '../api/data-dir.ts'
@@ -15,7 +16,8 @@ import { packageVersion } from '../api/package-info.ts'
 import { resolveFleetKey } from './config/fleet-key.ts'
 import { loadOrCreateIdentity } from './config/identity.ts'
 import { lockDataDir, type DirLock } from './config/lock.ts'
-import { mergeSettings, readConfig, writeConfig, type PathMap } from './config/agent-config.ts'
+import { mergeSettings, normalizeRoot, readConfig, writeConfig, type AgentSettings, type PathMap } from './config/agent-config.ts'
+import type { AccessPolicy } from '../protocol/access.ts'
 import { readAgentEnv, readLogLevel, type AgentEnv } from './config/env.ts'
 import { boundListen } from './host/start-host.ts'
 import { ControlServer } from './control/server.ts'
@@ -37,6 +39,10 @@ export interface AgentOptions {
   capacity?: number
   leaseTtlSeconds?: number
   maps?: PathMap[]
+  /** `--source-root` folders (absolute); `--map` targets count as source roots too */
+  sourceRoots?: string[]
+  /** `--dest-root` folders (absolute) */
+  destRoots?: string[]
   listen?: string[]
   peers?: string[]
   mdns?: boolean
@@ -97,6 +103,7 @@ async function startLocked(
   const notice = options.notice ?? ((m: string) => process.stderr.write(`${m}\n`))
   const saved = readConfig(dir)
   const settings = mergeSettings(saved, options)
+  const access = accessPolicy(dir, settings, notice)
   const { psk } = resolveFleetKey(dir, options.fleetKeyFile, notice)
   const privateKey = await loadOrCreateIdentity(dir)
   const onFatal = options.onFatal ?? ((message: string, exitCode: number) => {
@@ -149,7 +156,10 @@ async function startLocked(
   })
 
   core.start()
-  keepOwnEntry(ledger, core.signer, peerId, { name: settings.name, host: os.hostname(), group: settings.group, version: VERSION })
+  keepOwnEntry(ledger, core.signer, peerId, {
+    name: settings.name, host: os.hostname(), group: settings.group, version: VERSION,
+    access: { sourceRoots: [...access.sourceRoots], mapSources: settings.maps.map((m) => m.source), destRoots: [...access.destRoots] },
+  })
   await core.flush()
   writeConfig(dir, { ...saved, ...settingsToSave(settings), listen: boundListen(core.listen, core.addresses()) })
 
@@ -158,7 +168,7 @@ async function startLocked(
     const { startServices } = await import('./services.ts')
     const started = await startServices({
       self: peerId,
-      agent: { name: settings.name, group: settings.group, capacity: settings.capacity, leaseTtlMs: settings.leaseTtlSeconds * 1000, maps: settings.maps, dataDir: dir, version: VERSION },
+      agent: { name: settings.name, group: settings.group, capacity: settings.capacity, leaseTtlMs: settings.leaseTtlSeconds * 1000, maps: settings.maps, access, dataDir: dir, version: VERSION },
       ledger, signer: core.signer, presence, host, db: core.db,
       nextHlc: core.clock.next, probe: core.probe, env, logger,
       ...(hooks ? { hooks } : {}),
@@ -186,5 +196,21 @@ async function startLocked(
 }
 
 function settingsToSave(s: ReturnType<typeof mergeSettings>) {
-  return { name: s.name, group: s.group, capacity: s.capacity, leaseTtlSeconds: s.leaseTtlSeconds, maps: s.maps }
+  return { name: s.name, group: s.group, capacity: s.capacity, leaseTtlSeconds: s.leaseTtlSeconds, maps: s.maps, sourceRoots: s.sourceRoots, destRoots: s.destRoots }
+}
+
+/**
+ * What this agent's owner lets it touch (protocol/access.ts): the roots as given, symbolic links
+ * resolved, `--map` targets among the source roots, and the data dir (resolved too) off limits. An
+ * agent with no roots says once what it will not run.
+ */
+function accessPolicy(dir: string, settings: AgentSettings, notice: (m: string) => void): AccessPolicy {
+  const real = (p: string) => fs.realpathSync.native(p)
+  const sourceRoots = [...new Set([...settings.sourceRoots.map((r) => normalizeRoot('--source-root', r, real)), ...settings.maps.map((m) => normalizeRoot('--map', m.local, real))])]
+  const destRoots = [...new Set(settings.destRoots.map((r) => normalizeRoot('--dest-root', r, real)))]
+  settings.sourceRoots = settings.sourceRoots.map((r) => normalizeRoot('--source-root', r, (p) => p))
+  settings.destRoots = settings.destRoots.map((r) => normalizeRoot('--dest-root', r, (p) => p))
+  if (sourceRoots.length === 0) notice('mmesh: this agent has no --source-root or --map: it runs no task whose source is a local path or share (give --source-root DIR)')
+  if (destRoots.length === 0) notice('mmesh: this agent has no --dest-root: it runs no task with a file:// destination (SharePoint destinations need none)')
+  return { sourceRoots, destRoots, dataDir: normalizeRoot('--data', path.resolve(dir), real) }
 }

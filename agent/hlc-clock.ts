@@ -1,8 +1,10 @@
 /**
  * The clock of this agent's commands: the next HLC sorts after every command seen so far, here or
- * from any peer, so a later command from anywhere wins over an earlier one.
+ * from any peer, so a later command from anywhere wins over an earlier one. A clock value dated beyond
+ * the allowed skew is not taken in (the ledger ignores such commands too): adopting it would date every
+ * later local command in the far future as well.
  */
-import { formatHlc, parseHlc, tickHlc, compareHlc, type Hlc } from '../protocol/hlc.ts'
+import { formatHlc, parseHlc, tickHlc, compareHlc, hlcTooFarAhead, type Hlc } from '../protocol/hlc.ts'
 import type { Ledger } from '../protocol/ledger.ts'
 
 export interface HlcClock {
@@ -11,12 +13,12 @@ export interface HlcClock {
   observe(hlc: string): void
 }
 
-export function createHlcClock(ledger: Ledger, peerId: string): HlcClock {
+export function createHlcClock(ledger: Ledger, peerId: string, nowMs: () => number = () => Date.now()): HlcClock {
   let last: Hlc | null = null
   let seen: Hlc | null = null
   const observe = (s: string) => {
     const h = parseHlc(s)
-    if (h && (seen === null || compareHlc(h, seen) > 0)) seen = h
+    if (h && !hlcTooFarAhead(s, nowMs()) && (seen === null || compareHlc(h, seen) > 0)) seen = h
   }
   for (const c of ledger.commands()) observe(c.hlc)
   ledger.onChange((ch) => {
@@ -25,7 +27,7 @@ export function createHlcClock(ledger: Ledger, peerId: string): HlcClock {
   })
   return {
     next() {
-      last = tickHlc(last, seen, Date.now(), peerId)
+      last = tickHlc(last, seen, nowMs(), peerId)
       return formatHlc(last)
     },
     observe,

@@ -1,7 +1,8 @@
 /**
- * This agent's durable entry in the ledger's agents map: written once, rewritten only when name or group
- * change (an idle fleet adds nothing).
+ * This agent's durable entry in the ledger's agents map: written once, rewritten only when name, group
+ * or what its owner lets it touch change (an idle fleet adds nothing).
  */
+import { canonicalJson, type AgentRecord } from '../protocol/records.ts'
 import type { Ledger, RecordSigner } from '../protocol/ledger.ts'
 
 export interface OwnEntry {
@@ -9,6 +10,7 @@ export interface OwnEntry {
   host: string
   group: string
   version: string
+  access: NonNullable<AgentRecord['access']>
 }
 
 export function keepOwnEntry(ledger: Ledger, signer: RecordSigner, peerId: string, me: OwnEntry): void {
@@ -16,8 +18,8 @@ export function keepOwnEntry(ledger: Ledger, signer: RecordSigner, peerId: strin
   const ensure = () => {
     const mine = ledger.agent(peerId)
     if (mine) firstSeen = mine.firstSeen
-    if (!mine || mine.name !== me.name || mine.group !== me.group) {
-      ledger.putAgent(signer, { id: peerId, name: me.name, host: me.host, group: me.group, firstSeen, version: me.version })
+    if (!mine || mine.name !== me.name || mine.group !== me.group || canonicalJson(mine.access ?? null) !== canonicalJson(me.access)) {
+      ledger.putAgent(signer, { id: peerId, name: me.name, host: me.host, group: me.group, firstSeen, version: me.version, access: me.access })
     }
   }
   ensure()

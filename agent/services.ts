@@ -15,6 +15,8 @@ import type { RootDb } from './persistence/store.ts'
 import { createTaskService, type TaskService } from './tasks/task-service.ts'
 import { createScheduler } from './scheduler/scheduler.ts'
 import { createCanRun } from './scheduler/can-run.ts'
+import { checkTaskAccess } from './scheduler/task-access.ts'
+import type { AccessPolicy } from '../protocol/access.ts'
 import { createPresenceAdapter } from './scheduler/presence-adapter.ts'
 import { createItemStore, type ItemStore } from './items/store.ts'
 import { createItemsSync, type ItemsSync } from './items-sync/items-sync.ts'
@@ -30,7 +32,7 @@ export interface ServiceDeps {
   /** this agent's peer id */
   self: string
   /** this agent's settings */
-  agent: { name: string; group: string; capacity: number; leaseTtlMs: number; maps: PathMap[]; dataDir: string; version: string }
+  agent: { name: string; group: string; capacity: number; leaseTtlMs: number; maps: PathMap[]; access: AccessPolicy; dataDir: string; version: string }
   ledger: Ledger
   signer: RecordSigner
   presence: Presence
@@ -75,6 +77,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     signer: deps.signer,
     nextHlc: deps.nextHlc,
     waitingReasonFor: (spec) => waitingReasonFor(spec, { self, ledger, presence, selfBlocked: () => scheduler?.blocked() ?? {}, selfFree: () => agent.capacity - (scheduler?.held().length ?? 0) }),
+    isOnline: (id) => id === self || presence.isOnline(id),
   })
   const credentials = await watchCredentials(agent.dataDir)
 
@@ -102,6 +105,8 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     },
     ...(hooks?.wrapDestination ? { wrapDestination: hooks.wrapDestination } : {}),
     ...(hooks?.scanWorker ? { scanWorker: hooks.scanWorker } : {}),
+    // Fresh every round, uncached: the scheduler's answer may be seconds old.
+    checkAccess: (spec) => checkTaskAccess(spec, { maps: agent.maps, policy: agent.access, platform: process.platform === 'win32' ? 'win32' : 'posix' }),
   })
 
   scheduler = createScheduler({
@@ -113,7 +118,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     signer: deps.signer,
     presence: presenceAdapter,
     probe: deps.probe,
-    canRun: createCanRun({ maps: agent.maps, hasSharePointCredentials: credentials.has }),
+    canRun: createCanRun({ maps: agent.maps, policy: agent.access, hasSharePointCredentials: credentials.has }),
     runJob,
     clock: { now: () => performance.now(), wall: () => new Date() },
     logger,

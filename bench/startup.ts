@@ -58,7 +58,7 @@ function writeCsv(n: number): string {
 }
 
 async function startAgent(): Promise<() => Promise<void>> {
-  const child = spawn(process.execPath, [MMESH, 'start', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--data', dataDir, '--name', 'bench', '--capacity', '0'], {
+  const child = spawn(process.execPath, [MMESH, 'start', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--data', dataDir, '--name', 'bench', '--capacity', '0', '--source-root', path.join(tmp, 'shares'), '--dest-root', path.join(tmp, 'dest')], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -41,7 +41,9 @@ export function registerAgentCommands(program: Command, agentPlugins?: AgentPlug
     .option('--no-mdns', 'no LAN discovery')
     .option('--capacity <n>', 'tasks run at once (default 5)')
     .option('--group <name>', 'agent group (default Default)')
-    .option('--map <SOURCE_PREFIX=LOCAL_PATH>', 'where this agent reads a share, repeatable', collect, [])
+    .option('--map <SOURCE_PREFIX=LOCAL_PATH>', 'where this agent reads a share, repeatable (LOCAL_PATH counts as a source root)', collect, [])
+    .option('--source-root <dir>', 'a folder this agent may read task sources under, repeatable; none: it runs no local-path task', collect, [])
+    .option('--dest-root <dir>', 'a folder this agent may write file:// destinations under, repeatable; none: it runs no file:// task', collect, [])
     .option('--lease-ttl <seconds>', 'lease TTL in seconds (default 30)')
     .option('--tui', 'show the fleet view')
     .action(async (opts: StartOptions) => {

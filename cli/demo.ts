@@ -42,7 +42,9 @@ export function makeSampleShare(root: string, files: number): string[] {
 async function startAgent(root: string, name: string, key: string, peer: string | null): Promise<DemoAgent> {
   const dir = path.join(root, name)
   const log = fs.openSync(path.join(root, `${name}.log`), 'a')
-  const args = [MMESH, 'start', '--data', dir, '--name', name, '--fleet-key', key, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--capacity', '2', ...(peer ? ['--peer', peer] : [])]
+  const args = [MMESH, 'start', '--data', dir, '--name', name, '--fleet-key', key, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--capacity', '2',
+    // The sample share and the destination folder are the only places the demo agents may touch.
+    '--source-root', path.join(root, 'share'), '--dest-root', path.join(root, 'destination'), ...(peer ? ['--peer', peer] : [])]
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', log], env: { ...process.env, MMESH_LOG_LEVEL: 'warn' } })
   const addr = await new Promise<string>((resolve, reject) => {
     let out = ''

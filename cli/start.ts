@@ -12,7 +12,7 @@ import type { AgentPlugins } from '../agent/plugins.ts'
 
 export interface StartOptions {
   data?: string; fleetKey?: string; name?: string; listen: string[]; peer: string[]; mdns: boolean
-  capacity?: string; group?: string; map: string[]; leaseTtl?: string; tui?: boolean
+  capacity?: string; group?: string; map: string[]; sourceRoot: string[]; destRoot: string[]; leaseTtl?: string; tui?: boolean
 }
 
 /** A logger and notice sink writing to DIR/agent.log (mode 0600), for when a full-screen view owns the terminal. */
@@ -68,6 +68,7 @@ export async function runStart(opts: StartOptions, agentPlugins?: AgentPlugins):
       ...(viewLog ? { logger: viewLog.logger, notice: viewLog.notice } : {}),
       lock,
       dataDir, fleetKeyFile: opts.fleetKey, name: opts.name, group: opts.group, capacity, leaseTtlSeconds, maps,
+      sourceRoots: opts.sourceRoot, destRoots: opts.destRoot,
       listen, peers, mdns: opts.mdns, tui: opts.tui ?? false,
     }, agentPlugins)
   } catch (err) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { destAccessError, isWithin, normalizeAbsolute, sourceAccessError, type AccessPolicy } from './access.ts'
+import { advertisedAllows, destAccessError, isWithin, normalizeAbsolute, sourceAccessError, type AccessPolicy } from './access.ts'
 
 const policy: AccessPolicy = { sourceRoots: ['/srv/shares', '/mnt/fs01'], destRoots: ['/data/out'], dataDir: '/var/lib/mmesh' }
 
@@ -42,5 +42,20 @@ describe('access policy', () => {
   it('keeps file:// writes under the dest roots', () => {
     expect(destAccessError('/data/out/site/Documents', policy)).toBeNull()
     expect(destAccessError('/root/.ssh', policy)).toMatch(/outside this agent's dest roots/)
+  })
+})
+
+describe('advertisedAllows (the fleet-wide check at task add)', () => {
+  const adv = { sourceRoots: ['/srv/shares'], mapSources: ['\\\\fs01\\dept'], destRoots: ['/data/out'] }
+  const task = (source: string, url: string, library: string | null = null, folder: string | null = null) => ({ source, destination: { url, library, folder } })
+  it('allows what the roots and maps cover', () => {
+    expect(advertisedAllows(task('/srv/shares/a', 'file:///data/out', 'Docs', 'x/y'), adv)).toBe(true)
+    expect(advertisedAllows(task('\\\\FS01\\Dept\\hr', 'https://contoso.sharepoint.com/sites/hr'), adv)).toBe(true)
+  })
+  it('refuses sources and file:// folders outside them', () => {
+    expect(advertisedAllows(task('/etc', 'https://contoso.sharepoint.com/sites/hr'), adv)).toBe(false)
+    expect(advertisedAllows(task('\\\\fs02\\dept', 'https://contoso.sharepoint.com/sites/hr'), adv)).toBe(false)
+    expect(advertisedAllows(task('/srv/shares/a', 'file:///tmp/loot'), adv)).toBe(false)
+    expect(advertisedAllows(task('/srv/shares/a', 'file:///data/out', '..', '../../root/.ssh'), adv)).toBe(false)
   })
 })

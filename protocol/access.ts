@@ -54,3 +54,51 @@ export function destAccessError(dir: string, policy: AccessPolicy): string | nul
   if (!policy.destRoots.some((r) => isWithin(r, p))) return `destination ${p} is outside this agent's dest roots (${rootsText(policy.destRoots)}): add --dest-root on the agent that should write it`
   return null
 }
+
+/** What an agent's ledger entry says its owner allows (AgentRecord.access). */
+export interface AdvertisedAccess {
+  sourceRoots: readonly string[]
+  mapSources: readonly string[]
+  destRoots: readonly string[]
+}
+
+/** The parts of a task that decide where it reads and writes. */
+export interface TaskPlaces {
+  source: string
+  destination: { url: string; library: string | null; folder: string | null }
+}
+
+function uncSegments(p: string): string[] {
+  return p.replace(/\//g, '\\').split('\\').filter((s) => s !== '')
+}
+
+/**
+ * Whether an agent advertising `access` would run the task, judged from the ledger alone (lexically: the
+ * agent itself resolves links and checks again before it acts). A `file://` URL's folder is taken as its
+ * path, with the library and folder below it.
+ */
+export function advertisedAllows(task: TaskPlaces, access: AdvertisedAccess): boolean {
+  const src = task.source
+  if (/^(\\\\|\/\/)[^\\/]/.test(src)) {
+    const s = uncSegments(src).map((x) => x.toLowerCase())
+    const covered = access.mapSources.some((m) => {
+      const pre = uncSegments(m).map((x) => x.toLowerCase())
+      return pre.length > 0 && pre.length <= s.length && pre.every((x, i) => x === s[i])
+    })
+    if (!covered) return false
+  } else {
+    const p = normalizeAbsolute(src)
+    if (p === null || !access.sourceRoots.some((r) => isWithin(r, p))) return false
+  }
+  const url = task.destination.url
+  if (!url.startsWith('file://')) return true
+  let base: string
+  try {
+    base = decodeURIComponent(new URL(url).pathname)
+  } catch {
+    return false
+  }
+  const extra = [task.destination.library, task.destination.folder].filter((x): x is string => !!x).flatMap((x) => x.split(/[\\/]+/))
+  const dir = normalizeAbsolute([base, ...extra].join('/'))
+  return dir !== null && access.destRoots.some((r) => isWithin(r, dir))
+}

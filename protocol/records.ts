@@ -134,6 +134,18 @@ const agentRecordShape = z.object({
   group: z.string().min(1).max(255),
   firstSeen: isoSchema,
   version: z.string().max(64),
+  /**
+   * What its owner lets it touch (protocol/access.ts), so any node can tell at `task add` whether some
+   * agent of the fleet may run a task: its source roots (with --map targets), the source prefixes of its
+   * maps, and its dest roots. Absent in records of agents older than this field.
+   */
+  access: z
+    .object({
+      sourceRoots: z.array(z.string().max(4096)).max(256),
+      mapSources: z.array(z.string().max(4096)).max(256),
+      destRoots: z.array(z.string().max(4096)).max(256),
+    })
+    .optional(),
   sig: z.string().max(200),
 })
 export const agentRecordSchema = agentRecordShape.loose()

@@ -1,6 +1,7 @@
 /**
  * DIR/config.json: what the agent was started with, so a restart without flags comes back the same
- * (name, group, capacity, lease TTL, maps, and the listen addresses with the ports they got).
+ * (name, group, capacity, lease TTL, maps, source and dest roots, and the listen addresses with the ports
+ * they got).
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -19,6 +20,8 @@ const configSchema = z
     capacity: z.number().int().min(0).max(1000).optional(),
     leaseTtlSeconds: z.number().min(1).max(86_400).optional(),
     maps: z.array(mapEntrySchema).optional(),
+    sourceRoots: z.array(z.string().min(1)).optional(),
+    destRoots: z.array(z.string().min(1)).optional(),
     /** addresses the agent listened on last time, with real ports */
     listen: z.array(z.string()).optional(),
   })
@@ -31,6 +34,10 @@ export interface AgentSettings {
   capacity: number
   leaseTtlSeconds: number
   maps: PathMap[]
+  /** folders this agent may read sources under (`--source-root`; `--map` targets count too) */
+  sourceRoots: string[]
+  /** folders this agent may write file:// destinations under (`--dest-root`) */
+  destRoots: string[]
 }
 
 export const DEFAULTS = { group: 'Default', capacity: 5, leaseTtlSeconds: 30 }
@@ -59,6 +66,24 @@ export function mergeSettings(saved: SavedConfig, flags: Partial<AgentSettings>)
     capacity: flags.capacity ?? saved.capacity ?? DEFAULTS.capacity,
     leaseTtlSeconds: flags.leaseTtlSeconds ?? saved.leaseTtlSeconds ?? DEFAULTS.leaseTtlSeconds,
     maps: flags.maps && flags.maps.length > 0 ? flags.maps : (saved.maps ?? []),
+    sourceRoots: flags.sourceRoots && flags.sourceRoots.length > 0 ? flags.sourceRoots : (saved.sourceRoots ?? []),
+    destRoots: flags.destRoots && flags.destRoots.length > 0 ? flags.destRoots : (saved.destRoots ?? []),
+  }
+}
+
+/**
+ * A `--source-root`/`--dest-root` folder as the agent will compare paths against it: absolute, and with
+ * symbolic links resolved when it exists (a task's paths are resolved too, so a link cannot lead out).
+ */
+export function normalizeRoot(flag: string, dir: string, realpath: (p: string) => string): string {
+  if (!dir.startsWith('/')) throw new CliError(`${flag} '${dir}' is not an absolute folder: give the full path, e.g. ${flag} /srv/shares`)
+  const parts = dir.split('/').filter((p) => p !== '')
+  if (parts.some((p) => p === '.' || p === '..')) throw new CliError(`${flag} '${dir}' has "." or ".." segments: give the folder's full path`)
+  const clean = `/${parts.join('/')}`
+  try {
+    return realpath(clean)
+  } catch {
+    return clean
   }
 }
 

@@ -10,6 +10,7 @@ import type { Limiter } from '../engine/types.ts'
 import type { ItemStore } from '../items/store.ts'
 import type { Destination as TaskDestination } from '../../protocol/records.ts'
 import type { RunJob } from '../scheduler/types.ts'
+import { ZERO_COUNTS } from '../../protocol/records.ts'
 
 export interface EngineRunnerDeps {
   device: string
@@ -27,7 +28,14 @@ export interface EngineRunnerDeps {
   wrapDestination?: (dest: Destination, taskId: string) => Destination
   /** The scan worker script (default the engine's own); tests inject one that stalls. */
   scanWorker?: URL
+  /**
+   * Checks the task against what this agent's owner allows, right before a round reads or writes
+   * anything (the record may have changed since the scheduler looked): null when allowed, else why.
+   */
+  checkAccess: (spec: RunJobSpec) => { ok: true; sourceRoot: string } | { ok: false; reason: string }
 }
+
+type RunJobSpec = Parameters<RunJob>[0]['spec']
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -46,11 +54,16 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export function createEngineRunner(deps: EngineRunnerDeps): RunJob {
   return async (job, controls) => {
+    const allowed = deps.checkAccess(job.spec)
+    if (!allowed.ok) {
+      deps.logger.warn({ task: job.taskId, reason: allowed.reason }, 'task refused: outside what this agent may touch')
+      return { phase: 'failed', counts: ZERO_COUNTS, bytes: { total: 0, migrated: 0 }, failureReason: allowed.reason }
+    }
     const opened = deps.openDestination(job.spec.destination)
     const dest = deps.wrapDestination ? deps.wrapDestination(opened, job.taskId) : opened
     try {
       const result = await runTaskRound(
-        { taskId: job.taskId, round: job.round, epoch: job.epoch, spec: job.spec, settings: job.settings, sourceRoot: job.sourceRoot, device: deps.device },
+        { taskId: job.taskId, round: job.round, epoch: job.epoch, spec: job.spec, settings: job.settings, sourceRoot: allowed.sourceRoot, device: deps.device },
         {
           destination: dest,
           items: deps.items,

@@ -1,17 +1,22 @@
 /**
- * Whether this agent can run a task: it can read the source (directly or through `--map`) and reach
- * and authenticate to the destination. A task no online agent can run stays queued, and the reasons
- * agents publish in their heartbeats become its `waitingReason`.
+ * Whether this agent can run a task: its owner allows the task's source and destination (task-access.ts:
+ * the record checked again, paths resolved through links, compared with the roots), it can read the
+ * source (directly or through `--map`) and reach and authenticate to the destination. A task no online
+ * agent can run stays queued, and the reasons agents publish in their heartbeats become its `waitingReason`.
  */
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { localSourcePath, type SourceMapping } from '../../protocol/source-map.ts'
+import type { AccessPolicy } from '../../protocol/access.ts'
 import type { TaskSpec } from '../../protocol/records.ts'
+import { checkTaskAccess, type TaskAccess } from './task-access.ts'
 import type { CanRun } from './types.ts'
 
 export interface CanRunDeps {
   maps: readonly SourceMapping[]
+  /** what this agent's owner lets it touch */
+  policy: AccessPolicy
   /** True when this agent has SharePoint credentials (DIR/auth.json or MMESH_* variables). */
   hasSharePointCredentials(): boolean
   platform?: 'posix' | 'win32'
@@ -23,6 +28,17 @@ export function createCanRun(deps: CanRunDeps): CanRun {
   const platform = deps.platform ?? (process.platform === 'win32' ? 'win32' : 'posix')
   const cacheMs = deps.cacheMs ?? 5_000
   const cache = new Map<string, { at: number; ok: boolean }>()
+  // Resolving a task's paths costs a few system calls: remembered per record (the ledger hands out the
+  // same frozen object until the record changes) for cacheMs.
+  const accessCache = new WeakMap<TaskSpec, { at: number; access: TaskAccess }>()
+  function access(spec: TaskSpec): TaskAccess {
+    const hit = accessCache.get(spec)
+    const now = Date.now()
+    if (hit && now - hit.at < cacheMs) return hit.access
+    const a = checkTaskAccess(spec, { maps: deps.maps, policy: deps.policy, platform })
+    accessCache.set(spec, { at: now, access: a })
+    return a
+  }
 
   function exists(p: string): boolean {
     const hit = cache.get(p)
@@ -44,6 +60,8 @@ export function createCanRun(deps: CanRunDeps): CanRun {
   }
 
   return (spec: TaskSpec) => {
+    const allowed = access(spec)
+    if (!allowed.ok) return { ok: false, reason: allowed.reason }
     const src = localSourcePath(spec.source, deps.maps, platform)
     if (!src.ok) return { ok: false, reason: src.reason }
     // A mapped share whose mount point is missing here cannot be read by this agent at all; a missing
@@ -62,6 +80,6 @@ export function createCanRun(deps: CanRunDeps): CanRun {
     } else if (!deps.hasSharePointCredentials()) {
       return { ok: false, reason: 'this agent has no SharePoint credentials (run mmesh auth set on it)' }
     }
-    return { ok: true, sourceRoot: src.path }
+    return { ok: true, sourceRoot: allowed.sourceRoot }
   }
 }

@@ -12,6 +12,7 @@ import type { CommandKind, TaskSpec } from '../../protocol/records.ts'
 import type { TaskJson, TaskView } from '../../protocol/views.ts'
 import { formatFieldErrors, validateTaskInput, type TaskDraft, type TaskInput } from '../../protocol/task-input.ts'
 import { duplicateKey, parseImport } from '../../protocol/import.ts'
+import { advertisedAllows } from '../../protocol/access.ts'
 
 export class TaskServiceError extends Error {
   override name = 'TaskServiceError'
@@ -24,6 +25,8 @@ export interface TaskServiceDeps {
   nextHlc(): string
   /** Why a queued task waits (no agent of its group online, nobody can read the source, …), from presence. */
   waitingReasonFor(spec: TaskSpec): string | null
+  /** whether an agent is online now (presence) */
+  isOnline(agentId: string): boolean
   now?: () => Date
 }
 
@@ -54,6 +57,21 @@ export function createTaskService(deps: TaskServiceDeps) {
 
   const dupKey = (d: TaskDraft) => duplicateKey(d)
 
+  /**
+   * Whether some agent of the task's group may run it, by what each agent's ledger entry says its owner
+   * allows. None, with every such agent online: an error (nobody will ever run it). None while some are
+   * offline, or no agent of the group known yet: a warning, and the task waits with a visible reason.
+   */
+  function placeProblem(d: TaskDraft): { error: string } | { warning: string } | null {
+    const agents = ledger.agents().filter((a) => a.group === d.group)
+    if (agents.some((a) => a.access === undefined)) return null // an agent too old to say: cannot judge
+    if (agents.some((a) => a.access && advertisedAllows(d, a.access))) return null
+    const what = `no agent of group ${d.group} may read ${d.source}${d.destination.url.startsWith('file://') ? ` or write ${d.destination.url}` : ''}`
+    const fix = 'start an agent with --source-root (or --map) and --dest-root covering them'
+    if (agents.length > 0 && agents.every((a) => deps.isOnline(a.id))) return { error: `${what}: ${fix}` }
+    return { warning: `${what} among the agents known${agents.length > 0 ? ' (some are offline)' : ''}; the task waits until one does: ${fix}` }
+  }
+
   function existingByKey(): Map<string, string> {
     const m = new Map<string, string>()
     for (const t of ledger.tasks()) m.set(dupKey(t), t.id)
@@ -83,9 +101,11 @@ export function createTaskService(deps: TaskServiceDeps) {
       if (!checked.ok) throw new TaskServiceError(formatFieldErrors(checked.errors))
       const existing = existingByKey().get(dupKey(checked.spec))
       if (existing) throw new TaskServiceError(`a task with this source and destination exists already (${existing}): rerun it with mmesh task rerun ${existing}`)
+      const place = placeProblem(checked.spec)
+      if (place && 'error' in place) throw new TaskServiceError(place.error)
       const spec = toSpec(checked.spec)
       ledger.addTasks(deps.signer, [spec])
-      return { id: spec.id, warnings: checked.warnings }
+      return { id: spec.id, warnings: place ? [...checked.warnings, place.warning] : checked.warnings }
     },
 
     /** Checks an import file; adds nothing. */
@@ -94,11 +114,16 @@ export function createTaskService(deps: TaskServiceDeps) {
       if (!parsed.ok) return parsed
       const existing = existingByKey()
       const errors: string[] = []
+      const warnings: string[] = []
       parsed.tasks.forEach((d, i) => {
+        const where = `${fileName}:${(parsed as { rows?: (number | string)[] }).rows?.[i] ?? `task ${i + 1}`}`
         const id = existing.get(dupKey(d))
-        if (id) errors.push(`${fileName}:${(parsed as { rows?: (number | string)[] }).rows?.[i] ?? `task ${i + 1}`}: a duplicate task has already been created (${id})`)
+        if (id) errors.push(`${where}: a duplicate task has already been created (${id})`)
+        const place = placeProblem(d)
+        if (place && 'error' in place) errors.push(`${where}: ${place.error}`)
+        else if (place) warnings.push(`${where}: ${place.warning}`)
       })
-      return errors.length > 0 ? { ok: false as const, errors } : parsed
+      return errors.length > 0 ? { ok: false as const, errors } : { ...parsed, warnings: [...parsed.warnings, ...warnings] }
     },
 
     /** All-or-nothing: every task of the file in one transaction, or none and every bad record named. */

@@ -112,7 +112,7 @@ describe('the packed package, installed with --omit=dev', () => {
       fs.writeFileSync(path.join(share(), 'Finance', '2024', 'budget.xlsx'), 'numbers\n')
       fs.writeFileSync(path.join(share(), 'readme.txt'), 'hello\n')
       fs.mkdirSync(dest())
-      agent = spawn(mmesh, ['start', '--data', dataDir, '--name', 'packed', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'], {
+      agent = spawn(mmesh, ['start', '--data', dataDir, '--name', 'packed', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--source-root', share(), '--dest-root', dest()], {
         env: { ...npmEnv(), HOME: tmp, MMESH_LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'pipe', 'pipe'],
       })

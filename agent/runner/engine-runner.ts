@@ -37,7 +37,8 @@ export interface EngineRunnerDeps {
 
 type RunJobSpec = Parameters<RunJob>[0]['spec']
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts (the engine's retry waits). */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason)
     const t = setTimeout(() => {

@@ -4,21 +4,7 @@
  * and a count of every file a put committed (the chaos harness's copy log).
  */
 import type { BatchFile, BatchOutcome, BatchPutOptions, Destination, PutOptions, SourceFile } from '../../agent/engine/destination.ts'
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason)
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = () => {
-      clearTimeout(t)
-      reject(signal.reason)
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-}
+import { abortableSleep } from '../../agent/runner/engine-runner.ts'
 
 /** The pause comes before each file, batched or not: a batch goes through as batches of one. */
 export function slowed(dest: Destination, delayMs: number): Destination {

@@ -65,7 +65,10 @@ export function createTaskService(deps: TaskServiceDeps) {
   function placeProblem(d: TaskDraft): { error: string } | { warning: string } | null {
     const agents = ledger.agents().filter((a) => a.group === d.group)
     if (agents.some((a) => a.access === undefined)) return null // an agent too old to say: cannot judge
-    if (agents.some((a) => a.access && advertisedAllows(d, a.access))) return null
+    const allowing = agents.filter((a) => a.access && advertisedAllows(d, a.access))
+    if (allowing.some((a) => deps.isOnline(a.id))) return null
+    const places = `${d.source}${d.destination.url.startsWith('file://') ? ` and ${d.destination.url}` : ''}`
+    if (allowing.length > 0) return { warning: `only agents offline now (${allowing.map((a) => a.name).join(', ')}) may run ${places}; the task waits until one is back` }
     const what = `no agent of group ${d.group} may read ${d.source}${d.destination.url.startsWith('file://') ? ` or write ${d.destination.url}` : ''}`
     const fix = 'start an agent with --source-root (or --map) and --dest-root covering them'
     if (agents.length > 0 && agents.every((a) => deps.isOnline(a.id))) return { error: `${what}: ${fix}` }

@@ -21,7 +21,8 @@ beforeAll(async () => {
   // Extensions on (the task service answers task and settings commands); no task is runnable, so the
   // ledger only changes when a command changes it.
   fleet = await createFleet()
-  agent = await fleet.start('local')
+  // A map for the \\fs01 share the import tests name: an import no agent may run is refused.
+  agent = await fleet.start('local', { args: ['--map', `\\\\fs01=${fleet.tempDir('mnt-fs01')}`] })
   tmp = fleet.tempDir('tmp')
   src = fleet.tempDir('src')
   dest = fleet.tempDir('dest')

@@ -19,7 +19,7 @@ beforeAll(async () => {
   mountDir = fleet.tempDir('mnt-fs01')
   def = await fleet.start('def1', { args: ['--capacity', '3'] })
   eu = await fleet.start('eu1', { peers: [def], args: ['--group', 'eu', '--capacity', '3'] })
-  mapped = await fleet.start('map1', { peers: [def], args: ['--map', `\\\\fs01\\dept=${mountDir}`] })
+  mapped = await fleet.start('map1', { peers: [def], args: ['--map', `\\\\fs01\\dept=${mountDir}`, '--map', `\\\\fs77=${fleet.tempDir('mnt-fs77')}`] })
   await waitFor(async () => (await fleet.call<{ state: string }[]>(def, 'agents.list')).filter((a) => a.state === 'online').length === 3, {
     timeoutMs: 30_000,
     message: 'three agents online',
@@ -46,7 +46,7 @@ describe('which agent runs what', () => {
     for (const id of ids) expect(await finishedOn(id)).toBe(eu.peerId)
   }, 120_000)
 
-  it('runs a UNC task only where a --map covers it, and one nobody can read waits with its reason', async () => {
+  it('runs a UNC task only where a --map covers it; one nobody may read is refused, and one only an offline agent may read waits with its reason', async () => {
     makeShare(mountDir, 'finance', 4)
     const dst = fleet.tempDir('dst')
     const r = await fleet.run(['task', 'add', '--source', '\\\\fs01\\dept\\finance', '--dest', `file://${dst}`], def)
@@ -54,9 +54,20 @@ describe('which agent runs what', () => {
     expect(await finishedOn(r.stdout.trim())).toBe(mapped.peerId)
     expect(fs.readdirSync(path.join(dst, 'sub')).length).toBe(2)
 
+    // Every agent of the group is online and none may read it: refused, nothing added.
     const lost = await fleet.run(['task', 'add', '--source', '\\\\fs99\\nowhere', '--dest', `file://${dst}`, '--folder', 'lost'], def)
-    expect(lost.exitCode).toBe(0)
-    const id = lost.stdout.trim()
+    expect(lost.exitCode).toBe(1)
+    expect(lost.stderr.trim().split('\n')).toHaveLength(1)
+    expect(lost.stderr).toMatch(/no agent of group Default may read \\\\fs99\\nowhere.*--source-root \(or --map\)/)
+
+    // Only an agent that is offline now may read it: added with a warning, and it waits with its reason.
+    await fleet.kill(mapped)
+    await waitFor(async () => (await fleet.call<{ name: string; state: string }[]>(def, 'agents.list')).find((a) => a.name === 'map1')?.state === 'offline', { timeoutMs: 30_000, message: 'map1 offline' })
+    makeShare(mountDir, 'payroll', 2)
+    const later = await fleet.run(['task', 'add', '--source', '\\\\fs01\\dept\\payroll', '--dest', `file://${dst}`, '--folder', 'later'], def)
+    expect(later.exitCode, later.stderr).toBe(0)
+    expect(later.stderr).toMatch(/only agents offline now \(map1\) may run .*waits until one is back/)
+    const id = later.stdout.trim()
     const shown = await waitFor(async () => {
       const s = await fleet.run(['task', 'show', id, '--json'], eu)
       const v = JSON.parse(s.stdout) as { status: string; waitingReason: string | null }
@@ -65,7 +76,9 @@ describe('which agent runs what', () => {
     expect(shown.status).toBe('queued')
     expect(shown.waitingReason).toMatch(/no online agent can run it/)
     expect(shown.waitingReason).toMatch(/--map/)
-  }, 120_000)
+    await fleet.restart(mapped)
+    expect(await finishedOn(id)).toBe(mapped.peerId)
+  }, 180_000)
 
   it('gives a disabled agent no work', async () => {
     const src = fleet.tempDir('src')

@@ -6,14 +6,17 @@ import { CliError, EXIT } from '../api/errors.ts'
 import { resolveDataDir } from '../api/data-dir.ts'
 import { callAgent } from '../api/client.ts'
 import type { AgentJson } from '../protocol/views.ts'
+import { terminalSafe } from '../protocol/terminal-text.ts'
+import { out } from './output.ts'
 import type { AgentPlugins } from '../agent/plugins.ts'
 import type { StartOptions } from './start.ts'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
+/** Every cell as an agent's own ledger entry says it (any fleet member writes its own): made terminal-safe before the widths are taken. */
 function formatTable(rows: AgentJson[]): string {
   const header = ['NAME', 'STATE', 'GROUP', 'CAPACITY', 'RUNNING', 'LAST SEEN', 'ID']
-  const body = rows.map((a) => [a.name, a.state, a.group, String(a.capacity), String(a.running), a.lastSeen ?? '-', a.id])
+  const body = rows.map((a) => [a.name, a.state, a.group, String(a.capacity), String(a.running), a.lastSeen ?? '-', a.id].map(terminalSafe))
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)))
   return [header, ...body].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')
 }
@@ -81,7 +84,7 @@ export function registerAgentCommands(program: Command, agentPlugins?: AgentPlug
     .option('--json', 'JSON array')
     .action(async (opts: { data?: string; json?: boolean }) => {
       const rows = await callAgent(resolveDataDir(opts.data), 'agents.list')
-      process.stdout.write(opts.json ? `${JSON.stringify(rows, null, 2)}\n` : `${formatTable(rows)}\n`)
+      out(opts.json ? JSON.stringify(rows, null, 2) : formatTable(rows))
     })
 
   const agentCmd = program.command('agent').description('enable or disable an agent')
@@ -93,7 +96,7 @@ export function registerAgentCommands(program: Command, agentPlugins?: AgentPlug
       .option('--data <dir>', 'data dir')
       .action(async (ref: string | undefined, opts: { data?: string }) => {
         const row = await callAgent(resolveDataDir(opts.data), 'agent.setEnabled', { agent: ref ?? '', enabled: verb === 'enable' })
-        process.stdout.write(`${row.name} ${row.id} ${row.state}\n`)
+        out(terminalSafe(`${row.name} ${row.id} ${row.state}`))
       })
   }
 }

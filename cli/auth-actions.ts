@@ -11,6 +11,7 @@ import { createSharePointDestination } from '../agent/destinations/sharepoint/in
 import { DestinationError } from '../agent/engine/destination.ts'
 import { CliError, EXIT } from '../api/errors.ts'
 import { packageVersion } from '../api/package-info.ts'
+import { safeText } from './output.ts'
 
 const out = (line: string) => process.stdout.write(`${line}\n`)
 
@@ -70,7 +71,8 @@ export async function authLogin(o: AuthLoginOptions): Promise<void> {
     const cfg = await deviceCodeLogin(dir, {
       tenantId: o.tenant, clientId: o.clientId, authority: o.authority, resource: o.dest ? siteUrlOf(o.dest) : undefined,
       timeoutSec: Number(o.timeout) || 900,
-      onMessage: (m) => process.stderr.write(`${m}\n`),
+      // The sign-in service's own words: shown with any control characters escaped.
+      onMessage: (m) => process.stderr.write(`${safeText(m)}\n`),
     })
     out(`signed in as ${cfg.username}; tokens cached in ${dir}/auth-token-cache.json`)
   } catch (e) {

@@ -9,6 +9,7 @@ import { registerReportCommands } from './report-commands.ts'
 import { registerAuthCommands } from './auth-commands.ts'
 import { registerViewCommands } from './view-commands.ts'
 import { CliError, EXIT } from '../api/errors.ts'
+import { note } from './output.ts'
 import type { AgentPlugins } from '../agent/plugins.ts'
 
 export interface ProgramExtras {
@@ -42,12 +43,13 @@ export async function main(argv: string[], extras: ProgramExtras = {}): Promise<
       process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.badInput
       return
     }
+    // An agent's refusal can quote a task's name or path: note() shows control characters escaped.
     if (err instanceof CliError) {
-      process.stderr.write(`mmesh: ${err.message}\n`)
+      note(err.message)
       process.exitCode = err.exitCode
       return
     }
-    process.stderr.write(`mmesh: ${err instanceof Error ? err.message : String(err)}\n`)
+    note(err instanceof Error ? err.message : String(err))
     process.exitCode = EXIT.badInput
   }
 }

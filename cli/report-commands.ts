@@ -7,6 +7,7 @@ import type { Command } from 'commander'
 import { callAgent } from '../api/client.ts'
 import { resolveDataDir } from '../api/data-dir.ts'
 import { CliError, EXIT } from '../api/errors.ts'
+import { terminalSafe } from '../protocol/terminal-text.ts'
 import type { ReportOptions } from './report-params.ts'
 
 function collect(value: string, prev: string[]): string[] {
@@ -31,7 +32,8 @@ export function registerReportCommands(program: Command): void {
       const timeoutS = Number(opts.timeout)
       if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new CliError('--timeout: give seconds, such as 3600', EXIT.badInput)
       const r = await callAgent(resolveDataDir(opts.data), 'report.write', params, { timeoutMs: timeoutS * 1000 })
-      for (const w of r.warnings) process.stderr.write(`warning: ${w.replace(/\n/g, ' ')}\n`)
-      process.stdout.write(`${r.dir}\n${summaryLine(r)}\n`)
+      // A warning names tasks and agents from the ledger: one line each, control characters escaped.
+      for (const w of r.warnings) process.stderr.write(`warning: ${terminalSafe(w.replace(/\n/g, ' '))}\n`)
+      process.stdout.write(`${terminalSafe(r.dir)}\n${summaryLine(r)}\n`)
     })
 }

@@ -5,6 +5,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { CliError, EXIT } from '../api/errors.ts'
 import { resolveDataDir } from '../api/data-dir.ts'
+import { note } from './output.ts'
 import { ensureDataDir } from '../agent/config/data-dir.ts'
 import { lockDataDir } from '../agent/config/lock.ts'
 import { parseMap } from '../agent/config/agent-config.ts'
@@ -75,7 +76,7 @@ export async function runStart(opts: StartOptions, agentPlugins?: AgentPlugins):
     lock.release()
     // Exit now: a half-started host may hold the event loop open.
     const code = err instanceof CliError ? err.exitCode : EXIT.badInput
-    process.stderr.write(`mmesh: ${err instanceof Error ? err.message : String(err)}\n`)
+    note(err instanceof Error ? err.message : String(err))
     process.exit(code)
   }
   const lines = [`peer ${agent.peerId}`, ...agent.addresses().map((a) => `listening ${a.endsWith(`/p2p/${agent.peerId}`) ? a : `${a}/p2p/${agent.peerId}`}`)]

@@ -2,18 +2,13 @@
  * `mmesh task …` and `mmesh settings …`: thin clients of the agent running on --data DIR. They read
  * local files (imports) themselves, so a missing or unreadable file is reported before anything is sent.
  */
-import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import type { Command } from 'commander'
 import { callAgent } from '../api/client.ts'
 import { resolveDataDir } from '../api/data-dir.ts'
 import type { TaskSettingFlags } from '../protocol/task-input.ts'
-import { MAX_IMPORT_BYTES } from '../protocol/import-common.ts'
-import { CliError, EXIT } from '../api/errors.ts'
+import { terminalSafe } from '../protocol/terminal-text.ts'
 import { formatTaskTable, formatTaskDetail, formatSettings } from './task-format.ts'
-
-const out = (line: string) => process.stdout.write(`${line}\n`)
-const warn = (line: string) => process.stderr.write(`mmesh: warning: ${line}\n`)
+import { out, warn } from './output.ts'
 
 interface DataOpt {
   data?: string
@@ -70,20 +65,11 @@ export function registerTaskCommands(program: Command): void {
     .option('--data <dir>', 'data dir of the agent to talk to')
     .argument('<file>', 'the CSV (6 columns) or JSON ({"Tasks":[...]}) file')
     .action(async (file: string, opts: DataOpt) => {
-      let content: Buffer
-      try {
-        content = readFileSync(file)
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code
-        throw new CliError(`cannot read ${file} (${code ?? 'error'}): check the path`, EXIT.badInput)
-      }
-      // Refused here too: a file past the limit would be cut off by the control endpoint's line limit
-      // and look like a lost agent (exit 3) instead of bad input.
-      if (content.byteLength > MAX_IMPORT_BYTES) {
-        const mb = (content.byteLength / (1024 * 1024)).toFixed(1)
-        throw new CliError(`${path.basename(file)}: the file is ${mb} MB; import at most ${MAX_IMPORT_BYTES / (1024 * 1024)} MB at a time (split it into several files)`, EXIT.badInput)
-      }
-      const res = await callAgent(dataDir(opts), 'task.import', { fileName: path.basename(file), content: content.toString('base64') }, { timeoutMs: 120_000 })
+      // Checked before it is read whole (size, kind): a file past the limit would otherwise be loaded into
+      // memory and then cut off by the control endpoint's line limit, looking like a lost agent (exit 3).
+      const { readImportFile } = await import('../api/import-file.ts')
+      const { fileName, content } = await readImportFile(file)
+      const res = await callAgent(dataDir(opts), 'task.import', { fileName, content: content.toString('base64') }, { timeoutMs: 120_000 })
       for (const w of res.warnings) warn(w)
       for (const id of res.ids) out(id)
     })
@@ -144,6 +130,7 @@ export function registerTaskCommands(program: Command): void {
     .action(async (key: string, value: string, opts: DataOpt, cmd: Command) => {
       const parentOpts = cmd.parent?.opts() as DataOpt | undefined
       const res = await callAgent(dataDir({ data: opts.data ?? parentOpts?.data }), 'settings.set', { key, value })
-      out(`${res.key} = ${JSON.stringify(res.value)}`)
+      // JSON.stringify leaves C1 controls and bidi overrides as they are: escaped for the terminal.
+      out(terminalSafe(`${res.key} = ${JSON.stringify(res.value)}`))
     })
 }

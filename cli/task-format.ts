@@ -1,4 +1,10 @@
-/** Plain-text tables for `task list`, `task show` and `settings`: what an admin reads in a terminal. */
+/**
+ * Plain-text tables for `task list`, `task show` and `settings`: what an admin reads in a terminal.
+ * Names, paths and reasons come from the ledger, written by any holder of the fleet key, and file names
+ * from shares: every field is made terminal-safe here (a cell before it is padded, so columns stay
+ * aligned; a line of `task show` as a whole), so an escape sequence shows as `\x1b` and does nothing.
+ */
+import { terminalSafe } from '../protocol/terminal-text.ts'
 import type { Settings } from '../protocol/settings.ts'
 import type { TaskJson, TaskView } from '../protocol/views.ts'
 
@@ -17,7 +23,8 @@ function destText(t: TaskJson): string {
   return [t.destination.url, t.destination.library, t.destination.folder].filter(Boolean).join(' / ')
 }
 
-function pad(s: string, n: number): string {
+function pad(raw: string, n: number): string {
+  const s = terminalSafe(raw)
   return s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n)
 }
 
@@ -26,7 +33,7 @@ export function formatTaskTable(tasks: TaskJson[]): string {
   const rows = tasks.map((t) => {
     const done = t.counts.migrated + t.counts.unchanged + t.counts.failed
     return [
-      t.id,
+      terminalSafe(t.id),
       pad(t.name, 20),
       pad(t.status, 11),
       `${done}/${t.counts.toMigrate}`.padStart(11),
@@ -58,11 +65,17 @@ export function formatTaskDetail(v: TaskView): string {
   if (overrides.length > 0) lines.push(`Settings    ${overrides.map(([k, val]) => `${k}=${JSON.stringify(val)}`).join(', ')}`)
   lines.push('Timeline')
   for (const e of v.timeline) lines.push(`  ${e.at}  ${e.what}`)
-  return lines.join('\n')
+  const failures = v.recentFailures ?? []
+  if (failures.length > 0) {
+    lines.push(`Failed items (latest ${failures.length}${c.failed > failures.length ? ` of ${c.failed}; all in ItemFailureReport.csv from mmesh report` : ''})`)
+    for (const f of failures) lines.push(`  ${f.item}: ${f.message}`)
+  }
+  // Line by line: a field's own line break or escape sequence cannot start a line of its own.
+  return lines.map(terminalSafe).join('\n')
 }
 
 export function formatSettings(s: Settings): string {
   return Object.entries(s)
-    .map(([k, v]) => `${k.padEnd(40)} ${Array.isArray(v) ? v.join(':') || '(none)' : v === null ? '(none)' : String(v)}`)
+    .map(([k, v]) => terminalSafe(`${k.padEnd(40)} ${Array.isArray(v) ? v.join(':') || '(none)' : v === null ? '(none)' : String(v)}`))
     .join('\n')
 }

@@ -17,6 +17,7 @@ import { AddTaskForm } from './add-task-form.tsx'
 import { ImportView } from './import-view.tsx'
 import { ExportView } from './export-view.tsx'
 import { HelpView } from './help-view.tsx'
+import { useRecentFailures } from './use-failures.ts'
 import { START_NAV, resolveCursor, useAgentNames, useCursor, useTaskOrder, useWarmFilter, type TasksNav } from './use-task-index.ts'
 
 export interface FleetAppProps {
@@ -79,7 +80,8 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
   const taskRows = taskRowsFor(bodyHeight)
   const top = scrollTop(nav.top, cursor, taskRows, order.length)
   const selectedTask: TaskView | undefined = order.length > 0 ? snapshot.tasks[order[cursor]!] : undefined
-  const detailTask = useMemo(() => (detail ? (snapshot.tasks.find((t) => t.id === detail.id) ?? null) : null), [snapshot.tasks, detail])
+  const snapshotTask = useMemo(() => (detail ? (snapshot.tasks.find((t) => t.id === detail.id) ?? null) : null), [snapshot.tasks, detail])
+  const detailTask = useRecentFailures(actions, view === 'detail' ? snapshotTask : null) ?? snapshotTask
 
   const quit = (): void => {
     onQuit?.()

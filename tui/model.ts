@@ -67,6 +67,8 @@ export interface FleetActions {
   cancel(id: string): Promise<void>
   /** Writes the reports (CONTRACT.md "Reports") under outDir and says which files it wrote. */
   exportReports(outDir: string): Promise<ExportResult>
+  /** The latest failed items of a task's current round, as its agent knows them (`task show`); optional. */
+  recentFailures?(id: string): Promise<{ item: string; message: string }[]>
 }
 
 /** The views the app switches between. */

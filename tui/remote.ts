@@ -3,9 +3,9 @@
  * endpoint. The agent sends one full snapshot, then deltas (changed tasks, agents, live progress); this
  * keeps the current snapshot and hands the UI a new object whenever something changed.
  */
-import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { callAgent, subscribeAgent, type Subscription } from '../api/client.ts'
+import { readImportFile } from '../api/import-file.ts'
 import type { FleetEvent } from '../api/replies.ts'
 import { validateTaskInput } from '../protocol/task-input.ts'
 import type { FleetSnapshot, TaskView } from '../protocol/views.ts'
@@ -68,12 +68,10 @@ export async function connectFleet(dataDir: string): Promise<RemoteFleet> {
 
   const minute = { timeoutMs: 60_000 }
 
+  // The same checks as `mmesh task import`: size and kind before the file is read whole.
   async function readImport(file: string): Promise<{ fileName: string; content: string }> {
-    try {
-      return { fileName: path.basename(file), content: (await readFile(file)).toString('base64') }
-    } catch (err) {
-      throw new Error(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}): check the path`)
-    }
+    const { fileName, content } = await readImportFile(file)
+    return { fileName, content: content.toString('base64') }
   }
 
   const actions: FleetActions = {
@@ -97,6 +95,7 @@ export async function connectFleet(dataDir: string): Promise<RemoteFleet> {
     resume: (id) => callAgent(dataDir, 'task.resume', { id }, minute),
     rerun: async (id) => void (await callAgent(dataDir, 'task.rerun', { id }, minute)),
     cancel: (id) => callAgent(dataDir, 'task.cancel', { id }, minute),
+    recentFailures: async (id) => (await callAgent(dataDir, 'task.show', { id }, minute)).recentFailures ?? [],
     async exportReports(outDir) {
       const r = await callAgent(dataDir, 'report.write', { outDir: path.resolve(outDir) }, { timeoutMs: 3_600_000 })
       return { dir: r.dir, files: r.files }

@@ -4,6 +4,12 @@
  */
 import { ControlError, type ControlServer } from '../control/server.ts'
 import { TaskServiceError, toJson, type TaskService } from './task-service.ts'
+import type { TaskView } from '../../protocol/views.ts'
+
+export interface TaskControlDeps {
+  /** the latest failed items of the task's current round, when this agent holds them (items/recent-failures.ts) */
+  recentFailures?: (view: TaskView) => Promise<TaskView['recentFailures'] | null>
+}
 
 /** Service refusals become one-line errors for the CLI (exit 1); anything else propagates as a failure. */
 function wrap<T>(fn: () => T): T {
@@ -17,13 +23,17 @@ function wrap<T>(fn: () => T): T {
 
 const bytes = (base64: string) => Buffer.from(base64, 'base64')
 
-export function registerTaskControl(control: ControlServer, tasks: TaskService): void {
+export function registerTaskControl(control: ControlServer, tasks: TaskService, deps: TaskControlDeps = {}): void {
   control.handle('task.add', ({ input }) => wrap(() => tasks.add(input)))
   control.handle('task.import', (p) => wrap(() => tasks.import(p.fileName, bytes(p.content))))
   control.handle('task.importPreview', (p) => wrap(() => tasks.previewImport(p.fileName, bytes(p.content))))
   control.handle('task.list', () => tasks.list())
   control.handle('task.views', () => tasks.views())
-  control.handle('task.show', ({ id }) => wrap(() => tasks.show(id)))
+  control.handle('task.show', async ({ id }) => {
+    const view = wrap(() => tasks.show(id))
+    const failures = deps.recentFailures ? await deps.recentFailures(view) : null
+    return failures ? { ...view, recentFailures: failures } : view
+  })
   control.handle('task.showJson', ({ id }) => wrap(() => toJson(tasks.show(id))))
   control.handle('task.pause', ({ id }) => wrap(() => tasks.pause(id)))
   control.handle('task.resume', ({ id }) => wrap(() => tasks.resume(id)))

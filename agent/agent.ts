@@ -148,7 +148,10 @@ async function startLocked(
     return stopping
   }
 
-  const hooks = plugins.attach?.({ peerId, dataDir: dir, control, host, ledger, signer: core.signer, replicator, dialer: core.dialer, flush: core.flush }) ?? undefined
+  const hooks = plugins.attach?.({
+    peerId, dataDir: dir, control, host, ledger, signer: core.signer, replicator, dialer: core.dialer, flush: core.flush,
+    setPresenceField: (key, value) => presence.setField(key, value),
+  }) ?? undefined
   registerCoreControl(control, {
     peerId, signer: core.signer, name: settings.name, group: settings.group, version: VERSION, addresses: core.addresses,
     connectedPeers: () => host.getConnections().map((c) => c.remotePeer.toString()),

@@ -35,6 +35,8 @@ export interface AgentComponents {
   dialer: Dialer
   /** resolves once every change so far is stored */
   flush(): Promise<void>
+  /** sets (undefined: removes) a field of this agent's heartbeat, as a service would (a peer can send any) */
+  setPresenceField(key: string, value: unknown): void
 }
 
 /** Hooks into the services above the core (scheduler and engine). */

@@ -15,7 +15,8 @@ import path from 'node:path'
 import * as Y from 'yjs'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
-import { canonicalJson, SCHEMA_VERSION, type TaskSpec } from '../../protocol/records.ts'
+import { canonicalJson, SCHEMA_VERSION, type CommandKind, type TaskSpec } from '../../protocol/records.ts'
+import { formatHlc } from '../../protocol/hlc.ts'
 import { MAP_NAMES, type MapName } from '../../protocol/ledger.ts'
 import { LEDGER_TOPIC, SYNC_PROTOCOL } from '../../protocol/wire.ts'
 import { ControlError } from '../../agent/control/server.ts'
@@ -121,6 +122,35 @@ function registerTestControl(agent: AgentComponents, gate: TestGate): void {
   c.handleUntyped('test.writeRaw', async (params) => {
     agent.ledger.writeRaw(mapName(params.map), str(params.key, 'key'), params.value)
     await agent.flush()
+    return { ok: true }
+  })
+  // Records as a fleet member could write them straight into the ledger, signed by this agent, past the
+  // checks of `task add` and the CLI: the attacks of test/security/ (issue 15).
+  c.handleUntyped('test.signedTask', async (params) => {
+    const spec = (params.spec ?? {}) as Partial<TaskSpec>
+    const id = typeof spec.id === 'string' ? spec.id : crypto.randomUUID()
+    agent.ledger.addTasks(agent.signer, [{
+      name: 'planted', group: 'Default', settings: {}, createdAt: new Date().toISOString(),
+      ...spec,
+      id,
+      source: str(spec.source, 'spec.source'),
+      destination: spec.destination ?? { url: '', library: null, folder: null },
+    }])
+    await agent.flush()
+    return { id }
+  })
+  c.handleUntyped('test.signedCommand', async (params) => {
+    // `wallMs`: the clock value's wall time (e.g. years ahead); the rest of the HLC is this agent's own.
+    const wallMs = Number(params.wallMs ?? Date.now())
+    if (!Number.isSafeInteger(wallMs) || wallMs < 0) throw new ControlError('wallMs must be a time in ms')
+    const hlc = typeof params.hlc === 'string' ? params.hlc : formatHlc({ wallMs, counter: 0, node: agent.peerId })
+    const kind = str(params.kind, 'kind') as CommandKind
+    agent.ledger.addCommand(agent.signer, { kind, target: str(params.target, 'target'), hlc, ...(params.value === undefined ? {} : { value: params.value }) })
+    await agent.flush()
+    return { key: `${agent.peerId}/${hlc}`, hlc }
+  })
+  c.handleUntyped('test.presenceField', (params) => {
+    agent.setPresenceField(str(params.key, 'key'), params.value ?? undefined)
     return { ok: true }
   })
   c.handleUntyped('test.read', (params) => {

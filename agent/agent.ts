@@ -104,7 +104,7 @@ async function startLocked(
   const notice = options.notice ?? ((m: string) => process.stderr.write(`${m}\n`))
   const saved = readConfig(dir)
   const settings = mergeSettings(saved, options)
-  const access = accessPolicy(dir, settings, notice)
+  const access = accessPolicy(dir, settings)
   const { psk } = resolveFleetKey(dir, options.fleetKeyFile, notice)
   const privateKey = await loadOrCreateIdentity(dir)
   const onFatal = options.onFatal ?? ((message: string, exitCode: number) => {
@@ -194,6 +194,7 @@ async function startLocked(
   else fs.rmSync(files(dir).controlPathRecord, { force: true })
 
   logger.info({ peerId, name: settings.name, group: settings.group, tasks: ledger.taskCount() }, 'agent started')
+  for (const line of accessNotices(access)) notice(line)
   return {
     peerId, name: settings.name, tui: options.tui ?? false, addresses: core.addresses, stop, stopped,
   }
@@ -205,16 +206,21 @@ function settingsToSave(s: ReturnType<typeof mergeSettings>) {
 
 /**
  * What this agent's owner lets it touch (protocol/access.ts): the roots as given, symbolic links
- * resolved, `--map` targets among the source roots, and the data dir (resolved too) off limits. An
- * agent with no roots says once what it will not run.
+ * resolved, `--map` targets among the source roots, and the data dir (resolved too) off limits.
  */
-function accessPolicy(dir: string, settings: AgentSettings, notice: (m: string) => void): AccessPolicy {
+function accessPolicy(dir: string, settings: AgentSettings): AccessPolicy {
   const real = (p: string) => fs.realpathSync.native(p)
   const sourceRoots = [...new Set([...settings.sourceRoots.map((r) => normalizeRoot('--source-root', r, real)), ...settings.maps.map((m) => normalizeRoot('--map', m.local, real))])]
   const destRoots = [...new Set(settings.destRoots.map((r) => normalizeRoot('--dest-root', r, real)))]
   settings.sourceRoots = settings.sourceRoots.map((r) => normalizeRoot('--source-root', r, (p) => p))
   settings.destRoots = settings.destRoots.map((r) => normalizeRoot('--dest-root', r, (p) => p))
-  if (sourceRoots.length === 0) notice('mmesh: this agent has no --source-root or --map: it runs no task whose source is a local path or share (give --source-root DIR)')
-  if (destRoots.length === 0) notice('mmesh: this agent has no --dest-root: it runs no task with a file:// destination (SharePoint destinations need none)')
   return { sourceRoots, destRoots, dataDir: normalizeRoot('--data', path.resolve(dir), real) }
+}
+
+/** Said once the agent runs (not before: a start that fails says only why it failed). */
+function accessNotices(access: AccessPolicy): string[] {
+  const out: string[] = []
+  if (access.sourceRoots.length === 0) out.push('mmesh: this agent has no --source-root or --map: it runs no task whose source is a local path or share (give --source-root DIR)')
+  if (access.destRoots.length === 0) out.push('mmesh: this agent has no --dest-root: it runs no task with a file:// destination (SharePoint destinations need none)')
+  return out
 }

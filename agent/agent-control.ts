@@ -48,7 +48,7 @@ export function registerCoreControl(agent: Agent): void {
     const ref = typeof params.agent === 'string' && params.agent !== '' ? params.agent : undefined
     if (typeof params.enabled !== 'boolean') throw new ControlError('agent.setEnabled needs enabled: true|false')
     const target = resolveAgent(agent, ref)
-    agent.ledger.addCommand({ kind: params.enabled ? 'agent.enable' : 'agent.disable', hlc: agent.nextHlc(), by: agent.peerId, target: target.id })
+    agent.ledger.addCommand(agent.signer, { kind: params.enabled ? 'agent.enable' : 'agent.disable', hlc: agent.nextHlc(), target: target.id })
     await agent.flush()
     return resolveAgent(agent, target.id)
   })

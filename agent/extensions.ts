@@ -39,7 +39,7 @@ export async function startExtensions(agent: Agent): Promise<Extension> {
   let scheduler: ReturnType<typeof createScheduler> | null = null
   const tasks = createTaskService({
     ledger,
-    self,
+    signer: agent.signer,
     nextHlc: () => agent.nextHlc(),
     waitingReasonFor: (spec) => waitingReasonFor(spec, { self, ledger, presence, selfBlocked: () => scheduler?.blocked() ?? {}, selfFree: () => agent.capacity - (scheduler?.held().length ?? 0) }),
   })

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { Ledger } from './ledger.ts'
 import { formatHlc } from './hlc.ts'
+import { signingBytes } from './records.ts'
 import { foldAgentEnabled } from './intent.ts'
 import { TestKeyring, fakeAgentId } from '../test/fixtures/ledger-replicas.ts'
 
@@ -9,8 +10,9 @@ const A = fakeAgentId(1)
 const B = fakeAgentId(2)
 const NOW = Date.parse('2026-12-03T12:00:00Z')
 
+const keyring = new TestKeyring()
+
 function ledgerAt(clock: { now: number }) {
-  const keyring = new TestKeyring()
   const invalid: string[] = []
   const ledger = new Ledger(new Y.Doc(), { verify: keyring.verify, nowMs: () => clock.now, onInvalid: (m, k, r) => invalid.push(`${m}/${k}: ${r}`) })
   return { ledger, invalid }
@@ -18,7 +20,8 @@ function ledgerAt(clock: { now: number }) {
 
 const cmd = (kind: 'agent.enable' | 'agent.disable', wallMs: number, by = B) => {
   const hlc = formatHlc({ wallMs, counter: 0, node: by })
-  return { key: `${by}/${hlc}`, value: { v: 1, kind, hlc, by, target: A } }
+  const body = { v: 1, kind, hlc, by, target: A }
+  return { key: `${by}/${hlc}`, value: { ...body, sig: keyring.signer(by).sign(signingBytes(body)) } }
 }
 
 describe('Ledger: command clocks', () => {
@@ -31,8 +34,9 @@ describe('Ledger: command clocks', () => {
 
   it('refuses a clock whose writer part is not the command\'s writer', () => {
     const { ledger, invalid } = ledgerAt({ now: NOW })
-    const c = cmd('agent.disable', NOW, A)
-    ledger.writeRaw('commands', `${B}/${c.value.hlc}`, { ...c.value, by: B })
+    const hlc = formatHlc({ wallMs: NOW, counter: 0, node: A })
+    const body = { v: 1, kind: 'agent.disable', hlc, by: B, target: A }
+    ledger.writeRaw('commands', `${B}/${hlc}`, { ...body, sig: keyring.signer(B).sign(signingBytes(body)) })
     expect(ledger.commandsFor(A)).toEqual([])
     expect(invalid.some((m) => m.includes('is not of its writer'))).toBe(true)
   })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { TestKeyring, fakeAgentId, makeReplica, syncAll } from '../test/fixtures/ledger-replicas.ts'
+import { signingBytes } from './records.ts'
 
 const A = fakeAgentId(1)
 const B = fakeAgentId(2)
@@ -19,7 +20,7 @@ describe('Ledger', () => {
   it('ignores and reports a malformed record from a peer but keeps the valid ones', () => {
     const keyring = new TestKeyring()
     const r = makeReplica(1, keyring)
-    r.ledger.addTasks([spec])
+    r.ledger.addTasks(keyring.signer(A), [spec])
     r.ledger.writeRaw('tasks', 'task-2', { v: 1, id: 'task-2', name: 42 })
     expect(r.ledger.tasks().map((t) => t.id)).toEqual(['task-1'])
     expect(r.invalid.some((m) => m.startsWith('tasks/task-2'))).toBe(true)
@@ -49,7 +50,8 @@ describe('Ledger', () => {
     const keyring = new TestKeyring()
     const a = makeReplica(1, keyring)
     const b = makeReplica(2, keyring)
-    a.ledger.writeRaw('tasks', 'task-1', { ...spec, v: 2, futureField: { x: 1 } })
+    const body = { ...spec, v: 2, futureField: { x: 1 } }
+    a.ledger.writeRaw('tasks', 'task-1', { ...body, sig: keyring.signer(A).sign(signingBytes(body)) })
     syncAll([a, b])
     const t = b.ledger.task('task-1') as Record<string, unknown>
     expect(t.futureField).toEqual({ x: 1 })
@@ -60,7 +62,7 @@ describe('Ledger', () => {
     const a = makeReplica(1, keyring)
     const b = makeReplica(2, keyring)
     const sa = keyring.signer(A)
-    a.ledger.addTasks([spec])
+    a.ledger.addTasks(sa, [spec])
     a.ledger.putClaim(sa, { taskId: 'task-1', agent: A, epoch: 1, round: 0, at: '2026-01-01T00:00:00.000Z', released: false })
     syncAll([a, b])
     expect(b.ledger.claimsFor('task-1').map((c) => c.agent)).toEqual([A])
@@ -69,9 +71,29 @@ describe('Ledger', () => {
     expect(b.ledger.claimsFor('task-1')).toEqual([])
   })
 
+  it('ignores a task or a command that its writer did not sign, or that someone else signed', () => {
+    const keyring = new TestKeyring()
+    const r = makeReplica(1, keyring)
+    const unsigned = { ...spec, v: 1 }
+    r.ledger.writeRaw('tasks', 'task-1', unsigned)
+    const forged = { ...spec, v: 1, id: 'task-2' }
+    r.ledger.writeRaw('tasks', 'task-2', { ...forged, sig: keyring.signer(B).sign(signingBytes(forged)) })
+    expect(r.ledger.tasks()).toEqual([])
+    const hlc = `000000000001000-000000-${B}`
+    const disable = { v: 1, kind: 'agent.disable', hlc, by: B, target: A }
+    r.ledger.writeRaw('commands', `${B}/${hlc}`, disable)
+    expect(r.ledger.commandsFor(A)).toEqual([])
+    expect(r.invalid.find((m) => m.startsWith('tasks/task-1:'))).toMatch(/sig/)
+    expect(r.invalid.find((m) => m.startsWith('tasks/task-2:'))).toMatch(/signature does not match/)
+    expect(r.invalid.find((m) => m.startsWith('commands/'))).toMatch(/sig/)
+    // signed by their writers, the same records count
+    r.ledger.writeRaw('commands', `${B}/${hlc}`, { ...disable, sig: keyring.signer(B).sign(signingBytes(disable)) })
+    expect(r.ledger.commandsFor(A).map((c) => c.kind)).toEqual(['agent.disable'])
+  })
+
   it('refuses to create a task id twice', () => {
     const r = makeReplica(1, new TestKeyring())
-    r.ledger.addTasks([spec])
-    expect(() => r.ledger.addTasks([spec])).toThrow(/exists/)
+    r.ledger.addTasks(r.keyring.signer(A), [spec])
+    expect(() => r.ledger.addTasks(r.keyring.signer(A), [spec])).toThrow(/exists/)
   })
 })

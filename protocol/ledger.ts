@@ -163,18 +163,19 @@ export class Ledger {
 
   // ---------------------------------------------------------------- writers
 
-  /** A task's spec is written once, by its creator; writing an id that exists is refused. */
-  addTasks(specs: Omit<TaskSpec, 'v'>[]): void {
+  /** A task's spec is written once, by its creator, who signs it; writing an id that exists is refused. */
+  addTasks(signer: RecordSigner, specs: (Omit<TaskSpec, 'v' | 'sig' | 'createdBy'> & { createdBy?: string })[]): void {
     for (const s of specs) if (this.maps.tasks.has(s.id)) throw new LedgerError(`task ${s.id} exists already`)
-    const records = specs.map((s) => taskSpecSchema.parse({ ...s, v: SCHEMA_VERSION }))
+    const records = specs.map((s) => this.sign(signer, taskSpecSchema, { ...s, createdBy: signer.agentId }))
     this.doc.transact(() => {
       for (const r of records) this.maps.tasks.set(r.id, r)
     })
     for (const r of records) this.remember('tasks', r.id, r)
   }
 
-  addCommand(cmd: Omit<CommandRecord, 'v'>): void {
-    const record = commandSchema.parse({ ...cmd, v: SCHEMA_VERSION })
+  /** An admin command, signed by the agent that writes it (for a CLI command: the agent the CLI talks to). */
+  addCommand(signer: RecordSigner, cmd: Omit<CommandRecord, 'v' | 'sig' | 'by'> & { by?: string }): void {
+    const record = this.sign(signer, commandSchema, { ...cmd, by: signer.agentId })
     const key = commandKey(record.by, record.hlc)
     this.doc.transact(() => this.maps.commands.set(key, record))
     this.remember('commands', key, record)
@@ -322,8 +323,10 @@ export class Ledger {
       : (r.id as string)
     if (expected !== key) return { ok: false, reason: `key ${key} does not match the record (${expected})` }
     if (map === 'commands' && parseHlc(r.hlc as string)?.node !== r.by) return { ok: false, reason: `clock ${String(r.hlc)} is not of its writer ${String(r.by)}` }
-    if (map === 'claims' || map === 'outcomes' || map === 'agents') {
-      const agentId = (map === 'agents' ? r.id : r.agent) as string
+    {
+      // Every record is signed by the agent it names as its writer: a task by its creator, a command by
+      // its issuer, a claim, an outcome or an agent entry by that agent.
+      const agentId = (map === 'agents' ? r.id : map === 'tasks' ? r.createdBy : map === 'commands' ? r.by : r.agent) as string
       let good = false
       try {
         good = this.verify(agentId, signingBytes(r), r.sig as string)

@@ -2,9 +2,10 @@
  * The records the ledger holds, one zod schema each. Every record carries a schema version `v`; readers
  * keep fields they do not know (loose objects), so agents of two versions can share a fleet.
  *
- * Who writes what (no key has two writers, see ARCHITECTURE.md):
- *   tasks[taskId]                      the task's creator, once
- *   commands[agentId/hlc]              any member: admin intent (pause, resume, rerun, cancel, enable, disable, settings)
+ * Who writes what (no key has two writers, see ARCHITECTURE.md). Every record is signed by the agent that
+ * wrote it (a CLI command is written, so signed, by the agent it talks to):
+ *   tasks[taskId]                      the task's creator, once, signed
+ *   commands[agentId/hlc]              any member, signed: admin intent (pause, resume, rerun, cancel, enable, disable, settings)
  *   claims[taskId/agentId]             that agent only, signed
  *   outcomes[taskId/round/agentId]     that agent only, signed: progress checkpoints and the round's end
  *   agents[agentId]                    that agent only, signed
@@ -40,9 +41,11 @@ const taskSpecShape = z.object({
   settings: settingsOverrideSchema,
   createdAt: isoSchema,
   createdBy: agentIdSchema,
+  sig: z.string().max(200),
 })
 export const taskSpecSchema = taskSpecShape.loose()
-export type TaskSpec = z.infer<typeof taskSpecShape>
+/** A task as the engine and the views use it; the signature is checked by the ledger's reader. */
+export type TaskSpec = Omit<z.infer<typeof taskSpecShape>, 'sig'> & { sig?: string }
 
 export const COMMAND_KINDS = [
   'task.pause',
@@ -65,9 +68,10 @@ const commandShape = z.object({
   /** task.* commands: the task; agent.*: the agent; settings.set: the key. */
   target: z.string().min(1).max(255),
   value: z.unknown().optional(),
+  sig: z.string().max(200),
 })
 export const commandSchema = commandShape.loose()
-export type CommandRecord = z.infer<typeof commandShape>
+export type CommandRecord = Omit<z.infer<typeof commandShape>, 'sig'> & { sig?: string }
 
 const claimShape = z.object({
   v: z.number().int().min(1),

@@ -15,7 +15,7 @@ function setup() {
   const rb = makeReplica(2, keyring)
   const sa = keyring.signer(A)
   const sb = keyring.signer(B)
-  ra.ledger.addTasks([
+  ra.ledger.addTasks(sa, [
     {
       id: 'task-1',
       name: 'dept',
@@ -38,7 +38,7 @@ const view = (r: Replica) =>
   )
 
 function cmd(r: Replica, by: string, kind: 'task.pause' | 'task.resume' | 'task.rerun' | 'task.cancel', wallMs: number) {
-  r.ledger.addCommand({ kind, by, target: 'task-1', hlc: formatHlc({ wallMs, counter: 0, node: by }) })
+  r.ledger.addCommand(r.keyring.signer(by), { kind, target: 'task-1', hlc: formatHlc({ wallMs, counter: 0, node: by }) })
 }
 
 function holdAndReport(r: Replica, s: RecordSigner, phase: 'scanning' | 'in-progress' | 'completed' | 'failed', round = 0, epoch = 1) {

@@ -4,7 +4,7 @@
  * 5,000 tasks lands whole or not at all; every refusal is one line that names the thing and the fix.
  */
 import { randomUUID } from 'node:crypto'
-import type { Ledger } from '../../protocol/ledger.ts'
+import type { Ledger, RecordSigner } from '../../protocol/ledger.ts'
 import { foldSettings, foldTaskIntent } from '../../protocol/intent.ts'
 import { deriveTask } from '../../protocol/status.ts'
 import { parseSettingValue, resolveSettingKey, SETTING_KEYS, type Settings } from '../../protocol/settings.ts'
@@ -19,7 +19,8 @@ export class TaskServiceError extends Error {
 
 export interface TaskServiceDeps {
   ledger: Ledger
-  self: string
+  /** this agent's identity: it signs the tasks and commands it writes for its clients */
+  signer: RecordSigner
   nextHlc(): string
   /** Why a queued task waits (no agent of its group online, nobody can read the source, …), from presence. */
   waitingReasonFor(spec: TaskSpec): string | null
@@ -57,12 +58,12 @@ export function createTaskService(deps: TaskServiceDeps) {
     return m
   }
 
-  function toSpec(d: TaskDraft): Omit<TaskSpec, 'v'> {
-    return { ...d, id: randomUUID(), createdAt: now().toISOString(), createdBy: deps.self }
+  function toSpec(d: TaskDraft): Omit<TaskSpec, 'v' | 'createdBy'> {
+    return { ...d, id: randomUUID(), createdAt: now().toISOString() }
   }
 
   function command(kind: CommandKind, target: string, value?: unknown): void {
-    ledger.addCommand({ kind, target, by: deps.self, hlc: deps.nextHlc(), ...(value === undefined ? {} : { value }) })
+    ledger.addCommand(deps.signer, { kind, target, hlc: deps.nextHlc(), ...(value === undefined ? {} : { value }) })
   }
 
   return {
@@ -81,7 +82,7 @@ export function createTaskService(deps: TaskServiceDeps) {
       const existing = existingByKey().get(dupKey(checked.spec))
       if (existing) throw new TaskServiceError(`a task with this source and destination exists already (${existing}): rerun it with mmesh task rerun ${existing}`)
       const spec = toSpec(checked.spec)
-      ledger.addTasks([spec])
+      ledger.addTasks(deps.signer, [spec])
       return { id: spec.id, warnings: checked.warnings }
     },
 
@@ -103,7 +104,7 @@ export function createTaskService(deps: TaskServiceDeps) {
       const checked = this.previewImport(fileName, content)
       if (!checked.ok) throw new TaskServiceError(checked.errors.join('\n'))
       const specs = checked.tasks.map(toSpec)
-      ledger.addTasks(specs)
+      ledger.addTasks(deps.signer, specs)
       return { ids: specs.map((s) => s.id), warnings: checked.warnings }
     },
 

@@ -65,9 +65,9 @@ export function registerTestHooks(agent: Agent, gate: TestGate): void {
     const prefix = typeof params.prefix === 'string' ? params.prefix : `t${agent.peerId.slice(-6)}`
     const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`)
     if (params.separate === true) {
-      ids.forEach((id, i) => agent.ledger.addTasks([taskFixture(agent, id, i)]))
+      ids.forEach((id, i) => agent.ledger.addTasks(agent.signer, [taskFixture(agent, id, i)]))
     } else {
-      agent.ledger.addTasks(ids.map((id, i) => taskFixture(agent, id, i)))
+      agent.ledger.addTasks(agent.signer, ids.map((id, i) => taskFixture(agent, id, i)))
     }
     await agent.flush()
     return { written: count, first: ids[0], last: ids[ids.length - 1] }

@@ -2,6 +2,7 @@
  * Pure text helpers for the fleet view: sizes, rates, durations, bars and fixed-width cells. Every cell is
  * cut to its width here so no line can grow past the terminal and wrap (which would garble the frame).
  */
+import { terminalSafe } from '../protocol/terminal-text.ts'
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB']
 
@@ -63,8 +64,8 @@ export function formatTime(iso: string | null): string {
 /** Cuts to `width` columns with an ellipsis and pads on the right (or left when `right`). */
 export function cell(text: string, width: number, right = false): string {
   if (width <= 0) return ''
-  // Control characters from peer data would move the cursor; show them as '?'.
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+  // Control characters from peer data would move the cursor: shown as visible escapes.
+  const clean = terminalSafe(text)
   const cut = clean.length > width ? (width === 1 ? '…' : `${clean.slice(0, width - 1)}…`) : clean
   return right ? cut.padStart(width) : cut.padEnd(width)
 }
@@ -72,7 +73,7 @@ export function cell(text: string, width: number, right = false): string {
 /** Like cell, but keeps the end of the text (paths are told apart by their tail). */
 export function cellTail(text: string, width: number): string {
   if (width <= 0) return ''
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+  const clean = terminalSafe(text)
   if (clean.length <= width) return clean.padEnd(width)
   return width === 1 ? '…' : `…${clean.slice(clean.length - width + 1)}`
 }

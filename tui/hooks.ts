@@ -6,6 +6,7 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
 import { useStdout } from 'ink'
 import type { FleetSnapshot, FleetSource } from './model.ts'
+import { safeSnapshot } from './safe-snapshot.ts'
 
 /** Data redraws at most this often (ms): ~4 a second. Key presses do not wait for it. */
 export const DATA_REDRAW_MS = 250
@@ -22,9 +23,11 @@ export interface ThrottledStore {
 /**
  * Wraps a FleetSource so that however often it changes, listeners hear of it at most once per interval:
  * the first change after a quiet spell passes at once, later ones are folded into one trailing update.
+ * What it passes on is terminal-safe (safe-snapshot.ts): the view never draws a string as it came.
  */
 export function createThrottledStore(source: FleetSource, intervalMs = DATA_REDRAW_MS): ThrottledStore {
-  let current = source.getSnapshot()
+  let raw = source.getSnapshot()
+  let current = safeSnapshot(raw)
   let lastEmit = -Infinity
   let timer: ReturnType<typeof setTimeout> | undefined
   let emits = 0
@@ -36,8 +39,9 @@ export function createThrottledStore(source: FleetSource, intervalMs = DATA_REDR
     timer = undefined
     lastEmit = Date.now()
     const next = source.getSnapshot()
-    if (next === current) return
-    current = next
+    if (next === raw) return
+    raw = next
+    current = safeSnapshot(next)
     emits++
     for (const l of [...listeners]) l()
   }
@@ -54,7 +58,7 @@ export function createThrottledStore(source: FleetSource, intervalMs = DATA_REDR
       if (!unsubscribeSource) {
         unsubscribeSource = source.subscribe(onSourceChange)
         // A change between the first read and subscribing would otherwise wait for the next one.
-        if (source.getSnapshot() !== current) onSourceChange()
+        if (source.getSnapshot() !== raw) onSourceChange()
       }
       return () => {
         listeners.delete(listener)

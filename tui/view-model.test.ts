@@ -127,7 +127,7 @@ describe('view model', () => {
     expect(cell('abcdef', 4)).toBe('abc…')
     expect(cell('ab', 4)).toBe('ab  ')
     expect(cell('ab', 4, true)).toBe('  ab')
-    expect(cell('a\u001b[2Jb', 10)).toBe('a?[2Jb    ') // control characters from peer data cannot move the cursor
+    expect(cell('a\u001b[2Jb', 12)).toBe('a\\x1b[2Jb   ') // control characters from peer data cannot move the cursor
     expect(cellTail('\\\\srv\\share\\deep\\folder', 10)).toBe('…ep\\folder')
     expect(bar(0.5, 10)).toBe('█████░░░░░')
     expect(sparkline([0, 1, 2, 4, 8], 5)).toBe(' ▁▂▄█')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { terminalSafe } from './terminal-text.ts'
+import { terminalSafe, terminalSafeLines } from './terminal-text.ts'
 
 describe('terminalSafe', () => {
   it('leaves ordinary text, Windows paths and non-Latin names as they are', () => {
@@ -18,5 +18,12 @@ describe('terminalSafe', () => {
     for (let c = 0; c < 0x3000; c++) all += String.fromCharCode(c)
     // eslint-disable-next-line no-control-regex
     expect(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(terminalSafe(all))).toBe(false)
+  })
+})
+
+describe('terminalSafeLines', () => {
+  it('keeps line feeds and tabs of a multi-line message and escapes the rest, carriage returns too', () => {
+    expect(terminalSafeLines('Access denied\nsecond\tline')).toBe('Access denied\nsecond\tline')
+    expect(terminalSafeLines('ok\rhidden\u001b[8m')).toBe('ok\\x0dhidden\\x1b[8m')
   })
 })

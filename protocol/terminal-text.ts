@@ -10,11 +10,23 @@
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
 
+// The same without line feed and tab: for report cells, where a multi-line message is legitimate.
+// eslint-disable-next-line no-control-regex
+const UNSAFE_IN_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+
+const visible = (c: string): string => {
+  const code = c.charCodeAt(0)
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+}
+
+/** For one line of terminal output: every control character escaped, line breaks too. */
 export function terminalSafe(text: string): string {
   UNSAFE.lastIndex = 0
-  if (!UNSAFE.test(text)) return text
-  return text.replace(UNSAFE, (c) => {
-    const code = c.charCodeAt(0)
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
-  })
+  return UNSAFE.test(text) ? text.replace(UNSAFE, visible) : text
+}
+
+/** For text that may span lines (report cells): line feeds and tabs kept, every other control escaped. */
+export function terminalSafeLines(text: string): string {
+  UNSAFE_IN_LINES.lastIndex = 0
+  return UNSAFE_IN_LINES.test(text) ? text.replace(UNSAFE_IN_LINES, visible) : text
 }

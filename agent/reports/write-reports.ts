@@ -20,6 +20,7 @@ import {
 import { ITEM_SUMMARY_COLUMNS, RoundTallies, SCAN_SUMMARY_COLUMNS, itemSummaryRow, scanSummaryRow } from '../../protocol/report-rounds.ts'
 import { ThroughputTally, type ThroughputSeries } from '../../protocol/report-throughput.ts'
 import { openCsv, type CsvFile } from './csv-file.ts'
+import { WRITE_NO_FOLLOW, realFolder } from './no-follow.ts'
 import { buildReportHtml } from './html.ts'
 
 /** Yielded by an item source in place of records it could not fetch. */
@@ -101,7 +102,7 @@ async function writeTaskItems(
   throughput: ThroughputTally | null,
   warnings: string[],
 ): Promise<TaskPass> {
-  await mkdir(dir, { recursive: true })
+  await realFolder(dir)
   const all = openCsv(join(dir, 'ItemReport.csv'), ITEM_COLUMNS)
   const failures = openCsv(join(dir, 'ItemFailureReport.csv'), ITEM_FAILURE_COLUMNS)
   const perRound = new Map<number, { items: CsvFile; failures: CsvFile }>()
@@ -197,7 +198,7 @@ export async function writeReports(opts: WriteReportsOptions): Promise<WriteRepo
   }
 
   const ledgerPath = join(dir, 'ledger.json')
-  await writeFile(ledgerPath, `${JSON.stringify(scrub(opts.ledgerJson) ?? null, null, 2)}\n`)
+  await writeFile(ledgerPath, `${JSON.stringify(scrub(opts.ledgerJson) ?? null, null, 2)}\n`, { flag: WRITE_NO_FOLLOW as unknown as string })
   files.push(ledgerPath)
 
   const htmlPath = join(dir, 'report.html')
@@ -210,7 +211,7 @@ export async function writeReports(opts: WriteReportsOptions): Promise<WriteRepo
     failureCategories: [...categories].map(([category, count]) => ({ category, count })).sort((a, b) => b.count - a.count),
     warnings,
   })
-  await writeFile(htmlPath, html)
+  await writeFile(htmlPath, html, { flag: WRITE_NO_FOLLOW as unknown as string })
   files.push(htmlPath)
   return { dir, files, warnings, tasks: tasks.length, items }
 }

@@ -7,7 +7,7 @@
  */
 import path from 'node:path'
 import { SHARE_ENV, Worker } from 'node:worker_threads'
-import type { SourceEntry } from './scan.ts'
+import type { FolderIdentity, SourceEntry } from './scan.ts'
 
 interface Listing {
   id: number
@@ -19,6 +19,8 @@ interface Listing {
   birthtimeMs: Float64Array
   /** owning uid, -1 where unknown */
   uid: Float64Array
+  dev: Float64Array
+  ino: Float64Array
   errors: Array<[number, string]>
 }
 type Reply = Listing | { id: number; ok: false; code: string; message: string } | { id: number; progress: number }
@@ -31,7 +33,9 @@ type Reply = Listing | { id: number; ok: false; code: string; message: string } 
  */
 export const LISTING_STALL_MS = 5 * 60_000
 
-const KINDS = ['file', 'folder', 'other'] as const
+/** scan-list.js's kind codes: 0 file, 1 folder, 2 and up not migrated (3 and up say what they are). */
+const KINDS = ['file', 'folder', 'other', 'other', 'other', 'other', 'other', 'other'] as const
+const SPECIALS = [null, null, null, 'symlink', 'fifo', 'socket', 'block-device', 'char-device'] as const
 
 /** The engine's own scan worker script. */
 export const SCAN_WORKER = new URL('./scan-worker.js', import.meta.url)
@@ -53,7 +57,11 @@ export class Scanner {
   /** `workerUrl`: the worker script, speaking scan-worker.js's messages (tests give one that can stall). */
   constructor(readonly workerUrl: URL = SCAN_WORKER) {}
 
-  async list(dir: string): Promise<SourceEntry[] | null> {
+  /**
+   * Lists `dir`. `expect`: the folder as its parent's listing saw it (device and inode); the listing
+   * fails with ECHANGED when `dir` is not that folder any more (a link or another folder swapped in).
+   */
+  async list(dir: string, expect?: FolderIdentity | null): Promise<SourceEntry[] | null> {
     if (this.closed) throw Object.assign(new Error('the scanner was closed'), { name: 'AbortError' })
     const worker = this.start()
     // The first listing waits for the worker to boot (~50-150 ms) rather than taking the main thread:
@@ -69,7 +77,7 @@ export class Scanner {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { dir, resolve, reject })
       worker.ref()
-      worker.postMessage({ id, dir })
+      worker.postMessage(expect ? { id, dir, dev: expect.dev, ino: expect.ino } : { id, dir })
       this.lastSign = Date.now()
       this.watch()
     })
@@ -176,17 +184,21 @@ function entries(dir: string, m: Listing): SourceEntry[] {
   const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep
   for (let i = 0; i < m.names.length; i++) {
     const name = m.names[i]!
-    const kind = KINDS[m.kind[i]!]!
+    const code = m.kind[i]!
+    const kind = KINDS[code] ?? 'other'
     const birth = m.birthtimeMs[i]!
     out[i] = {
       name,
       localPath: prefix + name,
       kind,
+      special: SPECIALS[code] ?? null,
       size: m.size[i]!,
       mtimeMs: m.mtimeMs[i]!,
       // 0 means the filesystem does not know (no statx birth time).
       birthtimeMs: birth > 0 ? birth : null,
       uid: m.uid[i]! >= 0 ? m.uid[i]! : null,
+      dev: m.dev[i]!,
+      ino: m.ino[i]!,
       hidden: name.startsWith('.'),
       error: null,
     }
@@ -197,6 +209,7 @@ function entries(dir: string, m: Listing): SourceEntry[] {
     e.mtimeMs = 0
     e.birthtimeMs = null
     e.uid = null
+    e.special = null
     e.error = code
   }
   return out

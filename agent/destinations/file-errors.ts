@@ -42,3 +42,23 @@ export function sourceError(err: unknown, source: string): DestinationError {
 export function changedWhileReading(source: string): DestinationError {
   return new DestinationError(`source ${source} changed while it was read`, 'item', ERROR_CODES.changedWhileReading, true)
 }
+
+/** What a file-system entry is, in words, from its mode (lstat or fstat). */
+export function describeMode(st: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean }): string {
+  if (st.isFile()) return 'a regular file'
+  if (st.isDirectory()) return 'a folder'
+  if (st.isSymbolicLink()) return 'a symbolic link'
+  if (st.isFIFO()) return 'a FIFO (named pipe)'
+  if (st.isSocket()) return 'a socket'
+  if (st.isBlockDevice()) return 'a block device'
+  if (st.isCharacterDevice()) return 'a character device'
+  return 'a special file'
+}
+
+/**
+ * The source is not what the listing saw (a link, a FIFO, a device or another file was swapped in since):
+ * the item fails, not retried, and nothing of it is read. `now`: what is there now, in words.
+ */
+export function swappedSource(source: string, now: string): DestinationError {
+  return new DestinationError(`source ${source} changed between listing and reading: it is now ${now}; it was not read`, 'item', ERROR_CODES.cannotAccessSource, false)
+}

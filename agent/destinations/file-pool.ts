@@ -7,12 +7,67 @@
  * queue is sent at the end of the current event-loop turn, one message per worker, answered in slices.
  * A job's failure is its own and never fails its neighbours.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 
-/** Names the destination hides and deletes as leftovers of a killed run. */
+/** How every temporary name of the file:// destination starts (see TempNames for the rest). */
 export const TEMP_PREFIX = '.mmesh-tmp-'
+
+/** Tokens of this process's file destinations that are open: their temporary files may be in flight. */
+const liveTokens = new Set<string>()
+/** The agent tag of a destination given no `tempTag`: this process's own (see TempNames). */
+const processTag = randomBytes(6).toString('hex')
+const NO_TASK = '000000000000'
+const TEMP_NAME = /^\.mmesh-tmp-([0-9a-f]{12})\.([0-9a-f]{12})\.([0-9a-f]{8})\./
+
+function tag(kind: string, value: string): string {
+  return createHash('sha256').update(`mmesh-temp-${kind}:${value}`).digest('hex').slice(0, 12)
+}
+
+/**
+ * Temporary names, and which of them are ours to delete. A name is
+ * `.mmesh-tmp-<agent>.<task>.<token>.<rest>`: `agent` (12 hex) stands for the agent (a hash of its
+ * `tempTag`, e.g. its agent id, so it is the same after a restart), `task` (12 hex) for the task it copies
+ * for (a hash of its id), `token` (8 hex) for one open destination of this process.
+ *
+ * A leftover — deleted when its folder is listed — is a name whose token is not open in this process and
+ * that either has this agent's tag (one agent runs in one process, its data dir is locked: the file was left
+ * by a run of ours that was killed, or by a destination closed mid-copy) or this destination's task (a task
+ * has one holder at a time, which is us now: the file was left by a holder that died or lost the lease).
+ * Everything else is left alone and listed as it is: another agent's temporary files of another task in a
+ * shared folder, a user's file that merely starts with `.mmesh-tmp-`, and this process's files in flight.
+ * Without a `tempTag` the agent tag is this process's own: nothing an earlier process left is deleted
+ * (except through the task).
+ */
+export class TempNames {
+  readonly agent: string
+  readonly task: string | null
+  readonly token: string
+  /** Every temporary name this destination makes starts with this. */
+  readonly prefix: string
+
+  constructor(tempTag?: string | null, taskId?: string | null) {
+    this.agent = tempTag ? tag('agent', tempTag) : processTag
+    this.task = taskId ? tag('task', taskId) : null
+    this.token = randomBytes(4).toString('hex')
+    this.prefix = `${TEMP_PREFIX}${this.agent}.${this.task ?? NO_TASK}.${this.token}.`
+    liveTokens.add(this.token)
+  }
+
+  /** 'leftover': ours, from a run that is over (delete it); 'live': this process's, maybe in flight; null: not ours. */
+  classify(name: string): 'leftover' | 'live' | null {
+    const m = TEMP_NAME.exec(name)
+    if (!m) return null
+    if (liveTokens.has(m[3]!)) return 'live'
+    return m[1] === this.agent || (this.task !== null && m[2] === this.task) ? 'leftover' : null
+  }
+
+  /** The destination is closed: what it left is a leftover from now on. */
+  release(): void {
+    liveTokens.delete(this.token)
+  }
+}
 
 export interface SmallCopyJob {
   src: string
@@ -21,14 +76,20 @@ export interface SmallCopyJob {
   mtimeMs: number
   overwrite: boolean
   fsync: boolean
+  /** The source's device and inode as listed: the worker reads it only if it is that file (see source-read.ts). */
+  dev?: number
+  ino?: number
   /** Only read `final` and hash it (xxh64): the verification re-read of a large file. */
   hashOnly?: boolean
+  /** With hashOnly: read this open descriptor instead of `final` (worker threads share the process's descriptors). */
+  fd?: number
 }
 
 export type SmallCopyResult =
   | { ok: true; size: number; hash: bigint }
   /** `stopped`: not committed because the batch was stopped (abort, lost lease) before this file's rename. */
-  | { ok: false; kind: 'source' | 'dest' | 'changed' | 'verify' | 'exists' | 'newer' | 'stopped'; code: string; message: string }
+  /** `swapped`: the source is not the file listed (message: what it is now). `unflushed`: renamed, but its folder could not be fsync'ed. */
+  | { ok: false; kind: 'source' | 'dest' | 'changed' | 'verify' | 'exists' | 'newer' | 'stopped' | 'swapped' | 'unflushed'; code: string; message: string }
 
 /**
  * A batch's answer, as columns: one kind per file (0 = copied), sizes and hashes, and the failures'
@@ -46,7 +107,7 @@ interface BatchReply {
 type Reply = ({ id: number } & SmallCopyResult) | BatchReply
 
 /** Kind codes of a batch reply, by index; 0 is success. Shared with file-worker.js (FAIL_KINDS there). */
-const FAIL_KINDS = ['', 'source', 'dest', 'changed', 'verify', 'exists', 'newer', 'stopped'] as const
+const FAIL_KINDS = ['', 'source', 'dest', 'changed', 'verify', 'exists', 'newer', 'stopped', 'swapped', 'unflushed'] as const
 
 function decodeBatch(r: BatchReply): SmallCopyResult[] {
   const out: SmallCopyResult[] = new Array(r.kinds.length)
@@ -119,7 +180,11 @@ export class SmallFilePool {
   batchesSent = 0
 
   // Two to four: more workers only queue on the destination folder's lock (measured: 2 beat 4 and 8).
-  constructor(private readonly size = Math.min(4, Math.max(2, availableParallelism()))) {}
+  /** `tempPrefix`: how the workers' temporary names start (TempNames.prefix; default: a name of no agent). */
+  constructor(
+    private readonly size = Math.min(4, Math.max(2, availableParallelism())),
+    private readonly tempPrefix = new TempNames().prefix,
+  ) {}
 
   /**
    * Copies one file. The gate is checked right before the job leaves for its worker (the last moment the
@@ -159,14 +224,20 @@ export class SmallFilePool {
       const sizes = new Float64Array(n)
       const mtimes = new Float64Array(n)
       const overwrite = new Uint8Array(n)
+      // -1: not known, any regular file is read.
+      const devs = new Float64Array(n)
+      const inos = new Float64Array(n)
       for (let i = 0; i < n; i++) {
-        sizes[i] = jobs[i]!.size
-        mtimes[i] = jobs[i]!.mtimeMs
-        overwrite[i] = jobs[i]!.overwrite ? 1 : 0
+        const j = jobs[i]!
+        sizes[i] = j.size
+        mtimes[i] = j.mtimeMs
+        overwrite[i] = j.overwrite ? 1 : 0
+        devs[i] = j.dev ?? -1
+        inos[i] = j.ino ?? -1
       }
-      const columns = { id, stop: running.stop, srcs: jobs.map((j) => j.src), finals: jobs.map((j) => j.final), sizes, mtimes, overwrite, fsync: jobs.some((j) => j.fsync) }
+      const columns = { id, stop: running.stop, srcs: jobs.map((j) => j.src), finals: jobs.map((j) => j.final), sizes, mtimes, overwrite, devs, inos, fsync: jobs.some((j) => j.fsync) }
       slot.worker.ref()
-      slot.worker.postMessage(columns, [sizes.buffer, mtimes.buffer, overwrite.buffer])
+      slot.worker.postMessage(columns, [sizes.buffer, mtimes.buffer, overwrite.buffer, devs.buffer, inos.buffer])
       this.batchesSent++
       const r = await answer
       // A worker that died answers the batch with one error: every file gets it.
@@ -234,6 +305,15 @@ export class SmallFilePool {
     return this.run({ src: '', final: file, size: 0, mtimeMs: 0, overwrite: false, fsync: false, hashOnly: true })
   }
 
+  /**
+   * The same for a file the caller holds open, read through its descriptor (positional reads; worker
+   * threads share the process's descriptors): the very file the caller checked, whatever its name points
+   * at now. The caller keeps `fd` open until this answers.
+   */
+  hashFd(fd: number, label: string): Promise<SmallCopyResult> {
+    return this.run({ src: '', final: label, size: 0, mtimeMs: 0, overwrite: false, fsync: false, hashOnly: true, fd })
+  }
+
   /** Starts the workers now (they take ~50-150 ms to boot), so they are ready when the first files come. */
   warm(): void {
     if (this.slots.length === 0) this.start()
@@ -282,7 +362,8 @@ export class SmallFilePool {
 
   private start(): void {
     for (let i = 0; i < this.size; i++) {
-      const worker = new Worker(new URL('./file-worker.js', import.meta.url), { workerData: { tmpPrefix: `${TEMP_PREFIX}${randomBytes(6).toString('hex')}` } })
+      // Each worker's names: the destination's prefix, then the worker's own random part and a counter.
+      const worker = new Worker(new URL('./file-worker.js', import.meta.url), { workerData: { tmpPrefix: `${this.tempPrefix}${randomBytes(3).toString('hex')}-` } })
       const slot: Slot = { worker, pending: new Map(), load: 0 }
       worker.on('message', (replies: Reply | Reply[]) => {
         for (const m of Array.isArray(replies) ? replies : [replies]) {

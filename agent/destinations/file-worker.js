@@ -1,10 +1,20 @@
 // Small-file copier for the file:// destination, run in worker threads. Plain JavaScript on purpose: it
 // loads without a TypeScript loader in every runtime (agent, vitest, bench). One message carries a batch
-// of whole files; each is copied with synchronous calls (read, hash, write to a temp name, set times,
-// re-read and verify, rename) and the batch is answered with one message holding one result per file.
-// For small files the cost is the number of round trips and syscalls, not the bytes: one message per
-// batch instead of one per file (measured: per-file messages cost as much main-thread time as the copy),
-// and about eleven syscalls per file instead of sixteen.
+// of whole files, answered with one message holding one result per file. For small files the cost is the
+// number of round trips and syscalls, not the bytes: one message per batch instead of one per file
+// (measured: per-file messages cost as much main-thread time as the copy).
+//
+// A file, in order:
+//   1. open the source with O_NOFOLLOW | O_NONBLOCK and fstat it: a regular file with the device and inode
+//      the listing saw, or the file fails ('swapped') unread; read it whole, fstat again (changed while read?)
+//   2. write it to a temporary name (O_EXCL) and read it back through the same descriptor (verify)
+//   3. fdatasync the temporary file: the bytes are on disk
+//   4. only then give it the source's times, and rename it to its final name
+// and once per batch, after the renames: fsync the folder, so the names are on disk too. A file never shows
+// the source's modified time under its final name unless its bytes are durable: after a power cut, a name
+// that survived has its data, and one whose data was lost never got the source's time, so a rerun copies it.
+// Step 3 runs for a group of files at once (up to GROUP files, in parallel on libuv's thread pool), so the
+// disk sees one flush of many files rather than one flush per file.
 import { parentPort, workerData } from 'node:worker_threads'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -13,18 +23,42 @@ import xxhash from 'xxhash-wasm'
 const api = await xxhash()
 let buf = Buffer.allocUnsafe(1 << 16)
 let check = Buffer.allocUnsafe(1 << 16)
-// Temp names: a random prefix per worker (from the pool: loading node:crypto here costs a worker
-// ~100 ms of start-up) and a counter. O_EXCL makes a clash an error, never an overwrite, and 48 random
-// bits keep two agents (or two workers) writing the same folder apart.
+// Temp names: the pool's prefix (this agent's tag and the destination's live token, then this worker's
+// random part; see file-pool.ts tempName) and a counter. O_EXCL makes a clash an error, never an overwrite.
 const tmpPrefix = workerData.tmpPrefix
 let tmpCounter = 0
-const { O_RDWR, O_CREAT, O_EXCL, O_RDONLY } = fs.constants
+const { O_RDWR, O_CREAT, O_EXCL, O_RDONLY, O_DIRECTORY } = fs.constants
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0
+const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0
+// See agent/destinations/source-read.ts: the same checks, with synchronous calls.
+const SOURCE_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK
+
+// Files prepared (written, verified) before their data is flushed together, then renamed: bounds the
+// descriptors a batch holds open at once.
+const GROUP = 32
 
 function fail(kind, err) {
   const e = new Error(err && err.message ? err.message : String(err))
   e.kind = kind
   e.code = err && err.code ? err.code : ''
   return e
+}
+
+/** What an entry is, in words (file-errors.ts describeMode). */
+function describeMode(st) {
+  if (st.isFile()) return 'a regular file'
+  if (st.isDirectory()) return 'a folder'
+  if (st.isSymbolicLink()) return 'a symbolic link'
+  if (st.isFIFO()) return 'a FIFO (named pipe)'
+  if (st.isSocket()) return 'a socket'
+  if (st.isBlockDevice()) return 'a block device'
+  if (st.isCharacterDevice()) return 'a character device'
+  return 'a special file'
+}
+
+/** The source is not what the listing saw: the message is what it is now (file.ts words the error). */
+function swapped(now) {
+  return fail('swapped', now)
 }
 
 /** Reads up to `want` bytes at 0 into `into`; stops early only at end of file. */
@@ -38,13 +72,38 @@ function readAll(fd, into, want) {
   return n
 }
 
-function readSource(m) {
+/**
+ * Opens a source without following a link and without blocking, and checks it before any byte is read:
+ * a regular file, and when the listing's device and inode are known (ino >= 0), that very file.
+ */
+function openSource(m) {
   let fd
   try {
-    fd = fs.openSync(m.src, O_RDONLY)
+    fd = fs.openSync(m.src, SOURCE_FLAGS)
   } catch (err) {
+    // ELOOP: a symbolic link (O_NOFOLLOW); ENXIO: a socket. Say what is there.
+    if (err && err.code !== 'ENOENT') {
+      let st
+      try {
+        st = fs.lstatSync(m.src)
+      } catch {}
+      if (st && !st.isFile()) throw swapped(describeMode(st))
+    }
     throw fail('source', err)
   }
+  try {
+    const st = fs.fstatSync(fd)
+    if (!st.isFile()) throw swapped(describeMode(st))
+    if (m.ino >= 0 && (st.ino !== m.ino || st.dev !== m.dev)) throw swapped('a different file')
+    return fd
+  } catch (err) {
+    fs.closeSync(fd)
+    throw err.kind ? err : fail('source', err)
+  }
+}
+
+function readSource(m) {
+  const fd = openSource(m)
   let n
   let st
   try {
@@ -62,36 +121,65 @@ function readSource(m) {
   return buf.subarray(0, n)
 }
 
-/** Set by the pool when the batch must commit nothing more (abort, lost lease); null for single jobs. */
-let stop = null
-const stopped = () => stop !== null && Atomics.load(stop, 0) !== 0
+const stopped = (stop) => stop !== null && Atomics.load(stop, 0) !== 0
 
-function copy(m) {
+/**
+ * Steps 1 and 2 for one file: read, hash, write to a temporary name, read back and verify. Answers the
+ * open temporary file; on failure nothing is left behind.
+ */
+function prepare(m) {
   const data = readSource(m)
   const n = data.length
   const hash = api.h64Raw(data)
   const tmp = path.join(path.dirname(m.final), `${tmpPrefix}${(tmpCounter++).toString(36)}`)
-  let created = false
+  let out = -1
   try {
     // Read-write, so the verification below re-reads through the same descriptor.
-    const out = fs.openSync(tmp, O_RDWR | O_CREAT | O_EXCL, 0o644)
-    created = true
-    try {
-      let w = 0
-      while (w < n) w += fs.writeSync(out, data, w, n - w, w)
-      if (m.fsync) fs.fsyncSync(out)
-      fs.futimesSync(out, Date.now() / 1000, m.mtimeMs / 1000)
-      // Verify what the filesystem holds, not what we meant to write: the bytes are read back from the
-      // file (one byte more is asked for, so a longer file fails too) and hashed. Reading through the
-      // descriptor we wrote with is as strong as re-opening the temp name: both read the inode's data
-      // from the same cache (neither reaches the platter), and the name is one we created with O_EXCL
-      // that nothing else writes. It saves an open, fstat, read and close per file.
-      if (check.length < n + 1) check = Buffer.allocUnsafe(n + 1)
-      const got = readAll(out, check, n + 1)
-      if (got !== n || api.h64Raw(check.subarray(0, got)) !== hash) throw fail('verify', 'verification failed: the written copy differs from what was read')
-    } finally {
-      fs.closeSync(out)
+    out = fs.openSync(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644)
+    let w = 0
+    while (w < n) w += fs.writeSync(out, data, w, n - w, w)
+    // Verify what the filesystem holds, not what we meant to write: the bytes are read back from the
+    // file (one byte more is asked for, so a longer file fails too) and hashed. Reading through the
+    // descriptor we wrote with is as strong as re-opening the temp name: both read the inode's data
+    // from the same cache (neither reaches the platter), and the name is one we created with O_EXCL
+    // that nothing else writes. It saves an open, fstat, read and close per file.
+    if (check.length < n + 1) check = Buffer.allocUnsafe(n + 1)
+    const got = readAll(out, check, n + 1)
+    if (got !== n || api.h64Raw(check.subarray(0, got)) !== hash) throw fail('verify', 'verification failed: the written copy differs from what was read')
+    return { m, fd: out, tmp, n, hash, err: null }
+  } catch (err) {
+    // Only a temporary file this call created is removed (a failed O_EXCL open created none).
+    if (out >= 0) {
+      try {
+        fs.closeSync(out)
+      } catch {}
+      try {
+        fs.unlinkSync(tmp)
+      } catch {}
     }
+    throw err.kind ? err : fail('dest', err)
+  }
+}
+
+/** Step 3, for many files at once: each fdatasync runs on libuv's thread pool, so they overlap. */
+function datasync(p) {
+  return new Promise((resolve) =>
+    fs.fdatasync(p.fd, (err) => {
+      if (err) p.err = fail('dest', err)
+      resolve()
+    }),
+  )
+}
+
+/** Step 4: times on durable bytes, then the checks at the destination and the rename. */
+function commit(p, stop) {
+  const m = p.m
+  let renamed = false
+  try {
+    if (p.err) throw p.err
+    fs.futimesSync(p.fd, Date.now() / 1000, m.mtimeMs / 1000)
+    fs.closeSync(p.fd)
+    p.fd = -1
     if (m.overwrite) {
       // The copy replaces an older file; if someone saved a newer one meanwhile, theirs stays.
       const now = fs.lstatSync(m.final, { throwIfNoEntry: false })
@@ -107,25 +195,108 @@ function copy(m) {
       if (exists) throw fail('exists', 'appeared at the destination while copying')
     }
     // The last moment before the file becomes visible: a batch told to stop commits nothing more.
-    if (stopped()) throw fail('stopped', 'stopped before it was committed')
-    fs.renameSync(tmp, m.final)
-    created = false
-    return { size: n, hash }
+    if (stopped(stop)) throw fail('stopped', 'stopped before it was committed')
+    fs.renameSync(p.tmp, m.final)
+    renamed = true
   } catch (err) {
-    if (err.kind) throw err
-    throw fail('dest', err)
+    throw err.kind ? err : fail('dest', err)
   } finally {
-    if (created) {
+    if (p.fd >= 0) {
       try {
-        fs.unlinkSync(tmp)
+        fs.closeSync(p.fd)
+      } catch {}
+      p.fd = -1
+    }
+    if (!renamed) {
+      try {
+        fs.unlinkSync(p.tmp)
       } catch {}
     }
   }
 }
 
-/** xxh64 of a whole file read by name: the verification re-read of large files, off the main thread. */
-function hashByName(file) {
-  const fd = fs.openSync(file, O_RDONLY)
+/**
+ * The folder's entries to disk, after the renames into it. A file system that cannot fsync a folder
+ * (EINVAL, ENOTSUP: some network and FUSE mounts) has nothing more to offer: that is not a failure.
+ */
+function syncFolder(dir) {
+  let fd
+  try {
+    fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY)
+  } catch (err) {
+    return err
+  }
+  try {
+    fs.fsyncSync(fd)
+    return null
+  } catch (err) {
+    return err && (err.code === 'EINVAL' || err.code === 'ENOTSUP' || err.code === 'EOPNOTSUPP' || err.code === 'EBADF') ? null : err
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+const ok = (r) => ({ ok: true, size: r.n, hash: r.hash })
+const failure = (err) => ({ ok: false, kind: err.kind || 'dest', code: err.code || '', message: err.message })
+
+/**
+ * Copies `jobs` (results in order); `dirs` collects the folders renamed into, for syncFolder once the
+ * caller's batch is done. `fsync` false (the destination's opt-out) skips step 3.
+ */
+async function copyGroup(jobs, stop, fsync, results, offset, dirs) {
+  const prepared = []
+  for (let i = 0; i < jobs.length; i++) {
+    const m = jobs[i]
+    if (stopped(stop)) {
+      results[offset + i] = { ok: false, kind: 'stopped', code: '', message: 'stopped before it was copied' }
+      continue
+    }
+    try {
+      const p = prepare(m)
+      p.i = offset + i
+      prepared.push(p)
+    } catch (err) {
+      results[offset + i] = failure(err)
+    }
+  }
+  if (fsync && prepared.length > 0) await Promise.all(prepared.map(datasync))
+  for (const p of prepared) {
+    try {
+      commit(p, stop)
+      results[p.i] = ok(p)
+      const dir = path.dirname(p.m.final)
+      const at = dirs.get(dir)
+      if (at) at.push(p.i)
+      else dirs.set(dir, [p.i])
+    } catch (err) {
+      results[p.i] = failure(err)
+    }
+  }
+}
+
+/** Flushes each folder renamed into; a folder that cannot be flushed fails the files put there. */
+function syncFolders(dirs, results, fsync) {
+  if (!fsync) return
+  for (const [dir, idx] of dirs) {
+    const err = syncFolder(dir)
+    if (!err) continue
+    for (const i of idx) results[i] = { ok: false, kind: 'unflushed', code: err.code || '', message: err.message }
+  }
+}
+
+/** Copies a list of jobs in groups, then flushes the folders: one result per job, in order. */
+async function copyAll(jobs, stop, fsync) {
+  const results = new Array(jobs.length)
+  const dirs = new Map()
+  for (let at = 0; at < jobs.length; at += GROUP) await copyGroup(jobs.slice(at, at + GROUP), stop, fsync, results, at, dirs)
+  syncFolders(dirs, results, fsync)
+  return results
+}
+
+/** xxh64 of a whole file: by a descriptor the caller holds open (fd >= 0; worker threads share them), else by name. */
+function hashWhole(m) {
+  const own = !(m.fd >= 0)
+  const fd = own ? fs.openSync(m.final, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) : m.fd
   try {
     const h = api.create64()
     if (check.length < 1 << 20) check = Buffer.allocUnsafe(1 << 20)
@@ -138,70 +309,93 @@ function hashByName(file) {
     }
     return { size: pos, hash: h.digest() }
   } finally {
-    fs.closeSync(fd)
+    if (own) fs.closeSync(fd)
   }
 }
 
-function one(m) {
-  if (m.hashOnly) {
-    try {
-      const r = hashByName(m.final)
-      return { id: m.id, ok: true, size: r.size, hash: r.hash }
-    } catch (err) {
-      return { id: m.id, ok: false, kind: 'dest', code: err.code || '', message: err.message }
-    }
-  }
-  if (stopped()) return { id: m.id, ok: false, kind: 'stopped', code: '', message: 'stopped before it was copied' }
+function hashOne(m) {
   try {
-    const r = copy(m)
+    const r = hashWhole(m)
     return { id: m.id, ok: true, size: r.size, hash: r.hash }
   } catch (err) {
-    return { id: m.id, ok: false, kind: err.kind || 'dest', code: err.code || '', message: err.message }
+    return { id: m.id, ok: false, kind: 'dest', code: err.code || '', message: err.message }
   }
 }
 
-// Two kinds of message. A caller's batch ({ id, stop, jobs }, from runBatch) is answered once, whole:
+// Two kinds of message. A caller's batch ({ id, stop, srcs, … }, from runBatch) is answered once, whole:
 // the caller sized it. A queue of single jobs (an array) is answered in slices of a few files rather
 // than once: the main thread refills its copy slots while this worker carries on with the rest.
 const SLICE = 8
 // A batch comes and goes as columns (see file-pool.ts BatchReply; FAIL_KINDS must match its list).
-const FAIL_KINDS = ['', 'source', 'dest', 'changed', 'verify', 'exists', 'newer', 'stopped']
+const FAIL_KINDS = ['', 'source', 'dest', 'changed', 'verify', 'exists', 'newer', 'stopped', 'swapped', 'unflushed']
 
-function runBatch(msg) {
+async function runBatch(msg) {
   const n = msg.srcs.length
+  const jobs = new Array(n)
+  for (let i = 0; i < n; i++) jobs[i] = { src: msg.srcs[i], final: msg.finals[i], size: msg.sizes[i], mtimeMs: msg.mtimes[i], overwrite: msg.overwrite[i] === 1, dev: msg.devs[i], ino: msg.inos[i] }
+  const results = await copyAll(jobs, msg.stop, msg.fsync)
   const kinds = new Uint8Array(n)
   const sizes = new Float64Array(n)
   const hashes = new BigUint64Array(n)
   const failures = []
-  stop = msg.stop
-  try {
-    for (let i = 0; i < n; i++) {
-      const r = one({ src: msg.srcs[i], final: msg.finals[i], size: msg.sizes[i], mtimeMs: msg.mtimes[i], overwrite: msg.overwrite[i] === 1, fsync: msg.fsync })
-      if (r.ok) {
-        sizes[i] = r.size
-        hashes[i] = r.hash
-      } else {
-        const k = FAIL_KINDS.indexOf(r.kind)
-        kinds[i] = k > 0 ? k : FAIL_KINDS.indexOf('dest')
-        failures.push([i, r.code, r.message])
-      }
+  for (let i = 0; i < n; i++) {
+    const r = results[i]
+    if (r.ok) {
+      sizes[i] = r.size
+      hashes[i] = r.hash
+    } else {
+      const k = FAIL_KINDS.indexOf(r.kind)
+      kinds[i] = k > 0 ? k : FAIL_KINDS.indexOf('dest')
+      failures.push([i, r.code, r.message])
     }
-  } finally {
-    stop = null
   }
   parentPort.postMessage({ id: msg.id, kinds, sizes, hashes, failures }, [kinds.buffer, sizes.buffer, hashes.buffer])
 }
 
-parentPort.on('message', (msg) => {
-  if (!Array.isArray(msg)) return runBatch(msg)
-  const batch = msg
-  let out = []
-  for (const m of batch) {
-    out.push(one(m))
-    if (out.length >= SLICE) {
-      parentPort.postMessage(out)
-      out = []
+async function runQueue(batch) {
+  for (let at = 0; at < batch.length; at += SLICE) {
+    const slice = batch.slice(at, at + SLICE)
+    const out = []
+    const copies = []
+    for (const m of slice) {
+      if (m.hashOnly) out.push(hashOne(m))
+      else copies.push(m)
+    }
+    if (copies.length > 0) {
+      const results = await copyAll(copies, null, copies.some((m) => m.fsync))
+      copies.forEach((m, i) => out.push({ id: m.id, ...results[i] }))
+    }
+    parentPort.postMessage(out)
+  }
+}
+
+// Two messages at a time: while one waits for its flushes (step 3 is I/O on libuv's thread pool), the
+// next one's files are read and written on this thread, so the disk and this thread both keep busy. More
+// would only hold more temporary files open (a message holds at most GROUP of them at once).
+const ACTIVE = 2
+let active = 0
+const waiting = []
+
+async function take(msg) {
+  try {
+    await (Array.isArray(msg) ? runQueue(msg) : runBatch(msg))
+  } catch (err) {
+    // A bug, not a file's failure: every caller of this message learns of it rather than waiting for ever.
+    const message = `copy worker failed: ${err && err.message ? err.message : String(err)}`
+    if (Array.isArray(msg)) parentPort.postMessage(msg.map((m) => ({ id: m.id, ok: false, kind: 'dest', code: 'WORKER', message })))
+    else parentPort.postMessage({ id: msg.id, ok: false, kind: 'dest', code: 'WORKER', message })
+  } finally {
+    active--
+    const next = waiting.shift()
+    if (next) {
+      active++
+      void take(next)
     }
   }
-  if (out.length > 0) parentPort.postMessage(out)
+}
+
+parentPort.on('message', (msg) => {
+  if (active >= ACTIVE) return void waiting.push(msg)
+  active++
+  void take(msg)
 })

@@ -1,20 +1,26 @@
 /**
  * The `file://` destination: a local or mounted folder standing in for a library. Files land in
  * ROOT/LIBRARY/FOLDER/…. Every file is written to a temporary name in its final folder, verified by
- * re-reading it (xxh64 of what was read from the source against xxh64 of what is on disk), given its
- * times, and only then renamed into place: a kill -9 never leaves a partial file under a final name, only a
- * `.mmesh-tmp-*` leftover that list() hides and deletes on the next round. Files up to 1 MiB go to worker
- * threads in batches (file-pool.ts, file-worker.js; they re-read through the descriptor they wrote with);
- * larger ones stream here and are re-read by name.
+ * re-reading it (xxh64 of what was read from the source against xxh64 of what is on disk), flushed to disk
+ * (fdatasync), only then given the source's times and renamed into place, and the folder is flushed after
+ * the rename(s). So a kill -9 or a power cut never leaves a partial file under a final name, and a file
+ * that shows the source's modified time under its final name has its bytes on disk (a rerun that trusts it
+ * as Unchanged trusts durable data). What is left is a temporary file (`.mmesh-tmp-<agent>.…`) that list()
+ * hides and deletes on a later round: only this agent's own (file-pool.ts TempNames). Files up to 1 MiB go
+ * to worker threads in batches (file-pool.ts, file-worker.js; they re-read through the descriptor they wrote
+ * with); larger ones are copied here. Sources are opened without following links or blocking and must be
+ * the file the listing saw (source-read.ts).
  */
 import { randomBytes } from 'node:crypto'
-import { constants as fsc } from 'node:fs'
-import { chmod, copyFile, lstat, mkdir, open, readdir, rename, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises'
+import { constants as fsc, existsSync } from 'node:fs'
+import { copyFile, lstat, mkdir, open, readdir, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { DestinationError, type BatchFile, type BatchOutcome, type BatchPutOptions, type Destination, type DestinationEntry, type PutOptions, type PutResult, type SourceFile } from '../engine/destination.ts'
-import { changedWhileReading, destError, sourceError } from './file-errors.ts'
+import type { Stats } from 'node:fs'
+import { changedWhileReading, destError, sourceError, swappedSource } from './file-errors.ts'
 import { hex64, xxhashApi } from './file-hash.ts'
-import { SmallFilePool, TEMP_PREFIX, folderOf, gateError, type SmallCopyResult } from './file-pool.ts'
+import { SmallFilePool, TEMP_PREFIX, TempNames, folderOf, gateError, type SmallCopyResult } from './file-pool.ts'
+import { openSource } from './source-read.ts'
 import { ERROR_CODES } from '../../protocol/classify.ts'
 
 export { TEMP_PREFIX }
@@ -29,6 +35,15 @@ const CHUNK = 1 << 20
 const KERNEL_COPY_MAX = 1 << 30
 
 /**
+ * The kernel copy reads the source through /proc/self/fd/N, the descriptor opened and checked here: fs.copyFile
+ * takes paths and follows links, so given the source's own path it could read whatever was swapped in
+ * between the check and its open (checking the path again afterwards cannot see a swap that was undone in
+ * between). Opening /proc/self/fd/N reaches the inode the descriptor holds, whatever its name points at.
+ * Where there is no /proc, large files are streamed from the descriptor instead.
+ */
+const PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd')
+
+/**
  * A relative path with nothing for path.join to resolve (no empty, '.' or '..' segment, no backslash):
  * joined by concatenation, which is most of this destination's main-thread time per small file otherwise.
  */
@@ -39,8 +54,23 @@ export interface FileDestinationOptions {
   rootDir: string
   library: string | null
   folder: string | null
-  /** fsync each file before the rename: survives power loss, not only kill -9 (which keeps the page cache). */
+  /**
+   * Flush each file's data before its rename and each folder after (default true): a file under its final
+   * name survives a power cut, not only a kill -9. false is for scratch destinations only (tests, tmpfs):
+   * a power cut can then leave a final name with the source's time over data that never reached the disk.
+   */
   fsync?: boolean
+  /**
+   * Who this agent is, for its temporary files (e.g. its agent id): cleanup deletes only leftovers with this
+   * tag, never another agent's temporary files or a user's files that look like them (file-pool.ts
+   * TempNames). Without it, this process's own; leftovers of an earlier process are then left alone.
+   */
+  tempTag?: string
+  /**
+   * The task this destination copies for: leftovers of that task by another agent (a holder that died or
+   * lost the lease; the task has one holder, us) are deleted too (file-pool.ts TempNames).
+   */
+  taskId?: string
   /** Worker threads for small files (default: one per core, 2 to 4). */
   workers?: number
 }
@@ -57,7 +87,9 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
   const rootDir = path.resolve(options.rootDir)
   const root = path.join(rootDir, ...[options.library, options.folder].filter((p): p is string => !!p).flatMap((p) => p.split(/[\\/]+/)).filter(Boolean))
   const abs = (rel: string) => (rel === '' ? root : PLAIN_REL.test(rel) ? root + path.sep + (path.sep === '/' ? rel : rel.replaceAll('/', path.sep)) : path.join(root, ...rel.split('/')))
-  const pool = new SmallFilePool(options.workers)
+  const names = new TempNames(options.tempTag, options.taskId)
+  const pool = new SmallFilePool(options.workers, names.prefix)
+  const sync = options.fsync !== false
 
   async function open_(): Promise<void> {
     pool.warm()
@@ -71,7 +103,7 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     try {
       await mkdirp(root)
       // A probe write is the only honest check: access(W_OK) says yes to root on a read-only bind mount.
-      const probe = path.join(root, `${TEMP_PREFIX}probe-${randomBytes(6).toString('hex')}`)
+      const probe = path.join(root, `${names.prefix}probe-${randomBytes(4).toString('hex')}`)
       await writeFile(probe, '')
       await unlink(probe)
     } catch (err) {
@@ -83,9 +115,9 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
 
   async function list(relFolder: string): Promise<Map<string, DestinationEntry> | null> {
     const dir = abs(relFolder)
-    let names
+    let entries
     try {
-      names = await readdir(dir, { withFileTypes: true })
+      entries = await readdir(dir, { withFileTypes: true })
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'ENOENT' || code === 'ENOTDIR') return null
@@ -93,12 +125,15 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     }
     const out = new Map<string, DestinationEntry>()
     const stale: string[] = []
-    const todo = names.filter((d) => {
+    const todo = entries.filter((d) => {
       if (!d.name.startsWith(TEMP_PREFIX)) return true
-      stale.push(d.name)
+      // Ours: a leftover of a run that is over is deleted, one of this process's in flight is hidden. Any
+      // other name is listed as it is: another agent's file in flight, or a user's that looks like one.
+      const ours = names.classify(d.name)
+      if (ours === null) return true
+      if (ours === 'leftover') stale.push(d.name)
       return false
     })
-    // Leftovers of a killed run: nothing else writes TEMP_PREFIX names, and the lease keeps one writer per task.
     await Promise.all(stale.map((n) => unlink(path.join(dir, n)).catch(() => undefined)))
     for (let i = 0; i < todo.length; i += 64) {
       await Promise.all(
@@ -118,7 +153,10 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
   async function ensureFolder(relFolder: string): Promise<void> {
     const dir = abs(relFolder)
     try {
-      await mkdirp(dir)
+      const created = await mkdirp(dir)
+      // A new folder's name is flushed in its parent (and so on up to the first one created): the files
+      // renamed into it later are flushed with their folder, and would be lost with it otherwise.
+      if (sync && created) for (let at = dir; at.length >= created.length; at = path.dirname(at)) await syncFolder(path.dirname(at), dir)
     } catch (err) {
       throw destError(err, dir)
     }
@@ -130,12 +168,12 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     if (source.size <= SMALL_FILE) {
       // A small file is written, verified and renamed in one worker step (the worker picks the temp name):
       // the lease check and the abort check come just before the job leaves for the worker.
-      const r = await pool.run({ src: source.localPath, final, size: source.size, mtimeMs: source.mtimeMs, overwrite: opts.overwrite, fsync: options.fsync === true }, opts)
+      const r = await pool.run({ src: source.localPath, final, size: source.size, mtimeMs: source.mtimeMs, overwrite: opts.overwrite, fsync: sync, dev: source.dev, ino: source.ino }, opts)
       if (!r.ok) throw smallFileError(r, final, source.localPath)
       opts.onProgress?.(r.size)
       return { size: r.size, hash: hex64(r.hash), hashAlgorithm: 'xxh64' }
     }
-    return putLarge(final, path.join(path.dirname(final), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`), source, opts)
+    return putLarge(final, path.join(path.dirname(final), `${names.prefix}L${randomBytes(8).toString('hex')}`), source, opts)
   }
 
   /**
@@ -158,7 +196,10 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     await Promise.all(
       [...byFolder.values()].map(async (idx) => {
         const results = await pool.runBatch(
-          idx.map((i) => ({ src: files[i]!.source.localPath, final: finals[i]!, size: files[i]!.source.size, mtimeMs: files[i]!.source.mtimeMs, overwrite: files[i]!.overwrite, fsync: options.fsync === true })),
+          idx.map((i) => {
+            const f = files[i]!
+            return { src: f.source.localPath, final: finals[i]!, size: f.source.size, mtimeMs: f.source.mtimeMs, overwrite: f.overwrite, fsync: sync, dev: f.source.dev, ino: f.source.ino }
+          }),
           opts,
         )
         idx.forEach((i, k) => {
@@ -172,24 +213,19 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
 
   async function putLarge(final: string, tmp: string, source: SourceFile, opts: PutOptions): Promise<PutResult> {
     const api = await xxhashApi()
-    let src: FileHandle
-    try {
-      src = await open(source.localPath, fsc.O_RDONLY)
-    } catch (err) {
-      throw sourceError(err, source.localPath)
-    }
+    // No link followed, no FIFO waited on, and only the file the listing saw (source-read.ts).
+    const { handle: src, stat: before } = await openSource(source)
     let wroteTmp = false
     try {
-      const before = await src.stat()
       if (before.size !== source.size || Math.abs(before.mtimeMs - source.mtimeMs) > 1) throw changedWhileReading(source.localPath)
       wroteTmp = true
-      const kernel = source.size <= KERNEL_COPY_MAX
-      const { size, hash } = kernel ? await kernelCopy(source.localPath, tmp, final, opts, source) : await streamCopy(src, source.localPath, tmp, final, api.create64(), opts, options.fsync === true, source.mtimeMs)
+      const kernel = source.size <= KERNEL_COPY_MAX && PROC_FD
+      const { size, hash } = kernel ? await kernelCopy(src, before, source.localPath, tmp, final, opts) : await streamCopy(src, source.localPath, tmp, final, api.create64(), opts, sync, source.mtimeMs)
       const after = await src.stat()
       if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || size !== before.size) throw changedWhileReading(source.localPath)
       await src.close().catch(() => undefined)
       if (kernel) {
-        await finishTimes(tmp, final, source.mtimeMs, options.fsync === true)
+        await finishKernelCopy(tmp, final, source.mtimeMs)
       } else {
         // Verify what is on disk, not what we meant to write: re-read by name on a worker thread.
         const check = await pool.hashFile(tmp)
@@ -211,6 +247,8 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
         throw destError(err, final)
       }
       wroteTmp = false
+      // The new name on disk too.
+      if (sync) await syncFolder(path.dirname(final), final)
       opts.onProgress?.(size)
       return { size, hash: hex64(hash), hashAlgorithm: 'xxh64' }
     } finally {
@@ -220,48 +258,54 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
   }
 
   /**
-   * The kernel copies (copy_file_range through fs.copyFile: no bytes pass through this process), then
-   * two workers read back the source and the copy by name and hash them (xxh64); they must match. That is
-   * the same check as hashing while streaming: the copy is compared with what the source holds, and the
-   * caller's size and mtime check before the copy and after both hashes catches a source that changed.
+   * The kernel copies (copy_file_range through fs.copyFile: no bytes pass through this process) from the
+   * checked descriptor (PROC_FD above: never from the source's path), then two workers hash the source
+   * through the same descriptor and the copy by name (xxh64); they must match. That is the same check as
+   * hashing while streaming: the copy is compared with what the source holds, and the caller's size and
+   * mtime check before the copy and after both hashes catches a source that changed.
    */
-  async function kernelCopy(from: string, tmp: string, label: string, opts: PutOptions, expected: { size: number; mtimeMs: number }): Promise<{ size: number; hash: bigint }> {
+  async function kernelCopy(src: FileHandle, opened: Stats, label: string, tmp: string, final: string, opts: PutOptions): Promise<{ size: number; hash: bigint }> {
+    const byFd = `/proc/self/fd/${src.fd}`
+    // The path through the descriptor must reach the inode checked (it always does where /proc is procfs).
+    const via = await stat(byFd).catch(() => null)
+    if (!via || via.dev !== opened.dev || via.ino !== opened.ino) throw swappedSource(label, 'not reachable through its descriptor')
     try {
-      await copyFile(from, tmp, fsc.COPYFILE_EXCL)
+      await copyFile(byFd, tmp, fsc.COPYFILE_EXCL)
     } catch (err) {
-      throw destError(err, label)
+      throw destError(err, final)
     }
     opts.signal.throwIfAborted()
-    const [s, d] = await Promise.all([pool.hashFile(from), pool.hashFile(tmp)])
-    if (!s.ok) throw sourceError(Object.assign(new Error(s.message), { code: s.code }), from)
-    if (!d.ok) throw destError(Object.assign(new Error(d.message), { code: d.code }), label)
+    const [s, d] = await Promise.all([pool.hashFd(src.fd, label), pool.hashFile(tmp)])
+    if (!s.ok) throw sourceError(Object.assign(new Error(s.message), { code: s.code }), label)
+    if (!d.ok) throw destError(Object.assign(new Error(d.message), { code: d.code }), final)
     if (s.size !== d.size || s.hash !== d.hash) {
       // The source read twice (by the kernel, then by the hash) may simply have changed in between: say
       // so (retried, then "kept changing"), not that the copy is bad.
-      const now = await stat(from).catch(() => null)
-      if (!now || now.size !== expected.size || Math.abs(now.mtimeMs - expected.mtimeMs) > 1) throw changedWhileReading(from)
-      throw new DestinationError(`verification failed for ${label}: the written copy differs from the source`, 'item', 'VERIFY_FAILED', true)
+      const now = await src.stat().catch(() => null)
+      if (!now || now.size !== opened.size || now.mtimeMs !== opened.mtimeMs) throw changedWhileReading(label)
+      throw new DestinationError(`verification failed for ${final}: the written copy differs from the source`, 'item', 'VERIFY_FAILED', true)
     }
     opts.onProgress?.(s.size)
     return { size: s.size, hash: s.hash }
   }
 
-  /** Mode, times (after the read-back, which would touch atime) and, if asked, fsync of a kernel copy. */
-  async function finishTimes(tmp: string, label: string, mtimeMs: number, sync: boolean): Promise<void> {
+  /**
+   * Mode, data flush and times of a kernel copy, on its descriptor: the times come after the read-back
+   * (which would touch atime) and after fdatasync, so the source's modified time only ever sits on bytes
+   * that are on disk.
+   */
+  async function finishKernelCopy(tmp: string, final: string, mtimeMs: number): Promise<void> {
+    let fh: FileHandle | null = null
     try {
+      fh = await open(tmp, fsc.O_RDWR | (fsc.O_NOFOLLOW ?? 0))
       // copyFile copies the source's mode; a copy made here is 0644 like every other.
-      await chmod(tmp, 0o644)
-      await utimes(tmp, new Date(), mtimeMs / 1000)
-      if (sync) {
-        const fh = await open(tmp, 'r+')
-        try {
-          await fh.sync()
-        } finally {
-          await fh.close()
-        }
-      }
+      await fh.chmod(0o644)
+      if (sync) await fh.datasync()
+      await fh.utimes(new Date(), mtimeMs / 1000)
     } catch (err) {
-      throw destError(err, label)
+      throw destError(err, final)
+    } finally {
+      await fh?.close().catch(() => undefined)
     }
   }
 
@@ -275,30 +319,60 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     putFile,
     putFiles,
     batchFileMax: SMALL_FILE,
-    close: () => pool.close(),
+    close: async () => {
+      names.release()
+      await pool.close()
+    },
   }
 }
 
 /**
- * mkdir -p that reports the real reason: Node's recursive mkdir says ENOENT on a read-only mount, so on
- * failure the levels are created one by one to surface EROFS/EACCES/ENOSPC.
+ * fsync of a folder after names in it changed. A file system that cannot fsync a folder (EINVAL, ENOTSUP:
+ * some network and FUSE mounts) has nothing more to offer: not a failure. Otherwise the file is in place
+ * but its name may not survive a power cut: it fails, not retried (the next round sees it).
  */
-async function mkdirp(dir: string): Promise<void> {
+async function syncFolder(dir: string, label: string): Promise<void> {
+  let fh: FileHandle | null = null
   try {
-    await mkdir(dir, { recursive: true })
-    return
+    fh = await open(dir, fsc.O_RDONLY | fsc.O_DIRECTORY)
+    await fh.sync()
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EINVAL' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EBADF') return
+    throw notFlushed(err, label)
+  } finally {
+    await fh?.close().catch(() => undefined)
+  }
+}
+
+function notFlushed(err: unknown, label: string): DestinationError {
+  const code = (err as NodeJS.ErrnoException).code
+  return new DestinationError(`${label} is in place but its folder could not be flushed to disk (${code ?? (err instanceof Error ? err.message : String(err))}); it may not survive a power cut`, 'item', 'DEST_NOT_FLUSHED', false, { cause: err })
+}
+
+/**
+ * mkdir -p that reports the real reason: Node's recursive mkdir says ENOENT on a read-only mount, so on
+ * failure the levels are created one by one to surface EROFS/EACCES/ENOSPC. Answers the first folder it
+ * created, if any.
+ */
+async function mkdirp(dir: string): Promise<string | undefined> {
+  try {
+    return await mkdir(dir, { recursive: true })
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
   const parts = dir.split(path.sep)
+  let first: string | undefined
   for (let i = 2; i <= parts.length; i++) {
     const p = parts.slice(0, i).join(path.sep) || path.sep
     try {
       await mkdir(p)
+      first ??= p
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
   }
+  return first
 }
 
 interface Hasher {
@@ -310,7 +384,7 @@ interface Hasher {
 async function streamCopy(src: FileHandle, where: string, tmp: string, label: string, h: Hasher, opts: PutOptions, sync: boolean, mtimeMs: number): Promise<{ size: number; hash: bigint }> {
   let out: FileHandle
   try {
-    out = await open(tmp, 'wx', 0o644)
+    out = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | (fsc.O_NOFOLLOW ?? 0), 0o644)
   } catch (err) {
     throw destError(err, label)
   }
@@ -342,8 +416,9 @@ async function streamCopy(src: FileHandle, where: string, tmp: string, label: st
         opts.onProgress(pos)
       }
     }
-    if (sync) await out.sync().catch((err) => Promise.reject(destError(err, label)))
-    // Times on the open handle: one call fewer than utimes by path, and the verify re-read keeps them.
+    // The data on disk first, then the source's times (on the open handle: one call fewer than utimes by
+    // path, and the verify re-read keeps them): those times never sit on bytes that are not durable.
+    if (sync) await out.datasync().catch((err) => Promise.reject(destError(err, label)))
     await out.utimes(new Date(), mtimeMs / 1000).catch((err) => Promise.reject(destError(err, label)))
     return { size: pos, hash: h.digest() }
   } finally {
@@ -357,6 +432,8 @@ function smallFileError(r: Extract<SmallCopyResult, { ok: false }>, final: strin
   switch (r.kind) {
     case 'source': return sourceError(cause, localPath)
     case 'changed': return changedWhileReading(localPath)
+    case 'swapped': return swappedSource(localPath, r.message)
+    case 'unflushed': return notFlushed(cause, final)
     case 'verify': return new DestinationError(`verification failed for ${final}: the written copy differs from what was read`, 'item', 'VERIFY_FAILED', true)
     case 'exists': return new DestinationError(`${final} appeared at the destination while copying; left alone`, 'item', 'DEST_EXISTS', true)
     case 'newer': return destinationBecameNewer(final)

@@ -70,7 +70,7 @@ async function copyBatch(ctx: CopyContext, dest: BatchingDestination, batch: Bat
   // The destinations that take batches do not map owners (Destination.putFiles): none is looked up.
   const files: BatchFile[] = batch.map((e) => ({
     relPath: e.d.destRel,
-    source: { localPath: e.d.entry.localPath, size: e.d.entry.size, mtimeMs: e.d.entry.mtimeMs, birthtimeMs: e.d.entry.birthtimeMs, owner: null },
+    source: { localPath: e.d.entry.localPath, size: e.d.entry.size, mtimeMs: e.d.entry.mtimeMs, birthtimeMs: e.d.entry.birthtimeMs, owner: null, dev: e.d.entry.dev, ino: e.d.entry.ino },
     overwrite: e.overwrite,
   }))
   let outcomes: BatchOutcome[]

@@ -3,7 +3,7 @@
  * retry a file that changes while it is read, record the outcome. Task-scope errors and lost leases are
  * handed back through ctx.fail so the walk stops; item errors only fail the item.
  */
-import { stat } from 'node:fs/promises'
+import { lstat } from 'node:fs/promises'
 import { CATEGORIES, ERROR_CODES } from '../../protocol/classify.ts'
 import { DestinationError, type DestinationEntry } from './destination.ts'
 import type { Decision } from './decide.ts'
@@ -132,7 +132,7 @@ export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existi
         assertStillRunning(deps)
         await deps.destination.putFile(
           d.destRel,
-          { localPath: d.entry.localPath, size, mtimeMs, birthtimeMs: d.entry.birthtimeMs, owner },
+          { localPath: d.entry.localPath, size, mtimeMs, birthtimeMs: d.entry.birthtimeMs, owner, dev: d.entry.dev, ino: d.entry.ino },
           {
             signal: deps.signal,
             overwrite: verdict === 'replace',
@@ -159,9 +159,12 @@ export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existi
         break
       }
       if (err.code === ERROR_CODES.changedWhileReading) {
-        // Take the file as it is now and read it again.
-        const st = await stat(d.entry.localPath).catch(() => null)
+        // Take the file as it is now and read it again (lstat: a link swapped in is not followed; the
+        // read checks it is still the file listed, by device and inode).
+        const st = await lstat(d.entry.localPath).catch(() => null)
         if (!st) break
+        // Something else now (a link, a FIFO): the next read fails and says what it is.
+        if (!st.isFile()) continue
         tally.bytes.total += st.size - size
         size = st.size
         mtimeMs = st.mtimeMs

@@ -7,7 +7,21 @@
 import { CATEGORIES, ERROR_CODES, checkFileSize, checkName, checkPathLength, collisionKey, compareForCollision } from '../../protocol/classify.ts'
 import type { ItemFilter } from '../../protocol/filters.ts'
 import type { ItemRecord } from '../../protocol/items.ts'
-import type { SourceEntry } from './scan.ts'
+import type { SourceEntry, SpecialKind } from './scan.ts'
+
+/** What the item report says of an entry that is neither a regular file nor a folder: skipped, never opened. */
+const SPECIAL_REASON: Record<SpecialKind, string> = {
+  symlink: 'symbolic link, not followed',
+  fifo: 'FIFO (named pipe), skipped and never opened',
+  socket: 'socket, skipped and never opened',
+  'block-device': 'block device, skipped and never opened',
+  'char-device': 'character device, skipped and never opened',
+}
+
+function unsupported(entry: SourceEntry): string {
+  const why = entry.special ? SPECIAL_REASON[entry.special] : 'not a regular file or folder, skipped and never opened'
+  return `${entry.localPath}: ${why}; not migrated`
+}
 
 /** How a folder's own fate carries to what it holds. */
 export type FolderState = 'ok' | 'skipped' | 'failed'
@@ -75,7 +89,7 @@ export function decideFolder(
       return
     }
     if (entry.kind === 'other') {
-      out[i] = { kind: 'skip', entry, destRel: null, category: 'Unsupported item', errorCode: 'UNSUPPORTED', message: `${entry.localPath} is not a regular file or folder (symbolic link, device, socket); not migrated`, readiness: 'warning' }
+      out[i] = { kind: 'skip', entry, destRel: null, category: 'Unsupported item', errorCode: 'UNSUPPORTED', message: unsupported(entry), readiness: 'warning' }
       return
     }
     const name = checkName(entry.name, { isFolder, atRoot: ctx.atRoot, replaceInvalidChars })

@@ -33,6 +33,13 @@ export interface SourceFile {
   birthtimeMs: number | null
   /** Owner login name on the share, for author mapping, where known. */
   owner: string | null
+  /**
+   * Device and inode the listing saw (SourceEntry). A destination opens the source without following a
+   * link and without blocking, and reads it only if it is a regular file with this device and inode;
+   * otherwise the item fails ("changed between listing and reading"). Absent: any regular file.
+   */
+  dev?: number
+  ino?: number
 }
 
 export interface PutResult {

@@ -87,11 +87,13 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
       const folder = stack.pop()!
       let entries: SourceEntry[]
       try {
-        entries = await readSourceFolder(folder.localPath, { cifs, scanner })
+        // A subfolder must still be the folder its parent's listing saw: a link swapped in is not followed.
+        entries = await readSourceFolder(folder.localPath, { cifs, scanner, expect: folder.self?.entry ?? null })
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? String(err)
         // A listing given up for silence says so in words (scan-pool.ts LISTING_STALL_MS).
-        const why = code === 'ETIMEDOUT' ? `${code}: ${(err as Error).message}` : code
+        // So does a folder swapped between listings (scan-list.js ECHANGED: "… it is now a symbolic link").
+        const why = code === 'ETIMEDOUT' || code === 'ECHANGED' ? `${code}: ${(err as Error).message}` : code
         if (folder.self === null) throw new TaskScopeError(`source ${job.spec.source} cannot be read: ${why}`, ERROR_CODES.cannotAccessSource, { cause: err })
         // A folder that vanished or cannot be listed fails alone, unless the whole share went away.
         await checkSourceRoot(job.sourceRoot)

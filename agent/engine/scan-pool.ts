@@ -7,6 +7,14 @@
  */
 import path from 'node:path'
 import { SHARE_ENV, Worker } from 'node:worker_threads'
+/** What a non-regular, non-folder entry is, for the item report (never opened, never followed). */
+export type SpecialKind = 'symlink' | 'fifo' | 'socket' | 'block-device' | 'char-device'
+
+/** A folder as its parent's listing saw it. */
+export interface FolderIdentity {
+  dev: number
+  ino: number
+}
 
 /** One entry of a listed source folder. */
 export interface SourceEntry {
@@ -14,11 +22,20 @@ export interface SourceEntry {
   /** Absolute local path. */
   localPath: string
   kind: 'file' | 'folder' | 'other'
+  /** For kind 'other': what it is, for the item report (never opened, never followed); else null. */
+  special: SpecialKind | null
   size: number
   mtimeMs: number
   birthtimeMs: number | null
   /** Owning uid (the source owner for the user-mapping file, see owner.ts); null where unknown. */
   uid: number | null
+  /**
+   * Device and inode as listed: whoever reads the entry checks the file (or folder) it opened is this
+   * one, not something swapped in since. Numbers, as Node's Stats give them (exact up to 2^53; beyond,
+   * equal inodes still compare equal).
+   */
+  dev: number
+  ino: number
   hidden: boolean
   /** Set when the entry's metadata could not be read. */
   error: string | null
@@ -34,6 +51,8 @@ interface Listing {
   birthtimeMs: Float64Array
   /** owning uid, -1 where unknown */
   uid: Float64Array
+  dev: Float64Array
+  ino: Float64Array
   errors: Array<[number, string]>
 }
 type Reply = Listing | { id: number; ok: false; code: string; message: string } | { id: number; progress: number }
@@ -46,7 +65,9 @@ type Reply = Listing | { id: number; ok: false; code: string; message: string } 
  */
 export const LISTING_STALL_MS = 5 * 60_000
 
-const KINDS = ['file', 'folder', 'other'] as const
+/** scan-list.js's kind codes: 0 file, 1 folder, 2 and up not migrated (3 and up say what they are). */
+const KINDS = ['file', 'folder', 'other', 'other', 'other', 'other', 'other', 'other'] as const
+const SPECIALS = [null, null, null, 'symlink', 'fifo', 'socket', 'block-device', 'char-device'] as const
 
 /** The engine's own scan worker script. */
 export const SCAN_WORKER = new URL('./scan-worker.js', import.meta.url)
@@ -68,7 +89,11 @@ export class Scanner {
   /** `workerUrl`: the worker script, speaking scan-worker.js's messages (tests give one that can stall). */
   constructor(readonly workerUrl: URL = SCAN_WORKER) {}
 
-  async list(dir: string): Promise<SourceEntry[] | null> {
+  /**
+   * Lists `dir`. `expect`: the folder as its parent's listing saw it (device and inode); the listing
+   * fails with ECHANGED when `dir` is not that folder any more (a link or another folder swapped in).
+   */
+  async list(dir: string, expect?: FolderIdentity | null): Promise<SourceEntry[] | null> {
     if (this.closed) throw Object.assign(new Error('the scanner was closed'), { name: 'AbortError' })
     const worker = this.start()
     // The first listing waits for the worker to boot (~50-150 ms) rather than taking the main thread:
@@ -84,7 +109,7 @@ export class Scanner {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { dir, resolve, reject })
       worker.ref()
-      worker.postMessage({ id, dir })
+      worker.postMessage(expect ? { id, dir, dev: expect.dev, ino: expect.ino } : { id, dir })
       this.lastSign = Date.now()
       this.watch()
     })
@@ -191,17 +216,21 @@ function entries(dir: string, m: Listing): SourceEntry[] {
   const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep
   for (let i = 0; i < m.names.length; i++) {
     const name = m.names[i]!
-    const kind = KINDS[m.kind[i]!]!
+    const code = m.kind[i]!
+    const kind = KINDS[code] ?? 'other'
     const birth = m.birthtimeMs[i]!
     out[i] = {
       name,
       localPath: prefix + name,
       kind,
+      special: SPECIALS[code] ?? null,
       size: m.size[i]!,
       mtimeMs: m.mtimeMs[i]!,
       // 0 means the filesystem does not know (no statx birth time).
       birthtimeMs: birth > 0 ? birth : null,
       uid: m.uid[i]! >= 0 ? m.uid[i]! : null,
+      dev: m.dev[i]!,
+      ino: m.ino[i]!,
       hidden: name.startsWith('.'),
       error: null,
     }
@@ -212,6 +241,7 @@ function entries(dir: string, m: Listing): SourceEntry[] {
     e.mtimeMs = 0
     e.birthtimeMs = null
     e.uid = null
+    e.special = null
     e.error = code
   }
   return out

@@ -1,11 +1,13 @@
 /** Listing a source folder: the scan worker and the main-thread fallback report the same entries. */
-import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises'
+import { lstatSync } from 'node:fs'
+import { mkdir, mkdtemp, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises'
+import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { listHere, readSourceFolder } from './scan.ts'
+import { listHere, readSourceFolder, type FolderIdentity } from './scan.ts'
 import { createScanner, releaseScanner, Scanner, sharedScanner as scanner } from './scan-pool.ts'
 
 const run = promisify(execFile)
@@ -94,6 +96,59 @@ describe('readSourceFolder', () => {
     } finally {
       delete process.env.MMESH_TEST_SCAN_STALL
       s.close()
+    }
+  })
+
+  it('says what a non-regular entry is (link, FIFO, socket) and records every entry\'s device and inode', async () => {
+    const sdir = path.join(dir, 'specials')
+    await mkdir(sdir)
+    await writeFile(path.join(sdir, 'file.txt'), 'x')
+    await mkdir(path.join(sdir, 'folder'))
+    await symlink('/etc/passwd', path.join(sdir, 'link'))
+    await run('mkfifo', [path.join(sdir, 'fifo')])
+    const server = net.createServer()
+    await new Promise<void>((resolve) => server.listen(path.join(sdir, 'sock'), resolve))
+    try {
+      const viaWorker = await readSourceFolder(sdir, { cifs: false })
+      expect(viaWorker).toEqual(await listHere(sdir))
+      expect(viaWorker.map((e) => [e.name, e.kind, e.special])).toEqual([
+        ['fifo', 'other', 'fifo'],
+        ['file.txt', 'file', null],
+        ['folder', 'folder', null],
+        ['link', 'other', 'symlink'],
+        ['sock', 'other', 'socket'],
+      ])
+      for (const e of viaWorker) {
+        const st = lstatSync(e.localPath)
+        expect([e.dev, e.ino], e.name).toEqual([st.dev, st.ino])
+      }
+    } finally {
+      server.close()
+    }
+  })
+
+  it('lists a subfolder only if it is still the folder its parent listed: a link or another folder swapped in fails ECHANGED', async () => {
+    const root = path.join(dir, 'swap-root')
+    await mkdir(path.join(root, 'sub'), { recursive: true })
+    await writeFile(path.join(root, 'sub', 'inner.txt'), 'inner')
+    const outside = path.join(dir, 'outside')
+    await mkdir(outside, { recursive: true })
+    await writeFile(path.join(outside, 'secret.txt'), 'secret')
+    const listed = (await readSourceFolder(root, { cifs: false })).find((e) => e.name === 'sub')!
+    const subDir = path.join(root, 'sub')
+    for (const list of [(d: string, id: FolderIdentity) => readSourceFolder(d, { cifs: false, expect: id }), (d: string, id: FolderIdentity) => listHere(d, id)]) {
+      // still the same folder: listed
+      expect((await list(subDir, listed)).map((e) => e.name)).toEqual(['inner.txt'])
+      // swapped for a link to a folder outside: not followed
+      await rename(subDir, `${subDir}.away`)
+      await symlink(outside, subDir)
+      await expect(list(subDir, listed)).rejects.toMatchObject({ code: 'ECHANGED', message: `${subDir} changed between listing and reading: it is now a symbolic link; not read` })
+      // swapped for another folder (a new inode)
+      await rm(subDir)
+      await mkdir(subDir)
+      await expect(list(subDir, listed)).rejects.toMatchObject({ code: 'ECHANGED', message: expect.stringMatching(/it is now a different folder/) })
+      await rm(subDir, { recursive: true })
+      await rename(`${subDir}.away`, subDir)
     }
   })
 

@@ -7,6 +7,7 @@ import { lstat, readdir, writeFile, utimes, unlink, readFile } from 'node:fs/pro
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFileDestination } from '../../agent/destinations/file.ts'
+import { TempNames } from '../../agent/destinations/file-pool.ts'
 import { runTaskRound } from '../../agent/engine/round.ts'
 import type { ItemStore } from '../../agent/items/store.ts'
 import { SourceTree, sha1File, type Expected } from '../fixtures/source-tree.ts'
@@ -36,8 +37,11 @@ afterAll(async () => {
   await cleanup(dir)
 })
 
+/** This agent's temp tag: its leftovers are its own to delete (TempNames). */
+const AGENT = 'test-agent-a'
+
 function destination() {
-  return createFileDestination({ rootDir: destRoot, library: 'Documents', folder: 'Migrated' })
+  return createFileDestination({ rootDir: destRoot, library: 'Documents', folder: 'Migrated', tempTag: AGENT })
 }
 
 async function checkLanded(expected: Map<string, Expected>, root: string) {
@@ -131,16 +135,26 @@ describe('migrating a generated share into a file:// destination', () => {
     expect(result.counts.toMigrate).toBe(result.counts.migrated + result.counts.unchanged + result.counts.failed)
   }, 600_000)
 
-  it('after a kill -9, deletes the temp leftover and copies the file that never reached its final name', async () => {
+  it('after a kill -9, deletes its own temp leftover (only its own) and copies the file that never reached its final name', async () => {
     const dest = destination()
     const expected = tree.expected(makeJob(tree.root).settings, dest.root)
     const victim = [...tree.items.values()].find((i) => !i.isFolder && i.rel.startsWith('plain/batch-000/file-'))!
     const at = path.join(dest.root, ...expected.get(victim.rel)!.destRel!.split('/'))
-    // What a kill -9 mid-copy leaves: the final name absent, a fresh half-written temp beside it.
+    const folder = path.dirname(at)
+    // What a kill -9 mid-copy leaves: the final name absent, a fresh half-written temp beside it, named
+    // as this agent names them (a destination of an earlier process, now gone).
     await unlink(at)
-    const leftover = path.join(path.dirname(at), '.mmesh-tmp-deadbeefdeadbeef')
+    const earlier = new TempNames(AGENT)
+    earlier.release()
+    const leftover = path.join(folder, `${earlier.prefix}0a1b2c-7`)
     await writeFile(leftover, 'half of it')
     await utimes(leftover, new Date(), new Date())
+    // Not ours: another agent's temp file (of another task) in flight in the same folder, a user's file
+    // that looks like a temp file, and an old-style name. All stay, untouched.
+    const other = new TempNames('test-agent-b', 'another-task')
+    other.release()
+    const foreign = [`${other.prefix}9f8e7d-3`, '.mmesh-tmp-deadbeefdeadbeef', '.mmesh-tmp-notes.txt']
+    for (const n of foreign) await writeFile(path.join(folder, n), `not ours: ${n}`)
 
     const job = makeJob(tree.root, {}, 2)
     const { deps } = makeDeps(dest, items)
@@ -148,6 +162,26 @@ describe('migrating a generated share into a file:// destination', () => {
     expect(result.phase).toBe('completed')
     expect(result.counts.migrated).toBe(1)
     expect(await sha1File(at)).toBe(victim.sha1)
-    expect((await readdir(path.dirname(at))).filter((n) => n.startsWith('.mmesh-tmp-'))).toEqual([])
+    const left = (await readdir(folder)).filter((n) => n.startsWith('.mmesh-tmp-')).sort()
+    expect(left).toEqual([...foreign].sort())
+    for (const n of foreign) expect(await readFile(path.join(folder, n), 'utf8')).toBe(`not ours: ${n}`)
+    for (const n of foreign) await unlink(path.join(folder, n))
+  }, 600_000)
+
+  it("after a takeover, deletes the previous holder's leftovers of this task, not its files of other tasks", async () => {
+    const job = makeJob(tree.root, {}, 3)
+    const dest = createFileDestination({ rootDir: destRoot, library: 'Documents', folder: 'Migrated', tempTag: AGENT, taskId: job.taskId })
+    const folder = path.join(dest.root, 'plain')
+    const died = new TempNames('test-agent-b', job.taskId)
+    const busy = new TempNames('test-agent-b', 'another-task')
+    died.release()
+    busy.release()
+    await writeFile(path.join(folder, `${died.prefix}aaaaaa-1`), 'left by the holder that died')
+    await writeFile(path.join(folder, `${busy.prefix}bbbbbb-1`), 'in flight for another task')
+    const { deps } = makeDeps(dest, items)
+    const result = await runTaskRound(job, deps)
+    expect(result.phase).toBe('completed')
+    expect((await readdir(folder)).filter((n) => n.startsWith('.mmesh-tmp-'))).toEqual([`${busy.prefix}bbbbbb-1`])
+    await unlink(path.join(folder, `${busy.prefix}bbbbbb-1`))
   }, 600_000)
 })

@@ -5,7 +5,6 @@
  * cancelled and its stub deleted, so nothing half-written looks like a finished file.
  */
 import { createReadStream } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import type { SPFI } from '@pnp/sp'
 import { Item } from '@pnp/sp/items/index.js'
@@ -16,6 +15,7 @@ import type { IFileInfo, IFileUploadProgressData } from '@pnp/sp/files/index.js'
 import { QuickXorHash } from '../../../protocol/quickxor.ts'
 import { signalBehavior } from './behaviors.ts'
 import { DestinationError, type PutOptions, type SourceFile } from '../../engine/destination.ts'
+import { openSource } from '../source-read.ts'
 
 export const OFFICE_EXT = /\.(doc[xm]|dot[xm]|xls[xmb]|xlt[xm]|ppt[xm]|pot[xm]|pps[xm]|vsd[xm]|one)$/i
 
@@ -26,6 +26,11 @@ export interface UploadContext {
   sp: SPFI
   chunkSize: number
   smallFileLimit: number
+  /**
+   * A hash to send instead of the one of the bytes read (tests: a wrong one). Production passes none
+   * (sharepoint-factory.ts). Whatever it does, the bytes uploaded are the ones read through the checked
+   * descriptor; a hash that does not match them only makes SharePoint refuse the upload.
+   */
   quickXorHash?: (localPath: string, signal: AbortSignal) => Promise<string>
   log?: (obj: object, msg: string) => void
 }
@@ -45,8 +50,16 @@ export async function uploadContent(
   ctx: UploadContext, folderUrl: string, name: string, source: SourceFile, opts: PutOptions & { overwrite: boolean },
 ): Promise<Uploaded> {
   const folder = ctx.sp.web.getFolderByServerRelativePath(folderUrl).using(signalBehavior(opts.signal))
+  // The source is opened without following a link or blocking, and read only if it is the regular file
+  // the listing saw (source-read.ts); every byte sent comes through this descriptor.
+  const { handle } = await openSource(source)
   if (source.size <= ctx.smallFileLimit) {
-    const bytes = await readFile(source.localPath)
+    let bytes: Buffer
+    try {
+      bytes = await handle.readFile()
+    } finally {
+      await handle.close().catch(() => undefined)
+    }
     if (bytes.length !== source.size) throw changed(source.localPath, source.size, bytes.length)
     // SharePoint checks the QuickXorHash passed with a one-request upload against what it received
     const hash = ctx.quickXorHash ? await ctx.quickXorHash(source.localPath, opts.signal) : await hashOf(bytes)
@@ -58,7 +71,8 @@ export async function uploadContent(
   let uploadId: string | null = null
   let stubUrl: string | null = null
   let read = 0
-  const nodeStream = createReadStream(source.localPath, { highWaterMark: 1024 * 1024 })
+  // The stream owns the descriptor from here: it closes it at the end, or on destroy below.
+  const nodeStream = createReadStream('', { fd: handle, highWaterMark: 1024 * 1024 })
   const web = Readable.toWeb(nodeStream) as unknown as ReadableStream<Uint8Array>
   const counted = web.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({

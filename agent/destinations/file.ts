@@ -219,7 +219,7 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     try {
       if (before.size !== source.size || Math.abs(before.mtimeMs - source.mtimeMs) > 1) throw changedWhileReading(source.localPath)
       wroteTmp = true
-      const kernel = source.size <= KERNEL_COPY_MAX && PROC_FD
+      const kernel = source.size <= KERNEL_COPY_MAX && (await reachableByFd(src, before))
       const { size, hash } = kernel ? await kernelCopy(src, before, source.localPath, tmp, final, opts) : await streamCopy(src, source.localPath, tmp, final, api.create64(), opts, sync, source.mtimeMs)
       const after = await src.stat()
       if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || size !== before.size) throw changedWhileReading(source.localPath)
@@ -266,9 +266,6 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
    */
   async function kernelCopy(src: FileHandle, opened: Stats, label: string, tmp: string, final: string, opts: PutOptions): Promise<{ size: number; hash: bigint }> {
     const byFd = `/proc/self/fd/${src.fd}`
-    // The path through the descriptor must reach the inode checked (it always does where /proc is procfs).
-    const via = await stat(byFd).catch(() => null)
-    if (!via || via.dev !== opened.dev || via.ino !== opened.ino) throw swappedSource(label, 'not reachable through its descriptor')
     try {
       await copyFile(byFd, tmp, fsc.COPYFILE_EXCL)
     } catch (err) {
@@ -324,6 +321,16 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
       await pool.close()
     },
   }
+}
+
+/**
+ * The kernel copy may read through /proc/self/fd/N: there is such a path, and it leads to the very file
+ * opened (it always does where /proc is procfs; otherwise the file is streamed from the descriptor).
+ */
+async function reachableByFd(src: FileHandle, opened: Stats): Promise<boolean> {
+  if (!PROC_FD) return false
+  const via = await stat(`/proc/self/fd/${src.fd}`).catch(() => null)
+  return via !== null && via.dev === opened.dev && via.ino === opened.ino
 }
 
 /**

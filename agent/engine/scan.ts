@@ -30,8 +30,10 @@ export async function readSourceFolder(dir: string, options: ScanOptions): Promi
   const expect = options.expect ? { dev: options.expect.dev, ino: options.expect.ino } : null
   const out = (await (options.scanner ?? sharedScanner).list(dir, expect)) ?? (await listHere(dir, expect))
   if (options.cifs && out.length > 0) {
-    const attrs = await readCifsAttributes(out.map((e) => e.localPath))
-    for (const e of out) applyCifs(e, attrs.get(e.localPath))
+    // Files and folders only: getfattr follows a symbolic link, and the other entries are skipped anyway.
+    const read = out.filter((e) => e.kind !== 'other')
+    const attrs = read.length > 0 ? await readCifsAttributes(read.map((e) => e.localPath)) : new Map<string, CifsAttributes>()
+    for (const e of read) applyCifs(e, attrs.get(e.localPath))
   }
   return out
 }

@@ -10,12 +10,23 @@ import { createFileDestination } from './file.ts'
 export interface DestinationFactoryDeps {
   /** Builds a SharePoint destination (credentials, limiter and fleet backoff are bound by the agent). */
   sharePoint?: (dest: TaskDestination) => Destination
+  /**
+   * This agent's identity (its agent id) for `file://` temporary files: their cleanup deletes only this
+   * agent's leftovers (file-pool.ts TempNames). Without it, only this process's own.
+   */
+  tempTag?: string
+}
+
+/** What the factory may know of the task a destination is opened for. */
+export interface DestinationContext {
+  /** `file://`: leftovers of this task by a previous holder are deleted too (file-pool.ts TempNames). */
+  taskId?: string
 }
 
 export function createDestinationFactory(deps: DestinationFactoryDeps) {
-  return (dest: TaskDestination): Destination => {
+  return (dest: TaskDestination, ctx: DestinationContext = {}): Destination => {
     if (dest.url.startsWith('file://')) {
-      return createFileDestination({ rootDir: fileURLToPath(dest.url), library: dest.library, folder: dest.folder })
+      return createFileDestination({ rootDir: fileURLToPath(dest.url), library: dest.library, folder: dest.folder, tempTag: deps.tempTag, taskId: ctx.taskId })
     }
     if (!deps.sharePoint) throw new DestinationError('SharePoint destinations are not available on this agent: run mmesh auth set', 'task', 'NO_CREDENTIALS', false)
     return deps.sharePoint(dest)

@@ -96,7 +96,8 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     device: agent.name,
     items,
     limiter: pLimit(env.agentFileConcurrency),
-    openDestination: createDestinationFactory({ sharePoint: sharePoint.open }),
+    // The agent id tags its file:// temporary files, so cleanup after a crash deletes only this agent's own.
+    openDestination: createDestinationFactory({ sharePoint: sharePoint.open, tempTag: self }),
     replicateItems: (taskId, round) => itemsSync.replicate(taskId, round),
     logger,
     tuning: {

@@ -4,8 +4,10 @@
  *
  *   node bin/run-ts.js bench/engine.ts [--small 20000] [--small-kb 4] [--big 20] [--big-mb 100]
  *                                      [--memory-files 1000000] [--dir /tmp/mmesh-bench] [--keep]
- *                                      [--reps 3] [--fresh-ext4 GB]
- * --memory-files 0 skips the memory part. --fresh-ext4 GB runs on a new journaled ext4 filesystem in a
+ *                                      [--reps 3] [--fresh-ext4 GB] [--durability]
+ * --memory-files 0 skips the memory part. --durability adds two contenders to show what
+ * durability costs: the engine with its flushes off (file.ts `fsync: false`) and `rsync -a --fsync` (cp and
+ * plain rsync flush nothing; the engine flushes every file before it takes its final name). --fresh-ext4 GB runs on a new journaled ext4 filesystem in a
  * loop-mounted image of that size (root only; needs about 12 GB for the default trees): the machine's own
  * disk may be in a state that bills one contender for another's deletes (see BENCHMARKS.md). Data is read from the page cache in every contender (each tree
  * is read once before timing), and `sync` runs between contenders so one's writeback does not bill the next.
@@ -58,13 +60,13 @@ function job(sourceRoot: string, taskId: string): EngineJob {
   }
 }
 
-async function engineCopy(src: string, dst: string, dbDir: string, taskId: string) {
+async function engineCopy(src: string, dst: string, dbDir: string, taskId: string, fsync = true) {
   await mkdir(dst, { recursive: true })
   const db = new Level<string, string>(dbDir)
   await db.open()
   const controller = new AbortController()
   const result = await runTaskRound(job(src, taskId), {
-    destination: createFileDestination({ rootDir: dst, library: null, folder: null }),
+    destination: createFileDestination({ rootDir: dst, library: null, folder: null, fsync }),
     items: createItemStore(db),
     limiter: pLimit(32),
     leaseHeld: () => true,
@@ -120,13 +122,20 @@ async function compare(label: string, src: string, bytes: number, files: number)
   await run('sh', ['-c', `find "${src}" -type f -exec cat {} + > /dev/null`]) // warm the page cache
   // The VM's disk is noisy: each contender runs `reps` times, interleaved, and the median counts.
   const reps = arg('reps', 3)
-  const times: Record<'cp' | 'rsync' | 'engine', number[]> = { cp: [], rsync: [], engine: [] }
+  const durability = argv.includes('--durability')
+  const times: Record<'cp' | 'rsync' | 'engine' | 'rsyncFsync' | 'engineNoFsync', number[]> = { cp: [], rsync: [], engine: [], rsyncFsync: [], engineNoFsync: [] }
   for (let r = 0; r < reps; r++) {
     // The order rotates each rep: on this disk whoever runs first after a big delete or create pays for it.
     const contenders: [keyof typeof times, () => Promise<unknown>][] = [
       ['cp', () => run('cp', ['-a', src, path.join(out, `cp${r}`)])],
       ...(rsyncPath ? [['rsync', () => run('rsync', ['-a', `${src}/`, path.join(out, `rsync${r}`)])] as [keyof typeof times, () => Promise<unknown>]] : []),
       ['engine', () => engineCopy(src, path.join(out, `engine${r}`), path.join(out, `db${r}`), `bench-${label}-${r}`)],
+      ...(durability
+        ? ([
+            ['engineNoFsync', () => engineCopy(src, path.join(out, `nofsync${r}`), path.join(out, `dbn${r}`), `bench-${label}-n${r}`, false)],
+            ...(rsyncPath ? [['rsyncFsync', () => run('rsync', ['-a', '--fsync', `${src}/`, path.join(out, `rsyncf${r}`)])]] : []),
+          ] as [keyof typeof times, () => Promise<unknown>][])
+        : []),
     ]
     for (let i = 0; i < contenders.length; i++) {
       const [name, fn] = contenders[(i + r) % contenders.length]!
@@ -152,6 +161,12 @@ async function compare(label: string, src: string, bytes: number, files: number)
   else console.log('  rsync -a     not installed (apt-get install -y rsync)')
   console.log(`  mmesh engine ${eng.toFixed(2)} s  ${mbs(eng)} MB/s  ${(files / eng).toFixed(0)} files/s  (xxh64 verify by re-read, temp+rename, item records)`)
   console.log(`  ratio engine/cp throughput: ${(cp / eng).toFixed(2)}x   engine/rsync: ${rsyncPath ? (rs / eng).toFixed(2) + 'x' : 'n/a'}`)
+  if (durability) {
+    const nof = median(times.engineNoFsync)
+    const rsf = median(times.rsyncFsync)
+    console.log(`  runs (s): engine, no flush ${fmt(times.engineNoFsync)} | rsync -a --fsync ${fmt(times.rsyncFsync)}`)
+    console.log(`  engine, no flush ${nof.toFixed(2)} s (engine/rsync ${(rs / nof).toFixed(2)}x)   rsync -a --fsync ${rsf.toFixed(2)} s (engine/rsync --fsync ${(rsf / eng).toFixed(2)}x)`)
+  }
   await rm(out, { recursive: true, force: true })
 }
 

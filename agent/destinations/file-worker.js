@@ -8,13 +8,17 @@
 //   1. open the source with O_NOFOLLOW | O_NONBLOCK and fstat it: a regular file with the device and inode
 //      the listing saw, or the file fails ('swapped') unread; read it whole, fstat again (changed while read?)
 //   2. write it to a temporary name (O_EXCL) and read it back through the same descriptor (verify)
-//   3. fdatasync the temporary file: the bytes are on disk
+//   3. flush the temporary file's bytes to disk
 //   4. only then give it the source's times, and rename it to its final name
 // and once per batch, after the renames: fsync the folder, so the names are on disk too. A file never shows
 // the source's modified time under its final name unless its bytes are durable: after a power cut, a name
 // that survived has its data, and one whose data was lost never got the source's time, so a rerun copies it.
-// Step 3 runs for a group of files at once (up to GROUP files, in parallel on libuv's thread pool), so the
-// disk sees one flush of many files rather than one flush per file.
+// Step 3 runs for a group of files at once. On Linux it is one syncfs(2) of the destination's file system
+// (coreutils `sync -f`), shared by every batch of this worker that is waiting at that moment (a group
+// commit): measured on a fresh ext4, 10,000 files of 4 KB took 0.63 s unflushed, 0.91 s with one syncfs per
+// 500 files, 3.2 s with an fdatasync per file (1.1 s with a 64-thread pool). Elsewhere, or when `sync -f`
+// cannot run, it is an fdatasync per file, in parallel on libuv's thread pool.
+import { execFile } from 'node:child_process'
 import { parentPort, workerData } from 'node:worker_threads'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -161,7 +165,81 @@ function prepare(m) {
   }
 }
 
-/** Step 3, for many files at once: each fdatasync runs on libuv's thread pool, so they overlap. */
+/**
+ * Step 3 by syncfs, for every batch waiting on a file system at once. One flush runs per file system at a
+ * time; batches that finish writing while it runs wait for the next one, which starts when it ends (a flush
+ * that started before a file was written does not cover it). Answers null, or the error of `sync -f`.
+ */
+const SYNCFS = process.platform === 'linux'
+let syncfsUnavailable = false
+const flushes = new Map()
+
+function syncFileSystem(dir) {
+  return new Promise((resolve) =>
+    execFile('sync', ['-f', dir], { timeout: 300_000 }, (err) => {
+      // Not there, or too old to know -f: every later group goes by fdatasync.
+      if (err && (err.code === 'ENOENT' || err.code === 'EACCES' || /invalid option|unrecognized option/.test(String(err.message)))) syncfsUnavailable = true
+      resolve(err ?? null)
+    }),
+  )
+}
+
+function flushFileSystem(dev, dir) {
+  let f = flushes.get(dev)
+  if (!f) flushes.set(dev, (f = { running: false, next: null }))
+  const start = (at) => {
+    f.running = true
+    return syncFileSystem(at).then((err) => {
+      f.running = false
+      const next = f.next
+      f.next = null
+      if (next) void start(next.dir).then(next.resolve)
+      return err
+    })
+  }
+  if (!f.running) return start(dir)
+  if (!f.next) {
+    let resolve
+    const promise = new Promise((r) => (resolve = r))
+    f.next = { dir, promise, resolve }
+  }
+  return f.next.promise
+}
+
+/**
+ * Step 3 for a group of prepared files (all of one destination folder's file system, or not: each folder's
+ * device is asked once). A failed syncfs is not trusted to say which file failed: those files are flushed
+ * one by one, and each gets its own answer.
+ */
+async function flushGroup(prepared) {
+  if (prepared.length === 0) return
+  if (SYNCFS && !syncfsUnavailable) {
+    const byDev = new Map()
+    for (const p of prepared) {
+      const dir = path.dirname(p.tmp)
+      let st
+      try {
+        st = fs.fstatSync(p.fd)
+      } catch {
+        st = null
+      }
+      const key = st ? st.dev : `?${dir}`
+      const g = byDev.get(key)
+      if (g) g.files.push(p)
+      else byDev.set(key, { dir, files: [p] })
+    }
+    await Promise.all(
+      [...byDev].map(async ([dev, g]) => {
+        const err = await flushFileSystem(dev, g.dir)
+        if (err) await Promise.all(g.files.map(datasync))
+      }),
+    )
+    return
+  }
+  await Promise.all(prepared.map(datasync))
+}
+
+/** Step 3 for one file: fdatasync on libuv's thread pool, so many overlap. */
 function datasync(p) {
   return new Promise((resolve) =>
     fs.fdatasync(p.fd, (err) => {
@@ -259,7 +337,7 @@ async function copyGroup(jobs, stop, fsync, results, offset, dirs) {
       results[offset + i] = failure(err)
     }
   }
-  if (fsync && prepared.length > 0) await Promise.all(prepared.map(datasync))
+  if (fsync) await flushGroup(prepared)
   for (const p of prepared) {
     try {
       commit(p, stop)
@@ -369,10 +447,12 @@ async function runQueue(batch) {
   }
 }
 
-// Two messages at a time: while one waits for its flushes (step 3 is I/O on libuv's thread pool), the
-// next one's files are read and written on this thread, so the disk and this thread both keep busy. More
-// would only hold more temporary files open (a message holds at most GROUP of them at once).
-const ACTIVE = 2
+// Messages at a time: while some wait for their flush (step 3 runs outside this thread), the next ones'
+// files are read and written on this thread, so the disk and this thread both keep busy, and the next
+// flush covers all of them. Each holds at most GROUP temporary files open. With fdatasync, more than two
+// only queued on libuv's four threads; with syncfs, one flush serves them all (10,000 x 4 KB: 6 at a time
+// made 120 flushes and took 1.69 s, 16 made 63 and took 1.41 s; the agent's limiter allows 32 batches).
+const ACTIVE = SYNCFS ? 16 : 2
 let active = 0
 const waiting = []
 

@@ -16,7 +16,8 @@ export interface EngineRunnerDeps {
   device: string
   items: ItemStore
   limiter: Limiter
-  openDestination: (dest: TaskDestination) => Destination
+  /** Opens a task's destination; `taskId` lets file:// clean up a previous holder's temporary files of the task. */
+  openDestination: (dest: TaskDestination, ctx: { taskId: string }) => Destination
   /** Copies a finished round's item records to other agents; returns those that hold a copy. */
   replicateItems: (taskId: string, round: number) => Promise<string[]>
   logger: Logger
@@ -60,7 +61,7 @@ export function createEngineRunner(deps: EngineRunnerDeps): RunJob {
       deps.logger.warn({ task: job.taskId, reason: allowed.reason }, 'task refused: outside what this agent may touch')
       return { phase: 'failed', counts: ZERO_COUNTS, bytes: { total: 0, migrated: 0 }, failureReason: allowed.reason }
     }
-    const opened = deps.openDestination(job.spec.destination)
+    const opened = deps.openDestination(job.spec.destination, { taskId: job.taskId })
     const dest = deps.wrapDestination ? deps.wrapDestination(opened, job.taskId) : opened
     try {
       const result = await runTaskRound(

@@ -101,9 +101,12 @@ describe('network split', () => {
     }, { timeoutMs: 30_000, message: 'task running' })
     const holderProc = agents.find((a) => a.peerId === holder)!
     const rest = agents.filter((a) => a !== holderProc)
+    // the far side must know the task before it is cut off, or there is nothing there to pause
+    await waitFor(async () => (await listTasks(fleet, rest[0]!)).some((x) => x.id === id), { timeoutMs: 30_000, message: 'task known on the far side' })
     await fleet.split([holderProc], rest)
     // the pause lands on the far side while the holder, cut off, finishes the task
-    expect((await fleet.run(['task', 'pause', id], rest[0]!)).exitCode).toBe(0)
+    const paused = await fleet.run(['task', 'pause', id], rest[0]!)
+    expect(paused.exitCode, paused.stderr).toBe(0)
     await waitFor(async () => (await listTasks(fleet, holderProc)).find((x) => x.id === id)?.status === 'completed', { timeoutMs: 60_000, message: 'holder completes' })
     await fleet.heal()
     await fleet.converged(agents, { timeoutMs: 60_000 })

@@ -1,5 +1,5 @@
 /**
- * Tests that need a program from the system's packages (chromium, setfattr, tmux, ip, setpriv, mount).
+ * Tests that need a program from the system's packages (chromium, setfattr, tmux, ip, setpriv, mount, strace).
  * Node and git are all a fresh clone may have: there such a test is skipped, and says which program is
  * missing, what it is for and which package installs it. `.ci/run` installs every one and sets
  * MMESH_CI_REQUIRE_TOOLS=1, under which a missing program is a failing test instead of a skip.
@@ -25,6 +25,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   mount: 'mount',
   umount: 'mount',
   script: 'bsdutils',
+  strace: 'strace',
 }
 
 export const REQUIRE_TOOLS_ENV = 'MMESH_CI_REQUIRE_TOOLS'

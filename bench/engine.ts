@@ -25,6 +25,7 @@ import { runTaskRound } from '../agent/engine/round.ts'
 import { createItemStore } from '../agent/items/store.ts'
 import { DEFAULT_SETTINGS } from '../protocol/settings.ts'
 import type { EngineJob } from '../agent/engine/types.ts'
+import { mountFreshExt4 } from './support/fresh-ext4.ts'
 
 const run = promisify(execFile)
 const argv = process.argv.slice(2)
@@ -186,10 +187,7 @@ async function memoryChild(src: string, out: string) {
 }
 
 if (freshExt4 > 0) {
-  await run('truncate', ['-s', `${freshExt4}G`, image])
-  await run('mkfs.ext4', ['-q', '-F', image])
-  await mkdir(mountPoint, { recursive: true })
-  await run('mount', ['-o', 'loop', image, mountPoint])
+  await mountFreshExt4(freshExt4, image, mountPoint)
   console.log(`on a fresh journaled ext4 filesystem: ${image} (${freshExt4} GB) mounted at ${mountPoint}`)
 }
 console.log(`mmesh bench/engine — node ${process.version}, ${(await run('nproc')).stdout.trim()} cores, ${new Date().toISOString()}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`)

@@ -298,9 +298,17 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   function claim(taskId: string, claims: ClaimRecord[], round: number, now: number): void {
     const epoch = nextEpoch(claims)
     ledger.putClaim(deps.signer, { taskId, agent: self, epoch, round, at: clock.wall().toISOString(), released: false })
-    pending.set(taskId, { taskId, epoch, round, settleUntil: now + opts.settleMs, clock: deps.presence.localClock(), deadline: now + opts.settleMaxMs, seen: new Map() })
+    // The settle wait is for claims of other agents that may be in flight. When no other live agent could
+    // run the task (alone, or alone in its group), there are none to wait for: the task starts at once
+    // (an agent not heard yet knows nothing of this task's claims either; if it claims too, the higher
+    // epoch wins as after any split).
+    const spec = ledger.task(taskId)
+    const rivals = spec ? candidatesFor(spec, liveView(), self).length : 1
+    const settleMs = rivals === 0 ? 0 : opts.settleMs
+    pending.set(taskId, { taskId, epoch, round, settleUntil: now + settleMs, clock: deps.presence.localClock(), deadline: now + opts.settleMaxMs, seen: new Map() })
     freeSince.delete(taskId)
-    setTimeout(schedule, opts.settleMs + 5).unref()
+    if (settleMs === 0) schedule()
+    else setTimeout(schedule, settleMs + 5).unref()
   }
 
   function releaseClaim(taskId: string, epoch: number, round: number): void {

@@ -1,0 +1,223 @@
+/**
+ * bench/fleet/migrate: one real agent migrating into a `file://` folder, driven the way an admin drives it
+ * (`mmesh task add`, then the task's status through the control API, as `mmesh task show` reads it), side
+ * by side with `rsync -a` of the same tree, interleaved in one run. Two figures per tree (issue 18):
+ *   - the task's own time: the ledger's startedAt → finishedAt, against rsync (goal ≥ 1.0×);
+ *   - end to end: from `task add` returning to the task first seen completed (polled every 10 ms over the
+ *     control socket), against rsync (goal ≥ 0.8×).
+ *
+ *   node bin/run-ts.js bench/fleet/migrate.ts [--small 10000] [--small-kb 4] [--big 10] [--big-mb 100]
+ *                                             [--reps 3] [--fresh-ext4 GB] [--dir DIR]
+ *
+ * The trees and the copies live on --dir (default /tmp/mmesh-fleet-migrate) or, with --fresh-ext4, on a new
+ * journaled ext4 image (root only); the agent's data dir is on the machine's disk. The source is read once
+ * before timing (page cache) and `sync` runs before each contender.
+ */
+import '../../bin/polyfill.js'
+import { execFile, spawn, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import { mkdir, open, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { callAgent } from '../../api/client.ts'
+import { mountFreshExt4, type FreshExt4 } from '../support/fresh-ext4.ts'
+
+const run = promisify(execFile)
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const MMESH = path.join(ROOT, 'bin', 'mmesh.js')
+
+export interface Row {
+  target: string
+  measured: string
+  goal: string
+  ok: boolean
+}
+
+export interface MigrateOptions {
+  small?: number
+  smallKb?: number
+  big?: number
+  bigMb?: number
+  reps?: number
+  freshExt4Gb?: number
+  dir?: string
+  log?: (line: string) => void
+}
+
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MMESH_') && k !== 'NODE_OPTIONS')) as NodeJS.ProcessEnv
+
+function mmesh(args: string[]): string {
+  const r = spawnSync(process.execPath, [MMESH, ...args], { env, encoding: 'utf8', timeout: 120_000 })
+  if (r.status !== 0) throw new Error(`mmesh ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
+  return r.stdout
+}
+
+async function startAgent(dataDir: string, sourceRoot: string, destRoot: string): Promise<() => Promise<void>> {
+  const child = spawn(process.execPath, [MMESH, 'start', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--data', dataDir, '--name', 'bench', '--source-root', sourceRoot, '--dest-root', destRoot], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the agent did not start within 60 s: ${stderr}`)), 60_000)
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('peer ')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    child.once('exit', (code) => reject(new Error(`the agent exited (${code}): ${stderr}`)))
+  })
+  return async () => {
+    const exited = new Promise<void>((r) => child.once('exit', () => r()))
+    spawnSync(process.execPath, [MMESH, 'stop', '--data', dataDir], { env, timeout: 60_000 })
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))])
+    child.kill('SIGKILL')
+  }
+}
+
+async function makeSmallTree(dir: string, files: number, kb: number): Promise<void> {
+  const content = randomBytes(kb * 1024)
+  for (let i = 0; i < files; i++) {
+    const sub = path.join(dir, `d${String(Math.floor(i / 1000)).padStart(3, '0')}`)
+    if (i % 1000 === 0) await mkdir(sub, { recursive: true })
+    content.writeUInt32LE(i, 0)
+    await writeFile(path.join(sub, `f${i}.dat`), content)
+  }
+}
+
+async function makeBigTree(dir: string, files: number, mb: number): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  const block = randomBytes(1 << 20)
+  for (let i = 0; i < files; i++) {
+    const fh = await open(path.join(dir, `big${i}.bin`), 'w')
+    for (let m = 0; m < mb; m++) {
+      block.writeUInt32LE(i * 100000 + m, 0)
+      await fh.write(block)
+    }
+    await fh.close()
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const fmt = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ')
+
+interface TaskTimes {
+  own: number
+  endToEnd: number
+  /** `task add` returning → the round's start in the ledger */
+  beforeStart: number
+  /** the round's finish in the ledger → first seen completed */
+  afterFinish: number
+}
+
+/** `task add` through the CLI, then the status through the control API until completed. */
+async function migrate(dataDir: string, src: string, destRoot: string, folder: string): Promise<TaskTimes> {
+  await run('sync')
+  const id = mmesh(['task', 'add', '--data', dataDir, '--source', src, '--dest', `file://${destRoot}`, '--folder', folder]).trim()
+  const added = performance.now()
+  const addedWall = Date.now()
+  for (;;) {
+    const t = await callAgent(dataDir, 'task.show', { id })
+    if (t.status === 'completed' || t.status === 'failed' || t.status === 'cancelled') {
+      const endToEnd = (performance.now() - added) / 1000
+      if (t.status !== 'completed' || t.counts.failed > 0) throw new Error(`task ${id} ended ${t.status}: ${JSON.stringify(t.counts)} ${t.failureReason ?? ''}`)
+      const own = (Date.parse(t.finishedAt!) - Date.parse(t.startedAt!)) / 1000
+      return { own, endToEnd, beforeStart: (Date.parse(t.startedAt!) - addedWall) / 1000, afterFinish: (Date.now() - Date.parse(t.finishedAt!)) / 1000 }
+    }
+    if (performance.now() - added > 600_000) throw new Error(`task ${id} not completed within 10 minutes`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+async function compare(label: string, src: string, out: string, dataDir: string, reps: number, log: (l: string) => void): Promise<Row[]> {
+  await run('sh', ['-c', `find "${src}" -type f -exec cat {} + > /dev/null`])
+  const rsync: number[] = []
+  const own: number[] = []
+  const e2e: number[] = []
+  const before: number[] = []
+  const after: number[] = []
+  for (let r = 0; r < reps; r++) {
+    // alternate who goes first: on a busy disk the first after a big write pays for its writeback
+    const runRsync = async () => {
+      await run('sync')
+      const t0 = performance.now()
+      await run('rsync', ['-a', `${src}/`, path.join(out, `rsync-${label}-${r}`)])
+      rsync.push((performance.now() - t0) / 1000)
+    }
+    const runAgent = async () => {
+      const t = await migrate(dataDir, src, out, `agent-${label}-${r}`)
+      own.push(t.own)
+      e2e.push(t.endToEnd)
+      before.push(t.beforeStart)
+      after.push(t.afterFinish)
+    }
+    if (r % 2 === 0) {
+      await runRsync()
+      await runAgent()
+    } else {
+      await runAgent()
+      await runRsync()
+    }
+  }
+  const rs = median(rsync)
+  const o = median(own)
+  const e = median(e2e)
+  log(`${label}: rsync -a ${fmt(rsync)} s | task own time ${fmt(own)} s | task add -> completed ${fmt(e2e)} s (add -> start ${fmt(before)} s, finish -> seen ${fmt(after)} s)`)
+  return [
+    { target: `${label}: task's own time (ledger start -> finish) vs rsync -a`, measured: `${(rs / o).toFixed(2)}x (${o.toFixed(2)} s vs ${rs.toFixed(2)} s)`, goal: '>= 1.0x', ok: rs / o >= 1.0 },
+    { target: `${label}: task add -> completed vs rsync -a`, measured: `${(rs / e).toFixed(2)}x (${e.toFixed(2)} s vs ${rs.toFixed(2)} s)`, goal: '>= 0.8x', ok: rs / e >= 0.8 },
+  ]
+}
+
+export async function run_(opts: MigrateOptions = {}): Promise<Row[]> {
+  const log = opts.log ?? ((l: string) => console.log(l))
+  const small = opts.small ?? 10_000
+  const big = opts.big ?? 10
+  const reps = opts.reps ?? 3
+  let fresh: FreshExt4 | null = null
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mmesh-fleet-migrate-'))
+  if (opts.freshExt4Gb) fresh = await mountFreshExt4(opts.freshExt4Gb)
+  const base = fresh ? path.join(fresh.dir, 'm') : (opts.dir ?? '/tmp/mmesh-fleet-migrate')
+  await rm(base, { recursive: true, force: true })
+  const trees = path.join(base, 'trees')
+  const out = path.join(base, 'out')
+  await mkdir(out, { recursive: true })
+  const stop = await startAgent(path.join(tmp, 'data'), trees, out)
+  const rows: Row[] = []
+  try {
+    if (small > 0) {
+      await makeSmallTree(path.join(trees, 'small'), small, opts.smallKb ?? 4)
+      rows.push(...(await compare(`${small} x ${opts.smallKb ?? 4} KB`, path.join(trees, 'small'), out, path.join(tmp, 'data'), reps, log)))
+    }
+    if (big > 0) {
+      await makeBigTree(path.join(trees, 'big'), big, opts.bigMb ?? 100)
+      rows.push(...(await compare(`${big} x ${opts.bigMb ?? 100} MB`, path.join(trees, 'big'), out, path.join(tmp, 'data'), reps, log)))
+    }
+  } finally {
+    await stop()
+    await rm(base, { recursive: true, force: true })
+    await fresh?.unmount()
+    await rm(tmp, { recursive: true, force: true })
+  }
+  return rows
+}
+export { run_ as run }
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const argv = process.argv.slice(2)
+  const num = (name: string) => {
+    const i = argv.indexOf(`--${name}`)
+    return i >= 0 ? Number(argv[i + 1]) : undefined
+  }
+  const s = (name: string) => {
+    const i = argv.indexOf(`--${name}`)
+    return i >= 0 ? argv[i + 1] : undefined
+  }
+  const build = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'build.js'), '--if-stale'], { cwd: ROOT, stdio: 'inherit' })
+  if (build.status !== 0) throw new Error('the build failed')
+  console.log(`mmesh bench/fleet/migrate — node ${process.version}, ${os.cpus().length} cores, ${new Date().toISOString()}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`)
+  const rows = await run_({ small: num('small'), smallKb: num('small-kb'), big: num('big'), bigMb: num('big-mb'), reps: num('reps'), freshExt4Gb: num('fresh-ext4'), dir: s('dir') })
+  for (const r of rows) console.log(`${r.ok ? 'ok  ' : 'MISS'} ${r.target}: ${r.measured} (goal ${r.goal})`)
+}

@@ -7,6 +7,8 @@ export const EXIT = {
   dataDirBusy: 2,
   /** no agent running on the data dir */
   noAgent: 3,
+  /** `task wait`: the timeout passed before every task finished (as timeout(1) says it) */
+  timedOut: 124,
 } as const
 
 export class CliError extends Error {

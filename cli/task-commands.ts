@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander'
 import { callAgent } from '../api/client.ts'
+import { CliError, EXIT } from '../api/errors.ts'
 import { resolveDataDir } from '../api/data-dir.ts'
 import type { TaskSettingFlags } from '../protocol/task-input.ts'
 import { terminalSafe } from '../protocol/terminal-text.ts'
@@ -12,6 +13,11 @@ import { out, warn } from './output.ts'
 
 interface DataOpt {
   data?: string
+}
+
+/** commander's collector for a repeatable option */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value]
 }
 
 function dataDir(opts: DataOpt): string {
@@ -76,12 +82,44 @@ export function registerTaskCommands(program: Command): void {
 
   task
     .command('list')
-    .description('every task of the fleet')
+    .description('every task of the fleet, or those the filters match (all of them)')
     .option('--data <dir>', 'data dir of the agent to talk to')
     .option('--json', 'print JSON')
-    .action(async (opts: DataOpt & { json?: boolean }) => {
-      const tasks = await callAgent(dataDir(opts), 'task.list', {}, { timeoutMs: 60_000 })
+    .option('--status <status>', 'only tasks with this status (repeatable, or a comma list): queued, scanning, in-progress, paused, completed, failed, cancelled', collect, [])
+    .option('--agent <agent>', 'only tasks of this agent (peer id or name; the current or last holder)')
+    .option('--group <name>', 'only tasks of this agent group')
+    .option('--search <text>', 'only tasks whose id, name, source or destination contains TEXT (any case)')
+    .action(async (opts: DataOpt & { json?: boolean; status: string[]; agent?: string; group?: string; search?: string }) => {
+      const { filterTasks, filterProblem } = await import('./task-filter.ts')
+      const filter = { status: opts.status.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean), agent: opts.agent, group: opts.group, search: opts.search }
+      const problem = filterProblem(filter)
+      if (problem) throw new CliError(problem)
+      const dir = dataDir(opts)
+      const all = await callAgent(dir, 'task.list', {}, { timeoutMs: 60_000 })
+      const names = opts.agent ? new Map((await callAgent(dir, 'agents.list')).map((a) => [a.id, a.name] as const)) : new Map<string, string>()
+      const tasks = filterTasks(all, filter, names)
       out(opts.json ? JSON.stringify(tasks, null, 2) : formatTaskTable(tasks))
+    })
+
+  task
+    .command('wait')
+    .description('wait until the tasks have finished: exit 0 all completed, 1 any failed or cancelled, 124 on timeout')
+    .option('--data <dir>', 'data dir of the agent to talk to')
+    .option('--timeout <seconds>', 'give up after this many seconds (exit 124)')
+    .argument('<ids...>', 'task ids (or unique prefixes)')
+    .action(async (ids: string[], opts: DataOpt & { timeout?: string }) => {
+      const timeoutMs = opts.timeout === undefined ? null : Number(opts.timeout) * 1000
+      if (timeoutMs !== null && !(Number.isFinite(timeoutMs) && timeoutMs >= 0)) throw new CliError(`--timeout ${JSON.stringify(opts.timeout)}: not a number of seconds; e.g. --timeout 3600`)
+      const { waitForTasks } = await import('./task-wait.ts')
+      const dir = dataDir(opts)
+      const r = await waitForTasks(ids, {
+        fetch: (want) => Promise.all(want.map((id) => callAgent(dir, 'task.show', { id }))),
+        sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
+        now: () => Date.now(),
+      }, timeoutMs)
+      for (const t of r.tasks) out(terminalSafe(`${t.id} ${t.status}`))
+      if (r.timedOut) throw new CliError(`timed out after ${opts.timeout} s: ${r.tasks.filter((t) => !['completed', 'failed', 'cancelled'].includes(t.status)).length} of ${r.tasks.length} tasks not finished`, EXIT.timedOut)
+      if (r.exitCode !== EXIT.ok) process.exitCode = r.exitCode
     })
 
   task

@@ -75,9 +75,13 @@ export function createTaskService(deps: TaskServiceDeps) {
     return { warning: `${what} among the agents known${agents.length > 0 ? ' (some are offline)' : ''}; the task waits until one does: ${fix}` }
   }
 
+  /** Tasks that count for the duplicate check: a cancelled task's pair may be added again (issue 16). */
   function existingByKey(): Map<string, string> {
     const m = new Map<string, string>()
-    for (const t of ledger.tasks()) m.set(dupKey(t), t.id)
+    for (const t of ledger.tasks()) {
+      if (foldTaskIntent(ledger.commandsFor(t.id)).cancelled) continue
+      m.set(dupKey(t), t.id)
+    }
     return m
   }
 

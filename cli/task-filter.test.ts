@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest'
+import type { TaskJson } from '../protocol/views.ts'
+import { filterProblem, filterTasks } from './task-filter.ts'
+
+function task(id: string, over: Partial<TaskJson>): TaskJson {
+  return {
+    id, name: id, source: `/shares/${id}`, destination: { url: 'file:///dest', library: 'Documents', folder: id }, group: 'Default',
+    status: 'queued', agent: null, round: 0, counts: { scanned: 0, toMigrate: 0, migrated: 0, unchanged: 0, skipped: 0, failed: 0 },
+    bytes: { total: 0, migrated: 0 }, createdAt: '2026-12-01T00:00:00.000Z', startedAt: null, finishedAt: null, failureReason: null, waitingReason: null,
+    ...over,
+  }
+}
+
+const tasks = [
+  task('a1', { status: 'completed', agent: 'peerA', group: 'Finance', name: 'Finance Q1' }),
+  task('b2', { status: 'failed', agent: 'peerB' }),
+  task('c3', { status: 'queued', source: '\\\\fs01\\HR\\Payroll' }),
+  task('d4', { status: 'completed', agent: 'peerB', group: 'finance' }),
+]
+
+describe('task list filters', () => {
+  it('filters by status (any of several), group (case-insensitive), agent id or name, and text; combined with AND', () => {
+    expect(filterTasks(tasks, { status: ['completed'] }).map((t) => t.id)).toEqual(['a1', 'd4'])
+    expect(filterTasks(tasks, { status: ['completed', 'failed'] }).map((t) => t.id)).toEqual(['a1', 'b2', 'd4'])
+    expect(filterTasks(tasks, { group: 'FINANCE' }).map((t) => t.id)).toEqual(['a1', 'd4'])
+    expect(filterTasks(tasks, { agent: 'peerB' }).map((t) => t.id)).toEqual(['b2', 'd4'])
+    expect(filterTasks(tasks, { agent: 'vm-02' }, new Map([['peerB', 'vm-02']])).map((t) => t.id)).toEqual(['b2', 'd4'])
+    expect(filterTasks(tasks, { search: 'payroll' }).map((t) => t.id)).toEqual(['c3'])
+    expect(filterTasks(tasks, { search: 'q1' }).map((t) => t.id)).toEqual(['a1'])
+    expect(filterTasks(tasks, { status: ['completed'], agent: 'peerB', group: 'finance' }).map((t) => t.id)).toEqual(['d4'])
+    expect(filterTasks(tasks, {}).length).toBe(4)
+  })
+
+  it('names a status that does not exist, and the ones that do', () => {
+    expect(filterProblem({ status: ['done'] })).toMatch(/--status "done": not a status; use one of queued, scanning, in-progress/)
+    expect(filterProblem({ status: ['in-progress'] })).toBeNull()
+  })
+})

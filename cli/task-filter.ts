@@ -1,0 +1,44 @@
+/**
+ * `task list` filters: --status, --agent, --group, --search, combinable (AND), applied to the contract's
+ * task JSON, so `--json` prints the same tasks the table shows. Pure: the agents' names come in.
+ */
+import type { TaskJson, TaskStatus } from '../protocol/views.ts'
+
+export const TASK_STATUSES: readonly TaskStatus[] = ['queued', 'scanning', 'in-progress', 'paused', 'completed', 'failed', 'cancelled']
+
+export interface TaskFilter {
+  /** any of these statuses */
+  status?: readonly string[]
+  /** a peer id, or an agent's name (of the current or last holder) */
+  agent?: string
+  group?: string
+  /** case-insensitive, in the id, name, source or destination */
+  search?: string
+}
+
+/** Checks the filter's words; answers one line naming the bad value and the good ones, or null. */
+export function filterProblem(f: TaskFilter): string | null {
+  for (const s of f.status ?? []) {
+    if (!(TASK_STATUSES as readonly string[]).includes(s)) return `--status ${JSON.stringify(s)}: not a status; use one of ${TASK_STATUSES.join(', ')}`
+  }
+  return null
+}
+
+/** `agentNames`: peer id → name, to match --agent by name. */
+export function filterTasks(tasks: readonly TaskJson[], f: TaskFilter, agentNames: ReadonlyMap<string, string> = new Map()): TaskJson[] {
+  const statuses = f.status && f.status.length > 0 ? new Set(f.status) : null
+  const group = f.group?.toLowerCase()
+  const search = f.search?.toLowerCase()
+  const agent = f.agent
+  return tasks.filter((t) => {
+    if (statuses && !statuses.has(t.status)) return false
+    if (group !== undefined && t.group.toLowerCase() !== group) return false
+    if (agent !== undefined && (t.agent === null || (t.agent !== agent && agentNames.get(t.agent) !== agent))) return false
+    if (search !== undefined) {
+      const d = t.destination
+      const hay = [t.id, t.name, t.source, d.url, d.library ?? '', d.folder ?? ''].join('\n').toLowerCase()
+      if (!hay.includes(search)) return false
+    }
+    return true
+  })
+}

@@ -23,6 +23,7 @@ const NON_EMPTY = 'expected a non-empty string'
 const nonEmpty = () => z.string({ error: NON_EMPTY }).min(1, { error: NON_EMPTY })
 const noParams = z.object({})
 const taskId = z.object({ id: nonEmpty() })
+const taskIds = z.object({ ids: z.array(nonEmpty()).min(1).max(100_000) })
 
 /** One task as an admin gives it; validateTaskInput checks each field's meaning and names the field. */
 const taskInput = z.object({
@@ -105,6 +106,10 @@ export const CONTROL_METHODS = {
   'task.resume': { params: taskId, reply: reply<void>() },
   'task.rerun': { params: taskId, reply: reply<RerunReply>() },
   'task.cancel': { params: taskId, reply: reply<void>() },
+  /** ids: task ids or unique prefixes; all or none */
+  'task.delete': { params: taskIds, reply: reply<{ ids: string[] }>() },
+  'task.archive': { params: taskIds, reply: reply<{ ids: string[] }>() },
+  'task.unarchive': { params: taskIds, reply: reply<{ ids: string[] }>() },
 
   'settings.get': { params: noParams, reply: reply<Settings>() },
   /** key: a setting's Migration Manager name (or an alias); value: as typed on the command line */

@@ -89,9 +89,10 @@ export function registerTaskCommands(program: Command): void {
     .option('--agent <agent>', 'only tasks of this agent (peer id or name; the current or last holder)')
     .option('--group <name>', 'only tasks of this agent group')
     .option('--search <text>', 'only tasks whose id, name, source or destination contains TEXT (any case)')
-    .action(async (opts: DataOpt & { json?: boolean; status: string[]; agent?: string; group?: string; search?: string }) => {
+    .option('--archived', 'the archived tasks (left out otherwise)')
+    .action(async (opts: DataOpt & { json?: boolean; status: string[]; agent?: string; group?: string; search?: string; archived?: boolean }) => {
       const { filterTasks, filterProblem } = await import('./task-filter.ts')
-      const filter = { status: opts.status.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean), agent: opts.agent, group: opts.group, search: opts.search }
+      const filter = { status: opts.status.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean), agent: opts.agent, group: opts.group, search: opts.search, archived: opts.archived === true }
       const problem = filterProblem(filter)
       if (problem) throw new CliError(problem)
       const dir = dataDir(opts)
@@ -147,6 +148,22 @@ export function registerTaskCommands(program: Command): void {
       .action(async (id: string, opts: DataOpt) => {
         await callAgent(dataDir(opts), `task.${verb}` as const, { id })
         out(`${verb} requested for ${id}`)
+      })
+  }
+
+  for (const [verb, help] of [
+    ['delete', 'delete tasks: gone from the list, the fleet view and reports, for good (not while running: pause or cancel first)'],
+    ['archive', 'archive tasks: hidden from the list and the fleet view, kept in reports (not while running)'],
+    ['unarchive', 'show archived tasks again'],
+  ] as const) {
+    task
+      .command(verb)
+      .description(help)
+      .option('--data <dir>', 'data dir of the agent to talk to')
+      .argument('<ids...>', 'task ids (or unique prefixes); all or none')
+      .action(async (ids: string[], opts: DataOpt) => {
+        const res = await callAgent(dataDir(opts), `task.${verb}` as const, { ids })
+        for (const id of res.ids) out(`${verb}d ${id}`)
       })
   }
 

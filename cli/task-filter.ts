@@ -14,6 +14,8 @@ export interface TaskFilter {
   group?: string
   /** case-insensitive, in the id, name, source or destination */
   search?: string
+  /** true: the archived tasks only; else archived tasks are left out */
+  archived?: boolean
 }
 
 /** Checks the filter's words; answers one line naming the bad value and the good ones, or null. */
@@ -30,7 +32,9 @@ export function filterTasks(tasks: readonly TaskJson[], f: TaskFilter, agentName
   const group = f.group?.toLowerCase()
   const search = f.search?.toLowerCase()
   const agent = f.agent
+  const archived = f.archived === true
   return tasks.filter((t) => {
+    if (t.archived !== archived) return false
     if (statuses && !statuses.has(t.status)) return false
     if (group !== undefined && t.group.toLowerCase() !== group) return false
     if (agent !== undefined && (t.agent === null || (t.agent !== agent && agentNames.get(t.agent) !== agent))) return false

@@ -28,6 +28,15 @@ describe('foldTaskIntent', () => {
   it('a pause after a cancel leaves it cancelled', () => {
     expect(foldTaskIntent([c('task.cancel', 1), c('task.pause', 2)])).toMatchObject({ cancelled: true, paused: false })
   })
+  it('archive and unarchive: the latest wins; a delete is final, whatever comes after it, in any order', () => {
+    expect(foldTaskIntent([c('task.archive', 1), c('task.unarchive', 2, B)])).toMatchObject({ archived: false, deleted: false })
+    expect(foldTaskIntent([c('task.unarchive', 3, B), c('task.archive', 4)])).toMatchObject({ archived: true })
+    const cmds = [c('task.cancel', 1), c('task.delete', 2), c('task.rerun', 3, B), c('task.unarchive', 4, B), c('task.resume', 5)]
+    for (let i = 0; i < 20; i++) {
+      const shuffled = [...cmds].sort(() => Math.random() - 0.5)
+      expect(foldTaskIntent(shuffled)).toMatchObject({ deleted: true, cancelled: true, round: 0 })
+    }
+  })
 })
 
 describe('foldAgentEnabled and foldSettings', () => {

@@ -11,6 +11,13 @@ export interface TaskIntent {
   round: number
   paused: boolean
   cancelled: boolean
+  /**
+   * Deleted for good: the command is the task's tombstone (its spec stays in the ledger), so an agent that
+   * was cut off when it was deleted cannot bring it back; nothing after it undoes it.
+   */
+  deleted: boolean
+  /** Hidden from the list and the fleet view, kept in reports; unarchive shows it again. */
+  archived: boolean
   /** Commands in fold order, for the timeline. */
   history: CommandRecord[]
 }
@@ -26,7 +33,10 @@ export function foldTaskIntent(commands: readonly CommandRecord[]): TaskIntent {
   let round = 0
   let paused = false
   let cancelled = false
+  let deleted = false
+  let archived = false
   for (const c of history) {
+    if (deleted) break
     switch (c.kind) {
       case 'task.pause':
         if (!cancelled) paused = true
@@ -44,11 +54,20 @@ export function foldTaskIntent(commands: readonly CommandRecord[]): TaskIntent {
         paused = false
         cancelled = false
         break
+      case 'task.delete':
+        deleted = true
+        break
+      case 'task.archive':
+        archived = true
+        break
+      case 'task.unarchive':
+        archived = false
+        break
       default:
         break
     }
   }
-  return { round, paused, cancelled, history }
+  return { round, paused, cancelled, deleted, archived, history }
 }
 
 /** An agent is enabled unless the latest enable/disable command says otherwise. */

@@ -91,6 +91,7 @@ function derive(records: TaskRecords): Derived {
     finishedAt: ended ? (outcome.finishedAt ?? null) : null,
     failureReason: outcome?.phase === 'failed' ? outcome.failureReason : null,
     waitingReason,
+    archived: intent.archived,
   }
   return { json, intent, holder }
 }
@@ -130,6 +131,9 @@ const COMMAND_WORDS: Record<string, string> = {
   'task.resume': 'resumed',
   'task.rerun': 'rerun requested',
   'task.cancel': 'cancelled',
+  'task.archive': 'archived',
+  'task.unarchive': 'unarchived',
+  'task.delete': 'deleted',
 }
 
 function timeline(spec: TaskSpec, intent: TaskIntent, claims: readonly ClaimRecord[], outcomes: readonly OutcomeRecord[]): TimelineEntry[] {

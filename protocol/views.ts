@@ -25,6 +25,8 @@ export interface TaskJson {
   finishedAt: string | null
   failureReason: string | null
   waitingReason: string | null
+  /** archived (`task archive`): left out of `task list` and the fleet view unless asked for; kept in reports */
+  archived: boolean
 }
 
 export interface TimelineEntry {

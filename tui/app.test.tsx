@@ -168,6 +168,20 @@ describe('Fleet app keys and layout', () => {
   })
 })
 
+describe('archived tasks', () => {
+  it('are not in the fleet view (task archive); the tasks view shows the rest', async () => {
+    const fleet = new DemoFleet({ agents: 1, tasks: 3 })
+    const names = fleet.getSnapshot().tasks.map((t) => t.name)
+    fleet.update((s) => ({ tasks: s.tasks.map((t, i) => (i === 1 ? { ...t, archived: true } : t)) }))
+    const store = createThrottledStore(fleet, 100)
+    expect(store.getSnapshot().tasks.map((t) => t.name)).toEqual([names[0], names[2]])
+    m = await mount(fleet, fleet, { initialView: 'tasks' })
+    const f = await m.waitFor(names[0]!)
+    expect(f).toContain(names[2]!)
+    expect(f).not.toContain(names[1]!)
+  })
+})
+
 describe('renderFleetApp (what the CLI calls)', () => {
   it('draws on the alternate screen, and q restores the screen, calls onQuit and ends the instance', async () => {
     const { EventEmitter } = await import('node:events')

@@ -25,9 +25,15 @@ export interface ThrottledStore {
  * the first change after a quiet spell passes at once, later ones are folded into one trailing update.
  * What it passes on is terminal-safe (safe-snapshot.ts): the view never draws a string as it came.
  */
+/** Archived tasks (`task archive`) are not shown in the fleet view; the snapshot is kept as is when none is. */
+export function hideArchived(snapshot: FleetSnapshot): FleetSnapshot {
+  if (!snapshot.tasks.some((t) => t.archived)) return snapshot
+  return { ...snapshot, tasks: snapshot.tasks.filter((t) => !t.archived) }
+}
+
 export function createThrottledStore(source: FleetSource, intervalMs = DATA_REDRAW_MS): ThrottledStore {
   let raw = source.getSnapshot()
-  let current = safeSnapshot(raw)
+  let current = safeSnapshot(hideArchived(raw))
   let lastEmit = -Infinity
   let timer: ReturnType<typeof setTimeout> | undefined
   let emits = 0
@@ -41,7 +47,7 @@ export function createThrottledStore(source: FleetSource, intervalMs = DATA_REDR
     const next = source.getSnapshot()
     if (next === raw) return
     raw = next
-    current = safeSnapshot(next)
+    current = safeSnapshot(hideArchived(next))
     emits++
     for (const l of [...listeners]) l()
   }

@@ -61,7 +61,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const intent = foldTaskIntent(ledger.commandsFor(taskId))
     const outcome = roundOutcome(ledger.outcomesFor(taskId), intent.round)
     const ended = outcome?.phase === 'completed' || outcome?.phase === 'failed'
-    if (ended || intent.cancelled) {
+    if (ended || intent.cancelled || intent.deleted) {
       open.delete(taskId)
       claimSeen.delete(taskId)
       freeSince.delete(taskId)
@@ -155,6 +155,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (r.stop) continue
       const intent = foldTaskIntent(ledger.commandsFor(r.job.taskId))
       if (intent.cancelled) requestStop(r, 'task cancelled', true)
+      else if (intent.deleted) requestStop(r, 'task deleted', true)
       else if (intent.paused) requestStop(r, 'task paused', true)
       else if (intent.round !== r.job.round) requestStop(r, 'task rerun', true)
       else if (!stillWins(ledger.claimsFor(r.job.taskId), self, r.job.epoch, r.job.round)) requestStop(r, 'lease lost to a higher epoch', false)

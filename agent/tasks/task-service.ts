@@ -38,6 +38,9 @@ export function createTaskService(deps: TaskServiceDeps) {
     return foldSettings(ledger.commands().filter((c) => c.kind === 'settings.set'))
   }
 
+  /** The tasks that exist: a deleted task's spec stays in the ledger as part of its tombstone, unseen. */
+  const liveSpecs = (): TaskSpec[] => ledger.tasks().filter((t) => !foldTaskIntent(ledger.commandsFor(t.id)).deleted)
+
   const records = (spec: TaskSpec) => ({ spec, commands: ledger.commandsFor(spec.id), claims: ledger.claimsFor(spec.id), outcomes: ledger.outcomesFor(spec.id) })
 
   function view(spec: TaskSpec, g: Settings = globals()): TaskView {
@@ -48,8 +51,8 @@ export function createTaskService(deps: TaskServiceDeps) {
 
   function resolveId(idOrPrefix: string): TaskSpec {
     const exact = ledger.task(idOrPrefix)
-    if (exact) return exact
-    const matches = idOrPrefix.length >= 4 ? ledger.tasks().filter((t) => t.id.startsWith(idOrPrefix)) : []
+    if (exact && !foldTaskIntent(ledger.commandsFor(exact.id)).deleted) return exact
+    const matches = idOrPrefix.length >= 4 ? liveSpecs().filter((t) => t.id.startsWith(idOrPrefix)) : []
     if (matches.length === 1) return matches[0]!
     if (matches.length > 1) throw new TaskServiceError(`task id ${idOrPrefix} is ambiguous (${matches.length} tasks start with it): give more of the id`)
     throw new TaskServiceError(`no task ${idOrPrefix}: see the ids with mmesh task list`)
@@ -75,11 +78,12 @@ export function createTaskService(deps: TaskServiceDeps) {
     return { warning: `${what} among the agents known${agents.length > 0 ? ' (some are offline)' : ''}; the task waits until one does: ${fix}` }
   }
 
-  /** Tasks that count for the duplicate check: a cancelled task's pair may be added again (issue 16). */
+  /** Tasks that count for the duplicate check: a cancelled, archived or deleted task's pair may be added again. */
   function existingByKey(): Map<string, string> {
     const m = new Map<string, string>()
     for (const t of ledger.tasks()) {
-      if (foldTaskIntent(ledger.commandsFor(t.id)).cancelled) continue
+      const intent = foldTaskIntent(ledger.commandsFor(t.id))
+      if (intent.cancelled || intent.archived || intent.deleted) continue
       m.set(dupKey(t), t.id)
     }
     return m
@@ -100,7 +104,7 @@ export function createTaskService(deps: TaskServiceDeps) {
     /** All tasks as views (the fleet view and reports use them). */
     views(): TaskView[] {
       const g = globals()
-      return ledger.tasks().map((t) => view(t, g))
+      return liveSpecs().map((t) => view(t, g))
     },
 
     add(input: TaskInput): { id: string; warnings: string[] } {
@@ -144,7 +148,7 @@ export function createTaskService(deps: TaskServiceDeps) {
 
     /** Every task's contract JSON: derived without the rest of a view (the timeline, settings), as 10,000 tasks add up. */
     list(): TaskJson[] {
-      return ledger.tasks().map((spec) => {
+      return liveSpecs().map((spec) => {
         const j = deriveTaskJson(records(spec))
         if (j.status === 'queued') j.waitingReason = deps.waitingReasonFor(spec)
         return j
@@ -184,6 +188,23 @@ export function createTaskService(deps: TaskServiceDeps) {
       command('task.cancel', v.id)
     },
 
+    /**
+     * Deletes, archives or unarchives tasks, all or none: every id is checked first. A running task
+     * (scanning, in progress) is refused: pause or cancel it first. Archiving an archived task, or
+     * unarchiving one that is not, changes nothing.
+     */
+    lifecycle(verb: 'delete' | 'archive' | 'unarchive', ids: readonly string[]): { ids: string[] } {
+      const g = globals()
+      const views = ids.map((id) => view(resolveId(id), g))
+      const running = views.filter((v) => v.status === 'scanning' || v.status === 'in-progress')
+      if (verb !== 'unarchive' && running.length > 0) {
+        throw new TaskServiceError(`task ${running[0]!.id} is ${running[0]!.status}: pause or cancel it first (mmesh task pause ${running[0]!.id}), then ${verb} it`)
+      }
+      const todo = views.filter((v) => verb === 'delete' || (verb === 'archive') !== v.archived)
+      for (const v of new Map(todo.map((t) => [t.id, t])).values()) command(`task.${verb}`, v.id)
+      return { ids: views.map((v) => v.id) }
+    },
+
     setSetting(key: string, value: string): { key: string; value: unknown } {
       const k = resolveSettingKey(key)
       if (!k) throw new TaskServiceError(`unknown setting ${key}: use one of ${SETTING_KEYS.join(', ')}`)
@@ -214,5 +235,6 @@ export function toJson(v: TaskView): TaskJson {
     finishedAt: v.finishedAt,
     failureReason: v.failureReason,
     waitingReason: v.waitingReason,
+    archived: v.archived,
   }
 }

@@ -80,6 +80,7 @@ export function taskFrom(
   return {
     id,
     name,
+    archived: false,
     source,
     destination: { url: 'https://contoso.sharepoint.com/sites/t', library: 'Documents', folder: null },
     group: 'Default',

@@ -57,6 +57,7 @@ function newTask(id: string, draft: TaskDraft, at: string, by: string): TaskView
   return {
     id,
     name: draft.name,
+    archived: false,
     source: draft.source,
     destination: draft.destination,
     group: draft.group,

@@ -12,6 +12,7 @@ import { z } from 'zod'
 import { parseStatusFilter, type ReportFilter } from '../protocol/report-rows.ts'
 import { parseSettingDate, type Settings } from '../protocol/settings.ts'
 import type { TaskStatus, AgentJson, FleetSnapshot, TaskJson, TaskView } from '../protocol/views.ts'
+import type { TagsRow } from '../protocol/tags-csv.ts'
 import type {
   AddTaskReply, AgentStatus, FleetEvent, ImportPreviewReply, ImportReply, ReportWriteResult, RerunReply, SettingSetReply, StopReply,
 } from './replies.ts'
@@ -34,6 +35,8 @@ const taskInput = z.object({
   name: z.string().nullish(),
   group: z.string().nullish(),
   settings: z.record(z.string(), z.unknown()).optional(),
+  /** checked by the task service (protocol/tags.ts) */
+  tags: z.unknown().optional(),
 })
 
 /** An import file as the client read it: its name (for messages) and its bytes in base64. */
@@ -97,6 +100,9 @@ export const CONTROL_METHODS = {
   /** all or nothing: every task of the file, or none and every bad record named */
   'task.import': { params: importFile, reply: reply<ImportReply>() },
   'task.importPreview': { params: importFile, reply: reply<ImportPreviewReply>() },
+  /** Migration Manager's tags CSV: every task's id, name, source and tags; and the tags read back by id */
+  'task.tagsExport': { params: noParams, reply: reply<TagsRow[]>() },
+  'task.tagsImport': { params: importFile, reply: reply<{ updated: number; unchanged: number }>() },
   'task.list': { params: noParams, reply: reply<TaskJson[]>() },
   'task.views': { params: noParams, reply: reply<TaskView[]>() },
   /** id: a task id or a unique prefix of it (4 characters or more) */

@@ -58,6 +58,7 @@ async function* items(): AsyncIterable<ItemRecord> {
 const task: TaskView = {
   id: 'bench-task',
   archived: false,
+  tags: [],
   name: 'Bench',
   source: '\\\\fs01\\share',
   destination: { url: 'https://contoso.sharepoint.com/sites/bench', library: 'Documents', folder: null },

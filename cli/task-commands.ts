@@ -47,8 +47,9 @@ export function registerTaskCommands(program: Command): void {
       .option('--library <name>', 'document library title (default Documents)')
       .option('--folder <path>', 'folder in the library')
       .option('--name <name>', 'task name (default: the last part of the source)')
-      .option('--group <name>', 'agent group that runs it (default Default)'),
-  ).action(async (opts: DataOpt & TaskSettingFlags & { source: string; dest: string; library?: string; folder?: string; name?: string; group?: string }) => {
+      .option('--group <name>', 'agent group that runs it (default Default)')
+      .option('--tag <tag>', 'a tag (repeatable)', collect, []),
+  ).action(async (opts: DataOpt & TaskSettingFlags & { source: string; dest: string; library?: string; folder?: string; name?: string; group?: string; tag: string[] }) => {
     // The flags' checks come with the settings' schemas: loaded by this command only.
     const { taskFlagsToSettings } = await import('../protocol/task-input.ts')
     const input = {
@@ -59,6 +60,7 @@ export function registerTaskCommands(program: Command): void {
       name: opts.name ?? null,
       group: opts.group ?? null,
       settings: taskFlagsToSettings(opts),
+      ...(opts.tag.length > 0 ? { tags: opts.tag } : {}),
     }
     const res = await callAgent(dataDir(opts), 'task.add', { input })
     for (const w of res.warnings) warn(w)
@@ -89,10 +91,11 @@ export function registerTaskCommands(program: Command): void {
     .option('--agent <agent>', 'only tasks of this agent (peer id or name; the current or last holder)')
     .option('--group <name>', 'only tasks of this agent group')
     .option('--search <text>', 'only tasks whose id, name, source or destination contains TEXT (any case)')
+    .option('--tag <tag>', 'only tasks with this tag (exact; repeatable: all of them)', collect, [])
     .option('--archived', 'the archived tasks (left out otherwise)')
-    .action(async (opts: DataOpt & { json?: boolean; status: string[]; agent?: string; group?: string; search?: string; archived?: boolean }) => {
+    .action(async (opts: DataOpt & { json?: boolean; status: string[]; agent?: string; group?: string; search?: string; tag: string[]; archived?: boolean }) => {
       const { filterTasks, filterProblem } = await import('./task-filter.ts')
-      const filter = { status: opts.status.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean), agent: opts.agent, group: opts.group, search: opts.search, archived: opts.archived === true }
+      const filter = { status: opts.status.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean), agent: opts.agent, group: opts.group, search: opts.search, tag: opts.tag.length > 0 ? opts.tag : undefined, archived: opts.archived === true }
       const problem = filterProblem(filter)
       if (problem) throw new CliError(problem)
       const dir = dataDir(opts)
@@ -107,12 +110,17 @@ export function registerTaskCommands(program: Command): void {
     .description('wait until the tasks have finished: exit 0 all completed, 1 any failed or cancelled, 124 on timeout')
     .option('--data <dir>', 'data dir of the agent to talk to')
     .option('--timeout <seconds>', 'give up after this many seconds (exit 124)')
-    .argument('<ids...>', 'task ids (or unique prefixes)')
-    .action(async (ids: string[], opts: DataOpt & { timeout?: string }) => {
+    .option('--tag <tag>', 'wait for every task with this tag (as they are when the wait starts)')
+    .argument('[ids...]', 'task ids (or unique prefixes)')
+    .action(async (given: string[], opts: DataOpt & { timeout?: string; tag?: string }) => {
       const timeoutMs = opts.timeout === undefined ? null : Number(opts.timeout) * 1000
       if (timeoutMs !== null && !(Number.isFinite(timeoutMs) && timeoutMs >= 0)) throw new CliError(`--timeout ${JSON.stringify(opts.timeout)}: not a number of seconds; e.g. --timeout 3600`)
+      if (given.length === 0 && opts.tag === undefined) throw new CliError('task wait: name the tasks (IDs) or a tag (--tag T)')
       const { waitForTasks } = await import('./task-wait.ts')
       const dir = dataDir(opts)
+      const tagged = opts.tag === undefined ? [] : (await callAgent(dir, 'task.list', {}, { timeoutMs: 60_000 })).filter((t) => t.tags.includes(opts.tag!)).map((t) => t.id)
+      if (opts.tag !== undefined && tagged.length === 0 && given.length === 0) throw new CliError(`task wait: no task has the tag ${JSON.stringify(opts.tag)} (tags match exactly, case too); see them with mmesh task tags export FILE`)
+      const ids = [...new Set([...given, ...tagged])]
       const r = await waitForTasks(ids, {
         fetch: (want) => Promise.all(want.map((id) => callAgent(dir, 'task.show', { id }))),
         sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
@@ -150,6 +158,36 @@ export function registerTaskCommands(program: Command): void {
         out(`${verb} requested for ${id}`)
       })
   }
+
+  const tags = task.command('tags').description("Migration Manager's tags CSV: Task ID, Source Name, Source Path, Tags (; between tags)")
+  tags
+    .command('export')
+    .description("write every task's tags to a CSV file to edit")
+    .option('--data <dir>', 'data dir of the agent to talk to')
+    .argument('<file>', 'the CSV file to write')
+    .action(async (file: string, opts: DataOpt) => {
+      const rows = await callAgent(dataDir(opts), 'task.tagsExport', {}, { timeoutMs: 60_000 })
+      const { tagsCsvRecords } = await import('../protocol/tags-csv.ts')
+      const { stringify } = await import('csv-stringify/sync')
+      const { writeFile } = await import('node:fs/promises')
+      try {
+        await writeFile(file, stringify(tagsCsvRecords(rows), { bom: true, record_delimiter: 'windows' }), { flag: 'w' })
+      } catch (err) {
+        throw new CliError(`cannot write ${file}: ${(err as Error).message}`)
+      }
+      out(`${rows.length} tasks written to ${terminalSafe(file)}`)
+    })
+  tags
+    .command('import')
+    .description("set tasks' tags from an edited tags CSV (only the Tags column is read; all or nothing)")
+    .option('--data <dir>', 'data dir of the agent to talk to')
+    .argument('<file>', 'the CSV file (as tags export wrote it)')
+    .action(async (file: string, opts: DataOpt) => {
+      const { readImportFile } = await import('../api/import-file.ts')
+      const { fileName, content } = await readImportFile(file)
+      const res = await callAgent(dataDir(opts), 'task.tagsImport', { fileName, content: content.toString('base64') }, { timeoutMs: 120_000 })
+      out(`${res.updated} tasks' tags updated, ${res.unchanged} unchanged`)
+    })
 
   for (const [verb, help] of [
     ['delete', 'delete tasks: gone from the list, the fleet view and reports, for good (not while running: pause or cancel first)'],

@@ -6,7 +6,7 @@ function task(id: string, over: Partial<TaskJson>): TaskJson {
   return {
     id, name: id, source: `/shares/${id}`, destination: { url: 'file:///dest', library: 'Documents', folder: id }, group: 'Default',
     status: 'queued', agent: null, round: 0, counts: { scanned: 0, toMigrate: 0, migrated: 0, unchanged: 0, skipped: 0, failed: 0 },
-    bytes: { total: 0, migrated: 0 }, createdAt: '2026-12-01T00:00:00.000Z', startedAt: null, finishedAt: null, failureReason: null, waitingReason: null, archived: false,
+    bytes: { total: 0, migrated: 0 }, createdAt: '2026-12-01T00:00:00.000Z', startedAt: null, finishedAt: null, failureReason: null, waitingReason: null, archived: false, tags: [],
     ...over,
   }
 }
@@ -16,7 +16,9 @@ const tasks = [
   task('b2', { status: 'failed', agent: 'peerB' }),
   task('c3', { status: 'queued', source: '\\\\fs01\\HR\\Payroll' }),
   task('d4', { status: 'completed', agent: 'peerB', group: 'finance' }),
-  task('e5', { status: 'completed', archived: true }),
+  task('e5', { status: 'completed', archived: true, tags: ['Wave 1'] }),
+  task('f6', { tags: ['Wave 1', 'HR'] }),
+  task('g7', { tags: ['wave 1'] }),
 ]
 
 describe('task list filters', () => {
@@ -29,7 +31,11 @@ describe('task list filters', () => {
     expect(filterTasks(tasks, { search: 'payroll' }).map((t) => t.id)).toEqual(['c3'])
     expect(filterTasks(tasks, { search: 'q1' }).map((t) => t.id)).toEqual(['a1'])
     expect(filterTasks(tasks, { status: ['completed'], agent: 'peerB', group: 'finance' }).map((t) => t.id)).toEqual(['d4'])
-    expect(filterTasks(tasks, {}).length).toBe(4)
+    expect(filterTasks(tasks, {}).length).toBe(6)
+    // tags: exact and case-sensitive; several: all of them
+    expect(filterTasks(tasks, { tag: ['Wave 1'] }).map((t) => t.id)).toEqual(['f6'])
+    expect(filterTasks(tasks, { tag: ['Wave 1', 'HR'] }).map((t) => t.id)).toEqual(['f6'])
+    expect(filterTasks(tasks, { tag: ['Wave 1'], archived: true }).map((t) => t.id)).toEqual(['e5'])
     // archived tasks only when asked for, and then only they
     expect(filterTasks(tasks, { archived: true }).map((t) => t.id)).toEqual(['e5'])
     expect(filterTasks(tasks, { archived: true, status: ['completed'] }).map((t) => t.id)).toEqual(['e5'])

@@ -14,6 +14,8 @@ export interface TaskFilter {
   group?: string
   /** case-insensitive, in the id, name, source or destination */
   search?: string
+  /** tasks carrying every one of these tags (exact, case-sensitive, as Migration Manager matches them) */
+  tag?: readonly string[]
   /** true: the archived tasks only; else archived tasks are left out */
   archived?: boolean
 }
@@ -36,6 +38,7 @@ export function filterTasks(tasks: readonly TaskJson[], f: TaskFilter, agentName
   return tasks.filter((t) => {
     if (t.archived !== archived) return false
     if (statuses && !statuses.has(t.status)) return false
+    if (f.tag && !f.tag.every((x) => t.tags.includes(x))) return false
     if (group !== undefined && t.group.toLowerCase() !== group) return false
     if (agent !== undefined && (t.agent === null || (t.agent !== agent && agentNames.get(t.agent) !== agent))) return false
     if (search !== undefined) {

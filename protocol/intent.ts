@@ -4,6 +4,7 @@
  * hybrid-logical-clock order, so all replicas reach the same intent with no coin flip.
  */
 import type { CommandRecord } from './records.ts'
+import { checkTags } from './tags.ts'
 import { DEFAULT_SETTINGS, parseSettingValue, resolveSettingKey, type Settings } from './settings.ts'
 
 export interface TaskIntent {
@@ -18,6 +19,8 @@ export interface TaskIntent {
   deleted: boolean
   /** Hidden from the list and the fleet view, kept in reports; unarchive shows it again. */
   archived: boolean
+  /** Tags set by the latest valid `task.tags` command; null: the spec's own. */
+  tags: string[] | null
   /** Commands in fold order, for the timeline. */
   history: CommandRecord[]
 }
@@ -35,6 +38,7 @@ export function foldTaskIntent(commands: readonly CommandRecord[]): TaskIntent {
   let cancelled = false
   let deleted = false
   let archived = false
+  let tags: string[] | null = null
   for (const c of history) {
     if (deleted) break
     switch (c.kind) {
@@ -63,11 +67,17 @@ export function foldTaskIntent(commands: readonly CommandRecord[]): TaskIntent {
       case 'task.unarchive':
         archived = false
         break
+      case 'task.tags': {
+        // a peer's invalid value is ignored, as for settings
+        const r = checkTags(c.value)
+        if (r.ok) tags = r.value
+        break
+      }
       default:
         break
     }
   }
-  return { round, paused, cancelled, deleted, archived, history }
+  return { round, paused, cancelled, deleted, archived, tags, history }
 }
 
 /** An agent is enabled unless the latest enable/disable command says otherwise. */

@@ -39,6 +39,8 @@ const taskSpecShape = z.object({
   destination: destinationSchema,
   group: z.string().min(1).max(255),
   settings: settingsOverrideSchema,
+  /** given at creation (protocol/tags.ts); absent when none, so older specs sign the same */
+  tags: z.array(z.string().min(1).max(100)).max(50).optional(),
   createdAt: isoSchema,
   createdBy: agentIdSchema,
   sig: z.string().max(200),
@@ -55,6 +57,7 @@ export const COMMAND_KINDS = [
   'task.delete',
   'task.archive',
   'task.unarchive',
+  'task.tags',
   'agent.enable',
   'agent.disable',
   'settings.set',

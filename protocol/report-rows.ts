@@ -26,6 +26,8 @@ export const SUMMARY_COLUMNS = [
   'TaskID',
   'Task failure reason',
   'Agent group',
+  // Migration Manager includes a task's tags in the summary report (Tagging); `;` between them
+  'Tags',
 ] as const
 
 export const ITEM_COLUMNS = [
@@ -120,6 +122,7 @@ export function summaryRow(t: TaskView, agentName: AgentNameLookup, now: Date): 
     t.id,
     t.failureReason ?? '',
     t.group,
+    t.tags.join(';'),
   ]
 }
 

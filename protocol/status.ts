@@ -92,6 +92,7 @@ function derive(records: TaskRecords): Derived {
     failureReason: outcome?.phase === 'failed' ? outcome.failureReason : null,
     waitingReason,
     archived: intent.archived,
+    tags: intent.tags ?? spec.tags ?? [],
   }
   return { json, intent, holder }
 }
@@ -134,6 +135,7 @@ const COMMAND_WORDS: Record<string, string> = {
   'task.archive': 'archived',
   'task.unarchive': 'unarchived',
   'task.delete': 'deleted',
+  'task.tags': 'tags set',
 }
 
 function timeline(spec: TaskSpec, intent: TaskIntent, claims: readonly ClaimRecord[], outcomes: readonly OutcomeRecord[]): TimelineEntry[] {

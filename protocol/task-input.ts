@@ -8,6 +8,7 @@ import {
   isRetiredSettingKey,
   type SettingsOverride,
 } from './settings.ts'
+import { checkTags } from './tags.ts'
 import { checkDestinationUrl, checkFolder, checkLabel, checkLibrary, checkSource, sourceLeaf } from './task-paths.ts'
 
 export interface TaskInput {
@@ -18,9 +19,11 @@ export interface TaskInput {
   name?: string | null
   group?: string | null
   settings?: Record<string, unknown>
+  /** a list, or tags separated by ; (protocol/tags.ts) */
+  tags?: unknown
 }
 
-export type TaskField = 'source' | 'dest' | 'library' | 'folder' | 'name' | 'group' | 'settings'
+export type TaskField = 'source' | 'dest' | 'library' | 'folder' | 'name' | 'group' | 'settings' | 'tags'
 export type FieldErrors = Partial<Record<TaskField, string>>
 
 /** A task ready to become a TaskSpec (the ledger adds id, createdAt, createdBy and the schema version). */
@@ -30,6 +33,8 @@ export interface TaskDraft {
   destination: { url: string; library: string | null; folder: string | null }
   group: string
   settings: SettingsOverride
+  /** present only when the task has tags (a spec without them signs as before) */
+  tags?: string[]
 }
 
 export type TaskInputResult =
@@ -133,17 +138,20 @@ export function validateTaskInput(input: TaskInput): TaskInputResult {
     }
   }
 
-  if (Object.keys(errors).length > 0 || !source.ok || !dest.ok) return { ok: false, errors }
+  const tags = checkTags(input.tags)
+  if (!tags.ok) errors.tags = tags.error
+
+  if (Object.keys(errors).length > 0 || !source.ok || !dest.ok || !tags.ok) return { ok: false, errors }
   return {
     ok: true,
-    spec: { name, source: source.value, destination: { url: dest.value.url, library, folder }, group, settings },
+    spec: { name, source: source.value, destination: { url: dest.value.url, library, folder }, group, settings, ...(tags.value.length > 0 ? { tags: tags.value } : {}) },
     warnings,
   }
 }
 
 /** One line listing every field error, in field order. */
 export function formatFieldErrors(errors: FieldErrors): string {
-  const order: TaskField[] = ['source', 'dest', 'library', 'folder', 'name', 'group', 'settings']
+  const order: TaskField[] = ['source', 'dest', 'library', 'folder', 'name', 'group', 'settings', 'tags']
   return order.flatMap((f) => (errors[f] ? [errors[f]!] : [])).join('; ')
 }
 

@@ -27,6 +27,8 @@ export interface TaskJson {
   waitingReason: string | null
   /** archived (`task archive`): left out of `task list` and the fleet view unless asked for; kept in reports */
   archived: boolean
+  /** Migration Manager's tags: exact, case-sensitive labels (`--tag`, the tags CSV) */
+  tags: string[]
 }
 
 export interface TimelineEntry {

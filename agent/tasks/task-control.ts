@@ -28,6 +28,8 @@ export function registerTaskControl(control: ControlServer, tasks: TaskService, 
   control.handle('task.import', (p) => wrap(() => tasks.import(p.fileName, bytes(p.content))))
   control.handle('task.importPreview', (p) => wrap(() => tasks.previewImport(p.fileName, bytes(p.content))))
   control.handle('task.list', () => tasks.list())
+  control.handle('task.tagsExport', () => tasks.tagsExport())
+  control.handle('task.tagsImport', (p) => wrap(() => tasks.tagsImport(p.fileName, bytes(p.content))))
   control.handle('task.views', () => tasks.views())
   control.handle('task.show', async ({ id }) => {
     const view = wrap(() => tasks.show(id))

@@ -13,6 +13,7 @@ import type { TaskJson, TaskView } from '../../protocol/views.ts'
 import { formatFieldErrors, validateTaskInput, type TaskDraft, type TaskInput } from '../../protocol/task-input.ts'
 import { duplicateKey, parseImport } from '../../protocol/import.ts'
 import { advertisedAllows } from '../../protocol/access.ts'
+import { parseTagsCsv, type TagsRow } from '../../protocol/tags-csv.ts'
 
 export class TaskServiceError extends Error {
   override name = 'TaskServiceError'
@@ -205,6 +206,36 @@ export function createTaskService(deps: TaskServiceDeps) {
       return { ids: views.map((v) => v.id) }
     },
 
+    /** Every task's row of Migration Manager's tags CSV (archived ones too; deleted ones are gone). */
+    tagsExport(): TagsRow[] {
+      return liveSpecs().map((spec) => {
+        const j = deriveTaskJson(records(spec))
+        return { id: j.id, name: j.name, source: j.source, tags: j.tags }
+      })
+    },
+
+    /** Reads a tags CSV back: all or nothing; each row's tags replace its task's, by a signed command. */
+    tagsImport(fileName: string, content: Uint8Array): { updated: number; unchanged: number } {
+      const parsed = parseTagsCsv(fileName, new TextDecoder().decode(content))
+      if (!parsed.ok) throw new TaskServiceError(parsed.errors.join('\n'))
+      const errors: string[] = []
+      const changes: Array<{ id: string; tags: string[] }> = []
+      let unchanged = 0
+      for (const row of parsed.rows) {
+        const spec = ledger.task(row.id)
+        if (!spec || foldTaskIntent(ledger.commandsFor(spec.id)).deleted) {
+          errors.push(`${fileName}:${row.line}: no task ${row.id}; the Task ID column must keep the ids the export wrote`)
+          continue
+        }
+        const now = deriveTaskJson(records(spec)).tags
+        if (now.length === row.tags.length && now.every((t, i) => t === row.tags[i])) unchanged++
+        else changes.push({ id: spec.id, tags: row.tags })
+      }
+      if (errors.length > 0) throw new TaskServiceError(errors.join('\n'))
+      for (const c of changes) command('task.tags', c.id, c.tags)
+      return { updated: changes.length, unchanged }
+    },
+
     setSetting(key: string, value: string): { key: string; value: unknown } {
       const k = resolveSettingKey(key)
       if (!k) throw new TaskServiceError(`unknown setting ${key}: use one of ${SETTING_KEYS.join(', ')}`)
@@ -236,5 +267,6 @@ export function toJson(v: TaskView): TaskJson {
     failureReason: v.failureReason,
     waitingReason: v.waitingReason,
     archived: v.archived,
+    tags: v.tags,
   }
 }

@@ -81,6 +81,7 @@ export function taskFrom(
     id,
     name,
     archived: false,
+    tags: [],
     source,
     destination: { url: 'https://contoso.sharepoint.com/sites/t', library: 'Documents', folder: null },
     group: 'Default',

@@ -80,7 +80,7 @@ describe('writeReports', () => {
     expect(header).toEqual([
       'Task name', 'Status', 'Source', 'Destination', 'Total scanned items', 'Total to be migrated items', 'Migrated items',
       'Items not migrated', 'Total bytes', 'Total GB', 'Migrated bytes', 'Migrated GB', 'Agent', 'Duration', 'TaskID',
-      'Task failure reason', 'Agent group',
+      'Task failure reason', 'Agent group', 'Tags',
     ])
     expect(rows.map((r) => r.Status)).toEqual(['Complete', 'Failed', 'In progress', 'Queued'])
     for (const [k, t] of tasks.entries()) {

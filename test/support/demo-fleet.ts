@@ -58,6 +58,7 @@ function newTask(id: string, draft: TaskDraft, at: string, by: string): TaskView
     id,
     name: draft.name,
     archived: false,
+    tags: [],
     source: draft.source,
     destination: draft.destination,
     group: draft.group,
@@ -253,8 +254,9 @@ export class DemoFleet implements FleetSource, FleetActions {
       t.id,
       t.failureReason ?? '',
       t.group,
+      t.tags.join(';'),
     ])
-    const header = ['Task name', 'Status', 'Source', 'Destination', 'Total scanned items', 'Total to be migrated items', 'Migrated items', 'Items not migrated', 'Total bytes', 'Total GB', 'Migrated bytes', 'Migrated GB', 'Agent', 'Duration', 'TaskID', 'Task failure reason', 'Agent group']
+    const header = ['Task name', 'Status', 'Source', 'Destination', 'Total scanned items', 'Total to be migrated items', 'Migrated items', 'Items not migrated', 'Total bytes', 'Total GB', 'Migrated bytes', 'Migrated GB', 'Agent', 'Duration', 'TaskID', 'Task failure reason', 'Agent group', 'Tags']
     const files = ['Aggregate Summary Report.csv', 'ledger.json']
     await writeFile(path.join(dir, files[0]!), `\uFEFF${stringify([header, ...rows])}`)
     await writeFile(path.join(dir, files[1]!), JSON.stringify({ tasks: this.snap.tasks, agents: this.snap.agents, settings: this.snap.settings }, null, 2))

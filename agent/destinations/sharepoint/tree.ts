@@ -42,7 +42,7 @@ export interface TreeLimits {
   maxItems: number
 }
 
-export const DEFAULT_TREE_LIMITS: TreeLimits = { pageSize: 5000, threshold: 5000, maxLibraryScanItems: 100_000, maxItems: 200_000 }
+export const DEFAULT_TREE_LIMITS: TreeLimits = { pageSize: 5000, threshold: 5000, maxLibraryScanItems: 100_000, maxItems: 100_000 }
 
 /** Listings by folder path relative to the root (folderKey; '' = the root), each keyed by name. */
 export type Tree = Map<string, Map<string, DestinationEntry>>

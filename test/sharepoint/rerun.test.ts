@@ -12,6 +12,9 @@ import path from 'node:path'
 import { makeTree, startHarness, type GenFile, type Harness } from './helpers.ts'
 import { runTaskRound } from '../../agent/engine/index.ts'
 import type { SharePointDestinationOptions } from '../../agent/destinations/sharepoint/index.ts'
+import { spPost } from '@pnp/sp'
+import { body } from '@pnp/queryable'
+import { List } from '@pnp/sp/lists/index.js'
 import { makeDeps, makeJob, openDb, recordsByRel } from '../engine/helpers.ts'
 
 const FOLDER = 'Rerun'
@@ -58,6 +61,12 @@ async function rerun(o: Partial<SharePointDestinationOptions>) {
   return { result, job, rest: log.length, kinds, throttled: h.emu.stats.throttled - throttled0, uploads: h.emu.stats.uploads - uploads0, ms: performance.now() - t0 }
 }
 
+/** Folders the engine lists: those holding a file or a folder (the root included). */
+function listedFolders(): number {
+  const dirs = new Set(files.map((f) => path.posix.dirname(f.rel)))
+  return new Set([...dirs, ...[...dirs].flatMap(parents)]).size
+}
+
 /** The folders above a folder path ('.' is the root). */
 function parents(dir: string): string[] {
   const out: string[] = []
@@ -97,8 +106,7 @@ describe('an unchanged SharePoint rerun', () => {
       expect(r.uploads).toBe(0)
       expect(r.kinds.query, JSON.stringify(r.kinds)).toBe(2)
       // Files and Folders of every folder (the root included) that holds something to compare
-      const holding = new Set([...files.map((f) => path.posix.dirname(f.rel)), ...[...new Set(files.map((f) => path.posix.dirname(f.rel)))].flatMap(parents)])
-      expect(r.kinds.listFolder).toBe(2 * holding.size)
+      expect(r.kinds.listFolder).toBe(2 * listedFolders())
     } finally {
       h.emu.setListViewThreshold(5000)
     }
@@ -142,4 +150,48 @@ describe('an unchanged SharePoint rerun', () => {
     expect(rec.get(newer.rel)?.message).toMatch(/destination is newer/)
     expect(r.result.counts.unchanged).toBe(files.length + folders - 2)
   }, 120_000)
+})
+
+describe('the recursive read over time, and the emulator holding the query to SharePoint\'s rules', () => {
+  it('reads the tree again before answering once it is older than treeMaxAgeMs', async () => {
+    const r = await rerun({ treeMaxAgeMs: 0 })
+    expect(r.result.phase).toBe('completed')
+    expect(r.uploads).toBe(0)
+    expect(r.kinds.listFolder ?? 0).toBe(0)
+    // the prefetch, then one read before each listing
+    expect(r.kinds.query).toBe(1 + listedFolders())
+  }, 120_000)
+
+  it('refuses what SharePoint refuses: $select of a lookup without $expand, a folder-scoped RecursiveAll over the threshold; pages by p_ID', async () => {
+    const dest = h.destination({ folder: FOLDER })
+    await dest.open(AbortSignal.timeout(30_000))
+    const list = dest.sp.web.lists.getByTitle('Documents')
+    const view = (limit: number) => `<View Scope='RecursiveAll'><Query><OrderBy><FieldRef Name='ID'/></OrderBy></Query><RowLimit Paged='TRUE'>${limit}</RowLimit></View>`
+    const ask = (select: string[], expand: string[], query: object) => spPost(List(list, 'getitems').select(...select).expand(...expand), body({ query })) as Promise<{ Id: number; FileRef: string }[]>
+    await expect(ask(['Id', 'Editor/Name'], [], { ViewXml: view(10) })).rejects.toMatchObject({ status: 400 })
+    await expect(ask(['Id', 'NoSuchField'], [], { ViewXml: view(10) })).rejects.toMatchObject({ status: 400 })
+    // paging: pages of 100 by the last ID seen cover the library once, and never show the Forms folder
+    const seen: number[] = []
+    for (let after = 0; ;) {
+      const page = await ask(['Id', 'FileRef'], [], { ViewXml: view(100), ...(after ? { ListItemCollectionPosition: { PagingInfo: `Paged=TRUE&p_ID=${after}` } } : {}) })
+      seen.push(...page.map((x) => x.Id))
+      expect(page.some((x) => /\/Forms$/.test(x.FileRef))).toBe(false)
+      if (page.length < 100) break
+      after = page[page.length - 1]!.Id
+    }
+    expect(new Set(seen).size).toBe(seen.length)
+    expect(seen.length).toBe(files.length + folders + 3)
+    h.emu.setListViewThreshold(100)
+    try {
+      const folderUrl = `/sites/dev/Shared Documents/${FOLDER}/dept-0`
+      const refused = await ask(['Id'], [], { ViewXml: view(10), FolderServerRelativeUrl: folderUrl }).catch((e: unknown) => e)
+      expect(refused).toMatchObject({ status: 500 })
+      expect(String((refused as Error).message)).toMatch(/SPQueryThrottledException/)
+      // the unfiltered ID-ordered page is answered at any size; more rows than the threshold is not
+      expect(await ask(['Id'], [], { ViewXml: view(100) })).toHaveLength(100)
+      await expect(ask(['Id'], [], { ViewXml: view(101) })).rejects.toMatchObject({ status: 500 })
+    } finally {
+      h.emu.setListViewThreshold(5000)
+    }
+  }, 60_000)
 })

@@ -64,7 +64,7 @@ export interface SharePointDestinationOptions {
   recursiveRead?: boolean
   /** limits of the recursive read (tree.ts) */
   treeLimits?: Partial<TreeLimits>
-  /** a tree older than this is read again before it answers a listing (default 10 min): a long pass must not compare with old news */
+  /** a tree this old is read again before it answers a listing (default 10 min): a long pass must not compare with old news */
   treeMaxAgeMs?: number
   /** restarts of one file after a transient failure (default 3) */
   putAttempts?: number
@@ -191,7 +191,7 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
   /** The folder's listing from the pass's tree, handed out once; undefined when the tree cannot say. */
   async function fromTree(relFolder: string, signal: AbortSignal): Promise<Map<string, DestinationEntry> | undefined> {
     if (!tree) return undefined
-    if (Date.now() - tree.at > (o.treeMaxAgeMs ?? 10 * 60_000)) await prefetch(tree.rel, signal)
+    if (Date.now() - tree.at >= (o.treeMaxAgeMs ?? 10 * 60_000)) await prefetch(tree.rel, signal)
     if (!tree) return undefined
     const rel = trimSlashes(relFolder)
     const root = folderKey(tree.rel)

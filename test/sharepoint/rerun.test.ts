@@ -112,6 +112,14 @@ describe('an unchanged SharePoint rerun', () => {
     }
   }, 120_000)
 
+  it('pages the folder-scoped query by the last ID seen when the tree is larger than a page', async () => {
+    const r = await rerun({ treeLimits: { pageSize: 50 } })
+    expect(r.result.phase).toBe('completed')
+    expect(r.result.counts.unchanged).toBe(files.length + folders)
+    expect(r.kinds.listFolder ?? 0).toBe(0)
+    expect(r.kinds.query).toBe(Math.floor((files.length + folders) / 50) + 1)
+  }, 120_000)
+
   it('reads a library over the threshold whole, in ID order and pages of the threshold, keeping only its own folder', async () => {
     h.emu.setListViewThreshold(100)
     try {

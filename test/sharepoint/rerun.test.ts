@@ -127,12 +127,28 @@ describe('an unchanged SharePoint rerun', () => {
       expect(r.result.phase).toBe('completed')
       expect(r.result.counts.unchanged).toBe(files.length + folders)
       expect(r.kinds.listFolder ?? 0).toBe(0)
-      const libraryItems = files.length + folders + 3 // + Rerun, Other, Other/x
+      const libraryItems = files.length + folders + 3 // + Rerun, Other, Other/x (Fresh comes later)
       expect(r.kinds.query).toBe(Math.floor(libraryItems / 100) + 1)
     } finally {
       h.emu.setListViewThreshold(5000)
     }
   }, 120_000)
+
+  it('a first run into a large library: an empty task folder costs one request, not a scan of the library', async () => {
+    h.emu.setListViewThreshold(100)
+    try {
+      const dest = h.destination({ folder: 'Fresh', treeLimits: { threshold: 100, pageSize: 100 } })
+      const signal = AbortSignal.timeout(30_000)
+      await dest.open(signal)
+      const before = { ...h.emu.stats.byKind }
+      await dest.prefetch!('', signal)
+      expect(await dest.list('', signal)).toEqual(new Map())
+      const d = (k: 'query' | 'folderInfo' | 'listFolder') => (h.emu.stats.byKind[k] ?? 0) - (before[k] ?? 0)
+      expect([d('query'), d('folderInfo'), d('listFolder')]).toEqual([0, 1, 0])
+    } finally {
+      h.emu.setListViewThreshold(5000)
+    }
+  }, 60_000)
 
   it('still copies a changed file and leaves a file newer at the destination alone', async () => {
     const changed = files[3]!
@@ -188,7 +204,7 @@ describe('the recursive read over time, and the emulator holding the query to Sh
       after = page[page.length - 1]!.Id
     }
     expect(new Set(seen).size).toBe(seen.length)
-    expect(seen.length).toBe(files.length + folders + 3)
+    expect(seen.length).toBe(files.length + folders + 4) // + Rerun, Other, Other/x, Fresh
     h.emu.setListViewThreshold(100)
     try {
       const folderUrl = `/sites/dev/Shared Documents/${FOLDER}/dept-0`

@@ -11,7 +11,8 @@
  * 1. library at most `threshold` items: the query scoped to the root folder (FolderServerRelativeUrl);
  * 2. larger (or 1. refused): the whole library in ID order with no filter, which SharePoint answers at
  *    any size, and the items under the root kept in code — while the library has at most
- *    `maxLibraryScanItems` (each 5,000 costs a request whatever share of them is ours);
+ *    `maxLibraryScanItems` (each 5,000 costs a request whatever share of them is ours), and unless the
+ *    root folder is empty (its ItemCount, one request: a first run into a large library);
  * 3. otherwise, or when the query is refused for another reason: no tree, and the destination lists
  *    folder by folder as before.
  */
@@ -19,6 +20,7 @@ import type { SPFI } from '@pnp/sp'
 import { spPost } from '@pnp/sp'
 import { body, JSONParse } from '@pnp/queryable'
 import { List } from '@pnp/sp/lists/index.js'
+import '@pnp/sp/folders/index.js'
 import type { DestinationEntry } from '../../engine/destination.ts'
 import { signalBehavior } from './behaviors.ts'
 import { folderKey, toEntry } from './entries.ts'
@@ -28,6 +30,7 @@ export interface TreeLibrary {
   listId: string
   /** the library's ItemCount when it was opened (files and folders) */
   itemCount: number
+  /** server-relative URL of the library's root folder */
   libraryUrl: string
 }
 
@@ -48,7 +51,7 @@ export const DEFAULT_TREE_LIMITS: TreeLimits = { pageSize: 5000, threshold: 5000
 export type Tree = Map<string, Map<string, DestinationEntry>>
 
 export type TreeRead =
-  | { ok: true; tree: Tree; items: number; requests: number; how: 'folder query' | 'library scan' }
+  | { ok: true; tree: Tree; items: number; requests: number; how: 'folder query' | 'library scan' | 'empty root' }
   | { ok: false; why: string; requests: number; error?: unknown }
 
 const FIELDS = ['ID', 'FSObjType', 'FileRef', 'FileLeafRef', 'Modified', 'Created', 'Editor']
@@ -127,6 +130,13 @@ export async function readTree(lib: TreeLibrary, rootUrl: string, hint: string, 
         // the library grew past the threshold since it was opened: read it whole if that is affordable
         if (!isThresholdRefusal(err) || !scanAllowed) throw err
       }
+    }
+    // a task folder in a large library that holds nothing yet (a first run): one request, not a scan of
+    // the whole library
+    if (rootUrl.replace(/\/+$/, '').toLowerCase() !== lib.libraryUrl.toLowerCase()) {
+      requests++
+      const f = (await lib.sp.web.getFolderByServerRelativePath(rootUrl).select('ItemCount').using(JSONParse(), signalBehavior(signal))()) as { ItemCount?: number }
+      if (Number(f.ItemCount) === 0) return { ok: true, tree: new Map([['', new Map()]]), items: 0, requests, how: 'empty root' }
     }
     return await attempt(false)
   } catch (err) {

@@ -10,6 +10,10 @@
  *      latency bound, and the CPU seconds of agents and emulator against what the machine has. At C=4 one
  *      agent is latency-bound (the scaling figure); at 16, four agents need more CPU than 2 cores have.
  *   3. --throttle: 2,000 files with 30% of requests answered 429 (Retry-After 1-3 s, seconds and dates).
+ *   4. --rerun: an unchanged rerun of a 200-file share in 115 folders (--rerun-files), 15% of requests
+ *      answered 429 (Retry-After 1-3 s): REST requests and wall time with folder-by-folder listings (as
+ *      before issue 18: `recursiveRead: false`) and with the recursive read, alternating, --rerun-reps
+ *      times each (default 3). In this process: the figure is requests and waits, not CPU.
  *
  * Each agent process signs in and opens its destinations, says "ready", and starts its round only when
  * told "go" (all at once for the 4 agents), so counters and CPU cover the rounds and nothing else.
@@ -18,7 +22,7 @@
  *
  *   node bin/run-ts.js bench/sharepoint.ts [--files 5000] [--c1-files 1000] [--latency 50] [--conc 1,4,16]
  *                                          [--fleet-conc 4,16] [--skip-conc] [--skip-fleet] [--throttle]
- *                                          [--throttle-files 2000]
+ *                                          [--throttle-files 2000] [--rerun] [--rerun-files 200] [--rerun-reps 3]
  */
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
@@ -39,6 +43,7 @@ import { runTaskRound } from '../agent/engine/round.ts'
 import { createItemStore } from '../agent/items/store.ts'
 import { DEFAULT_SETTINGS } from '../protocol/settings.ts'
 import type { EngineJob } from '../agent/engine/types.ts'
+import { makeTree } from '../test/sharepoint/helpers.ts'
 
 const argv = process.argv.slice(2)
 const num = (name: string, def: number) => (argv.includes(`--${name}`) ? Number(argv[argv.indexOf(`--${name}`) + 1]) : def)
@@ -290,8 +295,62 @@ try {
     const r = (await runAgents(emu, env, [{ siteUrl: emu.sites.dev, shares: [{ root, folder: 'throttle', taskId: 't-throttle', folders: Math.ceil(n / 100) }], conc: 16, dbDir: path.join(base, 'db-throttle') }])).results[0]!
     out(`  ${r.files} migrated, ${r.failed} failed in ${r.secs.toFixed(1)} s; ${emu.stats.requests} requests, ${emu.stats.throttled} throttled, uploads at the emulator ${emu.stats.uploads}`)
   }
+  if (argv.includes('--rerun')) await rerunSection()
   out(`\nload average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on this machine skews wall-clock figures; CPU seconds less so)`)
 } finally {
   await emu.stop()
   await rm(base, { recursive: true, force: true })
+}
+
+/** 4. An unchanged rerun, folder by folder (before) and from the recursive read (after), under throttling. */
+async function rerunSection(): Promise<void> {
+  const n = num('rerun-files', 200)
+  const reps = num('rerun-reps', 3)
+  const root = path.join(base, 'rerun')
+  const { folders } = await makeTree(root, n)
+  const tokens = createCertificateTokenProvider((await loadCredentials(undefined))!)
+  const db = new Level<string, string>(path.join(base, 'db-rerun'))
+  await db.open()
+  const items = createItemStore(db)
+  let round = 0
+  // the Archive library of the dev site: its own, so the other sections' 5,000-file runs do not make it a large list
+  const runRound = async (recursiveRead: boolean) => {
+    const dest = createSharePointDestination({ siteUrl: emu.sites.dev, library: 'Archive', folder: 'rerun', tokenProvider: tokens, version: 'bench', recursiveRead })
+    const from = emu.stats.log.length
+    const throttled0 = emu.stats.throttled
+    const t0 = performance.now()
+    const r = await runTaskRound({ ...job(root, 't-rerun'), round: round++ }, {
+      destination: dest, items, limiter: pLimit(32), leaseHeld: () => true, onProgress: () => {}, onCheckpoint: () => {},
+      signal: AbortSignal.timeout(3_600_000), clock: () => Date.now(), sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    })
+    const secs = (performance.now() - t0) / 1000
+    const rest = emu.stats.log.slice(from).filter((l) => !['openid', 'token', 'devicecode'].includes(l.kind))
+    const kinds: Record<string, number> = {}
+    for (const l of rest) kinds[l.kind] = (kinds[l.kind] ?? 0) + 1
+    await dest.close()
+    return { r, secs, requests: rest.length, throttled: emu.stats.throttled - throttled0, kinds }
+  }
+  try {
+    const first = await runRound(true)
+    out(`\n4. unchanged rerun of ${n} files in ${folders} folders (${n + folders} items), ${latency} ms latency, 15% of requests answered 429 (Retry-After 1-3 s, half as dates)`)
+    out(`   first round (no throttling): ${first.r.counts.migrated} migrated, ${first.r.counts.failed} failed, ${first.requests} requests, ${first.secs.toFixed(1)} s`)
+    emu.setFaults({ latencyMs: latency, throttleRate: 0.15, retryAfterSec: [1, 3] })
+    const rows: Record<'before' | 'after', { requests: number; throttled: number; secs: number }[]> = { before: [], after: [] }
+    for (let i = 0; i < reps; i++) {
+      for (const mode of (i % 2 === 0 ? ['before', 'after'] : ['after', 'before']) as ('before' | 'after')[]) {
+        const x = await runRound(mode === 'after')
+        if (x.r.counts.unchanged !== n + folders) out(`   (${mode}: ${JSON.stringify(x.r.counts)})`)
+        rows[mode].push(x)
+        out(`   ${mode === 'before' ? 'folder by folder ' : 'recursive read   '} ${String(x.requests).padStart(4)} requests (${String(x.throttled).padStart(3)} throttled)  ${x.secs.toFixed(1).padStart(6)} s   ${JSON.stringify(x.kinds)}`)
+      }
+    }
+    const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!
+    for (const mode of ['before', 'after'] as const) {
+      out(`   median ${mode}: ${med(rows[mode].map((x) => x.requests))} requests, ${med(rows[mode].map((x) => x.throttled))} throttled, ${med(rows[mode].map((x) => x.secs)).toFixed(1)} s`)
+    }
+  } finally {
+    emu.setFaults({ latencyMs: latency })
+    await db.close()
+  }
 }

@@ -68,7 +68,18 @@ export interface Destination {
   open(signal: AbortSignal): Promise<void>
   /** The full decoded path or URL for a relative path: for the 400-character rule and the reports. */
   displayPath(relPath: string): string
-  /** Lists one folder ('' = the destination root): null when it does not exist. One request per folder. */
+  /**
+   * Optional: called once at the start of each pass, after open(), with the folder the pass compares
+   * ('' = the destination root). A destination whose listings cost a round trip each (SharePoint) reads
+   * the whole subtree here in as few requests as it can, and answers list() for the folders below from
+   * that read; one that cannot (too large, refused) lists per folder as before. Throws DestinationError
+   * only for what would fail every listing (credentials, access, throttled too long).
+   */
+  prefetch?(relRoot: string, signal: AbortSignal): Promise<void>
+  /**
+   * Lists one folder ('' = the destination root): null when it does not exist. Each folder is listed once
+   * per pass; without a prefetch (or where it could not say) that is one request per folder.
+   */
   list(relFolder: string, signal: AbortSignal): Promise<Map<string, DestinationEntry> | null>
   /** Creates a folder and its parents if missing. */
   ensureFolder(relFolder: string, signal: AbortSignal): Promise<void>

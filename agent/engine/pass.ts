@@ -1,6 +1,6 @@
 /**
  * One pass over the source: walk (depth-first, explicit stack, one folder in memory at a time), decide,
- * compare with the destination (one list() per folder), copy with bounded concurrency, record. A pass
+ * compare with the destination (one list() per folder, after the destination's optional prefetch), copy with bounded concurrency, record. A pass
  * ends normally, or throws TaskScopeError (every item would fail: the round waits and retries) or
  * RoundAbortedError (lease lost, cancelled).
  */
@@ -54,6 +54,12 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
       await destination.open(signal)
     } catch (err) {
       throw asTaskScope(err, 'destination cannot be opened')
+    }
+    // one read of the whole destination where the destination can (SharePoint), so listings cost no request each
+    try {
+      await destination.prefetch?.('', signal)
+    } catch (err) {
+      throw asTaskScope(err, 'destination cannot be read')
     }
   }
   const cifs = await isCifsMount(job.sourceRoot)

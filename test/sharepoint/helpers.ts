@@ -93,3 +93,38 @@ export async function pushShare(
   }))
   return { failed }
 }
+
+/**
+ * A share shaped like a department's: `files` small files spread over a three-level tree of 5 top
+ * folders, 4 below each and 4–5 below those (115 folders for the defaults), a few at each level.
+ */
+export async function makeTree(root: string, files = 200): Promise<{ files: GenFile[]; folders: number }> {
+  const leaves: string[] = []
+  const all = new Set<string>()
+  for (let t = 0; t < 5; t++) {
+    for (let m = 0; m < 4; m++) {
+      const mid = `dept-${t}/team-${m}`
+      all.add(`dept-${t}`)
+      all.add(mid)
+      for (let l = 0; l < (t * 4 + m < 10 ? 5 : 4); l++) {
+        leaves.push(`${mid}/project ${l}`)
+        all.add(`${mid}/project ${l}`)
+      }
+    }
+  }
+  const dirs = [...all]
+  for (const d of dirs) await mkdir(path.join(root, d), { recursive: true })
+  const out: GenFile[] = []
+  for (let i = 0; i < files; i++) {
+    // most files in the leaves, every tenth one level or two up
+    const dir = i % 10 === 0 ? dirs[i % dirs.length]! : leaves[i % leaves.length]!
+    const rel = `${dir}/file-${i}.${i % 17 === 0 ? 'docx' : 'bin'}`
+    const bytes = randomBytes(64 + ((i * 7919) % 2000))
+    const mtimeMs = Date.UTC(2024, i % 12, 1 + (i % 27), 9, i % 60, (i * 13) % 60)
+    await mkdir(path.join(root, dir), { recursive: true })
+    await writeFile(path.join(root, rel), bytes)
+    await utimes(path.join(root, rel), mtimeMs / 1000, mtimeMs / 1000)
+    out.push({ rel, bytes, mtimeMs, birthtimeMs: mtimeMs - 86_400_000 })
+  }
+  return { files: out, folders: dirs.length }
+}

@@ -106,6 +106,8 @@ export function PacedSend(o: SendOptions) {
           continue
         }
         if ((resp.status === 500 || resp.status === 502 || resp.status === 504) && repeatable && attempt < 4) {
+          // a query over the list view threshold is refused the same way however often it is asked
+          if (resp.status === 500 && /SPQueryThrottledException/.test(await resp.clone().text())) return resp
           await drain(resp)
           await sleep(backoffMs(attempt++), outer)
           continue

@@ -1,8 +1,9 @@
 /**
  * SharePoint Online / OneDrive as an engine Destination, over @pnp/sp with mmesh's own pipeline
  * (behaviors.ts) and pacing (pacing.ts). The library is found by its title (its URL differs and both are
- * localised), dates go out in the site's regional format, folders are listed once per folder, and
- * partial uploads this app left are reported as ours to replace.
+ * localised), dates go out in the site's regional format, and partial uploads this app left are reported
+ * as ours to replace. Folder listings come from one recursive read of the whole task root at the start
+ * of a pass (prefetch, tree.ts) where SharePoint allows it, else from one folder's Files and Folders.
  */
 import type { SPFI } from '@pnp/sp'
 import { SPCollection } from '@pnp/sp'
@@ -19,6 +20,8 @@ import { formatSiteDate, ianaZone, type SiteRegional, type SiteTimeZone } from '
 import { toDestinationError, serverMessage } from './errors.ts'
 import { createPacer, type Pacer } from './pacing.ts'
 import { OFFICE_EXT, discardStub, setFields, uploadContent, type UploadContext } from './upload.ts'
+import { folderKey, toEntry } from './entries.ts'
+import { DEFAULT_TREE_LIMITS, readTree, type Tree, type TreeLimits } from './tree.ts'
 import type { UserMapping } from './user-mapping.ts'
 
 export { createPacer, type Pacer, type PacerOptions } from './pacing.ts'
@@ -57,6 +60,12 @@ export interface SharePointDestinationOptions {
   quickXorHash?: (localPath: string, signal: AbortSignal) => Promise<string>
   /** folder listing page size (default 5000, SharePoint's list view threshold) */
   listPageSize?: number
+  /** read the whole task root at the start of a pass (prefetch) instead of listing each folder (default true) */
+  recursiveRead?: boolean
+  /** limits of the recursive read (tree.ts) */
+  treeLimits?: Partial<TreeLimits>
+  /** a tree this old is read again before it answers a listing (default 10 min): a long pass must not compare with old news */
+  treeMaxAgeMs?: number
   /** restarts of one file after a transient failure (default 3) */
   putAttempts?: number
   maxThrottleWaitMs?: number
@@ -70,6 +79,9 @@ interface OpenState {
   rootUrl: string
   /** server-relative URL of the library's root folder */
   libraryUrl: string
+  listId: string
+  /** the library's ItemCount when opened: decides how the tree is read */
+  itemCount: number
   regional: SiteRegional
   timeZone: SiteTimeZone
   zone: string | null
@@ -97,6 +109,9 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
   const hintOf = () => o.tokenProvider.principalHint.toLowerCase()
   const knownFolders = new Set<string>()
   let state: OpenState | null = null
+  /** the pass's recursive read: listings not yet handed to the engine (each is handed out once) */
+  let tree: { rel: string; listings: Tree; at: number } | null = null
+  const treeLimits: TreeLimits = { ...DEFAULT_TREE_LIMITS, ...o.treeLimits }
 
   const need = (): OpenState => {
     if (!state) throw new DestinationError('the SharePoint destination was used before open()', 'task', 'NOT_OPEN', true)
@@ -108,11 +123,16 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
     try {
       // the web first: a 404 here means the site itself is wrong, not the library
       const regional = (await sp.web.regionalSettings.using(signalBehavior(signal))()) as unknown as SiteRegional
-      const [tz, root] = await Promise.all([
+      // the library with its root folder in one request; its id and size serve the recursive read
+      const [tz, lib] = await Promise.all([
         sp.web.regionalSettings.timeZone.using(signalBehavior(signal))() as unknown as Promise<SiteTimeZone>,
-        sp.web.lists.getByTitle(library).rootFolder.select('ServerRelativeUrl').using(signalBehavior(signal))() as Promise<{ ServerRelativeUrl: string }>,
+        sp.web.lists.getByTitle(library).select('Id', 'ItemCount', 'RootFolder/ServerRelativeUrl').expand('RootFolder').using(signalBehavior(signal))() as Promise<{ Id: string; ItemCount: number; RootFolder: { ServerRelativeUrl: string } }>,
       ])
-      state = { origin: site.origin, rootUrl: join(root.ServerRelativeUrl.replace(/\/+$/, ''), folder), libraryUrl: root.ServerRelativeUrl.replace(/\/+$/, ''), regional, timeZone: tz, zone: ianaZone(tz) }
+      const root = lib.RootFolder
+      state = {
+        origin: site.origin, rootUrl: join(root.ServerRelativeUrl.replace(/\/+$/, ''), folder), libraryUrl: root.ServerRelativeUrl.replace(/\/+$/, ''),
+        listId: lib.Id, itemCount: Number(lib.ItemCount) || 0, regional, timeZone: tz, zone: ianaZone(tz),
+      }
       if (!state.zone) o.logger?.warn({ timeZone: tz }, 'unknown SharePoint time zone; using its standard offset without daylight saving')
       knownFolders.add(root.ServerRelativeUrl.replace(/\/+$/, '').toLowerCase())
       if (folder) await ensureFolder('', signal)
@@ -148,7 +168,48 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
     return out
   }
 
+  async function prefetch(relRoot: string, signal: AbortSignal): Promise<void> {
+    const s = need()
+    tree = null
+    if (o.recursiveRead === false) return
+    const url = serverUrl(relRoot)
+    const what = ctx(`reading ${url}`)
+    let read: Awaited<ReturnType<typeof readTree>>
+    try {
+      read = await readTree({ sp, listId: s.listId, itemCount: s.itemCount, libraryUrl: s.libraryUrl }, url, hintOf(), treeLimits, signal, (err) => toDestinationError(err, what).scope === 'task')
+    } catch (err) {
+      throw toDestinationError(err, what)
+    }
+    if (read.ok) {
+      tree = { rel: trimSlashes(relRoot), listings: read.tree, at: Date.now() }
+      log({ url, items: read.items, requests: read.requests, how: read.how }, 'destination read in one go')
+    } else {
+      o.logger?.warn({ url, why: read.why, requests: read.requests }, 'destination not read in one go; listing folder by folder')
+    }
+  }
+
+  /** The folder's listing from the pass's tree, handed out once; undefined when the tree cannot say. */
+  async function fromTree(relFolder: string, signal: AbortSignal): Promise<Map<string, DestinationEntry> | undefined> {
+    if (!tree) return undefined
+    if (Date.now() - tree.at >= (o.treeMaxAgeMs ?? 10 * 60_000)) await prefetch(tree.rel, signal)
+    if (!tree) return undefined
+    const rel = trimSlashes(relFolder)
+    const root = folderKey(tree.rel)
+    const k = folderKey(rel)
+    if (root !== '' && k !== root && !k.startsWith(`${root}/`)) return undefined
+    const key = root === '' ? k : k.slice(root.length).replace(/^\//, '')
+    const got = tree.listings.get(key)
+    // a folder the read did not see (made since, or handed out already): ask SharePoint
+    if (!got) return undefined
+    tree.listings.delete(key)
+    knownFolders.add(serverUrl(rel).toLowerCase())
+    if (rel === '' && !folder) got.delete('Forms') // never an item, but be sure: the library's own system folder
+    return got
+  }
+
   async function list(relFolder: string, signal: AbortSignal): Promise<Map<string, DestinationEntry> | null> {
+    const cached = await fromTree(relFolder, signal)
+    if (cached) return cached
     const url = serverUrl(relFolder)
     let files: Record<string, unknown>[], folders: Record<string, unknown>[]
     try {
@@ -165,17 +226,11 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
       if (name === 'Forms' && relFolder === '' && !folder) continue // the library's own system folder
       out.set(name, { name, isFolder: true, size: 0, mtimeMs: Date.parse(String(f.TimeLastModified)), partial: false })
     }
+    const hint = hintOf()
     for (const f of files) {
-      const name = String(f.Name)
-      const size = Number(f.Length)
-      const mtimeMs = Date.parse(String(f.TimeLastModified))
-      const createdMs = Date.parse(String(f.TimeCreated))
-      const editor = String((f.ModifiedBy as { LoginName?: string } | undefined)?.LoginName ?? '').toLowerCase()
-      const hint = hintOf()
-      const ours = hint !== '' && editor.includes(hint)
-      // an upload session's empty stub: ours, zero bytes, never given source times (created == modified)
-      const stub = ours && size === 0 && Math.abs(mtimeMs - createdMs) < 1000
-      out.set(name, { name, isFolder: false, size, mtimeMs, partial: stub, mtimeOnly: OFFICE_EXT.test(name), writtenByThisApp: ours })
+      const editor = String((f.ModifiedBy as { LoginName?: string } | undefined)?.LoginName ?? '')
+      const e = toEntry({ name: String(f.Name), isFolder: false, size: Number(f.Length), modified: String(f.TimeLastModified), created: String(f.TimeCreated), editor }, hint)
+      out.set(e.name, e)
     }
     return out
   }
@@ -281,11 +336,13 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
       const root = state ? `${state.origin}${state.rootUrl}` : join(siteUrl, library, folder)
       return join(root, trimSlashes(rel))
     },
+    prefetch,
     list,
     ensureFolder,
     putFile,
     async close() {
       knownFolders.clear()
+      tree = null
     },
   }
 }

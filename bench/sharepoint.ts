@@ -22,7 +22,7 @@
  *
  *   node bin/run-ts.js bench/sharepoint.ts [--files 5000] [--c1-files 1000] [--latency 50] [--conc 1,4,16]
  *                                          [--fleet-conc 4,16] [--skip-conc] [--skip-fleet] [--throttle]
- *                                          [--throttle-files 2000] [--rerun] [--rerun-files 200] [--rerun-reps 3]
+ *                                          [--throttle-files 2000] [--rerun] [--rerun-files 200] [--rerun-reps 3] [--json-rows]
  */
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
@@ -215,6 +215,8 @@ await writeFile(pem, app.cert.pem)
 const env = { MMESH_TENANT_ID: app.tenantId, MMESH_CLIENT_ID: app.clientId, MMESH_CERT_FILE: pem, MMESH_AUTHORITY: emu.authority }
 Object.assign(process.env, env)
 const out = (s: string) => process.stdout.write(`${s}\n`)
+/** Rows for bench:fleet, printed as the last line with --json-rows. */
+const jsonRows: Array<{ target: string; measured: string; goal: string; ok: boolean }> = []
 const { loadavg, cpus } = await import('node:os')
 out(`bench/sharepoint: node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start, ${files} files of 16 KB, ${latency} ms latency per request, emulator ${emu.url}`)
 
@@ -301,6 +303,7 @@ try {
   await emu.stop()
   await rm(base, { recursive: true, force: true })
 }
+if (argv.includes('--json-rows')) console.log(JSON.stringify(jsonRows))
 
 /** 4. An unchanged rerun, folder by folder (before) and from the recursive read (after), under throttling. */
 async function rerunSection(): Promise<void> {
@@ -349,6 +352,15 @@ async function rerunSection(): Promise<void> {
     for (const mode of ['before', 'after'] as const) {
       out(`   median ${mode}: ${med(rows[mode].map((x) => x.requests))} requests, ${med(rows[mode].map((x) => x.throttled))} throttled, ${med(rows[mode].map((x) => x.secs)).toFixed(1)} s`)
     }
+    // issue 18's bound, for bench:fleet (--json-rows): every rerun, not the median, must keep to it
+    const items = n + folders
+    const worst = rows.after.map((x) => x.requests - x.throttled - Math.ceil(items / 500)).reduce((a, b) => Math.max(a, b), -Infinity)
+    jsonRows.push({
+      target: `SharePoint: unchanged rerun of ${items} items, 15% throttled (emulator)`,
+      measured: `median ${med(rows.after.map((x) => x.requests))} requests (${med(rows.after.map((x) => x.throttled))} throttled), ${med(rows.after.map((x) => x.secs)).toFixed(1)} s; folder by folder ${med(rows.before.map((x) => x.requests))} requests, ${med(rows.before.map((x) => x.secs)).toFixed(1)} s`,
+      goal: `<= ceil(items/500) + throttles + 4 requests`,
+      ok: worst <= 4,
+    })
   } finally {
     emu.setFaults({ latencyMs: latency })
     await db.close()

@@ -37,6 +37,7 @@ const taskInput = z.object({
   settings: z.record(z.string(), z.unknown()).optional(),
   /** checked by the task service (protocol/tags.ts) */
   tags: z.unknown().optional(),
+  startAt: z.string().nullish(),
 })
 
 /** An import file as the client read it: its name (for messages) and its bytes in base64. */

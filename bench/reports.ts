@@ -59,6 +59,7 @@ const task: TaskView = {
   id: 'bench-task',
   archived: false,
   tags: [],
+  startAt: null,
   name: 'Bench',
   source: '\\\\fs01\\share',
   destination: { url: 'https://contoso.sharepoint.com/sites/bench', library: 'Documents', folder: null },

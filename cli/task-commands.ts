@@ -48,8 +48,9 @@ export function registerTaskCommands(program: Command): void {
       .option('--folder <path>', 'folder in the library')
       .option('--name <name>', 'task name (default: the last part of the source)')
       .option('--group <name>', 'agent group that runs it (default Default)')
-      .option('--tag <tag>', 'a tag (repeatable)', collect, []),
-  ).action(async (opts: DataOpt & TaskSettingFlags & { source: string; dest: string; library?: string; folder?: string; name?: string; group?: string; tag: string[] }) => {
+      .option('--tag <tag>', 'a tag (repeatable)', collect, [])
+      .option('--start-at <time>', 'Run later: no agent starts it before TIME (ISO 8601 with a zone, e.g. 2026-12-24T19:00:00Z)'),
+  ).action(async (opts: DataOpt & TaskSettingFlags & { source: string; dest: string; library?: string; folder?: string; name?: string; group?: string; tag: string[]; startAt?: string }) => {
     // The flags' checks come with the settings' schemas: loaded by this command only.
     const { taskFlagsToSettings } = await import('../protocol/task-input.ts')
     const input = {
@@ -61,6 +62,7 @@ export function registerTaskCommands(program: Command): void {
       group: opts.group ?? null,
       settings: taskFlagsToSettings(opts),
       ...(opts.tag.length > 0 ? { tags: opts.tag } : {}),
+      ...(opts.startAt !== undefined ? { startAt: opts.startAt } : {}),
     }
     const res = await callAgent(dataDir(opts), 'task.add', { input })
     for (const w of res.warnings) warn(w)

@@ -6,7 +6,7 @@ function task(id: string, over: Partial<TaskJson>): TaskJson {
   return {
     id, name: id, source: `/shares/${id}`, destination: { url: 'file:///dest', library: 'Documents', folder: id }, group: 'Default',
     status: 'queued', agent: null, round: 0, counts: { scanned: 0, toMigrate: 0, migrated: 0, unchanged: 0, skipped: 0, failed: 0 },
-    bytes: { total: 0, migrated: 0 }, createdAt: '2026-12-01T00:00:00.000Z', startedAt: null, finishedAt: null, failureReason: null, waitingReason: null, archived: false, tags: [],
+    bytes: { total: 0, migrated: 0 }, createdAt: '2026-12-01T00:00:00.000Z', startedAt: null, finishedAt: null, failureReason: null, waitingReason: null, archived: false, tags: [], startAt: null,
     ...over,
   }
 }
@@ -42,7 +42,7 @@ describe('task list filters', () => {
   })
 
   it('names a status that does not exist, and the ones that do', () => {
-    expect(filterProblem({ status: ['done'] })).toMatch(/--status "done": not a status; use one of queued, scanning, in-progress/)
+    expect(filterProblem({ status: ['done'] })).toMatch(/--status "done": not a status; use one of scheduled, queued, scanning, in-progress/)
     expect(filterProblem({ status: ['in-progress'] })).toBeNull()
   })
 })

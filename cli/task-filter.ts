@@ -4,7 +4,7 @@
  */
 import type { TaskJson, TaskStatus } from '../protocol/views.ts'
 
-export const TASK_STATUSES: readonly TaskStatus[] = ['queued', 'scanning', 'in-progress', 'paused', 'completed', 'failed', 'cancelled']
+export const TASK_STATUSES: readonly TaskStatus[] = ['scheduled', 'queued', 'scanning', 'in-progress', 'paused', 'completed', 'failed', 'cancelled']
 
 export interface TaskFilter {
   /** any of these statuses */

@@ -57,9 +57,11 @@ export function formatTaskDetail(v: TaskView): string {
     `Items       scanned ${c.scanned}, to migrate ${c.toMigrate}, migrated ${c.migrated}, unchanged ${c.unchanged}, skipped ${c.skipped}, failed ${c.failed}`,
     `Bytes       ${formatBytes(v.bytes.migrated)} of ${formatBytes(v.bytes.total)}`,
     `Created     ${v.createdAt}`,
+    ...(v.startAt ? [`Starts at   ${v.startAt}${v.status === 'scheduled' ? ' (no agent starts it before then)' : ''}`] : []),
     `Started     ${v.startedAt ?? '-'}`,
     `Finished    ${v.finishedAt ?? '-'}`,
   ]
+  if (v.tags.length > 0) lines.push(`Tags        ${v.tags.join('; ')}`)
   if (v.failureReason) lines.push(`Failure     ${v.failureReason}`)
   const overrides = Object.entries(v.overrides)
   if (overrides.length > 0) lines.push(`Settings    ${overrides.map(([k, val]) => `${k}=${JSON.stringify(val)}`).join(', ')}`)

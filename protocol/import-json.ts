@@ -2,13 +2,13 @@
  * Migration Manager's bulk JSON: `{"Tasks":[{SourcePath, TargetPath, TargetList, TargetListRelativePath,
  * Settings:{...}}]}`. Keys match case-insensitively (Migration Manager's .NET reader does); unknown keys
  * are errors so a typo never silently drops a filter; retired setting keys are accepted with a warning.
- * mmesh adds optional keys of its own: `Name` (task name), `AgentGroup` and `Tags` (a list of tags, or
- * one string with `;` between them, as in the tags CSV).
+ * mmesh adds optional keys of its own: `Name` (task name), `AgentGroup`, `Tags` (a list of tags, or
+ * one string with `;` between them, as in the tags CSV) and `StartAt` (Run later: an ISO 8601 time).
  */
 import { DuplicateFinder, MAX_IMPORT_TASKS, tooManyTasks, type ImportResult } from './import-common.ts'
 import { formatFieldErrors, parseSettingsRecord, validateTaskInput, type TaskDraft } from './task-input.ts'
 
-const TASK_KEYS = ['SourcePath', 'TargetPath', 'TargetList', 'TargetListRelativePath', 'Settings', 'Name', 'AgentGroup', 'Tags'] as const
+const TASK_KEYS = ['SourcePath', 'TargetPath', 'TargetList', 'TargetListRelativePath', 'Settings', 'Name', 'AgentGroup', 'Tags', 'StartAt'] as const
 type TaskKey = (typeof TASK_KEYS)[number]
 const KEY_BY_LOWER = new Map<string, TaskKey>(TASK_KEYS.map((k) => [k.toLowerCase(), k]))
 const SHAPE = '{"Tasks":[{"SourcePath":"\\\\\\\\server\\\\share","TargetPath":"https://HOST/sites/SITE","TargetList":"Documents"}]}'
@@ -45,6 +45,7 @@ function readTask(raw: unknown, where: string): { problems: string[]; draft?: Ta
   const folder = textField(obj, 'TargetListRelativePath', problems, false)
   const name = textField(obj, 'Name', problems, false)
   const group = textField(obj, 'AgentGroup', problems, false)
+  const startAt = textField(obj, 'StartAt', problems, false)
   let settings: Record<string, unknown> | undefined
   const warnings: string[] = []
   if (obj.Settings !== undefined && obj.Settings !== null) {
@@ -59,7 +60,7 @@ function readTask(raw: unknown, where: string): { problems: string[]; draft?: Ta
     }
   }
   if (problems.length) return { problems, warnings: [] }
-  const r = validateTaskInput({ source: source!, dest: dest!, library, folder, name, group, settings, tags: obj.Tags })
+  const r = validateTaskInput({ source: source!, dest: dest!, library, folder, name, group, settings, tags: obj.Tags, startAt })
   if (!r.ok) return { problems: [formatFieldErrors(r.errors)], warnings: [] }
   return { problems: [], draft: r.spec, warnings }
 }

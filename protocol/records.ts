@@ -39,6 +39,8 @@ const taskSpecShape = z.object({
   destination: destinationSchema,
   group: z.string().min(1).max(255),
   settings: settingsOverrideSchema,
+  /** Run later: no agent claims the task before this time (ISO 8601, UTC); absent: at once */
+  startAt: isoSchema.optional(),
   /** given at creation (protocol/tags.ts); absent when none, so older specs sign the same */
   tags: z.array(z.string().min(1).max(100)).max(50).optional(),
   createdAt: isoSchema,

@@ -48,6 +48,7 @@ export const ITEM_COLUMNS = [
 export const ITEM_FAILURE_COLUMNS = [...ITEM_COLUMNS.slice(0, 8), 'Error code', ...ITEM_COLUMNS.slice(8)] as const
 
 export const STATUS_WORDS: Record<TaskStatus, string> = {
+  scheduled: 'Scheduled',
   queued: 'Queued',
   scanning: 'Scanning',
   'in-progress': 'In progress',

@@ -42,7 +42,8 @@ export function roundOutcome(outcomes: readonly OutcomeRecord[], round: number):
   return best
 }
 
-export function deriveStatus(intent: TaskIntent, holder: ClaimRecord | undefined, outcome: OutcomeRecord | undefined): TaskStatus {
+/** `scheduled`: the task's start time (`startAt`) is still ahead. */
+export function deriveStatus(intent: TaskIntent, holder: ClaimRecord | undefined, outcome: OutcomeRecord | undefined, scheduled = false): TaskStatus {
   if (outcome?.phase === 'completed') return 'completed'
   if (outcome?.phase === 'failed') return 'failed'
   if (intent.cancelled) return 'cancelled'
@@ -52,7 +53,7 @@ export function deriveStatus(intent: TaskIntent, holder: ClaimRecord | undefined
     if (!mine || mine.phase === 'scanning') return 'scanning'
     return 'in-progress'
   }
-  return 'queued'
+  return scheduled ? 'scheduled' : 'queued'
 }
 
 /** What the derivation of a task's JSON decided, for the rest of its view. */
@@ -62,13 +63,13 @@ interface Derived {
   holder: ClaimRecord | undefined
 }
 
-function derive(records: TaskRecords): Derived {
+function derive(records: TaskRecords, nowMs: number): Derived {
   const { spec, commands, claims, outcomes } = records
   const intent = foldTaskIntent(commands)
   const round = intent.round
   const holder = currentHolder(claims, round)
   const outcome = roundOutcome(outcomes, round)
-  const status = deriveStatus(intent, holder, outcome)
+  const status = deriveStatus(intent, holder, outcome, spec.startAt !== undefined && Date.parse(spec.startAt) > nowMs)
   const ended = outcome && (outcome.phase === 'completed' || outcome.phase === 'failed')
   const agent = ended ? outcome.agent : (holder?.agent ?? winningClaim(claims)?.agent ?? outcome?.agent ?? null)
   let startedAt: string | null = null
@@ -93,6 +94,7 @@ function derive(records: TaskRecords): Derived {
     waitingReason,
     archived: intent.archived,
     tags: intent.tags ?? spec.tags ?? [],
+    startAt: spec.startAt ?? null,
   }
   return { json, intent, holder }
 }
@@ -101,13 +103,13 @@ function derive(records: TaskRecords): Derived {
  * The contract's JSON of a task (`task list --json`) alone: what deriveTask gives, without the timeline,
  * settings and item holders, for listing thousands of tasks at once.
  */
-export function deriveTaskJson(records: TaskRecords): TaskJson {
-  return derive(records).json
+export function deriveTaskJson(records: TaskRecords, nowMs = Date.now()): TaskJson {
+  return derive(records, nowMs).json
 }
 
-export function deriveTask(records: TaskRecords, globals: Settings): TaskView {
+export function deriveTask(records: TaskRecords, globals: Settings, nowMs = Date.now()): TaskView {
   const { spec, claims, outcomes } = records
-  const { json, intent, holder } = derive(records)
+  const { json, intent, holder } = derive(records, nowMs)
   const itemHolders: Record<number, string[]> = {}
   for (const o of outcomes) {
     if (o.phase !== 'completed' && o.phase !== 'failed') continue

@@ -21,9 +21,11 @@ export interface TaskInput {
   settings?: Record<string, unknown>
   /** a list, or tags separated by ; (protocol/tags.ts) */
   tags?: unknown
+  /** Run later: an ISO 8601 time with its zone (`2026-12-24T19:00:00+01:00`, or `Z`) */
+  startAt?: string | null
 }
 
-export type TaskField = 'source' | 'dest' | 'library' | 'folder' | 'name' | 'group' | 'settings' | 'tags'
+export type TaskField = 'source' | 'dest' | 'library' | 'folder' | 'name' | 'group' | 'settings' | 'tags' | 'startAt'
 export type FieldErrors = Partial<Record<TaskField, string>>
 
 /** A task ready to become a TaskSpec (the ledger adds id, createdAt, createdBy and the schema version). */
@@ -35,6 +37,8 @@ export interface TaskDraft {
   settings: SettingsOverride
   /** present only when the task has tags (a spec without them signs as before) */
   tags?: string[]
+  /** present only for Run later (UTC, ISO 8601) */
+  startAt?: string
 }
 
 export type TaskInputResult =
@@ -141,17 +145,37 @@ export function validateTaskInput(input: TaskInput): TaskInputResult {
   const tags = checkTags(input.tags)
   if (!tags.ok) errors.tags = tags.error
 
+  let startAt: string | undefined
+  if (given(input.startAt)) {
+    const r = checkStartAt(input.startAt)
+    if (!r.ok) errors.startAt = r.error
+    else startAt = r.value
+  }
+
   if (Object.keys(errors).length > 0 || !source.ok || !dest.ok || !tags.ok) return { ok: false, errors }
   return {
     ok: true,
-    spec: { name, source: source.value, destination: { url: dest.value.url, library, folder }, group, settings, ...(tags.value.length > 0 ? { tags: tags.value } : {}) },
+    spec: { name, source: source.value, destination: { url: dest.value.url, library, folder }, group, settings, ...(tags.value.length > 0 ? { tags: tags.value } : {}), ...(startAt ? { startAt } : {}) },
     warnings,
   }
 }
 
+/**
+ * Run later's time: ISO 8601 with a date, a time and a zone (an agent in another zone reads the same
+ * instant); stored in UTC. A time already past means at once.
+ */
+export function checkStartAt(raw: string): { ok: true; value: string } | { ok: false; error: string } {
+  const v = raw.trim()
+  const ms = Date.parse(v)
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(v) || !Number.isFinite(ms)) {
+    return { ok: false, error: `start-at: ${JSON.stringify(v)} is not an ISO 8601 time with a zone; e.g. 2026-12-24T19:00:00Z or 2026-12-24T19:00:00+01:00` }
+  }
+  return { ok: true, value: new Date(ms).toISOString() }
+}
+
 /** One line listing every field error, in field order. */
 export function formatFieldErrors(errors: FieldErrors): string {
-  const order: TaskField[] = ['source', 'dest', 'library', 'folder', 'name', 'group', 'settings', 'tags']
+  const order: TaskField[] = ['source', 'dest', 'library', 'folder', 'name', 'group', 'settings', 'tags', 'startAt']
   return order.flatMap((f) => (errors[f] ? [errors[f]!] : [])).join('; ')
 }
 

@@ -5,7 +5,7 @@
 import type { ByteCounts, Counts, Destination } from './records.ts'
 import type { Settings } from './settings.ts'
 
-export const TASK_STATUSES = ['queued', 'scanning', 'in-progress', 'paused', 'completed', 'failed', 'cancelled'] as const
+export const TASK_STATUSES = ['scheduled', 'queued', 'scanning', 'in-progress', 'paused', 'completed', 'failed', 'cancelled'] as const
 export type TaskStatus = (typeof TASK_STATUSES)[number]
 
 /** `task list --json` / `task show --json`: exactly the contract's fields. */
@@ -29,6 +29,8 @@ export interface TaskJson {
   archived: boolean
   /** Migration Manager's tags: exact, case-sensitive labels (`--tag`, the tags CSV) */
   tags: string[]
+  /** Run later (`--start-at`): no agent starts it before this time; null: at once */
+  startAt: string | null
 }
 
 export interface TimelineEntry {

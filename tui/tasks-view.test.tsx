@@ -95,6 +95,8 @@ describe('Tasks view', () => {
     await m.press('/', KEYS.escape)
     f = await m.waitFor('Tasks 50 ·')
     await m.press('f')
+    await m.waitFor('filter status scheduled')
+    await m.press('f')
     f = await m.waitFor('filter status queued')
     for (const r of rowsOf(f)) expect(r).toMatch(/ queued /)
     await m.press('f')

@@ -13,6 +13,7 @@ export const STATUS_COLOR: Record<TaskStatus, string> = {
   'in-progress': 'cyan',
   scanning: 'blue',
   queued: 'white',
+  scheduled: 'magenta',
   paused: 'yellow',
   completed: 'green',
   failed: 'red',

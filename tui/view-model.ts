@@ -29,8 +29,9 @@ const STATUS_RANK: Record<TaskStatus, number> = {
   failed: 2,
   paused: 3,
   queued: 4,
-  completed: 5,
-  cancelled: 6,
+  scheduled: 5,
+  completed: 6,
+  cancelled: 7,
 }
 
 export interface TaskProgress {

@@ -23,6 +23,7 @@ export function esc(s: unknown): string {
 }
 
 const STATUS_COLORS: Record<TaskStatus, string> = {
+  scheduled: '#8a94a6',
   queued: '#8a94a6',
   scanning: '#6f42c1',
   'in-progress': '#1f6feb',

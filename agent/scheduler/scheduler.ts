@@ -233,6 +233,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         continue
       }
       if (spec.group !== deps.group) continue
+      // Run later: nobody claims before the start time; the 500 ms tick starts it soon after (and the rank
+      // delays count from then, so the agents do not all claim at once).
+      if (spec.startAt !== undefined && !holder && Date.parse(spec.startAt) > clock.wall().getTime()) continue
       // A holder heard from recently is the common case: nothing to decide, and cheap to tell.
       if (holder) {
         seenAt(taskId, holder, now)

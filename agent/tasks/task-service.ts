@@ -268,5 +268,6 @@ export function toJson(v: TaskView): TaskJson {
     waitingReason: v.waitingReason,
     archived: v.archived,
     tags: v.tags,
+    startAt: v.startAt,
   }
 }

@@ -82,6 +82,7 @@ export function taskFrom(
     name,
     archived: false,
     tags: [],
+    startAt: null,
     source,
     destination: { url: 'https://contoso.sharepoint.com/sites/t', library: 'Documents', folder: null },
     group: 'Default',

@@ -59,6 +59,7 @@ function newTask(id: string, draft: TaskDraft, at: string, by: string): TaskView
     name: draft.name,
     archived: false,
     tags: [],
+    startAt: null,
     source: draft.source,
     destination: draft.destination,
     group: draft.group,

@@ -115,6 +115,8 @@ export const CONTROL_METHODS = {
   'task.cancel': { params: taskId, reply: reply<void>() },
   /** ids: task ids or unique prefixes; all or none */
   'task.delete': { params: taskIds, reply: reply<{ ids: string[] }>() },
+  /** from scan-only tasks, migration tasks (Migration Manager's "Copy to migrations"); the new ids */
+  'task.migrate': { params: taskIds, reply: reply<{ ids: string[] }>() },
   'task.archive': { params: taskIds, reply: reply<{ ids: string[] }>() },
   'task.unarchive': { params: taskIds, reply: reply<{ ids: string[] }>() },
 

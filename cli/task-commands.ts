@@ -161,6 +161,16 @@ export function registerTaskCommands(program: Command): void {
       })
   }
 
+  task
+    .command('migrate')
+    .description('from scan-only tasks, migration tasks with the same source, destination, settings and tags; prints the new ids')
+    .option('--data <dir>', 'data dir of the agent to talk to')
+    .argument('<ids...>', 'ids (or unique prefixes) of scan-only tasks; all or none')
+    .action(async (ids: string[], opts: DataOpt) => {
+      const res = await callAgent(dataDir(opts), 'task.migrate', { ids })
+      for (const id of res.ids) out(id)
+    })
+
   const tags = task.command('tags').description("Migration Manager's tags CSV: Task ID, Source Name, Source Path, Tags (; between tags)")
   tags
     .command('export')

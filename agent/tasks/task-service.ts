@@ -59,7 +59,11 @@ export function createTaskService(deps: TaskServiceDeps) {
     throw new TaskServiceError(`no task ${idOrPrefix}: see the ids with mmesh task list`)
   }
 
-  const dupKey = (d: TaskDraft) => duplicateKey(d)
+  /**
+   * A scan (ScanOnly) and a migration of the same source and destination are different tasks, as
+   * Migration Manager's Scans and Migrations tabs are: `task migrate` makes the second from the first.
+   */
+  const dupKey = (d: Pick<TaskDraft, 'source' | 'destination' | 'settings'>, g: Settings) => `${duplicateKey(d as TaskDraft)}\u0000${(d.settings.ScanOnly ?? g.ScanOnly) ? 'scan' : 'migrate'}`
 
   /**
    * Whether some agent of the task's group may run it, by what each agent's ledger entry says its owner
@@ -80,12 +84,12 @@ export function createTaskService(deps: TaskServiceDeps) {
   }
 
   /** Tasks that count for the duplicate check: a cancelled, archived or deleted task's pair may be added again. */
-  function existingByKey(): Map<string, string> {
+  function existingByKey(g: Settings = globals()): Map<string, string> {
     const m = new Map<string, string>()
     for (const t of ledger.tasks()) {
       const intent = foldTaskIntent(ledger.commandsFor(t.id))
       if (intent.cancelled || intent.archived || intent.deleted) continue
-      m.set(dupKey(t), t.id)
+      m.set(dupKey(t, g), t.id)
     }
     return m
   }
@@ -111,7 +115,8 @@ export function createTaskService(deps: TaskServiceDeps) {
     add(input: TaskInput): { id: string; warnings: string[] } {
       const checked = validateTaskInput(input)
       if (!checked.ok) throw new TaskServiceError(formatFieldErrors(checked.errors))
-      const existing = existingByKey().get(dupKey(checked.spec))
+      const g = globals()
+      const existing = existingByKey(g).get(dupKey(checked.spec, g))
       if (existing) throw new TaskServiceError(`a task with this source and destination exists already (${existing}): rerun it with mmesh task rerun ${existing}`)
       const place = placeProblem(checked.spec)
       if (place && 'error' in place) throw new TaskServiceError(place.error)
@@ -124,12 +129,13 @@ export function createTaskService(deps: TaskServiceDeps) {
     previewImport(fileName: string, content: Uint8Array) {
       const parsed = parseImport(fileName, content)
       if (!parsed.ok) return parsed
-      const existing = existingByKey()
+      const g = globals()
+      const existing = existingByKey(g)
       const errors: string[] = []
       const warnings: string[] = []
       parsed.tasks.forEach((d, i) => {
         const where = `${fileName}:${(parsed as { rows?: (number | string)[] }).rows?.[i] ?? `task ${i + 1}`}`
-        const id = existing.get(dupKey(d))
+        const id = existing.get(dupKey(d, g))
         if (id) errors.push(`${where}: a duplicate task has already been created (${id})`)
         const place = placeProblem(d)
         if (place && 'error' in place) errors.push(`${where}: ${place.error}`)
@@ -204,6 +210,30 @@ export function createTaskService(deps: TaskServiceDeps) {
       const todo = views.filter((v) => verb === 'delete' || (verb === 'archive') !== v.archived)
       for (const v of new Map(todo.map((t) => [t.id, t])).values()) command(`task.${verb}`, v.id)
       return { ids: views.map((v) => v.id) }
+    },
+
+    /**
+     * Migration Manager's "Copy to migrations": for each scan-only task, a migration task with the same
+     * source, destination, group, settings (ScanOnly off) and tags. All or none; answers the new ids.
+     */
+    migrate(ids: readonly string[]): { ids: string[] } {
+      const g = globals()
+      const existing = existingByKey(g)
+      const specs = ids.map((id) => resolveId(id))
+      const out: Array<Omit<TaskSpec, 'v' | 'createdBy'>> = []
+      for (const spec of specs) {
+        const v = view(spec, g)
+        if (!v.settings.ScanOnly) throw new TaskServiceError(`task ${spec.id} is a migration already: task migrate copies a scan-only task (one added with --scan-only)`)
+        const settings = { ...spec.settings, ScanOnly: false }
+        const draft: TaskDraft = { name: spec.name, source: spec.source, destination: spec.destination, group: spec.group, settings, ...(v.tags.length > 0 ? { tags: v.tags } : {}) }
+        const dup = existing.get(dupKey(draft, g)) ?? out.find((o) => dupKey(o, g) === dupKey(draft, g))?.id
+        if (dup) throw new TaskServiceError(`a migration of task ${spec.id}'s source and destination exists already (${dup}): rerun it with mmesh task rerun ${dup}`)
+        const place = placeProblem(draft)
+        if (place && 'error' in place) throw new TaskServiceError(place.error)
+        out.push(toSpec(draft))
+      }
+      ledger.addTasks(deps.signer, out)
+      return { ids: out.map((s) => s.id) }
     },
 
     /** Every task's row of Migration Manager's tags CSV (archived ones too; deleted ones are gone). */

@@ -26,6 +26,7 @@ import { registerTaskControl } from './tasks/task-control.ts'
 import { recentFailures } from './items/recent-failures.ts'
 import { registerReportControl } from './reports/report-control.ts'
 import { startCore } from './core.ts'
+import { RotatingLog } from './logs/rotating-log.ts'
 import { keepOwnEntry } from './own-entry.ts'
 import type { Services } from './services.ts'
 import type { AgentPlugins } from './plugins.ts'
@@ -77,18 +78,35 @@ export interface RunningAgent {
 
 export const VERSION: string = packageVersion()
 
-function createLogger(level: string = readLogLevel()): Logger {
-  return pino({ level, base: undefined }, pino.destination({ fd: 2, sync: true }))
+/**
+ * Every line to stderr (the service manager's journal, or the admin's terminal) and to DIR/logs/agent.log,
+ * rotated by size (`mmesh logs`). A log file that cannot be opened (a link at its name, a read-only disk)
+ * leaves stderr alone, and the agent says so.
+ */
+function createLogger(dir: string, level: string = readLogLevel()): { logger: Logger; close: () => void } {
+  const stderr = pino.destination({ fd: 2, sync: true })
+  let file: RotatingLog | null = null
+  let problem: string | null = null
+  try {
+    file = new RotatingLog(files(dir).logs)
+  } catch (err) {
+    problem = (err as Error).message
+  }
+  const logger = file ? pino({ level, base: undefined }, pino.multistream([{ level: level as pino.Level, stream: stderr }, { level: level as pino.Level, stream: file }])) : pino({ level, base: undefined }, stderr)
+  if (problem) logger.warn({ err: problem }, 'cannot write the log file in the data dir: logging to stderr only')
+  return { logger, close: () => file?.close() }
 }
 
 /** Starts an agent on `options.dataDir`. `plugins`: hooks for tests (test/support/test-agent.ts); production passes none. */
 export async function startAgent(options: AgentOptions, plugins: AgentPlugins = {}): Promise<RunningAgent> {
   const dir = options.dataDir
   const env = options.env ?? readAgentEnv()
-  const logger = options.logger ?? createLogger(env.logLevel)
   ensureDataDir(dir)
   const lock = options.lock ?? lockDataDir(dir)
-  const cleanups: (() => Promise<void> | void)[] = [() => lock.release()]
+  // after the lock: a second agent on DIR fails there and never writes to this agent's log
+  const own = options.logger ? null : createLogger(dir, env.logLevel)
+  const logger = options.logger ?? own!.logger
+  const cleanups: (() => Promise<void> | void)[] = [() => lock.release(), () => own?.close()]
   try {
     return await startLocked(options, plugins, env, logger, lock, cleanups)
   } catch (err) {

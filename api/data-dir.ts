@@ -24,6 +24,8 @@ export const files = (dir: string) => ({
   lock: path.join(dir, 'agent.lock'),
   db: path.join(dir, 'db'),
   controlPathRecord: path.join(dir, 'control.path'),
+  /** agent.log and its rotated copies (agent/logs/rotating-log.ts; `mmesh logs`) */
+  logs: path.join(dir, 'logs'),
 })
 
 /** Unix socket paths are limited to 108 bytes (107 + NUL); keep a margin. */

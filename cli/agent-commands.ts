@@ -13,6 +13,23 @@ import type { StartOptions } from './start.ts'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
+/** The flags of `mmesh start`, shared with `mmesh service install` (which writes them into the unit). */
+export function addStartOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <dir>', 'data dir (default $MMESH_DATA, else ~/.mmesh)')
+    .option('--fleet-key <file>', 'fleet key file (default DIR/fleet.key, created on first start)')
+    .option('--name <name>', 'agent name (default: host name)')
+    .option('--listen <multiaddr>', 'listen address, repeatable (default /ip4/0.0.0.0/tcp/0, port kept across restarts)', collect, [])
+    .option('--peer <multiaddr>', 'agent to dial, repeatable', collect, [])
+    .option('--no-mdns', 'no LAN discovery')
+    .option('--capacity <n>', 'tasks run at once (default 5)')
+    .option('--group <name>', 'agent group (default Default)')
+    .option('--map <SOURCE_PREFIX=LOCAL_PATH>', 'where this agent reads a share, repeatable (LOCAL_PATH counts as a source root)', collect, [])
+    .option('--source-root <dir>', 'a folder this agent may read task sources under, repeatable; none: it runs no local-path task', collect, [])
+    .option('--dest-root <dir>', 'a folder this agent may write file:// destinations under, repeatable; none: it runs no file:// task', collect, [])
+    .option('--lease-ttl <seconds>', 'lease TTL in seconds (default 30)')
+}
+
 /** Every cell as an agent's own ledger entry says it (any fleet member writes its own): made terminal-safe before the widths are taken. */
 function formatTable(rows: AgentJson[]): string {
   const header = ['NAME', 'STATE', 'GROUP', 'CAPACITY', 'RUNNING', 'LAST SEEN', 'ID']
@@ -33,21 +50,7 @@ export function registerAgentCommands(program: Command, agentPlugins?: AgentPlug
       process.stderr.write(`mmesh: wrote fleet key ${opts.out}; give every agent a copy (--fleet-key ${opts.out})\n`)
     })
 
-  program
-    .command('start')
-    .description('run an agent in the foreground')
-    .option('--data <dir>', 'data dir (default $MMESH_DATA, else ~/.mmesh)')
-    .option('--fleet-key <file>', 'fleet key file (default DIR/fleet.key, created on first start)')
-    .option('--name <name>', 'agent name (default: host name)')
-    .option('--listen <multiaddr>', 'listen address, repeatable (default /ip4/0.0.0.0/tcp/0, port kept across restarts)', collect, [])
-    .option('--peer <multiaddr>', 'agent to dial, repeatable', collect, [])
-    .option('--no-mdns', 'no LAN discovery')
-    .option('--capacity <n>', 'tasks run at once (default 5)')
-    .option('--group <name>', 'agent group (default Default)')
-    .option('--map <SOURCE_PREFIX=LOCAL_PATH>', 'where this agent reads a share, repeatable (LOCAL_PATH counts as a source root)', collect, [])
-    .option('--source-root <dir>', 'a folder this agent may read task sources under, repeatable; none: it runs no local-path task', collect, [])
-    .option('--dest-root <dir>', 'a folder this agent may write file:// destinations under, repeatable; none: it runs no file:// task', collect, [])
-    .option('--lease-ttl <seconds>', 'lease TTL in seconds (default 30)')
+  addStartOptions(program.command('start').description('run an agent in the foreground'))
     .option('--tui', 'show the fleet view')
     .action(async (opts: StartOptions) => {
       const { runStart } = await import('./start.ts')

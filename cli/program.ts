@@ -8,6 +8,7 @@ import { registerTaskCommands } from './task-commands.ts'
 import { registerReportCommands } from './report-commands.ts'
 import { registerAuthCommands } from './auth-commands.ts'
 import { registerViewCommands } from './view-commands.ts'
+import { registerOpsCommands } from './ops-commands.ts'
 import { CliError, EXIT } from '../api/errors.ts'
 import { note } from './output.ts'
 import type { AgentPlugins } from '../agent/plugins.ts'
@@ -30,6 +31,7 @@ export function buildProgram(extras: ProgramExtras = {}): Command {
   registerReportCommands(program)
   registerAuthCommands(program)
   registerViewCommands(program)
+  registerOpsCommands(program)
   return program
 }
 

@@ -16,15 +16,13 @@ export interface StartOptions {
   capacity?: string; group?: string; map: string[]; sourceRoot: string[]; destRoot: string[]; leaseTtl?: string; tui?: boolean
 }
 
-/** A logger and notice sink writing to DIR/agent.log (mode 0600), for when a full-screen view owns the terminal. */
+/** A logger and notice sink writing to DIR/logs/agent.log (mode 0600, rotated), for when a full-screen view owns the terminal. */
 async function fileLogger(dataDir: string) {
   const { default: pino } = await import('pino')
-  const path = await import('node:path')
-  const fs = await import('node:fs')
-  const file = path.join(dataDir, 'agent.log')
-  const fd = fs.openSync(file, 'a', 0o600)
+  const { files } = await import('../api/data-dir.ts')
+  const { RotatingLog } = await import('../agent/logs/rotating-log.ts')
   const { readLogLevel } = await import('../agent/config/env.ts')
-  const logger = pino({ level: readLogLevel(), base: undefined }, pino.destination({ fd, sync: false }))
+  const logger = pino({ level: readLogLevel(), base: undefined }, new RotatingLog(files(dataDir).logs))
   return { logger, notice: (msg: string) => logger.warn(msg) }
 }
 
@@ -63,7 +61,7 @@ export async function runStart(opts: StartOptions, agentPlugins?: AgentPlugins):
   let agent
   try {
     const { startAgent } = await import('../agent/agent.ts')
-    // With the fleet view on screen, logs and notices go to DIR/agent.log so they never garble it.
+    // With the fleet view on screen, logs and notices go to DIR/logs/agent.log only, so they never garble it.
     const viewLog = opts.tui ? await fileLogger(dataDir) : null
     agent = await startAgent({
       ...(viewLog ? { logger: viewLog.logger, notice: viewLog.notice } : {}),

@@ -77,7 +77,7 @@ describe('task list filters and a cancelled pair', () => {
     expect(table.stdout).not.toContain(other.slice(0, 8))
     const bad = await fleet.run(['task', 'list', '--status', 'done'], a)
     expect(bad.exitCode).toBe(1)
-    expect(bad.stderr).toMatch(/--status "done": not a status; use one of queued/)
+    expect(bad.stderr).toMatch(/--status "done": not a status; use one of scheduled, queued/)
   }, 120_000)
 
   it('adds a cancelled pair again; a pair that is not cancelled stays a duplicate', async () => {

@@ -10,7 +10,8 @@
  *   tui        the fleet view's key press -> frame with 50,000 tasks (bench/tui.ts, the real ink app)
  *   sharepoint an unchanged rerun's requests against the emulator with throttling (bench/sharepoint.ts --rerun)
  *
- *   npm run bench:fleet [-- --only migrate,catchup] [--quick] [--fresh-ext4 GB]
+ *   npm run bench:fleet [-- --only migrate,catchup] [--quick] [--fresh-ext4 GB] [--reps N]
+ *                       [--big-tasks N (catchup's large ledger, 0 skips it)] [--agents N] [--tasks N]
  *
  * --quick uses smaller sizes (a smoke run; figures are not the targets'). Exits 1 when a target is missed.
  */
@@ -33,6 +34,7 @@ const opt = (name: string) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`-
 const only = opt('only')?.split(',') ?? ['migrate', 'catchup', 'agents30', 'tui', 'sharepoint']
 const quick = argv.includes('--quick')
 const freshExt4 = opt('fresh-ext4') ? Number(opt('fresh-ext4')) : undefined
+const num = (name: string) => (opt(name) === undefined ? undefined : Number(opt(name)))
 
 const build = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'build.js'), '--if-stale'], { cwd: ROOT, stdio: 'inherit' })
 if (build.status !== 0) throw new Error('the build failed')
@@ -48,16 +50,16 @@ function child(script: string, args: string[]): string {
 }
 
 const sections: Record<string, () => Promise<Row[]>> = {
-  migrate: async () => (await import('./fleet/migrate.ts')).run({ small: quick ? 2000 : 10_000, big: quick ? 2 : 10, reps: quick ? 1 : 3, freshExt4Gb: freshExt4 }),
-  catchup: async () => (await import('./fleet/catchup.ts')).run(quick ? { tasks: 2000, bigTasks: 0 } : {}),
-  agents30: async () => (await import('./fleet/agents30.ts')).run(quick ? { agents: 10, tasks: 200 } : {}),
+  migrate: async () => (await import('./fleet/migrate.ts')).run({ small: quick ? 2000 : 10_000, big: quick ? 2 : 10, reps: num('reps') ?? (quick ? 1 : 3), freshExt4Gb: freshExt4 }),
+  catchup: async () => (await import('./fleet/catchup.ts')).run({ ...(quick ? { tasks: 2000, bigTasks: 0 } : {}), ...(num('big-tasks') !== undefined ? { bigTasks: num('big-tasks') } : {}) }),
+  agents30: async () => (await import('./fleet/agents30.ts')).run({ ...(quick ? { agents: 10, tasks: 200 } : {}), ...(num('agents') ? { agents: num('agents') } : {}), ...(num('tasks') ? { tasks: num('tasks') } : {}) }),
   tui: async () => {
     const parsed = JSON.parse(child('bench/tui.ts', ['--json', '--tasks', quick ? '5000' : '50000', '--presses', quick ? '10' : '40'])) as { runs: Array<{ tasks: number; results: Record<string, { median: number; p95: number }> }> }
     const big = parsed.runs[parsed.runs.length - 1]!
     return Object.entries(big.results).map(([what, s]) => ({ target: `TUI, ${big.tasks} tasks: ${what}`, measured: `median ${s.median} ms, p95 ${s.p95} ms`, goal: 'key press -> frame < 100 ms', ok: s.median < 100 }))
   },
   sharepoint: async () => {
-    const last = child('bench/sharepoint.ts', ['--skip-conc', '--skip-fleet', '--rerun', '--rerun-reps', quick ? '1' : '3', '--json-rows'])
+    const last = child('bench/sharepoint.ts', ['--skip-conc', '--skip-fleet', '--rerun', '--rerun-reps', String(num('reps') ?? (quick ? 1 : 3)), '--json-rows'])
     try {
       return JSON.parse(last) as Row[]
     } catch {

@@ -12,21 +12,20 @@
  * the file the listing saw (source-read.ts).
  */
 import { randomBytes } from 'node:crypto'
-import { constants as fsc, existsSync } from 'node:fs'
-import { copyFile, lstat, mkdir, open, readdir, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises'
+import { constants as fsc } from 'node:fs'
+import { copyFile, lstat, open, readdir, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { DestinationError, type BatchFile, type BatchOutcome, type BatchPutOptions, type Destination, type DestinationEntry, type PutOptions, type PutResult, type SourceFile } from '../engine/destination.ts'
 import type { Stats } from 'node:fs'
-import { changedWhileReading, destError, sourceError, swappedSource } from './file-errors.ts'
+import { changedWhileReading, destError, sourceError } from './file-errors.ts'
 import { hex64, xxhashApi } from './file-hash.ts'
-import { SmallFilePool, TEMP_PREFIX, TempNames, folderOf, gateError, type SmallCopyResult } from './file-pool.ts'
+import { SmallFilePool, TEMP_PREFIX, TempNames, folderOf } from './file-pool.ts'
 import { openSource } from './source-read.ts'
-import { ERROR_CODES } from '../../protocol/classify.ts'
+import { destinationBecameNewer, mkdirp, reachableByFd, smallFileError, stopReason, streamCopy, syncFolder } from './file-io.ts'
 
 export { TEMP_PREFIX }
 /** Files up to this size are read and written in one call each: fewer syscalls for the small-file case. */
 const SMALL_FILE = 1 << 20
-const CHUNK = 1 << 20
 /**
  * Larger files up to this size are copied by the kernel and verified by hashing source and copy on two
  * workers (measured 20 × 100 MB: streamed through this thread 4.6 s, rsync -a 2.4 s, cp -a 0.6 s). Beyond
@@ -34,14 +33,6 @@ const CHUNK = 1 << 20
  */
 const KERNEL_COPY_MAX = 1 << 30
 
-/**
- * The kernel copy reads the source through /proc/self/fd/N, the descriptor opened and checked here: fs.copyFile
- * takes paths and follows links, so given the source's own path it could read whatever was swapped in
- * between the check and its open (checking the path again afterwards cannot see a swap that was undone in
- * between). Opening /proc/self/fd/N reaches the inode the descriptor holds, whatever its name points at.
- * Where there is no /proc, large files are streamed from the descriptor instead.
- */
-const PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd')
 
 /**
  * A relative path with nothing for path.join to resolve (no empty, '.' or '..' segment, no backslash):
@@ -259,7 +250,7 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
 
   /**
    * The kernel copies (copy_file_range through fs.copyFile: no bytes pass through this process) from the
-   * checked descriptor (PROC_FD above: never from the source's path), then two workers hash the source
+   * checked descriptor (PROC_FD in file-io.ts: never from the source's path), then two workers hash the source
    * through the same descriptor and the copy by name (xxh64); they must match. That is the same check as
    * hashing while streaming: the copy is compared with what the source holds, and the caller's size and
    * mtime check before the copy and after both hashes catches a source that changed.
@@ -321,140 +312,4 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
       await pool.close()
     },
   }
-}
-
-/**
- * The kernel copy may read through /proc/self/fd/N: there is such a path, and it leads to the very file
- * opened (it always does where /proc is procfs; otherwise the file is streamed from the descriptor).
- */
-async function reachableByFd(src: FileHandle, opened: Stats): Promise<boolean> {
-  if (!PROC_FD) return false
-  const via = await stat(`/proc/self/fd/${src.fd}`).catch(() => null)
-  return via !== null && via.dev === opened.dev && via.ino === opened.ino
-}
-
-/**
- * fsync of a folder after names in it changed. A file system that cannot fsync a folder (EINVAL, ENOTSUP:
- * some network and FUSE mounts) has nothing more to offer: not a failure. Otherwise the file is in place
- * but its name may not survive a power cut: it fails, not retried (the next round sees it).
- */
-async function syncFolder(dir: string, label: string): Promise<void> {
-  let fh: FileHandle | null = null
-  try {
-    fh = await open(dir, fsc.O_RDONLY | fsc.O_DIRECTORY)
-    await fh.sync()
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'EINVAL' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EBADF') return
-    throw notFlushed(err, label)
-  } finally {
-    await fh?.close().catch(() => undefined)
-  }
-}
-
-function notFlushed(err: unknown, label: string): DestinationError {
-  const code = (err as NodeJS.ErrnoException).code
-  return new DestinationError(`${label} is in place but its folder could not be flushed to disk (${code ?? (err instanceof Error ? err.message : String(err))}); it may not survive a power cut`, 'item', 'DEST_NOT_FLUSHED', false, { cause: err })
-}
-
-/**
- * mkdir -p that reports the real reason: Node's recursive mkdir says ENOENT on a read-only mount, so on
- * failure the levels are created one by one to surface EROFS/EACCES/ENOSPC. Answers the first folder it
- * created, if any.
- */
-async function mkdirp(dir: string): Promise<string | undefined> {
-  try {
-    return await mkdir(dir, { recursive: true })
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
-  const parts = dir.split(path.sep)
-  let first: string | undefined
-  for (let i = 2; i <= parts.length; i++) {
-    const p = parts.slice(0, i).join(path.sep) || path.sep
-    try {
-      await mkdir(p)
-      first ??= p
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-    }
-  }
-  return first
-}
-
-interface Hasher {
-  update(input: Uint8Array): unknown
-  digest(): bigint
-}
-
-/** Reads and writes overlap (double buffer): the next read runs while the last chunk is written. */
-async function streamCopy(src: FileHandle, where: string, tmp: string, label: string, h: Hasher, opts: PutOptions, sync: boolean, mtimeMs: number): Promise<{ size: number; hash: bigint }> {
-  let out: FileHandle
-  try {
-    out = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | (fsc.O_NOFOLLOW ?? 0), 0o644)
-  } catch (err) {
-    throw destError(err, label)
-  }
-  try {
-    let a = Buffer.allocUnsafe(CHUNK)
-    let b = Buffer.allocUnsafe(CHUNK)
-    let pos = 0
-    let lastProgress = 0
-    const read = (buf: Buffer, at: number) => src.read(buf, 0, CHUNK, at).then((r) => r.bytesRead, (err) => Promise.reject(sourceError(err, where)))
-    let pending = read(a, 0)
-    for (;;) {
-      const n = await pending
-      if (n === 0) break
-      opts.signal.throwIfAborted()
-      const chunk = a.subarray(0, n)
-      h.update(chunk)
-      pending = read(b, pos + n)
-      try {
-        await out.write(chunk, 0, n, pos)
-      } catch (err) {
-        await pending.catch(() => undefined)
-        throw destError(err, label)
-      }
-      pos += n
-      ;[a, b] = [b, a]
-      const now = Date.now()
-      if (opts.onProgress && now - lastProgress > 250) {
-        lastProgress = now
-        opts.onProgress(pos)
-      }
-    }
-    // The data on disk first, then the source's times (on the open handle: one call fewer than utimes by
-    // path, and the verify re-read keeps them): those times never sit on bytes that are not durable.
-    if (sync) await out.datasync().catch((err) => Promise.reject(destError(err, label)))
-    await out.utimes(new Date(), mtimeMs / 1000).catch((err) => Promise.reject(destError(err, label)))
-    return { size: pos, hash: h.digest() }
-  } finally {
-    await out.close().catch(() => undefined)
-  }
-}
-
-/** The error a worker's answer stands for. */
-function smallFileError(r: Extract<SmallCopyResult, { ok: false }>, final: string, localPath: string): Error {
-  const cause = Object.assign(new Error(r.message), { code: r.code })
-  switch (r.kind) {
-    case 'source': return sourceError(cause, localPath)
-    case 'changed': return changedWhileReading(localPath)
-    case 'swapped': return swappedSource(localPath, r.message)
-    case 'unflushed': return notFlushed(cause, final)
-    case 'verify': return new DestinationError(`verification failed for ${final}: the written copy differs from what was read`, 'item', 'VERIFY_FAILED', true)
-    case 'exists': return new DestinationError(`${final} appeared at the destination while copying; left alone`, 'item', 'DEST_EXISTS', true)
-    case 'newer': return destinationBecameNewer(final)
-    default: return destError(cause, final)
-  }
-}
-
-/** Why a batch stopped committing: the abort, or the failing lease check, as putFile would have thrown it. */
-function stopReason(opts: BatchPutOptions): unknown {
-  // The check failed once and may pass now: the file was still not committed; it may be tried again.
-  return gateError(opts) ?? new DestinationError('stopped before it was committed', 'item', 'STOPPED', true)
-}
-
-/** A file replaced only because it was older was saved again meanwhile, newer than the source: it stays. */
-function destinationBecameNewer(final: string): DestinationError {
-  return new DestinationError(`${final} was changed at the destination while copying and is now newer than the source; left alone`, 'item', ERROR_CODES.destinationNewer, false)
 }

@@ -1,0 +1,73 @@
+/**
+ * What an agent process costs, read from outside so the agent needs no instrumenting: CPU time from
+ * /proc/PID/stat, and TCP bytes sent and received on its established sockets from `ss -tinp` (the
+ * kernel's per-socket `bytes_sent` / `bytes_received`; libp2p runs every stream, gossip included, over
+ * those connections). On loopback each connection has a socket in both processes, so a process's sum is
+ * exactly its own traffic, received + sent. Linux only.
+ */
+import fs from 'node:fs'
+import { execFileSync } from 'node:child_process'
+
+/** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ; 100 on Linux). */
+const TICKS_PER_S = Number(process.env.CLK_TCK ?? 100)
+
+/** utime + stime of a process, in seconds; undefined when it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) may hold spaces: count from the closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S
+  } catch {
+    return undefined
+  }
+}
+
+/** Bytes sent + received so far on every established TCP socket, per process id. */
+export function tcpBytesByPid(): Map<number, number> {
+  const out = new Map<number, number>()
+  const text = execFileSync('ss', ['-tinpH', 'state', 'established'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  // One socket per entry: a line with users:(("node",pid=N,fd=M)), then a line of tcp_info fields.
+  let pids: number[] = []
+  for (const line of text.split('\n')) {
+    const users = [...line.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]))
+    if (users.length > 0) pids = users
+    const sent = /bytes_sent:(\d+)/.exec(line)
+    const received = /bytes_received:(\d+)/.exec(line)
+    if (sent || received) {
+      const bytes = Number(sent?.[1] ?? 0) + Number(received?.[1] ?? 0)
+      for (const pid of new Set(pids)) out.set(pid, (out.get(pid) ?? 0) + bytes)
+      pids = []
+    }
+  }
+  return out
+}
+
+export interface IdleSample {
+  /** per process: bytes/s received + sent */
+  bytesPerS: number[]
+  /** per process: CPU seconds per second (1 = one core) */
+  cpu: number[]
+  windowS: number
+}
+
+/** Traffic and CPU of each process over `windowMs`. A socket opened or closed inside the window skews it. */
+export async function sampleIdle(pids: number[], windowMs: number): Promise<IdleSample> {
+  const t0 = performance.now()
+  const cpu0 = pids.map(cpuSeconds)
+  const net0 = tcpBytesByPid()
+  await new Promise((r) => setTimeout(r, windowMs))
+  const net1 = tcpBytesByPid()
+  const cpu1 = pids.map(cpuSeconds)
+  const windowS = (performance.now() - t0) / 1000
+  return {
+    bytesPerS: pids.map((p) => ((net1.get(p) ?? 0) - (net0.get(p) ?? 0)) / windowS),
+    cpu: pids.map((_, i) => ((cpu1[i] ?? 0) - (cpu0[i] ?? 0)) / windowS),
+    windowS,
+  }
+}
+
+export function stats(xs: number[]): { mean: number; max: number; min: number } {
+  if (xs.length === 0) return { mean: 0, max: 0, min: 0 }
+  return { mean: xs.reduce((a, b) => a + b, 0) / xs.length, max: Math.max(...xs), min: Math.min(...xs) }
+}

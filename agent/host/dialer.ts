@@ -31,6 +31,12 @@ export class Dialer {
   private readonly staticPeers: { addr: Multiaddr; peerId: string | null }[]
   private timer: NodeJS.Timeout | null = null
   private stopped = false
+  /**
+   * Peers with an open connection, kept from connect/disconnect events: every heartbeat names its sender
+   * and, when they changed, its peers, and asking libp2p means stringifying every connection's peer id
+   * (O(fleet) base58 encodings per peer named; a visible share of an idle agent's CPU at 30 agents).
+   */
+  private readonly open = new Set<string>()
 
   constructor(
     private readonly host: Host,
@@ -44,6 +50,9 @@ export class Dialer {
   }
 
   start(): void {
+    for (const c of this.host.getConnections()) this.open.add(c.remotePeer.toString())
+    this.host.addEventListener('peer:connect', (evt) => this.open.add(evt.detail.toString()))
+    this.host.addEventListener('peer:disconnect', (evt) => this.open.delete(evt.detail.toString()))
     this.host.addEventListener('peer:discovery', (evt) => {
       const { id, multiaddrs } = evt.detail
       void this.dialPeer(id, multiaddrs)
@@ -68,12 +77,13 @@ export class Dialer {
   }
 
   connected(peerId: string): boolean {
-    return this.host.getConnections().some((c) => c.remotePeer.toString() === peerId && c.status === 'open')
+    if (!this.open.has(peerId)) return false
+    return this.host.getConnections(peerIdFromString(peerId)).some((c) => c.status === 'open')
   }
 
   /** Peer exchange: dial an agent we heard of, if we are not connected to it yet. */
   async dialKnown(peerId: string, addrs: string[]): Promise<void> {
-    if (peerId === this.host.peerId.toString()) return
+    if (peerId === this.host.peerId.toString() || this.open.has(peerId)) return
     let id: PeerId
     let mas: Multiaddr[]
     try {
@@ -92,7 +102,9 @@ export class Dialer {
 
   private failed(key: string): void {
     const prev = this.backoff.get(key)
-    const delay = Math.min(prev ? prev.delay * 2 : 1000, this.opts.maxBackoffMs ?? 30_000)
+    // Capped low: one dial every few seconds costs little, and on a loaded machine (30 agents on 2
+    // cores) a few timed-out first dials to the --peer seeds left a late agent alone for 30 s.
+    const delay = Math.min(prev ? prev.delay * 2 : 1000, this.opts.maxBackoffMs ?? 8_000)
     this.backoff.set(key, { delay, next: Date.now() + delay })
   }
 

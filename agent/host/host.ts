@@ -14,6 +14,7 @@ import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Identify } from '@libp2p/identify'
 import { MAX_GOSSIP_MESSAGE } from '../../protocol/wire.ts'
 import { installPnetChunking } from './pnet-chunking.ts'
+import { FLEET_GOSSIP } from './gossip-options.ts'
 
 export type Host = Libp2p<{ identify: Identify; pubsub: GossipSub }>
 
@@ -43,6 +44,12 @@ export async function createHost(opts: HostOptions): Promise<Host> {
       inboundUpgradeTimeout: opts.dialTimeoutMs ?? 5000,
       maxConnections: 300,
     },
+    // libp2p pings every connection and aborts it when a ping is slow. At its defaults (every 10 s,
+    // timeout adapting from 5 s) a busy machine lost healthy connections: 30 agents on 2 cores aborted
+    // connections mid-run, and each reconnection costs a sync, identify and subscriptions, which loads
+    // the machine further. Presence judges liveness, and a lease takeover probes the holder itself, so
+    // this only has to find connections that are really dead.
+    connectionMonitor: { pingInterval: 30_000, pingTimeout: { minTimeout: 20_000 } },
     peerDiscovery: opts.mdns ? [mdns({ interval: opts.mdnsIntervalMs ?? 5000 })] : [],
     services: {
       identify: identify(),
@@ -54,6 +61,7 @@ export async function createHost(opts: HostOptions): Promise<Host> {
         // Replication repairs what gossip drops, but a roomier buffer drops less under bursts.
         maxOutboundBufferSize: 64 * 1024 * 1024,
         maxInboundDataLength: MAX_GOSSIP_MESSAGE * 4 + 64 * 1024,
+        ...FLEET_GOSSIP,
       }),
     },
   })

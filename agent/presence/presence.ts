@@ -2,6 +2,12 @@
  * Presence: every agent's ephemeral heartbeat on its own topic, never in the ledger (an idle fleet must
  * not grow it). Liveness is judged on this agent's monotonic clock (`performance.now()`), so clock skew
  * between machines does not matter. Heartbeats also carry addresses (peer exchange).
+ *
+ * What a heartbeat costs is paid by every agent for every agent, so it is kept to what changes: the list
+ * of our peers (peer exchange, O(fleet) bytes) rides only when our connections changed since it last
+ * rode, and every PEERS_EVERY heartbeats in case one was lost; a peer's subscription brings the next
+ * heartbeat forward, at most once per half interval (a fleet forming would otherwise send one heartbeat
+ * per agent per newcomer to every agent: O(fleet³) messages).
  */
 import { EventEmitter } from 'node:events'
 import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
@@ -11,6 +17,9 @@ import { PRESENCE_TOPIC, MAX_PRESENCE_MESSAGE } from '../../protocol/wire.ts'
 import { PRESENCE_VERSION, decodePresence, encodePresence, type PresenceMessage } from '../../protocol/presence.ts'
 import { MISSED_HEARTBEATS_OFFLINE, type PresenceSnapshot } from '../../protocol/agents-view.ts'
 import { RateLimitedLog } from '../replication/rate-log.ts'
+
+/** A heartbeat carries our peer list at least this often (in heartbeats) even when nothing changed. */
+export const PEERS_EVERY = 15
 
 export interface PresenceSelf {
   name: string
@@ -53,6 +62,13 @@ export class Presence extends EventEmitter<{ change: [PresenceChange] }> {
   private sweepTimer: NodeJS.Timeout | null = null
   private readonly warn: RateLimitedLog
   private stopped = false
+  /** the connected peers (sorted ids) the last peer list we sent named, and heartbeats since */
+  private peersSent = ''
+  private beatsWithoutPeers = 0
+  private earlyTimer: NodeJS.Timeout | null = null
+  private lastEarlyAt = -Infinity
+  /** heartbeats decoded by the validator, so the message handler does not decode them again */
+  private readonly validated = new WeakMap<Message, PresenceMessage>()
 
   constructor(
     private readonly host: Host,
@@ -73,7 +89,7 @@ export class Presence extends EventEmitter<{ change: [PresenceChange] }> {
     pubsub.topicValidators.set(PRESENCE_TOPIC, (_peer, msg) => this.validate(msg))
     pubsub.addEventListener('message', this.onMessage)
     pubsub.subscribe(PRESENCE_TOPIC)
-    // Announce at once when a peer subscribes, so a newcomer learns of us within one round trip.
+    // A peer subscribed: a heartbeat soon (coalesced, see onSubscriptionChange), so a newcomer hears of us.
     pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     const beat = () => {
       if (this.stopped) return
@@ -88,6 +104,7 @@ export class Presence extends EventEmitter<{ change: [PresenceChange] }> {
     this.stopped = true
     if (this.timer) clearTimeout(this.timer)
     if (this.sweepTimer) clearInterval(this.sweepTimer)
+    if (this.earlyTimer) clearTimeout(this.earlyTimer)
     this.host.services.pubsub.removeEventListener('message', this.onMessage)
     this.host.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
   }
@@ -156,7 +173,13 @@ export class Presence extends EventEmitter<{ change: [PresenceChange] }> {
 
   private async announce(): Promise<void> {
     try {
-      const msg = this.message(await this.opts.knownPeers())
+      const connected = [...new Set(this.host.getConnections().map((c) => c.remotePeer.toString()))].sort().join(',')
+      const withPeers = connected !== this.peersSent || this.beatsWithoutPeers + 1 >= PEERS_EVERY
+      if (withPeers) {
+        this.peersSent = connected
+        this.beatsWithoutPeers = 0
+      } else this.beatsWithoutPeers++
+      const msg = this.message(withPeers ? await this.opts.knownPeers() : [])
       let bytes = encodePresence(msg)
       if (bytes.byteLength > MAX_PRESENCE_MESSAGE) bytes = encodePresence({ ...msg, peers: [] })
       await this.host.services.pubsub.publish(PRESENCE_TOPIC, bytes)
@@ -165,9 +188,15 @@ export class Presence extends EventEmitter<{ change: [PresenceChange] }> {
     }
   }
 
+  // A newcomer should not wait a whole interval to hear of us, but under churn (a fleet forming) an
+  // announce per subscription would multiply: one early heartbeat per half interval at most.
   private readonly onSubscriptionChange = () => {
-    if (this.stopped) return
-    void this.announce()
+    if (this.stopped || this.earlyTimer || performance.now() - this.lastEarlyAt < this.opts.intervalMs / 2) return
+    this.earlyTimer = setTimeout(() => {
+      this.earlyTimer = null
+      this.lastEarlyAt = performance.now()
+      if (!this.stopped) void this.announce()
+    }, Math.min(100, this.opts.intervalMs / 4))
   }
 
   private validate(msg: Message): TopicValidatorResult {
@@ -179,6 +208,7 @@ export class Presence extends EventEmitter<{ change: [PresenceChange] }> {
     }
     // A heartbeat speaks for its signer only.
     if (decoded.value.id !== msg.from.toString()) return TopicValidatorResult.Reject
+    this.validated.set(msg, decoded.value)
     return TopicValidatorResult.Accept
   }
 
@@ -187,7 +217,8 @@ export class Presence extends EventEmitter<{ change: [PresenceChange] }> {
     if (msg.topic !== PRESENCE_TOPIC || msg.type !== 'signed' || this.stopped) return
     const id = msg.from.toString()
     if (id === this.host.peerId.toString() || this.opts.isBlocked?.(id)) return
-    const decoded = decodePresence(msg.data)
+    const cached = this.validated.get(msg)
+    const decoded = cached ? { ok: true as const, value: cached } : decodePresence(msg.data)
     if (!decoded.ok || decoded.value.id !== id) return
     const m = decoded.value
     const prev = this.peerMap.get(id)

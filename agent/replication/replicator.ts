@@ -13,6 +13,7 @@ import pLimit from 'p-limit'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
 import type { Logger } from 'pino'
+import type { Stream } from '@libp2p/interface'
 import type { Host } from '../host/host.ts'
 import type { LedgerStore } from '../persistence/store.ts'
 import { DigestCache } from './digest.ts'
@@ -64,8 +65,17 @@ export class Replicator {
   private readonly digest: DigestCache
   private readonly syncing = new Map<string, Promise<void>>()
   private readonly again = new Set<string>()
+  /** our outbound sync streams by peer, so a push from that peer can stop the pull it makes redundant */
+  private readonly syncStreams = new Map<string, Stream>()
+  private readonly superseded = new WeakSet<Stream>()
   /** the last digest each peer gossiped */
   private readonly peerDigests = new Map<string, Uint8Array>()
+  /**
+   * The sequence number of each peer's newest digest. Gossip can hand over a peer's digest seconds late
+   * (the IHAVE/IWANT repair path does, to a peer that just connected): an old digest differs from ours
+   * for no reason left, and syncing on it pulled a large change that a push was about to bring.
+   */
+  private readonly peerDigestSeq = new Map<string, bigint>()
   private readonly warn: RateLimitedLog
   private stopped = false
   private compacting = false
@@ -124,10 +134,17 @@ export class Replicator {
         return
       }
       this.pushedFrom.add(peer)
+      // A sync we asked this peer for a moment ago (a dial can take a second on a busy machine) would
+      // bring the same megabytes the push is bringing: stop it, and check again after the push.
+      const pull = this.syncStreams.get(peer)
+      if (pull) this.supersede(peer, pull)
       void receivePush(stream, (u) => this.applyCatchUp(u, `push from ${peer}`), { timeoutMs: this.opts.syncTimeoutMs })
         .then(() => void this.stats.pushesReceived++)
         .catch((err) => this.warn.warn({ peer, err: (err as Error).message }, 'push stream from peer rejected'))
-        .finally(() => this.pushedFrom.delete(peer))
+        .finally(() => {
+          this.pushedFrom.delete(peer)
+          this.recheck(peer)
+        })
     }, { maxInboundStreams: 4 })
     this.host.addEventListener('connection:open', (evt) => {
       const conn = evt.detail
@@ -207,10 +224,13 @@ export class Replicator {
       return
     }
     const run = (async () => {
+      let stream: Stream | null = null
       try {
-        const stream = await this.host.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, {
+        stream = await this.host.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, {
           signal: AbortSignal.timeout(this.opts.syncTimeoutMs),
         })
+        this.syncStreams.set(peer, stream)
+        if (this.pushedFrom.has(peer)) this.supersede(peer, stream)
         const t0 = performance.now()
         const r = await runSync(stream, this.doc, (u) => this.applyCatchUp(u, `sync with ${peer}`), { timeoutMs: this.opts.syncTimeoutMs })
         this.stats.syncs++
@@ -219,21 +239,39 @@ export class Replicator {
         this.stats.lastSync = stat
         if (!this.stats.largestSync || stat.received > this.stats.largestSync.received) this.stats.largestSync = stat
       } catch (err) {
-        this.stats.syncFailures++
-        this.log.debug({ peer, err: (err as Error).message }, 'sync failed')
+        if (stream && this.superseded.has(stream)) this.log.debug({ peer }, 'sync stopped: a push from the peer brings the change')
+        else {
+          this.stats.syncFailures++
+          this.log.debug({ peer, err: (err as Error).message }, 'sync failed')
+        }
+      } finally {
+        if (stream && this.syncStreams.get(peer) === stream) this.syncStreams.delete(peer)
       }
     })()
     this.syncing.set(peer, run)
     void run.finally(() => this.syncDone(peer, run))
   }
 
+  /** Stops a pull from `peer` that its push makes redundant; the digest check after the sync still runs. */
+  private supersede(peer: string, stream: Stream): void {
+    this.superseded.add(stream)
+    this.again.add(peer)
+    stream.abort(new Error('superseded by a push from the peer'))
+  }
+
   /** After a sync: if a digest from this peer arrived meanwhile and still differs from ours, sync again. */
   private syncDone(peer: string, run: Promise<void>): void {
     if (this.syncing.get(peer) === run) this.syncing.delete(peer)
-    if (!this.again.delete(peer)) return
+    this.recheck(peer)
+  }
+
+  /** Syncs again with `peer` if asked to meanwhile and its last digest still differs; not while it pushes to us. */
+  private recheck(peer: string): void {
+    if (this.syncing.has(peer) || this.pushedFrom.has(peer) || !this.again.delete(peer)) return
     const theirs = this.peerDigests.get(peer)
     if (theirs && !equalBytes(theirs, this.digest.get())) this.syncWith(peer)
   }
+
 
   // ------------------------------------------------------------------ internals
 
@@ -383,6 +421,10 @@ export class Replicator {
       // the topic validator already checked that it decodes
       this.applyRemote(decoded.value.update, `gossip from ${from}`, true)
     } else {
+      const seq = msg.sequenceNumber
+      const newest = this.peerDigestSeq.get(from)
+      if (newest !== undefined && seq <= newest) return
+      this.peerDigestSeq.set(from, seq)
       this.peerDigests.set(from, decoded.value.digest.slice())
       if (!equalBytes(decoded.value.digest, this.digest.get()) && !this.pushInFlight(from)) this.syncWith(from)
     }

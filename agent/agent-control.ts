@@ -20,6 +20,8 @@ export interface CoreControlDeps {
   connectedPeers(): string[]
   ledger: Pick<Ledger, 'agents' | 'commandsFor' | 'addCommand' | 'sizes'>
   presence: Pick<Presence, 'snapshots'>
+  /** records an agent is behind (self: measured here; a peer: as its heartbeat says) */
+  catchingUp?: (agentId: string) => number | null
   /** the replication digest of the ledger */
   digest(): Uint8Array
   replicationStats(): ReplicationStats
@@ -29,7 +31,7 @@ export interface CoreControlDeps {
   stop(): Promise<void>
 }
 
-type AgentsDeps = Pick<CoreControlDeps, 'peerId' | 'ledger' | 'presence'>
+type AgentsDeps = Pick<CoreControlDeps, 'peerId' | 'ledger' | 'presence' | 'catchingUp'>
 
 export function agentList(deps: AgentsDeps): AgentJson[] {
   return buildAgentList({
@@ -38,6 +40,7 @@ export function agentList(deps: AgentsDeps): AgentJson[] {
     commands: (id) => deps.ledger.commandsFor(id),
     presence: deps.presence.snapshots(),
     nowIso: new Date().toISOString(),
+    ...(deps.catchingUp ? { catchingUp: deps.catchingUp } : {}),
   })
 }
 

@@ -174,6 +174,7 @@ async function startLocked(
     peerId, signer: core.signer, name: settings.name, group: settings.group, version: VERSION, addresses: core.addresses,
     connectedPeers: () => host.getConnections().map((c) => c.remotePeer.toString()),
     ledger, presence, digest: () => replicator.currentDigest(), replicationStats: () => replicator.stats,
+    catchingUp: (id) => core.catchUp.of(id),
     nextHlc: core.clock.next, flush: core.flush, stop,
   })
 
@@ -191,7 +192,7 @@ async function startLocked(
     const started = await startServices({
       self: peerId,
       agent: { name: settings.name, group: settings.group, capacity: settings.capacity, leaseTtlMs: settings.leaseTtlSeconds * 1000, maps: settings.maps, access, dataDir: dir, version: VERSION },
-      ledger, signer: core.signer, presence, host, db: core.db,
+      ledger, signer: core.signer, presence, host, db: core.db, catchingUp: (id: string) => core.catchUp.of(id),
       nextHlc: core.clock.next, probe: core.probe, env, logger,
       ...(hooks ? { hooks } : {}),
     })

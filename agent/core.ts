@@ -18,6 +18,7 @@ import { openRootDb, LedgerStore, type RootDb } from './persistence/store.ts'
 import { Replicator } from './replication/replicator.ts'
 import { RateLimitedLog } from './replication/rate-log.ts'
 import { createMemoryReleaser } from './replication/release-memory.ts'
+import { createCatchUpMeter, type CatchUpMeter } from './replication/catch-up.ts'
 import { Presence } from './presence/presence.ts'
 import { createHlcClock, type HlcClock } from './hlc-clock.ts'
 import type { PeerGate } from './plugins.ts'
@@ -54,6 +55,8 @@ export interface Core {
   readonly dialer: Dialer
   readonly presence: Presence
   readonly clock: HlcClock
+  /** how many records this agent (or a peer, by its heartbeat) is behind */
+  readonly catchUp: CatchUpMeter
   /** the listen addresses asked for (ports may be 0) */
   readonly listen: string[]
   /** multiaddrs this host listens on */
@@ -109,7 +112,7 @@ export async function startCore(o: CoreOptions): Promise<Core> {
     antiEntropyMs: o.antiEntropyMs,
     syncTimeoutMs: 60_000,
     compactEvery: 500,
-    isBlocked,
+    ...(o.peerGate ? { isBlocked: (p: string) => o.peerGate!.isBlocked(p) || (o.peerGate!.isLedgerBlocked?.(p) ?? false) } : {}),
     onStored: (bytes) => memoryReleaser.afterWrite(bytes),
     onTransferred: (bytes) => memoryReleaser.afterWrite(bytes),
   })
@@ -124,7 +127,17 @@ export async function startCore(o: CoreOptions): Promise<Core> {
     isBlocked,
   })
 
+  const catchUp = createCatchUpMeter({
+    self: peerId,
+    doc,
+    *peerFields() {
+      for (const [id, p] of presence.peers()) if (presence.isOnline(id)) yield [id, p.message.fields]
+    },
+    publish: (n) => presence.setField('catchingUp', n > 0 ? n : undefined),
+  })
+
   return {
+    catchUp,
     peerId, db, ledger, signer, host, replicator, dialer, presence, listen, addresses,
     clock: createHlcClock(ledger, peerId),
     probe: (p, ms) => probePeer(host, p, ms, isBlocked),
@@ -138,6 +151,7 @@ export async function startCore(o: CoreOptions): Promise<Core> {
       dialer.stop()
       await replicator.stop()
       memoryReleaser.stop()
+      catchUp.stop()
       if (store.pendingCount > 0) await store.compact(doc).catch((err) => logger.error({ err: (err as Error).message }, 'final compaction failed'))
       await Promise.resolve(host.stop()).catch(() => {})
     },

@@ -20,6 +20,8 @@ import type { WorkEvent } from './scheduler/types.ts'
 export interface PeerGate {
   gater: ConnectionGater
   isBlocked(peerId: string): boolean
+  /** refuses a peer's ledger replication only (sync, push, ledger gossip); presence still flows */
+  isLedgerBlocked?(peerId: string): boolean
 }
 
 /** The agent's parts a plugin may use, by name (js-libp2p's "components"). */

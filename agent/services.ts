@@ -38,6 +38,8 @@ export interface ServiceDeps {
   presence: Presence
   host: Host
   db: RootDb
+  /** records an agent is behind (core's catch-up meter) */
+  catchingUp(agentId: string): number | null
   nextHlc(): string
   probe(peerId: string, timeoutMs: number): Promise<boolean>
   env: AgentEnv
@@ -134,7 +136,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     ...(hooks?.onWork ? { onWork: hooks.onWork } : {}),
   })
 
-  const feed = createFleetFeed({ self, ledger, presence, tasks, selfFields: () => presenceAdapter.ownFields() })
+  const feed = createFleetFeed({ self, ledger, presence, tasks, selfFields: () => presenceAdapter.ownFields(), catchingUp: deps.catchingUp })
   const running = scheduler
   return {
     tasks, items, itemsSync, feed,

@@ -32,10 +32,19 @@ export function addStartOptions(cmd: Command): Command {
 
 /** Every cell as an agent's own ledger entry says it (any fleet member writes its own): made terminal-safe before the widths are taken. */
 function formatTable(rows: AgentJson[]): string {
-  const header = ['NAME', 'STATE', 'GROUP', 'CAPACITY', 'RUNNING', 'LAST SEEN', 'ID']
-  const body = rows.map((a) => [a.name, a.state, a.group, String(a.capacity), String(a.running), a.lastSeen ?? '-', a.id].map(terminalSafe))
+  const header = ['NAME', 'STATE', 'GROUP', 'CAPACITY', 'RUNNING', 'LAST SEEN', 'LEDGER', 'ID']
+  const body = rows.map((a) => [a.name, a.state, a.group, String(a.capacity), String(a.running), a.lastSeen ?? '-', ledgerCell(a), a.id].map(terminalSafe))
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)))
   return [header, ...body].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')
+}
+
+/**
+ * How far the agent's ledger is behind, so a slow join reads as such and not as missing tasks. An agent
+ * too old to report it (no field) shows '-'.
+ */
+export function ledgerCell(a: Pick<AgentJson, 'catchingUp'>): string {
+  if (a.catchingUp === undefined) return '-'
+  return a.catchingUp ? `catching up ${a.catchingUp.records.toLocaleString('en-US')} records` : 'current'
 }
 
 /** `agentPlugins` go to the agent `start` runs (tests only; see cli/program.ts ProgramExtras). */

@@ -49,6 +49,8 @@ export function buildAgentList(input: {
   presence: ReadonlyMap<string, PresenceSnapshot>
   /** default capacity for an agent never heard in this run */
   nowIso: string
+  /** records the agent is behind, as it reports (self: as this agent measures); null when caught up */
+  catchingUp?: (agentId: string) => number | null
 }): AgentJson[] {
   const ids = new Set<string>([...input.records.map((r) => r.id), ...input.presence.keys()])
   const byId = new Map(input.records.map((r) => [r.id, r]))
@@ -67,8 +69,13 @@ export function buildAgentList(input: {
       capacity: live?.capacity ?? 0,
       running: live && agentState(true, isSelf, live) === 'online' ? live.running : 0,
       lastSeen: isSelf ? input.nowIso : (live?.lastSeen ?? null),
+      catchingUp: catchingUpOf(input.catchingUp?.(id) ?? null),
     })
   }
   out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   return out
+}
+
+function catchingUpOf(records: number | null): { records: number } | null {
+  return records !== null && records > 0 ? { records } : null
 }

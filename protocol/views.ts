@@ -65,6 +65,11 @@ export interface AgentJson {
   capacity: number
   running: number
   lastSeen: string | null
+  /**
+   * How many ledger records this agent is behind (received but not checked yet, or held by peers and not
+   * here yet), as it reports itself; null when caught up (or an agent too old to say).
+   */
+  catchingUp: { records: number } | null
 }
 
 /** Live numbers from presence (never in the ledger). */

@@ -70,4 +70,21 @@ describe('Fleet view', () => {
     f = await m.waitFor((x) => !x.includes('a-very-long-host-name.department'))
     expect(overwide(f, 80)).toEqual([])
   })
+
+  it('shows an agent that is catching up on the ledger, with how many records are left', async () => {
+    const fleet = new DemoFleet({ agents: 3, tasks: 0 })
+    const third = fleet.getSnapshot().agents[2]!
+    fleet.update((s) => ({ agents: s.agents.map((a) => (a.id === third.id ? { ...a, catchingUp: { records: 7500 } } : a)) }))
+    m = await mount(fleet, fleet, { columns: 160, rows: 30 })
+    let f = await m.waitFor('catching up 7,500 records')
+    expect(f).toMatch(/vm-03.*catching up 7,500 records/)
+    expect(f).not.toMatch(/vm-0[12].*catching up/)
+    await m.resize(80, 24)
+    f = await m.waitFor((x) => /vm-03.*catching up 7,500 /.test(x))
+    expect(overwide(f, 80)).toEqual([])
+    // caught up: the sparkline is back
+    fleet.update((s) => ({ agents: s.agents.map((a) => ({ ...a, catchingUp: null })) }))
+    f = await m.waitFor((x) => !x.includes('7,500'))
+    expect(f).toContain('vm-03')
+  })
 })

@@ -1,6 +1,7 @@
 /**
  * Fleet: totals over all tasks at the top, then every agent with its state, load, throughput (with a
- * sparkline of its recent heartbeats) and when it was last heard from.
+ * sparkline of its recent heartbeats, or how many ledger records it is still catching up on) and when it
+ * was last heard from.
  */
 import React from 'react'
 import { Box, Text } from 'ink'
@@ -103,9 +104,24 @@ export function FleetTotalsBlock({ totals, width }: { totals: FleetTotals; width
   )
 }
 
+/**
+ * An agent whose ledger is behind says so where its sparkline goes (nothing runs while it catches up),
+ * so a slow join reads as such and not as missing tasks: the longest wording that fits the cell.
+ */
+export function catchingUpText(records: number, width: number): string {
+  const n = num(records)
+  const options = [`catching up ${n} records`, `catching up ${n}`, `behind ${n}`, `↓${n}`]
+  return options.find((o) => o.length <= width) ?? options.at(-1)!
+}
+
 function agentRow(a: AgentView, c: AgentColumns, now: string): string[] {
   const load = `${a.running}/${a.capacity}`
   const rate = a.state === 'online' ? formatRate(a.live?.throughput ?? 0) : '-'
+  if (a.catchingUp) {
+    // The rate and sparkline cells together: "behind 7,500" fits even at 80 columns.
+    const both = c.rate + c.spark
+    return [cell(a.name, c.name), cell(a.host, c.host), cell(a.group, c.group), cell(a.state, c.state), cell(load, c.load, true), '', cell(catchingUpText(a.catchingUp.records, both), both), cell(a.state === 'online' ? 'now' : formatAgo(a.lastSeen, now), c.seen, true)]
+  }
   return [
     cell(a.name, c.name),
     cell(a.host, c.host),
@@ -139,7 +155,7 @@ export function FleetView({ snapshot, totals, width, height, cursor, top }: Flee
           <Text key={a.id} wrap="truncate" inverse={selected}>
             {selected ? '▶ ' : '  '}
             {cols.slice(0, 3).join(' ')} <Text color={STATE_COLOR[a.state]}>{cols[3]}</Text> {cols.slice(4, 6).join(' ')}{' '}
-            <Text color="cyan">{cols[6]}</Text> {cols[7]}
+            <Text color={a.catchingUp ? 'yellow' : 'cyan'}>{cols[6]}</Text> {cols[7]}
           </Text>
         )
       })}

@@ -83,7 +83,7 @@ describe('control endpoint', () => {
       throw new ControlError(`no task ${p.id}`)
     })
     server.handle('settings.set', (p) => ({ key: p.key, value: p.value }))
-    server.handle('agent.setEnabled', (p) => ({ id: p.agent ?? 'self', name: 'a', host: 'h', group: 'g', state: p.enabled ? 'online' : 'disabled', capacity: 1, running: 0, lastSeen: null }))
+    server.handle('agent.setEnabled', (p) => ({ id: p.agent ?? 'self', name: 'a', host: 'h', group: 'g', state: p.enabled ? 'online' : 'disabled', capacity: 1, running: 0, lastSeen: null, catchingUp: null }))
     server.handle('report.write', (p) => ({ dir: p.outDir, files: [], warnings: [JSON.stringify(p.filter)], tasks: 0, items: 0 }))
     server.handleStream('fleet.watch', () => undefined)
     const refusal = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as CliError)

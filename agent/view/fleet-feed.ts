@@ -19,6 +19,8 @@ export interface FleetFeedDeps {
   tasks: TaskService
   /** Throughput samples of this agent (bytes/s), as the scheduler publishes them. */
   selfFields(): Record<string, unknown>
+  /** records an agent is behind, null when caught up */
+  catchingUp?: (agentId: string) => number | null
 }
 
 export type { FleetEvent }
@@ -56,7 +58,7 @@ export function createFleetFeed(deps: FleetFeedDeps) {
 
   function agents(): AgentView[] {
     const snaps = presence.snapshots()
-    const list = buildAgentList({ selfId: deps.self, records: ledger.agents(), commands: (id) => ledger.commandsFor(id), presence: snaps, nowIso: new Date().toISOString() })
+    const list = buildAgentList({ selfId: deps.self, records: ledger.agents(), commands: (id) => ledger.commandsFor(id), presence: snaps, nowIso: new Date().toISOString(), ...(deps.catchingUp ? { catchingUp: deps.catchingUp } : {}) })
     return list.map((a) => {
       const f = fieldsOf(a.id)
       const h = history.get(a.id) ?? []

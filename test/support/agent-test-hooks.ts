@@ -3,6 +3,7 @@
  * connection gate that splits fleets, `test.*` control methods (block peers, write many records, plant
  * bad input), slowed and counted destinations, a work log. Each agent's environment tunes them:
  *   MMESH_TEST_ISOLATED=1       start cut off from every peer (read what was restored, alone) until test.unblock
+ *   MMESH_TEST_LEDGER_HELD=1    start connected (heartbeats flow) but replicating no ledger until test.unblock
  *   MMESH_TEST_FILE_DELAY_MS=N  pause N ms before each file is written (a kill or a split lands mid-task)
  *   MMESH_TEST_SCAN_STALL=NAME  a source folder of that name never finishes listing (stalling-scan-worker.js)
  *   MMESH_TEST_CORE_ONLY=1      the agent's core alone: no scheduler, engine, tasks or reports
@@ -59,9 +60,10 @@ export function ledgerContentHash(agent: Pick<AgentComponents, 'ledger'>): strin
 export function testAgentPlugins(env: NodeJS.ProcessEnv = process.env): AgentPlugins {
   const gate = new TestGate()
   if (env.MMESH_TEST_ISOLATED === '1') gate.blockAll = true
+  if (env.MMESH_TEST_LEDGER_HELD === '1') gate.ledgerHeld = true
   const delayMs = Number(env.MMESH_TEST_FILE_DELAY_MS)
   return {
-    peerGate: { gater: gate.gater(), isBlocked: (p) => gate.isBlocked(p) },
+    peerGate: { gater: gate.gater(), isBlocked: (p) => gate.isBlocked(p), isLedgerBlocked: () => gate.ledgerHeld },
     coreOnly: env.MMESH_TEST_CORE_ONLY === '1',
     attach(agent) {
       registerTestControl(agent, gate)
@@ -91,7 +93,10 @@ function registerTestControl(agent: AgentComponents, gate: TestGate): void {
   })
   c.handleUntyped('test.unblock', (params) => {
     const peers = params.peers === undefined ? [...gate.blocked] : strs(params.peers, 'peers')
-    if (params.peers === undefined) gate.blockAll = false
+    if (params.peers === undefined) {
+      gate.blockAll = false
+      gate.ledgerHeld = false
+    }
     for (const p of peers) gate.blocked.delete(p)
     gate.onUnblock()
     return { blocked: [...gate.blocked] }

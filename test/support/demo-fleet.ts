@@ -47,6 +47,7 @@ export function demoAgents(count: number, at: string): AgentView[] {
     capacity: 5,
     running: 0,
     lastSeen: at,
+    catchingUp: null,
     enabled: true,
     firstSeen: at,
     live: { throughput: 0, history: [], version: '0.1.0', backoffUntil: null },

@@ -9,6 +9,8 @@ export class TestGate {
   readonly blocked = new Set<string>()
   /** Blocks every peer until unblocked (MMESH_TEST_ISOLATED=1 at start: read what was restored, alone). */
   blockAll = false
+  /** Connected, heartbeats flowing, but no ledger replication with anyone until unblocked (MMESH_TEST_LEDGER_HELD=1). */
+  ledgerHeld = false
   /** called after peers were unblocked (the agent redials at once) */
   onUnblock: () => void = () => {}
 

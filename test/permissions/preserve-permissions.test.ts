@@ -143,6 +143,29 @@ describe.skipIf(tools.skip)('Preserve file share permissions (POSIX ACLs → Sha
     expect(row(r1.items, 1, path.join(share, 'projects')).Message).toContain("inherits its parent's permissions again")
   }, 300_000)
 
+  it('with --file-permissions a file whose permissions differ from its folder\'s gets its own, and inherits again once they are equal', async () => {
+    const share = path.join(fleet.tempDir('src'), 'share3')
+    fs.mkdirSync(path.join(share, 'docs'), { recursive: true })
+    for (const n of ['a.txt', 'b.txt']) fs.writeFileSync(path.join(share, 'docs', n), `${n}\n`)
+    setfacl('-m', 'u:daemon:r', '--', path.join(share, 'docs', 'a.txt'))
+    const add = await fleet.run(['task', 'add', '--source', share, '--dest', emu.sites.dev, '--library', 'Documents', '--folder', 'FilePerms', '--preserve-permissions', '--file-permissions'], agents[0]!)
+    expect(add.exitCode, add.stderr).toBe(0)
+    const id = add.stdout.trim()
+    expect((await ended(id, 0)).status).toBe('completed')
+    const lib = '/sites/dev/Shared Documents/FilePerms'
+    const mine = () => emu.security.uniqueItems().filter((u) => u.startsWith(`${lib}/`))
+    expect(mine()).toEqual([`${lib}/docs/a.txt`])
+    expect(emu.security.view(`${lib}/docs/a.txt`).assignments).toEqual([{ login: 'i:0#.f|membership|alice@contoso.com', email: 'alice@contoso.com', role: 'Read' }])
+    // the file's content does not change, its permissions do: the rerun finds it Unchanged and resets it
+    setfacl('-b', '--', path.join(share, 'docs', 'a.txt'))
+    expect((await fleet.run(['task', 'rerun', id], agents[1]!)).exitCode).toBe(0)
+    expect((await ended(id, 1)).status).toBe('completed')
+    expect(mine()).toEqual([])
+    const a = row((await report(id)).items, 1, path.join(share, 'docs', 'a.txt'))
+    expect(a.Status).toBe('Unchanged')
+    expect(a.Message).toContain("inherits its parent's permissions again")
+  }, 180_000)
+
   it('to a file:// destination records the mapped permissions in the item report and changes nothing on disk', async () => {
     const share = path.join(fleet.tempDir('src'), 'share2')
     makeShare(share)

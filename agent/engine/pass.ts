@@ -149,8 +149,8 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
           continue
         }
         if (d.kind !== 'migrate' || scanOnly) {
-          const noted = filePerms && d.kind === 'migrate' ? withPermissions(d, await perms!.item(d.entry.localPath, d.destRel, false, folder.grants, true)) : d
-          recordDecision(tally, noted, rel, destination.displayPath(d.destRel ?? ''), scanOnly)
+          const p = filePerms && d.kind === 'migrate' ? await perms!.item(d.entry.localPath, d.destRel, false, folder.grants, true) : null
+          recordDecision(tally, p ? withPermissions(d, p) : d, rel, destination.displayPath(d.destRel ?? ''), scanOnly, p?.warning)
           if (d.kind === 'migrate') tally.addBytesTotal(d.entry.size)
           continue
         }
@@ -235,7 +235,7 @@ async function enterFolder(folder: StackItem, job: EngineJob, deps: EngineDeps, 
   }
   if (d.kind !== 'migrate' || scanOnly) {
     const p = await permissionsOf(true)
-    recordDecision(tally, p ? withPermissions(d, p) : d, folder.srcRel, dest, scanOnly)
+    recordDecision(tally, p ? withPermissions(d, p) : d, folder.srcRel, dest, scanOnly, p?.warning)
     return folder
   }
   if (folder.destExists) {
@@ -267,9 +267,7 @@ function noted(message: string, p: Pick<PermissionStepResult, 'note'> | null): s
 
 /** A decision whose record carries the permission step's words (a scan-only round, a file's own permissions). */
 function withPermissions(d: Decision, p: PermissionStepResult): Decision {
-  if (!p.note) return d
-  if (d.kind !== 'migrate') return { ...d, message: noted(d.message, p) }
-  return { ...d, message: noted(d.message, p), renamed: d.renamed || p.warning }
+  return p.note ? { ...d, message: noted(d.message, p) } : d
 }
 
 async function listDestination(ctx: FolderContext, folder: StackItem, decisions: Decision[], job: EngineJob, deps: EngineDeps, scanOnly: boolean): Promise<Map<string, DestinationEntry> | null> {
@@ -282,10 +280,11 @@ async function listDestination(ctx: FolderContext, folder: StackItem, decisions:
   }
 }
 
-function recordDecision(tally: Tally, d: Decision, rel: string, dest: string, scanOnly: boolean): void {
+/** `warning`: something beside the decision deserves a look (the permission step's unmapped principals). */
+function recordDecision(tally: Tally, d: Decision, rel: string, dest: string, scanOnly: boolean, warning = false): void {
   const isFolder = d.entry.kind === 'folder'
   if (d.kind === 'migrate') {
-    tally.end({ relSource: rel, destination: dest, name: d.entry.name, size: d.entry.size, isFolder, status: 'Scanned', resultCategory: 'Ready', message: d.message, errorCode: '', readiness: d.renamed ? 'warning' : 'ready' })
+    tally.end({ relSource: rel, destination: dest, name: d.entry.name, size: d.entry.size, isFolder, status: 'Scanned', resultCategory: 'Ready', message: d.message, errorCode: '', readiness: d.renamed || warning ? 'warning' : 'ready' })
     return
   }
   const status = scanOnly ? 'Scanned' : d.kind === 'fail' ? 'Failed' : 'Skipped'

@@ -32,6 +32,8 @@ function addSettingFlags(cmd: Command): Command {
     .option('--modified-after <date>', 'only items modified on or after DATE (MigrateItemsModifiedAfter)')
     .option('--skip-ext <list>', 'skip files with these extensions, e.g. txt:mp3 (SkipFilesWithExtensions)')
     .option('--no-invalid-chars', 'skip items whose names SharePoint refuses instead of replacing the characters')
+    .option('--preserve-permissions', "carry the source's explicit folder permissions (PreserveUserPermissionsForFileShare)")
+    .option('--file-permissions', 'with --preserve-permissions, files get their own permissions too (FilePermissions)')
 }
 
 export function registerTaskCommands(program: Command): void {

@@ -120,7 +120,8 @@ describe('JSON import', () => {
           TargetListRelativePath: 'dept1',
           Name: 'Dept 1',
           AgentGroup: 'eu',
-          Settings: { MigrateHiddenItems: false, MigrateItemsCreatedAfter: '2016-05-22', SkipFilesWithExtensions: 'TXT:.mp3', ScanOnly: 'true' },
+          // PreserveUserPermissionsForFileShare is honoured (Migration Manager's "Preserve file share permissions"), not warned about
+          Settings: { MigrateHiddenItems: false, MigrateItemsCreatedAfter: '2016-05-22', SkipFilesWithExtensions: 'TXT:.mp3', ScanOnly: 'true', PreserveUserPermissionsForFileShare: true },
         },
       ],
     }
@@ -139,6 +140,7 @@ describe('JSON import', () => {
             MigrateItemsCreatedAfter: '2016-05-22T00:00:00.000Z',
             SkipFilesWithExtensions: ['txt', 'mp3'],
             ScanOnly: true,
+            PreserveUserPermissionsForFileShare: true,
           },
         },
       ],

@@ -5,6 +5,7 @@
  */
 import type { ItemRecord } from './items.ts'
 import type { Cell } from './report-rows.ts'
+import { unmappedCount } from './permissions.ts'
 
 /** Migration Manager's ItemSummary columns, then ours (Unchanged items: already identical, not copied). */
 export const ITEM_SUMMARY_COLUMNS = [
@@ -29,6 +30,8 @@ export const ITEM_SUMMARY_COLUMNS = [
   'Unchanged items',
   'Copied items',
   'Failed items',
+  // "Preserve file share permissions": principals an item's permissions named that could not be granted
+  'Unmapped principals',
 ] as const
 
 /** Migration Manager's ScanSummary columns, then the readiness split of the Scans dashboard. */
@@ -70,6 +73,7 @@ export interface RoundTally {
   warnings: number
   errors: number
   bytesCopied: number
+  unmappedPrincipals: number
   devices: Set<string>
 }
 
@@ -93,6 +97,7 @@ function newTally(round: number): RoundTally {
     warnings: 0,
     errors: 0,
     bytesCopied: 0,
+    unmappedPrincipals: 0,
     devices: new Set(),
   }
 }
@@ -118,6 +123,7 @@ export class RoundTallies {
       else t.filesWithIssues++
     }
     if (i.device && t.devices.size < 64) t.devices.add(i.device)
+    if (i.readiness === 'warning') t.unmappedPrincipals += unmappedCount(i.message)
     switch (i.status) {
       case 'Skipped':
         t.filteredOut++
@@ -182,6 +188,7 @@ export function itemSummaryRow(t: RoundTally): Cell[] {
     t.unchanged,
     t.copied,
     t.failed,
+    t.unmappedPrincipals,
   ]
 }
 

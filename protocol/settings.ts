@@ -19,6 +19,16 @@ export interface Settings {
   MigrateFilesAndFoldersWithInvalidChars: boolean
   /** TaskRetryWindow: minutes a task waits and retries on errors that hit every item before it fails. */
   TaskRetryWindowMinutes: number
+  /**
+   * PreserveUserPermissionsForFileShare ("Preserve file share permissions"): carry the source's explicit
+   * permissions to the destination, mapped Read → Read, Write → Contribute, Full control → Full Control.
+   */
+  PreserveUserPermissionsForFileShare: boolean
+  /**
+   * FilePermissions (Migration Manager's project setting of that name): with permissions preserved, files
+   * get their own too; off, files inherit from their folder, as Migration Manager does by default.
+   */
+  FilePermissions: boolean
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -29,6 +39,8 @@ export const DEFAULT_SETTINGS: Settings = {
   SkipFilesWithExtensions: [],
   MigrateFilesAndFoldersWithInvalidChars: true,
   TaskRetryWindowMinutes: 30,
+  PreserveUserPermissionsForFileShare: false,
+  FilePermissions: false,
 }
 
 export type SettingKey = keyof Settings
@@ -56,7 +68,6 @@ export const RETIRED_SETTING_KEYS = [
   // The bulk JSON example shows MigrateOneNoteNotebook; FilterOutPathSpecialCharacters was in it until 2021.
   'MigrateOneNoteNotebook',
   'FilterOutPathSpecialCharacters',
-  'PreserveUserPermissionsForFileShare',
   'MigrateFileVersionHistory',
   'StartMigrationAutomaticallyWhenNoScanIssue',
   'EnableEncryption',
@@ -124,6 +135,10 @@ const KEY_ALIASES: Record<string, SettingKey> = {
   taskretrywindow: 'TaskRetryWindowMinutes',
   taskretrywindowminutes: 'TaskRetryWindowMinutes',
   'retry-window': 'TaskRetryWindowMinutes',
+  'preserve-permissions': 'PreserveUserPermissionsForFileShare',
+  preserveuserpermissionsforfileshare: 'PreserveUserPermissionsForFileShare',
+  'file-permissions': 'FilePermissions',
+  filepermissions: 'FilePermissions',
 }
 
 export function resolveSettingKey(key: string): SettingKey | null {
@@ -140,6 +155,8 @@ export function parseSettingValue(
     case 'ScanOnly':
     case 'MigrateHiddenItems':
     case 'MigrateFilesAndFoldersWithInvalidChars':
+    case 'PreserveUserPermissionsForFileShare':
+    case 'FilePermissions':
       if (typeof raw === 'boolean' || typeof raw === 'string') {
         const r = parseBooleanSetting(raw)
         return r.ok ? r : { ok: false, error: `${key}: ${r.error}` }
@@ -175,6 +192,8 @@ export const settingsOverrideSchema = z
     SkipFilesWithExtensions: z.array(z.string().max(64)).max(500),
     MigrateFilesAndFoldersWithInvalidChars: z.boolean(),
     TaskRetryWindowMinutes: z.number().min(0).max(10080),
+    PreserveUserPermissionsForFileShare: z.boolean(),
+    FilePermissions: z.boolean(),
   })
   .partial()
   .loose()

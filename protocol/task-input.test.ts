@@ -153,6 +153,9 @@ describe('taskFlagsToSettings', () => {
       SkipFilesWithExtensions: ['txt', 'mp3'],
       MigrateFilesAndFoldersWithInvalidChars: false,
     })
+    expect(taskFlagsToSettings({ preservePermissions: true, filePermissions: true })).toEqual({ PreserveUserPermissionsForFileShare: true, FilePermissions: true })
+    expect(ok({ source: '/a', dest: SITE, settings: { 'preserve-permissions': 'true', FilePermissions: false } }).settings).toEqual({ PreserveUserPermissionsForFileShare: true, FilePermissions: false })
+    expect(errs({ source: '/a', dest: SITE, settings: { PreserveUserPermissionsForFileShare: 'maybe' } }).settings).toMatch(/PreserveUserPermissionsForFileShare: "maybe" is not true or false/)
     expect(errs({ source: '/a', dest: SITE, settings: taskFlagsToSettings({ createdAfter: 'yesterday' }) }).settings).toMatch(
       /MigrateItemsCreatedAfter: "yesterday" is not a date/,
     )

@@ -70,7 +70,7 @@ export function parseSettingsRecord(
     }
     const key = resolveSettingKey(rawKey)
     if (!key) {
-      problems.push(`unknown setting ${JSON.stringify(rawKey)} (known: ScanOnly, MigrateHiddenItems, MigrateItemsCreatedAfter, MigrateItemsModifiedAfter, SkipFilesWithExtensions, MigrateFilesAndFoldersWithInvalidChars, TaskRetryWindowMinutes)`)
+      problems.push(`unknown setting ${JSON.stringify(rawKey)} (known: ScanOnly, MigrateHiddenItems, MigrateItemsCreatedAfter, MigrateItemsModifiedAfter, SkipFilesWithExtensions, MigrateFilesAndFoldersWithInvalidChars, TaskRetryWindowMinutes, PreserveUserPermissionsForFileShare, FilePermissions)`)
       continue
     }
     if (raw === undefined) continue
@@ -187,6 +187,8 @@ export interface TaskSettingFlags {
   modifiedAfter?: string
   skipExt?: string
   invalidChars?: boolean
+  preservePermissions?: boolean
+  filePermissions?: boolean
 }
 
 /**
@@ -201,5 +203,7 @@ export function taskFlagsToSettings(flags: TaskSettingFlags): Record<string, unk
   if (flags.modifiedAfter !== undefined) out.MigrateItemsModifiedAfter = flags.modifiedAfter
   if (flags.skipExt !== undefined) out.SkipFilesWithExtensions = flags.skipExt
   if (flags.invalidChars === false) out.MigrateFilesAndFoldersWithInvalidChars = false
+  if (flags.preservePermissions === true) out.PreserveUserPermissionsForFileShare = true
+  if (flags.filePermissions === true) out.FilePermissions = true
   return out
 }

@@ -90,18 +90,29 @@ function leaveNewer(ctx: CopyContext, d: Migrate, base: RecordBase, message: str
   ctx.tally.end({ ...base, status: 'Skipped', resultCategory: CATEGORIES.destinationNewer, message: withNote(d, message), errorCode: ERROR_CODES.destinationNewer, readiness: 'warning' })
 }
 
-/** A file copied and verified. */
-export function recordCopied(ctx: CopyContext, d: Migrate, rel: string, size: number, replaced: boolean): void {
+/** A file copied and verified; `extra`: what its permissions step says (FilePermissions). */
+export function recordCopied(ctx: CopyContext, d: Migrate, rel: string, size: number, replaced: boolean, extra?: AfterPut): void {
   ctx.tally.copiedBytes(size)
   ctx.tally.progressed = true
-  ctx.tally.end({ relSource: rel, destination: ctx.deps.destination.displayPath(d.destRel), name: d.entry.name, isFolder: false, size, status: 'Migrated', resultCategory: CATEGORIES.success, message: withNote(d, replaced ? 'replaced an older copy' : ''), errorCode: '', readiness: d.renamed ? 'warning' : 'ready' }, { bytesAtDestination: size })
+  ctx.tally.end({ relSource: rel, destination: ctx.deps.destination.displayPath(d.destRel), name: d.entry.name, isFolder: false, size, status: 'Migrated', resultCategory: CATEGORIES.success, message: withExtra(withNote(d, replaced ? 'replaced an older copy' : ''), extra), errorCode: '', readiness: d.renamed || extra?.warning ? 'warning' : 'ready' }, { bytesAtDestination: size })
+}
+
+/** What a step run once the file is at the destination adds to its record (its own permissions). */
+export interface AfterPut {
+  note: string
+  warning: boolean
+}
+
+function withExtra(message: string, extra: AfterPut | undefined): string {
+  if (!extra?.note) return message
+  return message ? `${message}; ${extra.note}` : extra.note
 }
 
 /**
  * One file, start to end. `firstError`: the file was already tried once (in a batch, copy-batch.ts) and
  * failed with this; the retries and the record go as if this function's own first attempt had.
  */
-export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existing: DestinationEntry | null, firstError?: unknown): Promise<void> {
+export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existing: DestinationEntry | null, firstError?: unknown, after?: (isNew: boolean) => Promise<AfterPut>): Promise<void> {
   const { deps, tally, tuning, job } = ctx
   const dest = deps.destination.displayPath(d.destRel)
   const base = { relSource: rel, destination: dest, name: d.entry.name, isFolder: false }
@@ -114,7 +125,15 @@ export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existi
     // Copied earlier in this round by the holder before a takeover: it stays Migrated.
     const prior = await deps.items.get(job.taskId, job.round, tally.sourcePath(rel))
     const migrated = prior?.status === 'Migrated'
-    tally.end({ ...base, size, status: migrated ? 'Migrated' : 'Unchanged', resultCategory: migrated ? CATEGORIES.success : CATEGORIES.unchanged, message: withNote(d, migrated ? 'copied earlier in this round (before a takeover)' : 'same size and modified time at the destination'), errorCode: '', readiness }, { bytesAtDestination: size })
+    const extra = await afterSafely(ctx, after, false)
+    if (extra === null) return
+    tally.end({ ...base, size, status: migrated ? 'Migrated' : 'Unchanged', resultCategory: migrated ? CATEGORIES.success : CATEGORIES.unchanged, message: withExtra(withNote(d, migrated ? 'copied earlier in this round (before a takeover)' : 'same size and modified time at the destination'), extra), errorCode: '', readiness: extra?.warning ? 'warning' : readiness }, { bytesAtDestination: size })
+    return
+  }
+  if (verdict === 'unchanged' && after) {
+    const extra = await afterSafely(ctx, after, false)
+    if (extra === null) return
+    tally.end({ ...base, size, status: 'Unchanged', resultCategory: CATEGORIES.unchanged, message: withExtra(withNote(d, 'same size and modified time at the destination'), extra), errorCode: '', readiness: extra?.warning ? 'warning' : readiness }, { bytesAtDestination: size })
     return
   }
   if (verdict !== 'copy-new' && verdict !== 'replace') {
@@ -140,7 +159,9 @@ export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existi
           },
         )
       })
-      recordCopied(ctx, d, rel, size, verdict === 'replace')
+      const extra = await afterSafely(ctx, after, verdict === 'copy-new')
+      if (extra === null) return
+      recordCopied(ctx, d, rel, size, verdict === 'replace', extra)
       return
     } catch (err) {
       if (err instanceof RoundAbortedError) return ctx.fail(err)
@@ -176,4 +197,15 @@ export async function copyFile(ctx: CopyContext, d: Migrate, rel: string, existi
   const message = lastCode === ERROR_CODES.changedWhileReading ? `the file kept changing while it was read (${tuning.fileAttempts} attempts); copy it when it is quiet` : lastError
   const category = lastCode === ERROR_CODES.cannotAccessSource || lastCode === ERROR_CODES.changedWhileReading ? CATEGORIES.sourceReadError : CATEGORIES.destinationError
   tally.end({ ...base, size, status: 'Failed', resultCategory: category, message, errorCode: lastCode, readiness: 'error' })
+}
+
+/** Runs the after-put step; an error that stops the pass goes to ctx.fail and answers null. */
+async function afterSafely(ctx: CopyContext, after: ((isNew: boolean) => Promise<AfterPut>) | undefined, isNew: boolean): Promise<AfterPut | undefined | null> {
+  if (!after) return undefined
+  try {
+    return await after(isNew)
+  } catch (err) {
+    ctx.fail(err)
+    return null
+  }
 }

@@ -1,3 +1,5 @@
+import type { Grant } from '../../protocol/permissions.ts'
+
 /**
  * The engine's view of a destination. `file://` folders and SharePoint libraries both implement it, so
  * tests and benchmarks run the same engine against either. Paths given to a destination are relative
@@ -100,7 +102,27 @@ export interface Destination {
   putFiles?(files: readonly BatchFile[], options: BatchPutOptions): Promise<BatchOutcome[]>
   /** The largest file putFiles takes. */
   readonly batchFileMax?: number
+  /**
+   * Optional ("Preserve file share permissions"): gives an existing item ('' = the destination root) its
+   * own permissions (`grants`), or makes it inherit from its parent again (null). Reads the item's current
+   * permissions first and changes only what differs. Destinations without it (file://) change nothing;
+   * the engine records the mapped permissions in the item report instead.
+   */
+  applyPermissions?(relPath: string, isFolder: boolean, grants: readonly Grant[] | null, signal: AbortSignal): Promise<PermissionResult>
   close(): Promise<void>
+}
+
+export interface PermissionResult {
+  /** 'unique': the item has its own permissions and some were changed now; 'reset': it inherits again; 'none': nothing changed */
+  change: 'none' | 'unique' | 'reset'
+  /** the item has its own permissions after the call */
+  unique: boolean
+  /** the grants given, with the destination principal (UPN or group e-mail) */
+  granted: Array<{ grant: Grant; to: string }>
+  /** the grants whose principal could not be resolved, and why */
+  unmapped: Array<{ grant: Grant; why: string }>
+  /** why nothing was done, where that is not an error (the library root keeps its permissions) */
+  note?: string
 }
 
 export interface BatchFile {

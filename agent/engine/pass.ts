@@ -18,6 +18,9 @@ import { copyFile, leaseCheck, settleWithoutCopy, type CopyContext } from './cop
 import { batcherFor } from './copy-batch.ts'
 import { asTaskScope, checkSourceRoot } from './task-scope.ts'
 import { createOwnerResolver } from './owner.ts'
+import { createPermissionReader } from './permission-reader.ts'
+import { createPermissionStep, type PermissionStep, type PermissionStepResult } from './permissions-step.ts'
+import type { Grant } from '../../protocol/permissions.ts'
 
 /** One resolver per process: owners' names are looked up once per uid, not per round. */
 const ownerResolver = createOwnerResolver()
@@ -30,6 +33,8 @@ interface StackItem extends FolderContext {
   self: Decision | null
   /** The folder already exists at the destination (from the parent's listing). */
   destExists: boolean
+  /** Source permissions its children compare with: the parent's until the folder is entered, then its own. */
+  grants: Grant[]
 }
 
 export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tally: Tally): Promise<void> {
@@ -63,6 +68,18 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
     }
   }
   const cifs = await isCifsMount(job.sourceRoot)
+  const perms = job.settings.PreserveUserPermissionsForFileShare
+    ? createPermissionStep({ reader: createPermissionReader({ cifs }), destination, signal, apply: !scanOnly, warn: (o, m) => deps.logger.warn({ taskId: job.taskId, ...o }, m) })
+    : null
+  // Migration Manager's default: folders only, files inherit from their folder
+  const filePerms = perms !== null && job.settings.FilePermissions
+  let rootGrants: Grant[] = []
+  if (perms) {
+    // the task's root is compared with nothing: its own permissions apply to the destination root
+    const r = await perms.item(job.sourceRoot, '', true, [], false)
+    rootGrants = r.grants
+    if (r.note) deps.logger.info({ taskId: job.taskId, source: job.spec.source }, `task root: ${r.note}`)
+  }
   // Records this round already holds (a takeover resumes a round another holder started): files it
   // copied stay "Migrated" instead of turning "Unchanged".
   const resumed = !scanOnly && (await deps.items.hasRound(job.taskId, job.round))
@@ -85,7 +102,7 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
   }
 
   const stack: StackItem[] = [
-    { srcRel: '', localPath: job.sourceRoot, destRel: '', atRoot: true, underHidden: false, state: 'ok', blockedBy: null, self: null, destExists: !scanOnly },
+    { srcRel: '', localPath: job.sourceRoot, destRel: '', atRoot: true, underHidden: false, state: 'ok', blockedBy: null, self: null, destExists: !scanOnly, grants: rootGrants },
   ]
   try {
     while (stack.length > 0) {
@@ -109,7 +126,7 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
         } else recordDecision(tally, self, folder.srcRel, deps.destination.displayPath(self.destRel ?? ''), scanOnly)
         continue
       }
-      const ctx = await enterFolder(folder, job, deps, tally, scanOnly, resumed)
+      const ctx = await enterFolder(folder, job, deps, tally, scanOnly, resumed, perms)
       const decisions = decideFolder(ctx, entries, filter, replace, (rel) => destination.displayPath(rel))
       const listing = await listDestination(ctx, folder, decisions, job, deps, scanOnly)
       const subfolders: StackItem[] = []
@@ -127,16 +144,26 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
             blockedBy: d.kind === 'migrate' ? null : ctx.blockedBy ?? d.entry.localPath,
             self: d,
             destExists: d.kind === 'migrate' && listing?.get(lastSegment(d.destRel))?.isFolder === true,
+            grants: folder.grants,
           })
           continue
         }
         if (d.kind !== 'migrate' || scanOnly) {
-          recordDecision(tally, d, rel, destination.displayPath(d.destRel ?? ''), scanOnly)
+          const p = filePerms && d.kind === 'migrate' ? await perms!.item(d.entry.localPath, d.destRel, false, folder.grants, true) : null
+          recordDecision(tally, p ? withPermissions(d, p) : d, rel, destination.displayPath(d.destRel ?? ''), scanOnly, p?.warning)
           if (d.kind === 'migrate') tally.addBytesTotal(d.entry.size)
           continue
         }
         tally.addBytesTotal(d.entry.size)
         const existing = listing?.get(lastSegment(d.destRel)) ?? null
+        if (filePerms) {
+          // each file's permissions are set once it is at the destination (copied or already there)
+          const parent = folder.grants
+          await launch(() => copyFile(copyCtx, d, rel, existing, undefined, (isNew) => perms!.item(d.entry.localPath, d.destRel, false, parent, isNew)))
+          const t = tally.tick()
+          if (t) await t
+          continue
+        }
         const verdict = settleWithoutCopy(copyCtx, d, rel, existing)
         if (verdict === null) {
           // settled without a copy (unchanged, destination newer, a folder in the way): recorded
@@ -191,20 +218,32 @@ class InFlight {
   }
 }
 
-/** Records the folder's own outcome and creates it at the destination. Returns null when it has no children to walk. */
-async function enterFolder(folder: StackItem, job: EngineJob, deps: EngineDeps, tally: Tally, scanOnly: boolean, resumed: boolean): Promise<FolderContext> {
+/**
+ * Records the folder's own outcome and creates it at the destination; with permissions preserved, sets
+ * the folder's (folder.grants becomes its own, for its children to compare with).
+ */
+async function enterFolder(folder: StackItem, job: EngineJob, deps: EngineDeps, tally: Tally, scanOnly: boolean, resumed: boolean, perms: PermissionStep | null): Promise<FolderContext> {
   const d = folder.self
   if (d === null) return folder
   const name = d.entry.name
   const dest = deps.destination.displayPath(d.destRel ?? '')
+  const permissionsOf = async (isNew: boolean): Promise<PermissionStepResult | null> => {
+    if (!perms || d.kind !== 'migrate') return null
+    const r = await perms.item(folder.localPath, d.destRel, true, folder.grants, isNew)
+    folder.grants = r.grants
+    return r
+  }
   if (d.kind !== 'migrate' || scanOnly) {
-    recordDecision(tally, d, folder.srcRel, dest, scanOnly)
+    const p = await permissionsOf(true)
+    recordDecision(tally, p ? withPermissions(d, p) : d, folder.srcRel, dest, scanOnly, p?.warning)
     return folder
   }
   if (folder.destExists) {
+    const p = await permissionsOf(false)
     const prior = resumed ? await deps.items.get(job.taskId, job.round, tally.sourcePath(folder.srcRel)) : null
     const status = prior?.status === 'Migrated' ? 'Migrated' : 'Unchanged'
-    tally.end({ relSource: folder.srcRel, destination: dest, name, size: 0, isFolder: true, status, resultCategory: status === 'Migrated' ? CATEGORIES.success : CATEGORIES.unchanged, message: d.message || (status === 'Migrated' ? 'created earlier in this round (before a takeover)' : 'folder already at the destination'), errorCode: '', readiness: d.renamed ? 'warning' : 'ready' })
+    const message = noted(d.message || (status === 'Migrated' ? 'created earlier in this round (before a takeover)' : 'folder already at the destination'), p)
+    tally.end({ relSource: folder.srcRel, destination: dest, name, size: 0, isFolder: true, status, resultCategory: status === 'Migrated' ? CATEGORIES.success : CATEGORIES.unchanged, message, errorCode: '', readiness: d.renamed || p?.warning ? 'warning' : 'ready' })
     return folder
   }
   try {
@@ -215,8 +254,20 @@ async function enterFolder(folder: StackItem, job: EngineJob, deps: EngineDeps, 
     tally.end({ relSource: folder.srcRel, destination: dest, name, size: 0, isFolder: true, status: 'Failed', resultCategory: CATEGORIES.destinationError, message: `cannot create the folder: ${message}`, errorCode: err instanceof DestinationError ? err.code : '', readiness: 'error' })
     return { ...folder, state: 'failed', blockedBy: folder.localPath }
   }
-  tally.end({ relSource: folder.srcRel, destination: dest, name, size: 0, isFolder: true, status: 'Migrated', resultCategory: CATEGORIES.success, message: d.message, errorCode: '', readiness: d.renamed ? 'warning' : 'ready' })
+  const p = await permissionsOf(true)
+  tally.end({ relSource: folder.srcRel, destination: dest, name, size: 0, isFolder: true, status: 'Migrated', resultCategory: CATEGORIES.success, message: noted(d.message, p), errorCode: '', readiness: d.renamed || p?.warning ? 'warning' : 'ready' })
   return folder
+}
+
+/** A message with the permission step's words added. */
+function noted(message: string, p: Pick<PermissionStepResult, 'note'> | null): string {
+  if (!p?.note) return message
+  return message ? `${message}; ${p.note}` : p.note
+}
+
+/** A decision whose record carries the permission step's words (a scan-only round, a file's own permissions). */
+function withPermissions(d: Decision, p: PermissionStepResult): Decision {
+  return p.note ? { ...d, message: noted(d.message, p) } : d
 }
 
 async function listDestination(ctx: FolderContext, folder: StackItem, decisions: Decision[], job: EngineJob, deps: EngineDeps, scanOnly: boolean): Promise<Map<string, DestinationEntry> | null> {
@@ -229,10 +280,11 @@ async function listDestination(ctx: FolderContext, folder: StackItem, decisions:
   }
 }
 
-function recordDecision(tally: Tally, d: Decision, rel: string, dest: string, scanOnly: boolean): void {
+/** `warning`: something beside the decision deserves a look (the permission step's unmapped principals). */
+function recordDecision(tally: Tally, d: Decision, rel: string, dest: string, scanOnly: boolean, warning = false): void {
   const isFolder = d.entry.kind === 'folder'
   if (d.kind === 'migrate') {
-    tally.end({ relSource: rel, destination: dest, name: d.entry.name, size: d.entry.size, isFolder, status: 'Scanned', resultCategory: 'Ready', message: d.message, errorCode: '', readiness: d.renamed ? 'warning' : 'ready' })
+    tally.end({ relSource: rel, destination: dest, name: d.entry.name, size: d.entry.size, isFolder, status: 'Scanned', resultCategory: 'Ready', message: d.message, errorCode: '', readiness: d.renamed || warning ? 'warning' : 'ready' })
     return
   }
   const status = scanOnly ? 'Scanned' : d.kind === 'fail' ? 'Failed' : 'Skipped'

@@ -1,5 +1,5 @@
 /**
- * Tests that need a program from the system's packages (chromium, setfattr, tmux, ip, setpriv, mount, strace).
+ * Tests that need a program from the system's packages (chromium, setfattr, setfacl, tmux, ip, setpriv, mount, strace).
  * Node and git are all a fresh clone may have: there such a test is skipped, and says which program is
  * missing, what it is for and which package installs it. `.ci/run` installs every one and sets
  * MMESH_CI_REQUIRE_TOOLS=1, under which a missing program is a failing test instead of a skip.
@@ -18,6 +18,8 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   chromium: 'chromium',
   setfattr: 'attr',
   getfattr: 'attr',
+  setfacl: 'acl',
+  getfacl: 'acl',
   tmux: 'tmux',
   ip: 'iproute2',
   rsync: 'rsync',

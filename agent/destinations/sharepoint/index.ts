@@ -23,6 +23,7 @@ import { OFFICE_EXT, discardStub, setFields, uploadContent, type UploadContext }
 import { folderKey, toEntry } from './entries.ts'
 import { DEFAULT_TREE_LIMITS, readTree, type Tree, type TreeLimits } from './tree.ts'
 import type { UserMapping } from './user-mapping.ts'
+import { createPermissionApplier, lookupFromUserMapping } from './permissions.ts'
 
 export { createPacer, type Pacer, type PacerOptions } from './pacing.ts'
 export { parseUserMapping, loadUserMapping, type UserMapping } from './user-mapping.ts'
@@ -112,6 +113,7 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
   /** the pass's recursive read: listings not yet handed to the engine (each is handed out once) */
   let tree: { rel: string; listings: Tree; at: number } | null = null
   const treeLimits: TreeLimits = { ...DEFAULT_TREE_LIMITS, ...o.treeLimits }
+  const permissions = createPermissionApplier(sp, () => lookupFromUserMapping(o.userMapping ?? null))
 
   const need = (): OpenState => {
     if (!state) throw new DestinationError('the SharePoint destination was used before open()', 'task', 'NOT_OPEN', true)
@@ -340,6 +342,16 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
     list,
     ensureFolder,
     putFile,
+    async applyPermissions(rel, isFolder, grants, signal) {
+      const r = trimSlashes(rel)
+      // the library itself (a task without --folder) keeps its permissions: its items get theirs
+      if (r === '' && !folder) return { change: 'none', unique: false, granted: [], unmapped: [], note: 'the library root keeps its permissions' }
+      try {
+        return await permissions.apply(serverUrl(r), isFolder, grants, signal)
+      } catch (err) {
+        throw toDestinationError(err, ctx(`setting permissions of ${serverUrl(r)}`))
+      }
+    },
     async close() {
       knownFolders.clear()
       tree = null

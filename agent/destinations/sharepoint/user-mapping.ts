@@ -9,6 +9,8 @@ import { parse } from 'csv-parse/sync'
 export interface UserMapping {
   /** The UPN for a source owner, or null (unmapped or mapped to a group). */
   upnFor(owner: string | null): string | null
+  /** The destination of a user or group (column C) for permissions, or null when unmapped. */
+  principalFor?(source: string): { login: string; group: boolean } | null
   readonly size: number
 }
 
@@ -33,6 +35,10 @@ export function parseUserMapping(text: string, file = 'user mapping file'): User
       if (!owner) return null
       const hit = map.get(owner.toLowerCase())
       return hit && !hit.group ? hit.upn : null
+    },
+    principalFor(source) {
+      const hit = map.get(source.toLowerCase())
+      return hit ? { login: hit.upn, group: hit.group } : null
     },
   }
 }

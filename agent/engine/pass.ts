@@ -18,6 +18,7 @@ import { copyFile, leaseCheck, settleWithoutCopy, type CopyContext } from './cop
 import { batcherFor } from './copy-batch.ts'
 import { asTaskScope, checkSourceRoot } from './task-scope.ts'
 import { createOwnerResolver } from './owner.ts'
+import { checkDestination, readRootFacts } from './assess.ts'
 
 /** One resolver per process: owners' names are looked up once per uid, not per round. */
 const ownerResolver = createOwnerResolver()
@@ -49,7 +50,13 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
   const replace = job.settings.MigrateFilesAndFoldersWithInvalidChars
 
   await checkSourceRoot(job.sourceRoot)
-  if (!scanOnly) {
+  const cifs = await isCifsMount(job.sourceRoot)
+  // before the walk lists the root, which would refresh its access time
+  tally.assessor.root = await readRootFacts(job.sourceRoot, cifs)
+  if (scanOnly) {
+    // Migration Manager's scan checks write access to the destination: a failed check is the readiness reason
+    tally.assessor.destinationCheck = await checkDestination(destination, signal)
+  } else {
     try {
       await destination.open(signal)
     } catch (err) {
@@ -62,7 +69,6 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
       throw asTaskScope(err, 'destination cannot be read')
     }
   }
-  const cifs = await isCifsMount(job.sourceRoot)
   // Records this round already holds (a takeover resumes a round another holder started): files it
   // copied stay "Migrated" instead of turning "Unchanged".
   const resumed = !scanOnly && (await deps.items.hasRound(job.taskId, job.round))
@@ -115,6 +121,7 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
       const subfolders: StackItem[] = []
       for (const d of decisions) {
         tally.seen()
+        tally.assessor.entry(d.entry.kind, d.entry.size, d.entry.mtimeMs, d.destRel === null ? null : destination.displayPath(d.destRel))
         const rel = folder.srcRel === '' ? d.entry.name : `${folder.srcRel}/${d.entry.name}`
         if (d.entry.kind === 'folder') {
           subfolders.push({

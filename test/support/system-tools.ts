@@ -18,6 +18,8 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   chromium: 'chromium',
   setfattr: 'attr',
   getfattr: 'attr',
+  getfacl: 'acl',
+  setfacl: 'acl',
   tmux: 'tmux',
   ip: 'iproute2',
   rsync: 'rsync',

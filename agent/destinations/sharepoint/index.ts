@@ -141,6 +141,50 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
     }
   }
 
+  /**
+   * A scan's destination check: the site and library are found, and an empty file added to the nearest
+   * folder that exists on the way to the task's folder is deleted again at once (a permanent delete, not
+   * the recycle bin), so a scan creates nothing. A write is the one check that holds for every way an
+   * identity can be refused (site, library or folder permissions, a locked or read-only site).
+   */
+  async function probe(signal: AbortSignal): Promise<string> {
+    let libraryUrl: string
+    try {
+      const lib = (await sp.web.lists.getByTitle(library).select('RootFolder/ServerRelativeUrl').expand('RootFolder').using(signalBehavior(signal))()) as { RootFolder: { ServerRelativeUrl: string } }
+      libraryUrl = lib.RootFolder.ServerRelativeUrl.replace(/\/+$/, '')
+    } catch (err) {
+      throw openError(err)
+    }
+    const parts = folder.split('/').filter(Boolean)
+    let dir = libraryUrl
+    for (let i = parts.length; i > 0; i--) {
+      const url = join(libraryUrl, ...parts.slice(0, i))
+      const there = await sp.web.getFolderByServerRelativePath(url).select('Exists').using(signalBehavior(signal))().then(
+        (f) => (f as { Exists?: boolean }).Exists !== false,
+        (err: unknown) => {
+          if ((err as { status?: number }).status === 404) return false
+          throw toDestinationError(err, ctx(`checking folder ${url}`))
+        },
+      )
+      if (there) {
+        dir = url
+        break
+      }
+    }
+    const name = `mmesh-probe-${Math.random().toString(16).slice(2, 10)}.tmp`
+    try {
+      await sp.web.getFolderByServerRelativePath(dir).files.using(signalBehavior(signal)).addUsingPath(name, new ArrayBuffer(0), { Overwrite: false })
+    } catch (err) {
+      throw toDestinationError(err, ctx(`writing a test file in ${dir}`))
+    }
+    try {
+      await sp.web.getFileByServerRelativePath(join(dir, name)).using(signalBehavior(signal)).delete()
+    } catch (err) {
+      throw new DestinationError(`a test file was written in ${dir} but could not be deleted (${toDestinationError(err, ctx('deleting the test file')).message}): the identity may add but not delete files; delete ${name} by hand`, 'task', 'PROBE_LEFT', false, { cause: err })
+    }
+    return `wrote and deleted a test file in ${site.origin}${dir}`
+  }
+
   function openError(err: unknown): DestinationError {
     const e = err as { isHttpRequestError?: boolean; status?: number; message: string }
     if (e?.isHttpRequestError && e.status === 404) {
@@ -332,6 +376,7 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
     pacer,
     sp,
     open,
+    probe,
     displayPath(rel: string): string {
       const root = state ? `${state.origin}${state.rootUrl}` : join(siteUrl, library, folder)
       return join(root, trimSlashes(rel))

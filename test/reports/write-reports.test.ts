@@ -70,7 +70,7 @@ describe('writeReports', () => {
     for (const id of ['task-one', 'task-two', 'task-three', 'task-four']) {
       expect((await readdir(join(result.dir, id))).sort()).toEqual(['ItemFailureReport.csv', 'ItemReport.csv', 'ItemSummary.csv', 'ScanSummary.csv'])
     }
-    expect(result.files).toHaveLength(1 + 4 * 4 + 2)
+    expect(result.files).toHaveLength(2 + 4 * 4 + 2)
     expect(result.items).toBe(items1.length + items2.length + items3.length)
   })
 

@@ -139,7 +139,7 @@ main{padding:20px 28px;max-width:1280px}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px;margin-bottom:18px}
 .card{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:12px 14px}.card b{display:block;font-size:22px}.card span{color:#57606a;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 .row{display:grid;grid-template-columns:1fr 1fr;gap:16px;margin-bottom:16px}@media(max-width:900px){.row{grid-template-columns:1fr}}
-section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:12px 16px;margin-bottom:16px}section h2{font-size:16px;margin:0 0 8px}section h3{font-size:14px;margin:6px 0}section h2 small{font-weight:normal;color:#57606a}
+section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:12px 16px;margin-bottom:16px}section h2{font-size:16px;margin:0 0 8px}section h3{font-size:14px;margin:6px 0}section h2 small{font-weight:normal;color:#57606a}.half{max-width:620px}
 .chart text{font-size:12px;fill:#1f2328}.chart .val{fill:#57606a}.chart .axis{fill:#57606a;font-size:11px}.chart .grid{stroke:#eaeef2}
 .legend{display:flex;flex-wrap:wrap;gap:12px;margin-top:6px}.legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:5px;vertical-align:-1px}
 .empty{color:#57606a;font-style:italic}
@@ -173,7 +173,7 @@ function scanSection(tasks: TaskView[]): string {
     `<section id="scan"><h2>Scan assessment <small id="scan-assessed">(${num(f.assessed)} scanned task${f.assessed === 1 ? '' : 's'})</small></h2>` +
     `<div class="row"><div><h3>Tasks by file count</h3>${barChart('scan-files-chart', bucketRows(f.fileCounts, 'bucket', '#6f42c1'), 'No scanned tasks.')}</div>` +
     `<div><h3>Tasks by data size</h3>${barChart('scan-size-chart', bucketRows(f.sizes, 'bucket', '#1f6feb'), 'No scanned tasks.')}</div></div>` +
-    `<h3>Files by last-modified year</h3>${barChart('scan-years-chart', yearRows, 'No files scanned.')}</section>`
+    `<div class="half"><h3>Files by last-modified year</h3>${barChart('scan-years-chart', yearRows, 'No files scanned.')}</div></section>`
   )
 }
 

@@ -31,8 +31,12 @@ describe('SharePoint destination check', () => {
     const uploads = h.emu.stats.byKind.upload ?? 0
     const deletes = h.emu.stats.byKind.delete ?? 0
 
-    const fresh = await checkDestination(h.destination({ folder: 'Not/Yet' }), AbortSignal.timeout(30_000))
+    const notYet = h.destination({ folder: 'Not/Yet' })
+    expect(notYet.displayPath('a.txt')).toBe(`${h.emu.sites.dev}/Documents/Not/Yet/a.txt`)
+    const fresh = await checkDestination(notYet, AbortSignal.timeout(30_000))
     expect(fresh).toEqual({ ok: true, message: `wrote and deleted a test file in ${new URL(h.emu.sites.dev).origin}/sites/dev/Shared Documents` })
+    // the scan then measures paths with the library's URL, as SharePoint will store them
+    expect(notYet.displayPath('a.txt')).toBe(`${new URL(h.emu.sites.dev).origin}/sites/dev/Shared Documents/Not/Yet/a.txt`)
     const deeper = await checkDestination(h.destination({ folder: 'Exists/Deeper/Still' }), AbortSignal.timeout(30_000))
     expect(deeper).toEqual({ ok: true, message: `wrote and deleted a test file in ${new URL(h.emu.sites.dev).origin}/sites/dev/Shared Documents/Exists` })
 

@@ -109,6 +109,8 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
   const hintOf = () => o.tokenProvider.principalHint.toLowerCase()
   const knownFolders = new Set<string>()
   let state: OpenState | null = null
+  /** the destination root's URL as a probe found it (a scan-only round opens nothing) */
+  let probedRoot: string | null = null
   /** the pass's recursive read: listings not yet handed to the engine (each is handed out once) */
   let tree: { rel: string; listings: Tree; at: number } | null = null
   const treeLimits: TreeLimits = { ...DEFAULT_TREE_LIMITS, ...o.treeLimits }
@@ -155,6 +157,8 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
     } catch (err) {
       throw openError(err)
     }
+    // the scan measures paths with the library's real URL ("Shared Documents"), not its title
+    probedRoot = `${site.origin}${join(libraryUrl, folder)}`
     const parts = folder.split('/').filter(Boolean)
     let dir = libraryUrl
     for (let i = parts.length; i > 0; i--) {
@@ -378,7 +382,7 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
     open,
     probe,
     displayPath(rel: string): string {
-      const root = state ? `${state.origin}${state.rootUrl}` : join(siteUrl, library, folder)
+      const root = state ? `${state.origin}${state.rootUrl}` : (probedRoot ?? join(siteUrl, library, folder))
       return join(root, trimSlashes(rel))
     },
     prefetch,

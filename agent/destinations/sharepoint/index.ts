@@ -23,6 +23,7 @@ import { OFFICE_EXT, discardStub, setFields, uploadContent, type UploadContext }
 import { folderKey, toEntry } from './entries.ts'
 import { DEFAULT_TREE_LIMITS, readTree, type Tree, type TreeLimits } from './tree.ts'
 import type { UserMapping } from './user-mapping.ts'
+import { probeLibrary } from './probe.ts'
 
 export { createPacer, type Pacer, type PacerOptions } from './pacing.ts'
 export { parseUserMapping, loadUserMapping, type UserMapping } from './user-mapping.ts'
@@ -143,50 +144,11 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
     }
   }
 
-  /**
-   * A scan's destination check: the site and library are found, and an empty file added to the nearest
-   * folder that exists on the way to the task's folder is deleted again at once (a permanent delete, not
-   * the recycle bin), so a scan creates nothing. A write is the one check that holds for every way an
-   * identity can be refused (site, library or folder permissions, a locked or read-only site).
-   */
+  /** A scan's destination check (probe.ts); afterwards paths are measured with the library's real URL. */
   async function probe(signal: AbortSignal): Promise<string> {
-    let libraryUrl: string
-    try {
-      const lib = (await sp.web.lists.getByTitle(library).select('RootFolder/ServerRelativeUrl').expand('RootFolder').using(signalBehavior(signal))()) as { RootFolder: { ServerRelativeUrl: string } }
-      libraryUrl = lib.RootFolder.ServerRelativeUrl.replace(/\/+$/, '')
-    } catch (err) {
-      throw openError(err)
-    }
-    // the scan measures paths with the library's real URL ("Shared Documents"), not its title
-    probedRoot = `${site.origin}${join(libraryUrl, folder)}`
-    const parts = folder.split('/').filter(Boolean)
-    let dir = libraryUrl
-    for (let i = parts.length; i > 0; i--) {
-      const url = join(libraryUrl, ...parts.slice(0, i))
-      const there = await sp.web.getFolderByServerRelativePath(url).select('Exists').using(signalBehavior(signal))().then(
-        (f) => (f as { Exists?: boolean }).Exists !== false,
-        (err: unknown) => {
-          if ((err as { status?: number }).status === 404) return false
-          throw toDestinationError(err, ctx(`checking folder ${url}`))
-        },
-      )
-      if (there) {
-        dir = url
-        break
-      }
-    }
-    const name = `mmesh-probe-${Math.random().toString(16).slice(2, 10)}.tmp`
-    try {
-      await sp.web.getFolderByServerRelativePath(dir).files.using(signalBehavior(signal)).addUsingPath(name, new ArrayBuffer(0), { Overwrite: false })
-    } catch (err) {
-      throw toDestinationError(err, ctx(`writing a test file in ${dir}`))
-    }
-    try {
-      await sp.web.getFileByServerRelativePath(join(dir, name)).using(signalBehavior(signal)).delete()
-    } catch (err) {
-      throw new DestinationError(`a test file was written in ${dir} but could not be deleted (${toDestinationError(err, ctx('deleting the test file')).message}): the identity may add but not delete files; delete ${name} by hand`, 'task', 'PROBE_LEFT', false, { cause: err })
-    }
-    return `wrote and deleted a test file in ${site.origin}${dir}`
+    const r = await probeLibrary({ sp, library, folder, origin: site.origin, openError, toError: (err, what) => toDestinationError(err, ctx(what)) }, signal)
+    probedRoot = r.rootUrl
+    return r.message
   }
 
   function openError(err: unknown): DestinationError {

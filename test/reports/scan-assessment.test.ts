@@ -55,7 +55,7 @@ function makeShare(): string {
   for (const [name, [size, year]] of Object.entries(FILES)) {
     const p = path.join(root, name)
     fs.writeFileSync(p, Buffer.alloc(size, 0x61))
-    const t = new Date(Date.UTC(year, 5, 15)) 
+    const t = new Date(Date.UTC(year, 5, 15))
     fs.utimesSync(p, t, t)
   }
   // owner, group, other, one named user and the mask: 5 entries
@@ -142,7 +142,7 @@ describe('the scan assessment', () => {
     expect(perRound[0]!['Destination check']).toMatch(/^failed: destination folder .* does not exist/)
 
     if (browserProgram.skip) return
-    const browser = await chromium.launchPersistentContext(path.join(fleet.tempDir('profile')), {
+    const browser = await chromium.launchPersistentContext(fleet.tempDir('profile'), {
       executablePath: browserProgram.path!, headless: true, timeout: 30_000,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     })

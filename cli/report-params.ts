@@ -49,5 +49,5 @@ export function reportParams(opts: ReportOptions, cwd = process.cwd()): ParamsIn
 export function summaryLine(r: ReportWriteResult): string {
   const parts = [`${r.tasks} task${r.tasks === 1 ? '' : 's'}`, `${r.items} item${r.items === 1 ? '' : 's'}`, `${r.files.length} files`]
   const tail = r.warnings.length ? `; ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'} (data not reachable, see above)` : ''
-  return `wrote ${parts.join(', ')}: Aggregate Summary Report.csv, per-task CSVs, ledger.json, report.html${tail}`
+  return `wrote ${parts.join(', ')}: Aggregate Summary Report.csv, Scan Summary Report.csv, per-task CSVs, ledger.json, report.html${tail}`
 }

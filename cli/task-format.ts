@@ -7,6 +7,7 @@
 import { terminalSafe } from '../protocol/terminal-text.ts'
 import type { Settings } from '../protocol/settings.ts'
 import type { TaskJson, TaskView } from '../protocol/views.ts'
+import { assessmentFields } from '../protocol/assessment.ts'
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB']
@@ -65,6 +66,10 @@ export function formatTaskDetail(v: TaskView): string {
   if (v.failureReason) lines.push(`Failure     ${v.failureReason}`)
   const overrides = Object.entries(v.overrides)
   if (overrides.length > 0) lines.push(`Settings    ${overrides.map(([k, val]) => `${k}=${JSON.stringify(val)}`).join(', ')}`)
+  if (v.assessment) {
+    lines.push(`Scan        round ${v.assessment.round}`)
+    for (const [label, value] of assessmentFields(v.assessment, formatBytes)) lines.push(`  ${label.padEnd(20)}${value}`)
+  }
   lines.push('Timeline')
   for (const e of v.timeline) lines.push(`  ${e.at}  ${e.what}`)
   const failures = v.recentFailures ?? []

@@ -13,6 +13,7 @@
 import { z } from 'zod'
 import { settingsOverrideSchema } from './settings.ts'
 import { HLC_PATTERN } from './hlc.ts'
+import { assessmentSchema } from './assessment.ts'
 
 export const SCHEMA_VERSION = 1
 
@@ -129,6 +130,8 @@ const outcomeShape = z.object({
   waitingReason: shortText.nullable(),
   /** Agents that hold a copy of this round's item results (besides the writer), for reports. */
   itemReplicas: z.array(agentIdSchema).max(8),
+  /** What the round's scan measured (protocol/assessment.ts); on a round's end only, absent from older agents. */
+  assessment: assessmentSchema.optional(),
   sig: z.string().max(200),
 })
 export const outcomeSchema = outcomeShape.loose()

@@ -6,6 +6,7 @@
 import type { ItemRecord } from './items.ts'
 import type { Cell } from './report-rows.ts'
 import { unmappedCount } from './permissions.ts'
+import { SCAN_LIST_ROUND_COLUMNS, scanListRoundCells, type ScanTask } from './report-scan.ts'
 
 /** Migration Manager's ItemSummary columns, then ours (Unchanged items: already identical, not copied). */
 export const ITEM_SUMMARY_COLUMNS = [
@@ -52,6 +53,8 @@ export const SCAN_SUMMARY_COLUMNS = [
   'Items with warnings',
   'Items with errors',
   'Migration readiness',
+  // Migration Manager's Scans list (mm-scan.md) for the same source, per round: report-scan.ts
+  ...SCAN_LIST_ROUND_COLUMNS,
 ] as const
 
 export interface RoundTally {
@@ -74,6 +77,11 @@ export interface RoundTally {
   errors: number
   bytesCopied: number
   unmappedPrincipals: number
+  /** bytes of every file the round saw (Data size) */
+  dataSize: number
+  /** the longest destination path of the round's items, and its length */
+  maxPathLength: number
+  maxPath: string
   devices: Set<string>
 }
 
@@ -98,6 +106,9 @@ function newTally(round: number): RoundTally {
     errors: 0,
     bytesCopied: 0,
     unmappedPrincipals: 0,
+    dataSize: 0,
+    maxPathLength: 0,
+    maxPath: '',
     devices: new Set(),
   }
 }
@@ -114,7 +125,14 @@ export class RoundTallies {
     if (!t) this.rounds.set(i.round, (t = newTally(i.round)))
     t.scanned++
     if (i.isFolder) t.folders++
-    else t.files++
+    else {
+      t.files++
+      t.dataSize += Number.isFinite(i.size) && i.size > 0 ? i.size : 0
+    }
+    if (typeof i.destination === 'string' && i.destination.length > t.maxPathLength) {
+      t.maxPathLength = i.destination.length
+      t.maxPath = i.destination
+    }
     if (i.readiness === 'error') t.errors++
     else if (i.readiness === 'warning') t.warnings++
     else t.ready++
@@ -192,8 +210,11 @@ export function itemSummaryRow(t: RoundTally): Cell[] {
   ]
 }
 
-export function scanSummaryRow(t: RoundTally): Cell[] {
-  const readiness = t.errors > 0 ? 'Errors' : t.warnings > 0 ? 'Warnings' : 'Ready'
+/** One round; with the task, the Scans list's columns too (its root facts for the round its assessment measured). */
+export function scanSummaryRow(t: RoundTally, task?: ScanTask): Cell[] {
+  const assessed = task?.assessment?.round === t.round ? task.assessment : null
+  // the assessment also knows what the items cannot: a failed destination check
+  const readiness = assessed ? assessed.readiness : t.errors > 0 ? 'Errors' : t.warnings > 0 ? 'Warnings' : 'Ready'
   return [
     t.round,
     t.scanned,
@@ -211,5 +232,6 @@ export function scanSummaryRow(t: RoundTally): Cell[] {
     t.warnings,
     t.errors,
     readiness,
+    ...scanListRoundCells(t, task),
   ]
 }

@@ -5,6 +5,7 @@ import { formatHlc } from './hlc.ts'
 import { TestKeyring, fakeAgentId, makeReplica, syncAll, type Replica } from '../test/fixtures/ledger-replicas.ts'
 import type { RecordSigner } from './ledger.ts'
 import { ZERO_COUNTS } from './records.ts'
+import type { Assessment } from './assessment.ts'
 
 const A = fakeAgentId(1)
 const B = fakeAgentId(2)
@@ -41,7 +42,7 @@ function cmd(r: Replica, by: string, kind: 'task.pause' | 'task.resume' | 'task.
   r.ledger.addCommand(r.keyring.signer(by), { kind, target: 'task-1', hlc: formatHlc({ wallMs, counter: 0, node: by }) })
 }
 
-function holdAndReport(r: Replica, s: RecordSigner, phase: 'scanning' | 'in-progress' | 'completed' | 'failed', round = 0, epoch = 1) {
+function holdAndReport(r: Replica, s: RecordSigner, phase: 'scanning' | 'in-progress' | 'completed' | 'failed', round = 0, epoch = 1, assessment?: Assessment) {
   r.ledger.putClaim(s, { taskId: 'task-1', agent: s.agentId, epoch, round, at: '2026-01-01T00:01:00.000Z', released: phase === 'completed' || phase === 'failed' })
   r.ledger.putOutcome(s, {
     taskId: 'task-1',
@@ -56,8 +57,14 @@ function holdAndReport(r: Replica, s: RecordSigner, phase: 'scanning' | 'in-prog
     failureReason: phase === 'failed' ? 'destination unreachable' : null,
     waitingReason: null,
     itemReplicas: [],
+    ...(assessment ? { assessment } : {}),
   })
 }
+
+const scanned = (round: number, files: number): Assessment => ({
+  round, dataSize: files * 10, files, folders: 1, maxPathLength: 20, maxPath: '/dst/a/b', rootPermissions: 3, lastAccessed: null, created: null,
+  readiness: 'Ready', readinessReason: null, warnings: 0, errors: 0, destinationCheck: { ok: true, message: 'ok' }, modifiedYears: { '2024': files },
+})
 
 describe('deriveTask', () => {
   it('walks queued → scanning → in-progress → completed with counts and settings', () => {
@@ -138,7 +145,7 @@ describe('deriveTask', () => {
     const { ra, sa, sb } = setup()
     const json = (r: Replica) => deriveTaskJson({ spec: r.ledger.task('task-1')!, commands: r.ledger.commandsFor('task-1'), claims: r.ledger.claimsFor('task-1'), outcomes: r.ledger.outcomesFor('task-1') })
     const contract = (r: Replica) => {
-      const { epoch: _e, settings: _s, overrides: _o, timeline: _t, itemHolders: _i, recentFailures: _r, ...rest } = view(r)
+      const { epoch: _e, settings: _s, overrides: _o, timeline: _t, itemHolders: _i, recentFailures: _r, assessment: _a, ...rest } = view(r)
       return JSON.stringify(rest)
     }
     const stages: (() => void)[] = [
@@ -155,5 +162,21 @@ describe('deriveTask', () => {
       expect(JSON.stringify(json(ra))).toBe(contract(ra))
     }
     expect(json(ra).status).toBe('completed')
+  })
+
+  it('shows the latest scan: the newest round that has one, signed in the outcome and replicated', () => {
+    const { ra, rb, sa, sb } = setup()
+    expect(view(ra).assessment).toBeNull()
+    holdAndReport(ra, sa, 'completed', 0, 1, scanned(0, 7))
+    expect(view(ra).assessment).toEqual(scanned(0, 7))
+    // a rerun still running shows the previous scan, with its round
+    cmd(ra, A, 'task.rerun', 5000)
+    holdAndReport(ra, sb, 'in-progress', 1, 2)
+    expect(view(ra).assessment).toEqual(scanned(0, 7))
+    holdAndReport(ra, sb, 'completed', 1, 2, scanned(1, 9))
+    expect(view(ra).assessment).toEqual(scanned(1, 9))
+    // another replica reads it from the signed record
+    syncAll([ra, rb])
+    expect(view(rb).assessment).toEqual(scanned(1, 9))
   })
 })

@@ -18,6 +18,7 @@ import { foldTaskIntent, type TaskIntent } from './intent.ts'
 import { currentHolder, winningClaim } from './lease.ts'
 import { effectiveSettings, type Settings } from './settings.ts'
 import type { TaskJson, TaskStatus, TaskView, TimelineEntry } from './views.ts'
+import type { Assessment } from './assessment.ts'
 
 export interface TaskRecords {
   spec: TaskSpec
@@ -122,7 +123,21 @@ export function deriveTask(records: TaskRecords, globals: Settings, nowMs = Date
     overrides: { ...spec.settings },
     timeline: timeline(spec, intent, claims, outcomes),
     itemHolders,
+    assessment: latestAssessment(outcomes),
   }
+}
+
+/**
+ * The latest scan's figures: those of the newest round that has them (a rerun still queued or scanning
+ * shows the previous scan, like Migration Manager's "Last scanned"), from that round's speaking outcome.
+ */
+export function latestAssessment(outcomes: readonly OutcomeRecord[]): Assessment | null {
+  const rounds = [...new Set(outcomes.filter((o) => o.assessment).map((o) => o.round))].sort((a, b) => b - a)
+  for (const r of rounds) {
+    const a = roundOutcome(outcomes, r)?.assessment
+    if (a) return a
+  }
+  return null
 }
 
 function pickCounts(c: Counts): Counts {

@@ -4,6 +4,7 @@
  */
 import type { ByteCounts, Counts, Destination } from './records.ts'
 import type { Settings } from './settings.ts'
+import type { Assessment } from './assessment.ts'
 
 export const TASK_STATUSES = ['scheduled', 'queued', 'scanning', 'in-progress', 'paused', 'completed', 'failed', 'cancelled'] as const
 export type TaskStatus = (typeof TASK_STATUSES)[number]
@@ -49,6 +50,8 @@ export interface TaskView extends TaskJson {
   timeline: TimelineEntry[]
   /** Agents known to hold copies of the item results, per round (writer first). */
   itemHolders: Record<number, string[]>
+  /** What the latest scan of the source measured (Migration Manager's Scans columns); null before any scan ended. */
+  assessment?: Assessment | null
   /** The latest failed items of the current round with their messages (newest first), when known. */
   recentFailures?: { item: string; message: string }[]
 }

@@ -62,6 +62,33 @@ describe('Task detail', () => {
     expect(f).toMatch(/legal\s+failed/)
   })
 
+  it('shows the scan figures of a scanned task, with the readiness reason and escaped paths', async () => {
+    const { fleet, id } = await fleetWithOne()
+    const maxPath = 'https://contoso.sharepoint.com/sites/legal/Documents/Contracts/\x1b[2Jdeep/file.pdf'
+    fleet.patchTask(id, {
+      status: 'completed',
+      assessment: {
+        round: 0, dataSize: 3 * 2 ** 20, files: 42, folders: 7, maxPathLength: 97, maxPath, rootPermissions: null,
+        lastAccessed: '2024-04-30T10:00:00.000Z', created: '2019-01-02T03:04:05.000Z', readiness: 'Errors',
+        readinessReason: 'destination check failed: site https://contoso.sharepoint.com/sites/legal was not found', warnings: 0, errors: 0,
+        destinationCheck: { ok: false, message: 'site https://contoso.sharepoint.com/sites/legal was not found' }, modifiedYears: { '2024': 42 },
+      },
+    })
+    m = await mount(fleet, fleet, { initialView: 'tasks', rows: 60, columns: 160 })
+    await m.waitFor('▶ legal')
+    await m.press(KEYS.enter)
+    const f = await m.waitFor('Scan (round 0)')
+    expect(f).toMatch(/Migration readiness\s+Errors — destination check failed: site https:\/\/contoso.sharepoint.com\/sites\/legal was not found/)
+    expect(f).toMatch(/Data size\s+3\.0 MB \(3145728 bytes\)/)
+    expect(f).toMatch(/File count\s+42/)
+    expect(f).toMatch(/Folder count\s+7/)
+    expect(f).toMatch(/Max path length\s+97 of 400: https:\/\/contoso/)
+    expect(f).toContain('\\x1b[2Jdeep/file.pdf')
+    expect(f).not.toContain('\x1b[2J')
+    expect(f).toMatch(/Root permissions\s+unknown/)
+    expect(f).toMatch(/Created on\s+2019-01-02T03:04:05.000Z/)
+  })
+
   it('p pauses and resumes, r reruns, c asks before it cancels', async () => {
     const { fleet, id } = await fleetWithOne()
     m = await mount(fleet, fleet, { initialView: 'tasks' })

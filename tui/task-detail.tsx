@@ -8,6 +8,7 @@ import type { TaskLive, TaskView } from '../protocol/views.ts'
 import { SETTING_KEYS } from '../protocol/settings.ts'
 import { bar, cell, destinationText, formatBytes, formatEta, formatRate, formatTime, percent } from './format.ts'
 import { taskProgress } from './view-model.ts'
+import { assessmentFields } from '../protocol/assessment.ts'
 import { STATUS_COLOR } from './tasks-view.tsx'
 
 export interface TaskDetailProps {
@@ -82,6 +83,12 @@ export function detailRows(task: TaskView, live: TaskLive | undefined, agentName
     width - 2,
   ))
     text(`  ${line}`)
+  if (task.assessment) {
+    const a = task.assessment
+    text(`Scan (round ${a.round})`, { bold: true })
+    const color = a.readiness === 'Errors' ? 'red' : a.readiness === 'Warnings' ? 'yellow' : 'green'
+    for (const [label, value] of assessmentFields(a, formatBytes)) text(`  ${label.padEnd(19)} ${value}`, label === 'Migration readiness' ? { color } : {})
+  }
   text('Settings (* = set on this task)', { bold: true })
   const overrides = task.overrides as Record<string, unknown>
   for (const line of packWords(

@@ -104,6 +104,27 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     }
   }
 
+  /**
+   * A scan's destination check: the same write-and-remove as open(), but in the nearest folder that
+   * already exists on the way to ROOT/LIBRARY/FOLDER, so a scan creates nothing.
+   */
+  async function probe(): Promise<string> {
+    const st = await stat(rootDir).catch(() => null)
+    if (!st) throw new Error(`destination folder ${rootDir} does not exist or cannot be reached: create or mount it, or correct the file:// URL`)
+    if (!st.isDirectory()) throw new Error(`destination ${rootDir} is not a folder: point the file:// URL at a folder`)
+    let dir = root
+    while (dir !== rootDir && !(await stat(dir).then((s) => s.isDirectory(), () => false))) dir = path.dirname(dir)
+    const name = path.join(dir, `${names.prefix}probe-${randomBytes(4).toString('hex')}`)
+    try {
+      await writeFile(name, '', { flag: 'wx' })
+      await unlink(name)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      throw new Error(`destination ${dir} cannot be written${code ? ` (${code})` : ''}: fix its permissions or mount it read-write`, { cause: err })
+    }
+    return `wrote and removed a test file in ${dir}`
+  }
+
   async function list(relFolder: string): Promise<Map<string, DestinationEntry> | null> {
     const dir = abs(relFolder)
     let entries
@@ -301,6 +322,7 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     kind: 'file',
     root,
     open: open_,
+    probe,
     displayPath: abs,
     list: (rel) => list(rel),
     ensureFolder: (rel) => ensureFolder(rel),

@@ -68,6 +68,12 @@ export interface Destination {
   readonly kind: 'file' | 'sharepoint'
   /** Checks the destination exists and can be written (library found, credentials accepted). Throws DestinationError. */
   open(signal: AbortSignal): Promise<void>
+  /**
+   * Optional: checks, without opening for work and leaving nothing behind, that the destination is
+   * reachable and this agent may write there (a scan-only round's destination check). Answers what was
+   * checked; throws (any error) with what is wrong.
+   */
+  probe?(signal: AbortSignal): Promise<string>
   /** The full decoded path or URL for a relative path: for the 400-character rule and the reports. */
   displayPath(relPath: string): string
   /**

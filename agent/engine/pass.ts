@@ -21,6 +21,7 @@ import { createOwnerResolver } from './owner.ts'
 import { createPermissionReader } from './permission-reader.ts'
 import { createPermissionStep, type PermissionStep, type PermissionStepResult } from './permissions-step.ts'
 import type { Grant } from '../../protocol/permissions.ts'
+import { checkDestination, readRootFacts } from './assess.ts'
 
 /** One resolver per process: owners' names are looked up once per uid, not per round. */
 const ownerResolver = createOwnerResolver()
@@ -54,7 +55,13 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
   const replace = job.settings.MigrateFilesAndFoldersWithInvalidChars
 
   await checkSourceRoot(job.sourceRoot)
-  if (!scanOnly) {
+  const cifs = await isCifsMount(job.sourceRoot)
+  // before the walk lists the root, which would refresh its access time
+  tally.assessor.root = await readRootFacts(job.sourceRoot, cifs)
+  if (scanOnly) {
+    // Migration Manager's scan checks write access to the destination: a failed check is the readiness reason
+    tally.assessor.destinationCheck = await checkDestination(destination, signal)
+  } else {
     try {
       await destination.open(signal)
     } catch (err) {
@@ -67,7 +74,6 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
       throw asTaskScope(err, 'destination cannot be read')
     }
   }
-  const cifs = await isCifsMount(job.sourceRoot)
   const perms = job.settings.PreserveUserPermissionsForFileShare
     ? createPermissionStep({ reader: createPermissionReader({ cifs }), destination, signal, apply: !scanOnly, warn: (o, m) => deps.logger.warn({ taskId: job.taskId, ...o }, m) })
     : null
@@ -132,6 +138,7 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
       const subfolders: StackItem[] = []
       for (const d of decisions) {
         tally.seen()
+        tally.assessor.entry(d.entry.kind, d.entry.size, d.entry.mtimeMs, d.destRel === null ? null : destination.displayPath(d.destRel))
         const rel = folder.srcRel === '' ? d.entry.name : `${folder.srcRel}/${d.entry.name}`
         if (d.entry.kind === 'folder') {
           subfolders.push({

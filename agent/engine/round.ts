@@ -24,6 +24,7 @@ export async function runTaskRound(job: EngineJob, deps: EngineDeps): Promise<Ro
     bytes: { ...tally.bytes },
     failureReason,
     ...(abortReason ? { abortReason } : {}),
+    ...(phase === 'completed' ? { assessment: tally.assessor.result(job.round) } : {}),
     startedAt,
     finishedAt: new Date().toISOString(),
   })

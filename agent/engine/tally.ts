@@ -3,6 +3,7 @@ import type { ItemRecord } from '../../protocol/items.ts'
 import { extensionOf } from '../../protocol/classify.ts'
 import type { ByteCounts, Counts } from '../../protocol/records.ts'
 import type { EngineDeps, EngineJob, EnginePhase, EngineTuning } from './types.ts'
+import { Assessor } from './assess.ts'
 
 /** What the engine knows of an item; the tally adds task, round, source path, extension, device and time. */
 export type RecordInput = Pick<ItemRecord, 'destination' | 'name' | 'size' | 'isFolder' | 'status' | 'resultCategory' | 'message' | 'errorCode' | 'readiness'> & {
@@ -12,6 +13,8 @@ export type RecordInput = Pick<ItemRecord, 'destination' | 'name' | 'size' | 'is
 export class Tally {
   readonly counts: Counts = { scanned: 0, toMigrate: 0, migrated: 0, unchanged: 0, skipped: 0, failed: 0 }
   readonly bytes: ByteCounts = { total: 0, migrated: 0 }
+  /** What the scan measures for the round's assessment (assess.ts). */
+  readonly assessor = new Assessor()
   private buffer: ItemRecord[] = []
   private flushing: Promise<void> = Promise.resolve()
   private pendingBatches = 0
@@ -81,6 +84,7 @@ export class Tally {
       case 'Scanned': break
     }
     if (options.bytesAtDestination) this.bytes.migrated += options.bytesAtDestination
+    this.assessor.readiness(r.readiness)
     this.buffer.push({
       taskId: this.job.taskId,
       round: this.job.round,

@@ -1,5 +1,6 @@
 /** The engine's inputs and outputs: one round of one task, run by the agent that holds its lease. */
 import type { ByteCounts, Counts, TaskSpec } from '../../protocol/records.ts'
+import type { Assessment } from '../../protocol/assessment.ts'
 import type { Settings } from '../../protocol/settings.ts'
 import type { Destination } from './destination.ts'
 import type { ItemStore } from '../items/store.ts'
@@ -107,6 +108,8 @@ export interface RoundResult {
   failureReason: string | null
   /** Why an aborted round stopped ('lease lost', 'cancelled'). */
   abortReason?: string
+  /** What the pass's scan measured; on a completed round only (a failed pass saw part of the source). */
+  assessment?: Assessment
   startedAt: string
   finishedAt: string
 }

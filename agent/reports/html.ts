@@ -7,6 +7,7 @@
 import type { TaskStatus, TaskView } from '../../protocol/views.ts'
 import { STATUS_WORDS, destinationText, taskDuration, toGB } from '../../protocol/report-rows.ts'
 import type { ThroughputSeries } from '../../protocol/report-throughput.ts'
+import { fleetAssessment } from '../../protocol/assessment.ts'
 
 export interface ReportPage {
   generatedAt: Date
@@ -138,7 +139,7 @@ main{padding:20px 28px;max-width:1280px}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px;margin-bottom:18px}
 .card{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:12px 14px}.card b{display:block;font-size:22px}.card span{color:#57606a;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 .row{display:grid;grid-template-columns:1fr 1fr;gap:16px;margin-bottom:16px}@media(max-width:900px){.row{grid-template-columns:1fr}}
-section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:12px 16px;margin-bottom:16px}section h2{font-size:16px;margin:0 0 8px}
+section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:12px 16px;margin-bottom:16px}section h2{font-size:16px;margin:0 0 8px}section h3{font-size:14px;margin:6px 0}section h2 small{font-weight:normal;color:#57606a}.half{max-width:620px}
 .chart text{font-size:12px;fill:#1f2328}.chart .val{fill:#57606a}.chart .axis{fill:#57606a;font-size:11px}.chart .grid{stroke:#eaeef2}
 .legend{display:flex;flex-wrap:wrap;gap:12px;margin-top:6px}.legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:5px;vertical-align:-1px}
 .empty{color:#57606a;font-style:italic}
@@ -160,6 +161,21 @@ var rows=Array.prototype.slice.call(b.rows);rows.sort(function(x,y){var a=x.cell
 c=y.cells[i].getAttribute('data-sort')||y.cells[i].textContent;var na=parseFloat(a),nc=parseFloat(c);
 var r=(!isNaN(na)&&!isNaN(nc))?na-nc:a.localeCompare(c);return asc?r:-r});asc=!asc;rows.forEach(function(r){b.appendChild(r)})})})})();
 `
+
+/** Migration Manager's Scans dashboard: tasks by file count and by data size, files by last-modified year. */
+function scanSection(tasks: TaskView[]): string {
+  const f = fleetAssessment(tasks)
+  if (f.assessed === 0) return '<section id="scan"><h2>Scan assessment</h2><p class="empty" id="scan-empty">No task has been scanned yet.</p></section>'
+  const bucketRows = (rows: { label: string; count: number }[], kind: string, color: string) =>
+    rows.map((r) => ({ label: r.label, value: r.count, color, attrs: `data-${kind}="${esc(r.label)}"` }))
+  const yearRows = f.years.map((y) => ({ label: y.year, value: y.files, color: '#0a7ea4', attrs: `data-year="${esc(y.year)}"` }))
+  return (
+    `<section id="scan"><h2>Scan assessment <small id="scan-assessed">(${num(f.assessed)} scanned task${f.assessed === 1 ? '' : 's'})</small></h2>` +
+    `<div class="row"><div><h3>Tasks by file count</h3>${barChart('scan-files-chart', bucketRows(f.fileCounts, 'bucket', '#6f42c1'), 'No scanned tasks.')}</div>` +
+    `<div><h3>Tasks by data size</h3>${barChart('scan-size-chart', bucketRows(f.sizes, 'bucket', '#1f6feb'), 'No scanned tasks.')}</div></div>` +
+    `<div class="half"><h3>Files by last-modified year</h3>${barChart('scan-years-chart', yearRows, 'No files scanned.')}</div></section>`
+  )
+}
 
 export function buildReportHtml(p: ReportPage): string {
   const tot = totalsOf(p.tasks)
@@ -207,6 +223,7 @@ export function buildReportHtml(p: ReportPage): string {
 <div class="row"><section><h2>Tasks by status</h2>${barChart('status-chart', statusRows, 'No tasks.')}</section>
 <section><h2>Largest failure categories</h2>${barChart('failure-chart', failRows, 'No failed items.')}</section></div>
 <section><h2>Throughput per agent</h2>${lineChart(p.throughput)}</section>
+${scanSection(p.tasks)}
 <section><h2>Tasks</h2><input id="filter" type="search" placeholder="Filter tasks…" aria-label="Filter tasks">
 <div class="tablewrap"><table id="tasks"><thead><tr><th>Task</th><th>Status</th><th>Source</th><th>Destination</th><th>Scanned</th><th>Migrated</th><th>Failed</th><th>Migrated GB</th><th>Done</th><th>Agent</th><th>Duration</th><th>Group</th><th>Reason</th></tr></thead>
 <tbody>${rows}</tbody></table></div></section></main>

@@ -18,6 +18,7 @@ import {
   type ReportFilter,
 } from '../../protocol/report-rows.ts'
 import { ITEM_SUMMARY_COLUMNS, RoundTallies, SCAN_SUMMARY_COLUMNS, itemSummaryRow, scanSummaryRow } from '../../protocol/report-rounds.ts'
+import { SCAN_LIST_COLUMNS, SCAN_LIST_FILE, scanListRow } from '../../protocol/report-scan.ts'
 import { ThroughputTally, type ThroughputSeries } from '../../protocol/report-throughput.ts'
 import { openCsv, type CsvFile } from './csv-file.ts'
 import { WRITE_NO_FOLLOW, realFolder } from './no-follow.ts'
@@ -160,7 +161,7 @@ async function writeTaskItems(
   const scanSummary = openCsv(join(dir, 'ScanSummary.csv'), SCAN_SUMMARY_COLUMNS)
   for (const r of rounds) {
     await itemSummary.write(itemSummaryRow(r))
-    await scanSummary.write(scanSummaryRow(r))
+    await scanSummary.write(scanSummaryRow(r, task))
   }
   await itemSummary.close()
   await scanSummary.close()
@@ -186,6 +187,11 @@ export async function writeReports(opts: WriteReportsOptions): Promise<WriteRepo
   for (const t of tasks) await summary.write(summaryRow(t, opts.agentName, now))
   await summary.close()
   files.push(summary.path)
+  // Migration Manager's Scans "Download summary report": one row per task from its latest scan
+  const scans = openCsv(join(dir, SCAN_LIST_FILE), SCAN_LIST_COLUMNS)
+  for (const t of tasks) await scans.write(scanListRow(t))
+  await scans.close()
+  files.push(scans.path)
 
   const throughput = opts.throughput ? null : new ThroughputTally()
   const categories = new Map<string, number>()

@@ -120,6 +120,7 @@ export function createJobLifecycle(deps: SchedulerDeps, opts: SchedulerOptions, 
           failureReason: result.failureReason,
           waitingReason: null,
           itemReplicas: result.itemReplicas ?? [],
+          ...(result.assessment ? { assessment: result.assessment } : {}),
         })
         hooks.releaseClaim(taskId, epoch, round)
       })

@@ -2,6 +2,7 @@
  * What the lease scheduler needs from the rest of the agent, as narrow interfaces, so it can be driven
  * by the real agent core and, in tests, by the same core in another process.
  */
+import type { Assessment } from '../../protocol/assessment.ts'
 import type { Logger } from 'pino'
 import type { Ledger, RecordSigner } from '../../protocol/ledger.ts'
 import type { ByteCounts, Counts, OutcomePhase, TaskSpec } from '../../protocol/records.ts'
@@ -63,6 +64,8 @@ export interface JobResult {
   failureReason: string | null
   /** Agents that now hold a copy of the round's item results, besides this one. */
   itemReplicas?: string[]
+  /** What the round's scan measured (protocol/assessment.ts), for the round's final outcome. */
+  assessment?: Assessment
 }
 
 export interface JobControls {

@@ -1,5 +1,5 @@
 /** Each setting alone and combined lets through exactly the items the fixture says; scan-only copies nothing. */
-import { mkdir } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFileDestination } from '../../agent/destinations/file.ts'
@@ -95,5 +95,38 @@ describe('settings filters through the engine', () => {
     }
     const skipped = [...expected.values()].filter((e) => e.status === 'Skipped').length
     expect(result.counts).toMatchObject({ scanned: tree.items.size, skipped, toMigrate: tree.items.size - skipped, migrated: 0 })
+
+    // the assessment: counted from the same walk, checked against the fixture's manifest and the records
+    const manifest = [...tree.items.values()]
+    const longest = [...records.values()].reduce((a, r) => (r.destination.length > a.length ? r.destination : a), '')
+    expect(longest.length).toBeGreaterThan(400) // the fixture's deep chain crosses SharePoint's limit
+    const errors = [...records.values()].filter((r) => r.readiness === 'error').length
+    expect(result.assessment).toMatchObject({
+      round: 0,
+      files: manifest.filter((i) => !i.isFolder).length,
+      folders: manifest.filter((i) => i.isFolder).length,
+      dataSize: manifest.filter((i) => !i.isFolder).reduce((n, i) => n + i.size, 0),
+      maxPathLength: longest.length,
+      maxPath: longest,
+      errors,
+      warnings: [...records.values()].filter((r) => r.readiness === 'warning').length,
+      readiness: 'Errors',
+      destinationCheck: { ok: true, message: `wrote and removed a test file in ${destRoot}` },
+    })
+    expect(result.assessment!.readinessReason).toBe(`${errors} items with errors; longest destination path is ${longest.length} characters (SharePoint allows 400)`)
+    const years: Record<string, number> = {}
+    for (const i of manifest) if (!i.isFolder) years[new Date(i.mtimeMs).getUTCFullYear()] = (years[new Date(i.mtimeMs).getUTCFullYear()] ?? 0) + 1
+    expect(result.assessment!.modifiedYears).toEqual(years)
+  })
+
+  it('scan-only with a destination that cannot be written: the scan ends, readiness says why', async () => {
+    const notAFolder = path.join(dir, 'dest-is-a-file')
+    await writeFile(notAFolder, 'x')
+    const dest = createFileDestination({ rootDir: notAFolder, library: 'Documents', folder: null })
+    const job = { ...makeJob(tree.root, { ScanOnly: true }), taskId: 'task-scan-bad-dest' }
+    const result = await runTaskRound(job, makeDeps(dest, items).deps)
+    expect(result.phase).toBe('completed')
+    expect(result.assessment).toMatchObject({ readiness: 'Errors', destinationCheck: { ok: false, message: `destination ${notAFolder} is not a folder: point the file:// URL at a folder` } })
+    expect(result.assessment!.readinessReason).toMatch(new RegExp(`^destination check failed: destination ${notAFolder} is not a folder`))
   })
 })

@@ -61,8 +61,8 @@ describe('mmesh report', () => {
     expect(r.exitCode).toBe(0)
     const [dir, summary] = r.stdout.split('\n')
     expect(dir).toBe(join(tmp, 'reports-1'))
-    expect(summary).toBe('wrote 2 tasks, 18 items, 11 files: Aggregate Summary Report.csv, per-task CSVs, ledger.json, report.html')
-    expect((await readdir(dir!)).sort()).toEqual(['Aggregate Summary Report.csv', 'ledger.json', 'report.html', 't-a', 't-b'])
+    expect(summary).toBe('wrote 2 tasks, 18 items, 12 files: Aggregate Summary Report.csv, Scan Summary Report.csv, per-task CSVs, ledger.json, report.html')
+    expect((await readdir(dir!)).sort()).toEqual(['Aggregate Summary Report.csv', 'Scan Summary Report.csv', 'ledger.json', 'report.html', 't-a', 't-b'])
     const rows = parse(await readFile(join(dir!, 'Aggregate Summary Report.csv')), { bom: true, columns: true }) as Record<string, string>[]
     expect(rows.map((x) => [x.TaskID, x.Status, x['Migrated items'], x.Agent])).toEqual([
       ['t-a', 'Complete', '12', 'vm-alpha'],
@@ -74,11 +74,11 @@ describe('mmesh report', () => {
   it('passes the filters to the agent', async () => {
     const r = await run(['--out', join(tmp, 'reports-2'), '--status', 'In progress', '--since', '2026-01-01'])
     expect(r.exitCode).toBe(0)
-    expect((await readdir(join(tmp, 'reports-2'))).sort()).toEqual(['Aggregate Summary Report.csv', 'ledger.json', 'report.html', 't-b'])
+    expect((await readdir(join(tmp, 'reports-2'))).sort()).toEqual(['Aggregate Summary Report.csv', 'Scan Summary Report.csv', 'ledger.json', 'report.html', 't-b'])
     const r2 = await run(['--out', join(tmp, 'reports-3'), '--task', 't-a', '--task', 'nope', '--agent', 'vm-alpha'])
     expect(r2.exitCode).toBe(0)
     expect(r2.stderr).toBe('warning: task nope: no such task in the ledger')
-    expect(r2.stdout.split('\n')[1]).toMatch(/^wrote 1 task, 13 items, 7 files: .*; 1 warning/)
+    expect(r2.stdout.split('\n')[1]).toMatch(/^wrote 1 task, 13 items, 8 files: .*; 1 warning/)
   })
 
   it('refuses bad flags with exit 1 before asking the agent', async () => {

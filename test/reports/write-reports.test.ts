@@ -66,11 +66,11 @@ describe('writeReports', () => {
   it('writes every file of the contract', async () => {
     expect(result.warnings).toEqual([])
     const top = (await readdir(result.dir)).sort()
-    expect(top).toEqual(['Aggregate Summary Report.csv', 'ledger.json', 'report.html', 'task-four', 'task-one', 'task-three', 'task-two'])
+    expect(top).toEqual(['Aggregate Summary Report.csv', 'Scan Summary Report.csv', 'ledger.json', 'report.html', 'task-four', 'task-one', 'task-three', 'task-two'])
     for (const id of ['task-one', 'task-two', 'task-three', 'task-four']) {
       expect((await readdir(join(result.dir, id))).sort()).toEqual(['ItemFailureReport.csv', 'ItemReport.csv', 'ItemSummary.csv', 'ScanSummary.csv'])
     }
-    expect(result.files).toHaveLength(1 + 4 * 4 + 2)
+    expect(result.files).toHaveLength(2 + 4 * 4 + 2)
     expect(result.items).toBe(items1.length + items2.length + items3.length)
   })
 

@@ -24,6 +24,7 @@ import { folderKey, toEntry } from './entries.ts'
 import { DEFAULT_TREE_LIMITS, readTree, type Tree, type TreeLimits } from './tree.ts'
 import type { UserMapping } from './user-mapping.ts'
 import { createPermissionApplier, lookupFromUserMapping } from './permissions.ts'
+import { probeLibrary } from './probe.ts'
 
 export { createPacer, type Pacer, type PacerOptions } from './pacing.ts'
 export { parseUserMapping, loadUserMapping, type UserMapping } from './user-mapping.ts'
@@ -110,6 +111,8 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
   const hintOf = () => o.tokenProvider.principalHint.toLowerCase()
   const knownFolders = new Set<string>()
   let state: OpenState | null = null
+  /** the destination root's URL as a probe found it (a scan-only round opens nothing) */
+  let probedRoot: string | null = null
   /** the pass's recursive read: listings not yet handed to the engine (each is handed out once) */
   let tree: { rel: string; listings: Tree; at: number } | null = null
   const treeLimits: TreeLimits = { ...DEFAULT_TREE_LIMITS, ...o.treeLimits }
@@ -141,6 +144,13 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
     } catch (err) {
       throw openError(err)
     }
+  }
+
+  /** A scan's destination check (probe.ts); afterwards paths are measured with the library's real URL. */
+  async function probe(signal: AbortSignal): Promise<string> {
+    const r = await probeLibrary({ sp, library, folder, origin: site.origin, openError, toError: (err, what) => toDestinationError(err, ctx(what)) }, signal)
+    probedRoot = r.rootUrl
+    return r.message
   }
 
   function openError(err: unknown): DestinationError {
@@ -334,8 +344,9 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
     pacer,
     sp,
     open,
+    probe,
     displayPath(rel: string): string {
-      const root = state ? `${state.origin}${state.rootUrl}` : join(siteUrl, library, folder)
+      const root = state ? `${state.origin}${state.rootUrl}` : (probedRoot ?? join(siteUrl, library, folder))
       return join(root, trimSlashes(rel))
     },
     prefetch,

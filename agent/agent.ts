@@ -24,6 +24,7 @@ import { ControlServer } from './control/server.ts'
 import { registerCoreControl } from './agent-control.ts'
 import { registerTaskControl } from './tasks/task-control.ts'
 import { recentFailures } from './items/recent-failures.ts'
+import { registerUserMapControl } from './usermap/usermap-control.ts'
 import { registerReportControl } from './reports/report-control.ts'
 import { startCore } from './core.ts'
 import { RotatingLog } from './logs/rotating-log.ts'
@@ -198,6 +199,7 @@ async function startLocked(
     services = started
     cleanups.push(() => started.stop())
     registerTaskControl(control, started.tasks, { recentFailures: (view) => recentFailures(started.items, view) })
+    registerUserMapControl(control, started.usermap)
     control.handle('fleet.snapshot', () => started.feed.snapshot())
     control.handleStream('fleet.watch', ({ intervalMs }, emit, signal) => started.feed.watch(emit, signal, intervalMs))
     registerReportControl(control, { self: peerId, selfName: settings.name, ledger, presence, tasks: started.tasks, items: started.items, itemsSync: started.itemsSync })

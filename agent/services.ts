@@ -27,6 +27,8 @@ import { createFleetFeed, type FleetFeed } from './view/fleet-feed.ts'
 import { waitingReasonFor } from './view/waiting-reason.ts'
 import { loadCredentials } from './auth/credentials.ts'
 import type { ServiceHooks } from './plugins.ts'
+import { createUserMapSource } from './usermap/user-map-source.ts'
+import { createUserMapService, type UserMapService } from './usermap/usermap-service.ts'
 
 export interface ServiceDeps {
   /** this agent's peer id */
@@ -47,6 +49,7 @@ export interface ServiceDeps {
 
 export interface Services {
   tasks: TaskService
+  usermap: UserMapService
   items: ItemStore
   itemsSync: ItemsSync
   feed: FleetFeed
@@ -91,7 +94,9 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
   })
   await itemsSync.start()
 
-  const sharePoint = createSharePointFactory({ dataDir: agent.dataDir, logger, presence, version: agent.version })
+  const userMaps = createUserMapSource({ dataDir: agent.dataDir, ledger, logger, setPresenceField: (k, v) => presence.setField(k, v) })
+  const usermap = createUserMapService({ ledger, signer: deps.signer, nextHlc: deps.nextHlc, task: (id) => tasks.show(id) })
+  const sharePoint = createSharePointFactory({ dataDir: agent.dataDir, logger, presence, version: agent.version, userMapping: userMaps.current })
   const runJob = createEngineRunner({
     device: agent.name,
     items,
@@ -137,7 +142,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
   const feed = createFleetFeed({ self, ledger, presence, tasks, selfFields: () => presenceAdapter.ownFields() })
   const running = scheduler
   return {
-    tasks, items, itemsSync, feed,
+    tasks, usermap, items, itemsSync, feed,
     start: () => running.start(),
     async stop() {
       credentials.stop()
@@ -145,6 +150,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
       presenceAdapter.stop()
       feed.stop()
       sharePoint.stop()
+      userMaps.stop()
     },
   }
 }

@@ -26,6 +26,8 @@ export interface PresenceSnapshot {
   intervalMs: number
   /** wall time of the last heartbeat received, ISO */
   lastSeen: string | null
+  /** rows of the agent's own user-mapping file, laid over the fleet's map (absent: none) */
+  userMapOverride?: number
 }
 
 /** Heard within three heartbeats (the agent itself is always online). */
@@ -67,6 +69,7 @@ export function buildAgentList(input: {
       capacity: live?.capacity ?? 0,
       running: live && agentState(true, isSelf, live) === 'online' ? live.running : 0,
       lastSeen: isSelf ? input.nowIso : (live?.lastSeen ?? null),
+      ...(live?.userMapOverride !== undefined ? { userMapOverride: live.userMapOverride } : {}),
     })
   }
   out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))

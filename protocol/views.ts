@@ -65,6 +65,8 @@ export interface AgentJson {
   capacity: number
   running: number
   lastSeen: string | null
+  /** rows of the agent's own DIR/user-mapping.csv laid over the fleet's user map; absent when it has none */
+  userMapOverride?: number
 }
 
 /** Live numbers from presence (never in the ledger). */

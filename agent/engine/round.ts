@@ -24,6 +24,7 @@ export async function runTaskRound(job: EngineJob, deps: EngineDeps): Promise<Ro
     bytes: { ...tally.bytes },
     failureReason,
     ...(abortReason ? { abortReason } : {}),
+    ...(tally.owners ? { owners: tally.owners } : {}),
     startedAt,
     finishedAt: new Date().toISOString(),
   })

@@ -107,6 +107,8 @@ export interface RoundResult {
   failureReason: string | null
   /** Why an aborted round stopped ('lease lost', 'cancelled'). */
   abortReason?: string
+  /** The source owners the last pass met (login names), when it ended. */
+  owners?: { names: string[]; truncated: boolean }
   startedAt: string
   finishedAt: string
 }

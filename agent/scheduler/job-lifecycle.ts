@@ -120,6 +120,7 @@ export function createJobLifecycle(deps: SchedulerDeps, opts: SchedulerOptions, 
           failureReason: result.failureReason,
           waitingReason: null,
           itemReplicas: result.itemReplicas ?? [],
+          ...(result.owners ? { owners: result.owners.names, ...(result.owners.truncated ? { ownersTruncated: true } : {}) } : {}),
         })
         hooks.releaseClaim(taskId, epoch, round)
       })

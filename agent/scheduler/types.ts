@@ -63,6 +63,8 @@ export interface JobResult {
   failureReason: string | null
   /** Agents that now hold a copy of the round's item results, besides this one. */
   itemReplicas?: string[]
+  /** The source owners the round's scan met (engine/pass.ts), for the outcome. */
+  owners?: { names: string[]; truncated: boolean }
 }
 
 export interface JobControls {

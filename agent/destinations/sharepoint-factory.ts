@@ -13,6 +13,8 @@ import type { Presence } from '../presence/presence.ts'
 import { createSharePointOpener } from './sharepoint/opener.ts'
 import { createFleetBackoff } from './fleet-backoff.ts'
 import type { UserMapping } from './sharepoint/user-mapping.ts'
+import { emailDestination } from './sharepoint/onedrive-email.ts'
+import { isEmailDestination } from '../../protocol/task-paths.ts'
 
 export interface SharePointFactoryDeps {
   dataDir: string
@@ -21,6 +23,8 @@ export interface SharePointFactoryDeps {
   version: string
   /** the fleet's user map under this agent's override (agent/usermap/user-map-source.ts), read per task opened */
   userMapping(): UserMapping | null
+  /** the global setting SharePointRootUrl: where a destination given as an e-mail is looked up */
+  sharePointRootUrl(): string | null
 }
 
 export function createSharePointFactory(deps: SharePointFactoryDeps) {
@@ -64,7 +68,13 @@ export function createSharePointFactory(deps: SharePointFactoryDeps) {
         // no quickXorHash override: the destination hashes the bytes it read and sends (one read per file)
         logger,
       })
-      return opener.open({ url: dest.url, library: dest.library, folder: dest.folder }, { userMapping: deps.userMapping() })
+      const o = opener
+      const userMapping = deps.userMapping()
+      if (isEmailDestination(dest.url)) {
+        const library = dest.library ?? 'Documents'
+        return emailDestination(dest.url, library, dest.folder, () => ({ rootUrl: deps.sharePointRootUrl(), tokens: o.tokens }), (url) => o.open({ url, library, folder: dest.folder }, { userMapping }))
+      }
+      return o.open({ url: dest.url, library: dest.library, folder: dest.folder }, { userMapping })
     },
     stop(): void {
       if (clearTimer) clearTimeout(clearTimer)

@@ -74,7 +74,7 @@ export function registerUserMapCommands(program: Command): void {
     .action(async (id: string, opts: Opts) => {
       const r = await callAgent(resolveDataDir(opts.data), 'usermap.check', { id }, { timeoutMs: 60_000 })
       if (opts.json) out(JSON.stringify(r, null, 2))
-      else for (const u of r.unresolved) out(terminalSafe(`${u.login}\t${u.reason}`))
+      else for (const u of r.unresolved) out(`${terminalSafe(u.login)}\t${u.reason}`)
       const of = `${r.owners}${r.ownersTruncated ? '+' : ''} source owners of task ${r.taskId} (round ${r.round} scan)`
       if (r.unresolved.length > 0) {
         if (!opts.json) warn(`${r.unresolved.length} of ${of} do not resolve to a user: add them to the user-mapping file and run mmesh usermap import FILE`)

@@ -91,7 +91,8 @@ export function parseUserMapCsv(fileName: string, text: string): UserMapParse {
       errors.push(`${at}: column A ${JSON.stringify(source)} is not a login name (DOMAIN\\user, user@domain or a SID)`)
       continue
     }
-    const g = groupCell.toUpperCase()
+    // an empty column C means a user, as the per-agent file has always been read
+    const g = groupCell === '' ? 'FALSE' : groupCell.toUpperCase()
     if (g !== 'TRUE' && g !== 'FALSE') {
       errors.push(`${at}: column C must be TRUE (a group) or FALSE (a user), not ${JSON.stringify(groupCell)}`)
       continue

@@ -89,7 +89,7 @@ export function registerAgentCommands(program: Command, agentPlugins?: AgentPlug
       const rows = await callAgent(resolveDataDir(opts.data), 'agents.list')
       out(opts.json ? JSON.stringify(rows, null, 2) : formatTable(rows))
       // An agent's own user-mapping file wins over the fleet's map for the logins it names: said, so it is not a surprise.
-      if (!opts.json) for (const a of rows) if (a.userMapOverride !== undefined) out(terminalSafe(`${a.name}: its own user-mapping.csv (${a.userMapOverride} rows) overrides the fleet's user map for the logins it names`))
+      if (!opts.json) for (const a of rows) if (a.userMapOverride !== undefined) out(terminalSafe(`${a.name}: its own user-mapping.csv (${a.userMapOverride} row${a.userMapOverride === 1 ? '' : 's'}) overrides the fleet's user map for the logins it names`))
     })
 
   const agentCmd = program.command('agent').description('enable or disable an agent')

@@ -164,7 +164,7 @@ describe('the fleet user map', () => {
       // the agent looks at its file every 10 s; the heartbeat carries the row count to every node
       const listed = await waitFor(async () => {
         const r = await fleet.run(['agents'], dcAgent)
-        return /um-app: its own user-mapping\.csv \(1 rows\) overrides the fleet's user map/.test(r.stdout) ? r : null
+        return /um-app: its own user-mapping\.csv \(1 row\) overrides the fleet's user map/.test(r.stdout) ? r : null
       }, { timeoutMs: 40_000, intervalMs: 1000, message: 'the override in mmesh agents' })
       expect(listed.stdout).not.toMatch(/um-dc: its own/)
       const rows = JSON.parse((await fleet.run(['agents', '--json'], dcAgent)).stdout) as { name: string; userMapOverride?: number }[]

@@ -23,7 +23,8 @@ import { boundListen } from './host/start-host.ts'
 import { ControlServer } from './control/server.ts'
 import { registerCoreControl } from './agent-control.ts'
 import { registerTaskControl } from './tasks/task-control.ts'
-import { recentFailures } from './items/recent-failures.ts'
+import { fleetRecentFailures } from './items/recent-failures.ts'
+import { registerUserMapControl } from './usermap/usermap-control.ts'
 import { registerReportControl } from './reports/report-control.ts'
 import { startCore } from './core.ts'
 import { RotatingLog } from './logs/rotating-log.ts'
@@ -198,7 +199,10 @@ async function startLocked(
     })
     services = started
     cleanups.push(() => started.stop())
-    registerTaskControl(control, started.tasks, { recentFailures: (view) => recentFailures(started.items, view) })
+    registerTaskControl(control, started.tasks, {
+      recentFailures: (view) => fleetRecentFailures({ self: peerId, items: started.items, askPeer: (...a) => started.itemsSync.failures(...a) }, view),
+    })
+    registerUserMapControl(control, started.usermap)
     control.handle('fleet.snapshot', () => started.feed.snapshot())
     control.handleStream('fleet.watch', ({ intervalMs }, emit, signal) => started.feed.watch(emit, signal, intervalMs))
     registerReportControl(control, { self: peerId, selfName: settings.name, ledger, presence, tasks: started.tasks, items: started.items, itemsSync: started.itemsSync })

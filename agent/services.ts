@@ -26,7 +26,10 @@ import { createSharePointFactory } from './destinations/sharepoint-factory.ts'
 import { createFleetFeed, type FleetFeed } from './view/fleet-feed.ts'
 import { waitingReasonFor } from './view/waiting-reason.ts'
 import { loadCredentials } from './auth/credentials.ts'
+import { loadDelegatedConfig } from './auth/device-code.ts'
 import type { ServiceHooks } from './plugins.ts'
+import { createUserMapSource } from './usermap/user-map-source.ts'
+import { createUserMapService, type UserMapService } from './usermap/usermap-service.ts'
 
 export interface ServiceDeps {
   /** this agent's peer id */
@@ -49,6 +52,7 @@ export interface ServiceDeps {
 
 export interface Services {
   tasks: TaskService
+  usermap: UserMapService
   items: ItemStore
   itemsSync: ItemsSync
   feed: FleetFeed
@@ -57,12 +61,18 @@ export interface Services {
   stop(): Promise<void>
 }
 
-/** Credentials are looked up now and then, not per scheduling decision: the check must stay cheap. */
+/**
+ * Credentials are looked up now and then, not per scheduling decision: the check must stay cheap. Either
+ * kind counts: app-only (auth set, MMESH_* variables) or a device-code sign-in (auth login), as the token
+ * provider (auth/index.ts) uses whichever is there.
+ */
 async function watchCredentials(dataDir: string): Promise<{ has(): boolean; stop(): void }> {
-  let has = (await loadCredentials(dataDir).catch(() => null)) !== null
+  const look = async (): Promise<boolean> =>
+    (await loadCredentials(dataDir).catch(() => null)) !== null || (await loadDelegatedConfig(dataDir).catch(() => null)) !== null
+  let has = await look()
   const timer = setInterval(() => {
-    loadCredentials(dataDir)
-      .then((c) => (has = c !== null))
+    look()
+      .then((h) => (has = h))
       .catch(() => (has = false))
   }, 10_000)
   timer.unref()
@@ -93,7 +103,9 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
   })
   await itemsSync.start()
 
-  const sharePoint = createSharePointFactory({ dataDir: agent.dataDir, logger, presence, version: agent.version })
+  const userMaps = createUserMapSource({ dataDir: agent.dataDir, ledger, logger, setPresenceField: (k, v) => presence.setField(k, v) })
+  const usermap = createUserMapService({ ledger, signer: deps.signer, nextHlc: deps.nextHlc, task: (id) => tasks.show(id) })
+  const sharePoint = createSharePointFactory({ dataDir: agent.dataDir, logger, presence, version: agent.version, userMapping: userMaps.current, sharePointRootUrl: () => tasks.globals().SharePointRootUrl })
   const runJob = createEngineRunner({
     device: agent.name,
     items,
@@ -139,7 +151,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
   const feed = createFleetFeed({ self, ledger, presence, tasks, selfFields: () => presenceAdapter.ownFields(), catchingUp: deps.catchingUp })
   const running = scheduler
   return {
-    tasks, items, itemsSync, feed,
+    tasks, usermap, items, itemsSync, feed,
     start: () => running.start(),
     async stop() {
       credentials.stop()
@@ -147,6 +159,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
       presenceAdapter.stop()
       feed.stop()
       sharePoint.stop()
+      userMaps.stop()
     },
   }
 }

@@ -13,8 +13,9 @@ import { parseStatusFilter, type ReportFilter } from '../protocol/report-rows.ts
 import { parseSettingDate, type Settings } from '../protocol/settings.ts'
 import type { TaskStatus, AgentJson, FleetSnapshot, TaskJson, TaskView } from '../protocol/views.ts'
 import type { TagsRow } from '../protocol/tags-csv.ts'
+import type { FleetUserMap } from '../protocol/usermap.ts'
 import type {
-  AddTaskReply, AgentStatus, FleetEvent, ImportPreviewReply, ImportReply, ReportWriteResult, RerunReply, SettingSetReply, StopReply,
+  AddTaskReply, AgentStatus, FleetEvent, ImportPreviewReply, ImportReply, ReportWriteResult, RerunReply, SettingSetReply, StopReply, UsermapCheckReply,
 } from './replies.ts'
 
 /** Carries a reply's type in the table; the value is never read (replies are not checked at run time). */
@@ -123,6 +124,12 @@ export const CONTROL_METHODS = {
   'settings.get': { params: noParams, reply: reply<Settings>() },
   /** key: a setting's Migration Manager name (or an alias); value: as typed on the command line */
   'settings.set': { params: z.object({ key: nonEmpty(), value: z.union([z.string(), z.number(), z.boolean()]).transform(String) }), reply: reply<SettingSetReply>() },
+
+  /** the fleet's user mapping (Migration Manager's CSV), whole: replaces the map, all or nothing */
+  'usermap.import': { params: importFile, reply: reply<{ rows: number; replaced: number }>() },
+  'usermap.list': { params: noParams, reply: reply<FleetUserMap>() },
+  /** id: a task id or a unique prefix; its last scan's owners the map does not resolve */
+  'usermap.check': { params: taskId, reply: reply<UsermapCheckReply>() },
 
   'report.write': { params: reportParams, reply: reply<ReportWriteResult>() },
   'fleet.snapshot': { params: noParams, reply: reply<FleetSnapshot>() },

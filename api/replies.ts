@@ -96,3 +96,18 @@ export interface ReportWriteResult {
 export type FleetEvent =
   | { type: 'full'; snapshot: FleetSnapshot }
   | { type: 'delta'; at: string; agents: AgentView[]; live: Record<string, TaskLive>; settings: FleetSnapshot['settings']; tasks: TaskView[]; removed: string[] }
+
+/** `usermap.check`: the source owners of a task's last scan that the fleet's user map does not resolve to a user. */
+export interface UsermapCheckReply {
+  taskId: string
+  /** the round whose scan is checked */
+  round: number
+  scannedBy: string
+  scannedAt: string | null
+  /** distinct owners the scan met */
+  owners: number
+  /** the scan met more owners than an outcome names (OWNERS_MAX) */
+  ownersTruncated: boolean
+  mapRows: number
+  unresolved: Array<{ login: string; reason: 'not in the user map' | 'mapped to a group' }>
+}

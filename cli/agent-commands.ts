@@ -97,6 +97,8 @@ export function registerAgentCommands(program: Command, agentPlugins?: AgentPlug
     .action(async (opts: { data?: string; json?: boolean }) => {
       const rows = await callAgent(resolveDataDir(opts.data), 'agents.list')
       out(opts.json ? JSON.stringify(rows, null, 2) : formatTable(rows))
+      // An agent's own user-mapping file wins over the fleet's map for the logins it names: said, so it is not a surprise.
+      if (!opts.json) for (const a of rows) if (a.userMapOverride !== undefined) out(terminalSafe(`${a.name}: its own user-mapping.csv (${a.userMapOverride} row${a.userMapOverride === 1 ? '' : 's'}) overrides the fleet's user map for the logins it names`))
     })
 
   const agentCmd = program.command('agent').description('enable or disable an agent')

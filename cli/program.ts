@@ -9,6 +9,7 @@ import { registerReportCommands } from './report-commands.ts'
 import { registerAuthCommands } from './auth-commands.ts'
 import { registerViewCommands } from './view-commands.ts'
 import { registerOpsCommands } from './ops-commands.ts'
+import { registerUserMapCommands } from './usermap-commands.ts'
 import { CliError, EXIT } from '../api/errors.ts'
 import { note } from './output.ts'
 import type { AgentPlugins } from '../agent/plugins.ts'
@@ -32,6 +33,7 @@ export function buildProgram(extras: ProgramExtras = {}): Command {
   registerAuthCommands(program)
   registerViewCommands(program)
   registerOpsCommands(program)
+  registerUserMapCommands(program)
   return program
 }
 

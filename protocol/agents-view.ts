@@ -26,6 +26,8 @@ export interface PresenceSnapshot {
   intervalMs: number
   /** wall time of the last heartbeat received, ISO */
   lastSeen: string | null
+  /** rows of the agent's own user-mapping file, laid over the fleet's map (absent: none) */
+  userMapOverride?: number
 }
 
 /** Heard within three heartbeats (the agent itself is always online). */
@@ -70,6 +72,7 @@ export function buildAgentList(input: {
       running: live && agentState(true, isSelf, live) === 'online' ? live.running : 0,
       lastSeen: isSelf ? input.nowIso : (live?.lastSeen ?? null),
       catchingUp: catchingUpOf(input.catchingUp?.(id) ?? null),
+      ...(live?.userMapOverride !== undefined ? { userMapOverride: live.userMapOverride } : {}),
     })
   }
   out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))

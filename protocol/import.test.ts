@@ -109,6 +109,17 @@ describe('CSV import', () => {
   })
 })
 
+describe("a user's e-mail as the destination (their OneDrive)", () => {
+  it('CSV column D and JSON TargetPath take it, lower case, library Documents', () => {
+    const csv = parseImport('o.csv', '\\\\fs01\\home\\jdoe,,,JDoe@Contoso.com,Documents,\n')
+    expect(csv.ok && csv.tasks[0]!.destination).toEqual({ url: 'jdoe@contoso.com', library: 'Documents', folder: null })
+    const json = parseImport('o.json', JSON.stringify({ Tasks: [{ SourcePath: '\\\\fs01\\home\\ann', TargetPath: 'ann@contoso.com', TargetList: 'Documents' }] }))
+    expect(json.ok && json.tasks[0]!.destination).toEqual({ url: 'ann@contoso.com', library: 'Documents', folder: null })
+    const bad = parseImport('o.json', JSON.stringify({ Tasks: [{ SourcePath: '\\\\fs01\\home\\ann', TargetPath: 'ann@contoso.com', TargetList: 'My Files' }] }))
+    expect(bad.ok).toBe(false)
+  })
+})
+
 describe('JSON import', () => {
   it('reads Migration Manager keys, extensions and settings', () => {
     const doc = {

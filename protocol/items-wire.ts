@@ -21,6 +21,8 @@ const requestShape = z.discriminatedUnion('op', [
     limit: z.number().int().min(1).max(10_000_000),
   }),
   z.object({ op: z.literal('rounds'), taskId: taskIdSchema }),
+  /** the newest failed records of a round (at most 10), for the fleet view's latest failures; `failed`: the count the asker knows */
+  z.object({ op: z.literal('failures'), taskId: taskIdSchema, round: z.number().int().min(0).max(1e6), failed: z.number().int().min(0).max(1e12) }),
 ])
 export type ItemsRequest = z.infer<typeof requestShape>
 

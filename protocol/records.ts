@@ -5,7 +5,7 @@
  * Who writes what (no key has two writers, see ARCHITECTURE.md). Every record is signed by the agent that
  * wrote it (a CLI command is written, so signed, by the agent it talks to):
  *   tasks[taskId]                      the task's creator, once, signed
- *   commands[agentId/hlc]              any member, signed: admin intent (pause, resume, rerun, cancel, enable, disable, settings)
+ *   commands[agentId/hlc]              any member, signed: admin intent (pause, resume, rerun, cancel, enable, disable, settings, user map)
  *   claims[taskId/agentId]             that agent only, signed
  *   outcomes[taskId/round/agentId]     that agent only, signed: progress checkpoints and the round's end
  *   agents[agentId]                    that agent only, signed
@@ -64,6 +64,8 @@ export const COMMAND_KINDS = [
   'agent.enable',
   'agent.disable',
   'settings.set',
+  /** the fleet's user mapping, whole (protocol/usermap.ts); target `usermap` */
+  'usermap.set',
 ] as const
 export type CommandKind = (typeof COMMAND_KINDS)[number]
 
@@ -112,6 +114,9 @@ const bytesShape = z.object({ total: z.number().min(0), migrated: z.number().min
 export const bytesSchema = bytesShape.loose()
 export type ByteCounts = z.infer<typeof bytesShape>
 
+/** Owners an outcome names at most: a share owned by more is named in part (ownersTruncated). */
+export const OWNERS_MAX = 1000
+
 export const OUTCOME_PHASES = ['scanning', 'in-progress', 'waiting', 'completed', 'failed'] as const
 export type OutcomePhase = (typeof OUTCOME_PHASES)[number]
 
@@ -132,6 +137,13 @@ const outcomeShape = z.object({
   itemReplicas: z.array(agentIdSchema).max(8),
   /** What the round's scan measured (protocol/assessment.ts); on a round's end only, absent from older agents. */
   assessment: assessmentSchema.optional(),
+  /**
+   * The source owners the round's scan met (login names, as the user mapping's column A names them),
+   * for `usermap check`; at most OWNERS_MAX (1,000), then `ownersTruncated`. Absent before a scan ended, and in
+   * records of older agents.
+   */
+  owners: z.array(z.string().max(256)).max(OWNERS_MAX).optional(),
+  ownersTruncated: z.boolean().optional(),
   sig: z.string().max(200),
 })
 export const outcomeSchema = outcomeShape.loose()

@@ -29,6 +29,11 @@ export interface Settings {
    * get their own too; off, files inherit from their folder, as Migration Manager does by default.
    */
   FilePermissions: boolean
+  /**
+   * SharePointRootUrl: the tenant's root site (https://contoso.sharepoint.com), where a destination given
+   * as a user's e-mail is looked up (its OneDrive, through the user profile service); null: not set.
+   */
+  SharePointRootUrl: string | null
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -41,6 +46,7 @@ export const DEFAULT_SETTINGS: Settings = {
   TaskRetryWindowMinutes: 30,
   PreserveUserPermissionsForFileShare: false,
   FilePermissions: false,
+  SharePointRootUrl: null,
 }
 
 export type SettingKey = keyof Settings
@@ -101,6 +107,20 @@ export function parseSettingDate(value: string): { ok: true; value: string } | {
   return { ok: true, value: iso }
 }
 
+/** The tenant's root site: https and a host, nothing after it (the user profile service lives there). */
+function parseRootUrl(value: string): { ok: true; value: string } | { ok: false; error: string } {
+  const fix = 'give the root site only, such as https://contoso.sharepoint.com'
+  let u: URL
+  try {
+    u = new URL(value.trim())
+  } catch {
+    return { ok: false, error: `SharePointRootUrl: ${JSON.stringify(value)} is not a URL; ${fix}` }
+  }
+  if (u.protocol !== 'https:') return { ok: false, error: `SharePointRootUrl: ${JSON.stringify(value)} is not https; ${fix}` }
+  if (u.username || u.password || u.search || u.hash || (u.pathname !== '/' && u.pathname !== '')) return { ok: false, error: `SharePointRootUrl: ${JSON.stringify(value)} has more than a host; ${fix}` }
+  return { ok: true, value: u.origin.toLowerCase() }
+}
+
 /** Parses `txt:mp3` (also `.txt;mp3`, commas) into lower-case extensions without dots. */
 export function parseExtensionList(value: string): { ok: true; value: string[] } | { ok: false; error: string } {
   const parts = value.split(/[:;,]/).map((p) => p.trim().replace(/^\.+/, '').toLowerCase()).filter((p) => p.length > 0)
@@ -139,6 +159,8 @@ const KEY_ALIASES: Record<string, SettingKey> = {
   preserveuserpermissionsforfileshare: 'PreserveUserPermissionsForFileShare',
   'file-permissions': 'FilePermissions',
   filepermissions: 'FilePermissions',
+  sharepointrooturl: 'SharePointRootUrl',
+  'sharepoint-root-url': 'SharePointRootUrl',
 }
 
 export function resolveSettingKey(key: string): SettingKey | null {
@@ -180,6 +202,11 @@ export function parseSettingValue(
       if (!Number.isFinite(n) || n < 0 || n > 7 * 24 * 60) return { ok: false, error: `${key}: expected minutes from 0 to 10080` }
       return { ok: true, value: n }
     }
+    case 'SharePointRootUrl': {
+      if (raw === null || raw === '') return { ok: true, value: null }
+      if (typeof raw !== 'string') return { ok: false, error: `${key}: expected the tenant's root site URL such as https://contoso.sharepoint.com` }
+      return parseRootUrl(raw)
+    }
   }
 }
 
@@ -194,6 +221,7 @@ export const settingsOverrideSchema = z
     TaskRetryWindowMinutes: z.number().min(0).max(10080),
     PreserveUserPermissionsForFileShare: z.boolean(),
     FilePermissions: z.boolean(),
+    SharePointRootUrl: z.string().max(2048).nullable(),
   })
   .partial()
   .loose()

@@ -73,11 +73,16 @@ describe('validateTaskInput: destination', () => {
     ['https://contoso.sharepoint.com/sites/x/?', /query or fragment/],
     ['https://contoso-my.sharepoint.com/personal/u/_layouts/15/onedrive.aspx', /_layouts/],
     ['https://contoso-my.sharepoint.com/personal/u/Documents', /not a OneDrive URL/],
-    ['u@contoso.com', /e-mail address/],
+    ['u name@contoso.com', /not a valid e-mail address/],
     ['not a url', /is not a URL/],
   ])('refuses %s', (dest, re) => {
     const e = errs({ source: '\\\\fs\\s', dest })
     expect(e.dest).toMatch(re)
+  })
+  it("takes a user's e-mail as a OneDrive destination, library Documents", () => {
+    const d = ok({ source: '\\\\fs\\s', dest: ' JDoe@Contoso.com ' }).destination
+    expect(d).toEqual({ url: 'jdoe@contoso.com', library: 'Documents', folder: null })
+    expect(errs({ source: '\\\\fs\\s', dest: 'jdoe@contoso.com', library: 'My Files' }).library).toMatch(/library is Documents/)
   })
   it("requires a OneDrive's library to be Documents", () => {
     const e = errs({ source: '\\\\fs\\s', dest: 'https://c-my.sharepoint.com/personal/u', library: 'My Files' })

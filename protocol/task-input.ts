@@ -101,7 +101,7 @@ export function validateTaskInput(input: TaskInput): TaskInputResult {
     library = DEFAULT_LIBRARY
   }
   // A OneDrive has one library; "My Files" is only what the web UI calls it.
-  if (dest.ok && dest.value.kind === 'onedrive' && library !== null && library.toLowerCase() !== 'documents' && !errors.library) {
+  if (dest.ok && (dest.value.kind === 'onedrive' || dest.value.kind === 'email') && library !== null && library.toLowerCase() !== 'documents' && !errors.library) {
     errors.library = `library: a OneDrive destination's library is Documents, not ${JSON.stringify(library)}; use --library Documents`
   }
 

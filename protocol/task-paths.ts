@@ -89,21 +89,32 @@ export function sourceLeaf(source: string): string {
 
 export interface DestCheck {
   url: string
-  kind: 'sharepoint' | 'onedrive' | 'file'
+  /** email: a user's e-mail, standing for their OneDrive (resolved by the agent through SharePointRootUrl) */
+  kind: 'sharepoint' | 'onedrive' | 'file' | 'email'
 }
 
-const EMAIL = /^[^\s@/]+@[^\s@/]+\.[^\s@/]+$/
+const EMAIL = /^[^\s@/:]+@[^\s@/:]+\.[^\s@/:]+$/
+
+/** A user's e-mail as a destination: their OneDrive. Lower case, as user principal names compare. */
+export function isEmailDestination(url: string): boolean {
+  return EMAIL.test(url)
+}
 
 /**
  * The destination: an https SharePoint site URL (root, /sites/…, /teams/…, /personal/…; any host, also an
- * emulator's 127.0.0.1:port) or `file:///ABSOLUTE/DIR`. No query, no fragment, no page URL.
+ * emulator's 127.0.0.1:port), a user's e-mail (their OneDrive, library Documents) or `file:///ABSOLUTE/DIR`.
+ * No query, no fragment, no page URL.
  */
 export function checkDestinationUrl(raw: string): Check<DestCheck> {
   const v = raw.trim()
   if (v === '') return { ok: false, error: 'dest: missing; give the site URL such as https://contoso.sharepoint.com/sites/finance, or file:///DIR' }
   if (v.length > 2048) return { ok: false, error: 'dest: longer than 2048 characters; give the site URL only' }
   if (EMAIL.test(v)) {
-    return { ok: false, error: `dest: ${show(raw)} is an e-mail address; give the OneDrive URL such as https://contoso-my.sharepoint.com/personal/user_contoso_com` }
+    if (v.length > 256) return { ok: false, error: `dest: ${show(raw)} is longer than an e-mail address can be; give the user's e-mail or OneDrive URL` }
+    return { ok: true, value: { url: v.toLowerCase(), kind: 'email' } }
+  }
+  if (v.includes('@') && !v.includes('://')) {
+    return { ok: false, error: `dest: ${show(raw)} is not a valid e-mail address; give the user's e-mail such as jdoe@contoso.com (their OneDrive), or a site URL` }
   }
   let u: URL
   try {

@@ -73,6 +73,8 @@ export interface AgentJson {
    * here yet), as it reports itself; null when caught up (or an agent too old to say).
    */
   catchingUp: { records: number } | null
+  /** rows of the agent's own DIR/user-mapping.csv laid over the fleet's user map; absent when it has none */
+  userMapOverride?: number
 }
 
 /** Live numbers from presence (never in the ledger). */

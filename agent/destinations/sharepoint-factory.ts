@@ -1,37 +1,30 @@
 /**
  * SharePoint destinations for this agent: credentials from its data dir (never the ledger), one token
- * provider and one request pacer shared by every task, the agent-wide user mapping
- * (DIR/user-mapping.csv, Migration Manager's format) and the fleet-wide backoff: SharePoint throttles per
+ * provider and one request pacer shared by every task, the user mapping (the fleet's, under this
+ * agent's DIR/user-mapping.csv) and the fleet-wide backoff: SharePoint throttles per
  * app per tenant, so an agent told to wait publishes `backoffUntil` (and the wait it was told,
  * `backoffForMs`) in its heartbeat and every agent eases off until then, within the caps of
  * fleet-backoff.ts.
  */
-import fs from 'node:fs'
-import path from 'node:path'
 import type { Logger } from 'pino'
 import type { Destination as TaskDestination } from '../../protocol/records.ts'
 import type { Destination } from '../engine/destination.ts'
 import type { Presence } from '../presence/presence.ts'
 import { createSharePointOpener } from './sharepoint/opener.ts'
 import { createFleetBackoff } from './fleet-backoff.ts'
-import { parseUserMapping, type UserMapping } from './sharepoint/user-mapping.ts'
+import type { UserMapping } from './sharepoint/user-mapping.ts'
+import { emailDestination } from './sharepoint/onedrive-email.ts'
+import { isEmailDestination } from '../../protocol/task-paths.ts'
 
 export interface SharePointFactoryDeps {
   dataDir: string
   logger: Logger
   presence: Presence
   version: string
-}
-
-function loadMapping(dataDir: string, logger: Logger): UserMapping | null {
-  const file = path.join(dataDir, 'user-mapping.csv')
-  if (!fs.existsSync(file)) return null
-  try {
-    return parseUserMapping(fs.readFileSync(file, 'utf8'), file)
-  } catch (err) {
-    logger.error({ file, err: (err as Error).message }, 'user mapping file ignored')
-    return null
-  }
+  /** the fleet's user map under this agent's override (agent/usermap/user-map-source.ts), read per task opened */
+  userMapping(): UserMapping | null
+  /** the global setting SharePointRootUrl: where a destination given as an e-mail is looked up */
+  sharePointRootUrl(): string | null
 }
 
 export function createSharePointFactory(deps: SharePointFactoryDeps) {
@@ -49,21 +42,6 @@ export function createSharePointFactory(deps: SharePointFactoryDeps) {
       if (ms > until) until = ms
     }
     return until
-  }
-
-  // DIR/user-mapping.csv is read again when it changed (by modified time and size), so an admin who adds
-  // or edits it sees it used by the next task an agent opens, without restarting the agent.
-  let mapping: { key: string; value: UserMapping | null } | null = null
-  const currentMapping = (): UserMapping | null => {
-    let key = 'none'
-    try {
-      const st = fs.statSync(path.join(deps.dataDir, 'user-mapping.csv'))
-      key = `${st.mtimeMs}:${st.size}`
-    } catch {
-      /* no mapping file */
-    }
-    if (mapping?.key !== key) mapping = { key, value: key === 'none' ? null : loadMapping(deps.dataDir, logger) }
-    return mapping.value
   }
 
   const onThrottle = (untilMs: number): void => {
@@ -90,7 +68,13 @@ export function createSharePointFactory(deps: SharePointFactoryDeps) {
         // no quickXorHash override: the destination hashes the bytes it read and sends (one read per file)
         logger,
       })
-      return opener.open({ url: dest.url, library: dest.library, folder: dest.folder }, { userMapping: currentMapping() })
+      const o = opener
+      const userMapping = deps.userMapping()
+      if (isEmailDestination(dest.url)) {
+        const library = dest.library ?? 'Documents'
+        return emailDestination(dest.url, library, dest.folder, () => ({ rootUrl: deps.sharePointRootUrl(), tokens: o.tokens }), (url) => o.open({ url, library, folder: dest.folder }, { userMapping }))
+      }
+      return o.open({ url: dest.url, library: dest.library, folder: dest.folder }, { userMapping })
     },
     stop(): void {
       if (clearTimer) clearTimeout(clearTimer)

@@ -22,9 +22,21 @@ import { createPermissionReader } from './permission-reader.ts'
 import { createPermissionStep, type PermissionStep, type PermissionStepResult } from './permissions-step.ts'
 import type { Grant } from '../../protocol/permissions.ts'
 import { checkDestination, readRootFacts } from './assess.ts'
+import { OWNERS_MAX } from '../../protocol/records.ts'
 
 /** One resolver per process: owners' names are looked up once per uid, not per round. */
 const ownerResolver = createOwnerResolver()
+
+/**
+ * The login names of the owners a pass met, sorted, at most OWNERS_MAX: what the user mapping must
+ * resolve (`usermap check`). A uid with no name (a deleted account) is named by its number.
+ */
+async function ownerNames(uids: ReadonlySet<number>): Promise<{ names: string[]; truncated: boolean }> {
+  const names = new Set<string>()
+  for (const uid of uids) names.add((await ownerResolver(uid)) ?? `uid ${uid}`)
+  const sorted = [...names].filter((n) => n.length <= 256).sort()
+  return { names: sorted.slice(0, OWNERS_MAX), truncated: sorted.length > OWNERS_MAX }
+}
 
 interface StackItem extends FolderContext {
   /** Source path relative to the source root, '/'-separated; '' = root. */
@@ -43,6 +55,7 @@ export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTu
   const scanner = createScanner({ stallMs: tuning.listingStallMs, ...(deps.scanWorker ? { workerUrl: deps.scanWorker } : {}) })
   try {
     await walk(job, deps, tuning, tally, scanner)
+    tally.owners = await ownerNames(tally.ownerUids)
   } finally {
     releaseScanner(scanner)
   }
@@ -139,6 +152,7 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
       for (const d of decisions) {
         tally.seen()
         tally.assessor.entry(d.entry.kind, d.entry.size, d.entry.mtimeMs, d.destRel === null ? null : destination.displayPath(d.destRel))
+        if (d.entry.uid !== null) tally.ownerUids.add(d.entry.uid)
         const rel = folder.srcRel === '' ? d.entry.name : `${folder.srcRel}/${d.entry.name}`
         if (d.entry.kind === 'folder') {
           subfolders.push({

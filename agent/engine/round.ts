@@ -25,6 +25,7 @@ export async function runTaskRound(job: EngineJob, deps: EngineDeps): Promise<Ro
     failureReason,
     ...(abortReason ? { abortReason } : {}),
     ...(phase === 'completed' ? { assessment: tally.assessor.result(job.round) } : {}),
+    ...(tally.owners ? { owners: tally.owners } : {}),
     startedAt,
     finishedAt: new Date().toISOString(),
   })

@@ -26,6 +26,10 @@ export class Tally {
   phase: EnginePhase = 'scanning'
   /** Set once a file was copied this pass: progress resets the task-scope retry window. */
   progressed = false
+  /** Owning uids of the items seen (their names go into the round's outcome, for `usermap check`). */
+  readonly ownerUids = new Set<number>()
+  /** Those uids' login names once the pass ended (resolved by the pass). */
+  owners: { names: string[]; truncated: boolean } | null = null
 
   constructor(
     private readonly job: EngineJob,

@@ -110,6 +110,8 @@ export interface RoundResult {
   abortReason?: string
   /** What the pass's scan measured; on a completed round only (a failed pass saw part of the source). */
   assessment?: Assessment
+  /** The source owners the last pass met (login names), when it ended. */
+  owners?: { names: string[]; truncated: boolean }
   startedAt: string
   finishedAt: string
 }

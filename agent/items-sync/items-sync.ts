@@ -19,6 +19,7 @@ import {
 import { pickAgents } from '../../protocol/rendezvous.ts'
 import type { ItemRecord } from '../../protocol/items.ts'
 import { isItemRecord, type ItemStore } from '../items/store.ts'
+import { latestFailedRecords } from '../items/recent-failures.ts'
 
 export interface ItemsHost {
   handle(protocol: string, handler: (stream: Stream) => void | Promise<void>, opts?: { maxInboundStreams?: number }): Promise<void>
@@ -80,6 +81,10 @@ export function createItemsSync(deps: ItemsSyncDeps) {
         if (page.length > 0) await io.write(encodeItemsMessage({ t: 'records', records: page }), { signal })
         count += page.length
         await io.write(encodeItemsMessage({ t: 'done', count }), { signal })
+      } else if (r.op === 'failures') {
+        const records = (await latestFailedRecords(store, r.taskId, r.round, r.failed)) ?? []
+        await io.write(encodeItemsMessage({ t: 'records', records }), { signal })
+        await io.write(encodeItemsMessage({ t: 'done', count: records.length }), { signal })
       } else {
         await io.write(encodeItemsMessage({ t: 'rounds', rounds: await store.rounds(r.taskId) }), { signal })
       }
@@ -137,6 +142,27 @@ export function createItemsSync(deps: ItemsSyncDeps) {
         }
       }
       return done
+    },
+
+    /** The newest failed records of a round that a peer holds (the fleet view's latest failures). */
+    async failures(peer: string, taskId: string, round: number, failed: number): Promise<ItemRecord[]> {
+      const { stream, io, signal } = await open(peer, 10_000)
+      try {
+        await io.write(encodeItemsMessage({ op: 'failures', taskId, round, failed }), { signal })
+        const out: ItemRecord[] = []
+        for (;;) {
+          const f = decodeItemsFrame((await io.read({ signal })).subarray())
+          if (!f.ok) throw new Error(f.reason)
+          if (f.value.t === 'done') break
+          if (f.value.t !== 'records') throw new Error(`unexpected ${f.value.t} frame`)
+          for (const rec of f.value.records) if (isItemRecord(rec) && rec.taskId === taskId && rec.round === round && rec.status === 'Failed') out.push(rec)
+        }
+        await stream.close()
+        return out
+      } catch (err) {
+        stream.abort(err instanceof Error ? err : new Error(String(err)))
+        throw err
+      }
     },
 
     /** Streams one round's records from a remote holder, page by page (bounded memory). */

@@ -146,12 +146,14 @@ export class Presence extends EventEmitter<{ change: [PresenceChange] }> {
       out.set(id, {
         name: m.name, host: m.host, group: m.group, capacity: m.capacity, running: m.running,
         silentMs: now - p.heardAt, intervalMs: m.intervalMs, lastSeen: new Date(p.heardWall).toISOString(),
+        ...overrideField(m.fields),
       })
     }
     const s = this.self
     out.set(this.host.peerId.toString(), {
       name: s.name, host: s.host, group: s.group, capacity: s.capacity, running: this.running,
       silentMs: 0, intervalMs: this.opts.intervalMs, lastSeen: new Date().toISOString(),
+      ...overrideField(this.fields),
     })
     return out
   }
@@ -249,4 +251,10 @@ function changed(a: PresenceMessage, b: PresenceMessage): boolean {
     a.name !== b.name || a.group !== b.group || a.host !== b.host || a.capacity !== b.capacity || a.running !== b.running ||
     a.version !== b.version || JSON.stringify(a.fields) !== JSON.stringify(b.fields)
   )
+}
+
+/** The rows of an agent's own user-mapping file (agent/usermap/user-map-source.ts), when its heartbeat names them. */
+function overrideField(fields: Record<string, unknown> | undefined): { userMapOverride?: number } {
+  const n = fields?.userMapOverride
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? { userMapOverride: n } : {}
 }

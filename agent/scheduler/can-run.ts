@@ -17,7 +17,7 @@ export interface CanRunDeps {
   maps: readonly SourceMapping[]
   /** what this agent's owner lets it touch */
   policy: AccessPolicy
-  /** True when this agent has SharePoint credentials (DIR/auth.json or MMESH_* variables). */
+  /** True when this agent has SharePoint credentials: app-only (DIR/auth.json or MMESH_* variables) or a device-code sign-in (DIR/auth-delegated.json). */
   hasSharePointCredentials(): boolean
   platform?: 'posix' | 'win32'
   /** How long a filesystem check is trusted. */
@@ -78,7 +78,7 @@ export function createCanRun(deps: CanRunDeps): CanRun {
       }
       if (!exists(dir) && !exists(path.dirname(dir))) return { ok: false, reason: `destination folder ${dir} is not reachable from this agent` }
     } else if (!deps.hasSharePointCredentials()) {
-      return { ok: false, reason: 'this agent has no SharePoint credentials (run mmesh auth set on it)' }
+      return { ok: false, reason: 'this agent has no SharePoint credentials (run mmesh auth set or mmesh auth login on it)' }
     }
     return { ok: true, sourceRoot: allowed.sourceRoot }
   }

@@ -121,6 +121,7 @@ export function createJobLifecycle(deps: SchedulerDeps, opts: SchedulerOptions, 
           waitingReason: null,
           itemReplicas: result.itemReplicas ?? [],
           ...(result.assessment ? { assessment: result.assessment } : {}),
+          ...(result.owners ? { owners: result.owners.names, ...(result.owners.truncated ? { ownersTruncated: true } : {}) } : {}),
         })
         hooks.releaseClaim(taskId, epoch, round)
       })

@@ -66,6 +66,8 @@ export interface JobResult {
   itemReplicas?: string[]
   /** What the round's scan measured (protocol/assessment.ts), for the round's final outcome. */
   assessment?: Assessment
+  /** The source owners the round's scan met (engine/pass.ts), for the outcome. */
+  owners?: { names: string[]; truncated: boolean }
 }
 
 export interface JobControls {

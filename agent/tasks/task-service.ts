@@ -14,6 +14,7 @@ import { formatFieldErrors, validateTaskInput, type TaskDraft, type TaskInput } 
 import { duplicateKey, parseImport } from '../../protocol/import.ts'
 import { advertisedAllows } from '../../protocol/access.ts'
 import { parseTagsCsv, type TagsRow } from '../../protocol/tags-csv.ts'
+import { isEmailDestination } from '../../protocol/task-paths.ts'
 
 export class TaskServiceError extends Error {
   override name = 'TaskServiceError'
@@ -83,6 +84,12 @@ export function createTaskService(deps: TaskServiceDeps) {
     return { warning: `${what} among the agents known${agents.length > 0 ? ' (some are offline)' : ''}; the task waits until one does: ${fix}` }
   }
 
+  /** A user's e-mail is looked up on the tenant's root site: without SharePointRootUrl no agent could. */
+  function emailProblem(d: TaskDraft, g: Settings): string | null {
+    if (!isEmailDestination(d.destination.url) || g.SharePointRootUrl) return null
+    return `dest: ${d.destination.url} is an e-mail address, and the fleet does not know the tenant to look it up in: run mmesh settings set SharePointRootUrl https://TENANT.sharepoint.com first`
+  }
+
   /** Tasks that count for the duplicate check: a cancelled, archived or deleted task's pair may be added again. */
   function existingByKey(g: Settings = globals()): Map<string, string> {
     const m = new Map<string, string>()
@@ -116,6 +123,8 @@ export function createTaskService(deps: TaskServiceDeps) {
       const checked = validateTaskInput(input)
       if (!checked.ok) throw new TaskServiceError(formatFieldErrors(checked.errors))
       const g = globals()
+      const noTenant = emailProblem(checked.spec, g)
+      if (noTenant) throw new TaskServiceError(noTenant)
       const existing = existingByKey(g).get(dupKey(checked.spec, g))
       if (existing) throw new TaskServiceError(`a task with this source and destination exists already (${existing}): rerun it with mmesh task rerun ${existing}`)
       const place = placeProblem(checked.spec)
@@ -135,6 +144,8 @@ export function createTaskService(deps: TaskServiceDeps) {
       const warnings: string[] = []
       parsed.tasks.forEach((d, i) => {
         const where = `${fileName}:${(parsed as { rows?: (number | string)[] }).rows?.[i] ?? `task ${i + 1}`}`
+        const noTenant = emailProblem(d, g)
+        if (noTenant) errors.push(`${where}: ${noTenant}`)
         const id = existing.get(dupKey(d, g))
         if (id) errors.push(`${where}: a duplicate task has already been created (${id})`)
         const place = placeProblem(d)

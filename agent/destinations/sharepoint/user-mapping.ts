@@ -1,10 +1,11 @@
 /**
  * Migration Manager's user-mapping CSV: no header; column A the source login (DOMAIN\user, user@domain or
  * a SID), B the destination UPN, C TRUE when B is a group. Authors and editors can only be users, so
- * group rows are kept but never used for Author/Editor.
+ * group rows are kept but never used for Author/Editor. The rules are protocol/usermap.ts's, shared with
+ * the fleet's map (`mmesh usermap import`); this reads an agent's own file (DIR/user-mapping.csv).
  */
 import { readFile } from 'node:fs/promises'
-import { parse } from 'csv-parse/sync'
+import { parseUserMapCsv, userLookup } from '../../../protocol/usermap.ts'
 
 export interface UserMapping {
   /** The UPN for a source owner, or null (unmapped or mapped to a group). */
@@ -15,32 +16,9 @@ export interface UserMapping {
 }
 
 export function parseUserMapping(text: string, file = 'user mapping file'): UserMapping {
-  let rows: string[][]
-  try {
-    rows = parse(text.replace(/^\uFEFF/, ''), { relaxColumnCount: true, skipEmptyLines: true, trim: true }) as string[][]
-  } catch (e) {
-    throw new Error(`${file} is not valid CSV (${(e as Error).message}): use three columns, source login, UPN, TRUE/FALSE`)
-  }
-  const map = new Map<string, { upn: string; group: boolean }>()
-  rows.forEach((row, i) => {
-    const [src, upn, grp] = row
-    if (!src || !upn) throw new Error(`${file} line ${i + 1}: needs a source login in column A and a UPN in column B`)
-    const g = (grp ?? 'FALSE').toUpperCase()
-    if (g !== 'TRUE' && g !== 'FALSE') throw new Error(`${file} line ${i + 1}: column C must be TRUE or FALSE, not "${grp}"`)
-    map.set(src.toLowerCase(), { upn, group: g === 'TRUE' })
-  })
-  return {
-    size: map.size,
-    upnFor(owner) {
-      if (!owner) return null
-      const hit = map.get(owner.toLowerCase())
-      return hit && !hit.group ? hit.upn : null
-    },
-    principalFor(source) {
-      const hit = map.get(source.toLowerCase())
-      return hit ? { login: hit.upn, group: hit.group } : null
-    },
-  }
+  const parsed = parseUserMapCsv(file, text)
+  if (!parsed.ok) throw new Error(parsed.errors.join('\n'))
+  return userLookup(parsed.rows)
 }
 
 export async function loadUserMapping(file: string): Promise<UserMapping> {

@@ -63,6 +63,7 @@ export const RETIRED_SETTING_KEYS = [
   'DeleteTempFilesWhenMigrationDone',
   'StartMigrationAt',
   'ScanOnlyForDuplicateItems',
+  // UserMappingFile is still used by Migration Manager: task-input.ts points to `mmesh usermap import`
   'UserMappingFile',
   'PreserveFileSharePermissions',
   'KeepAllVersions',

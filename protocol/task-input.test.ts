@@ -134,6 +134,11 @@ describe('validateTaskInput: library, folder, name, group, settings', () => {
     })
     expect(errs({ source: '/a', dest: SITE, settings: { Bogus: 1 } }).settings).toMatch(/unknown setting "Bogus"/)
   })
+
+  it('UserMappingFile in a task points to the fleet-wide import instead of calling it unused', () => {
+    const r = validateTaskInput({ source: '/a', dest: SITE, settings: { UserMappingFile: 'C:\\maps\\users.csv' } })
+    expect(r.ok && r.warnings).toEqual(['settings.UserMappingFile is not read from a task; import the file once for the whole fleet with `mmesh usermap import FILE`; ignored'])
+  })
 })
 
 describe('taskFlagsToSettings', () => {

@@ -64,13 +64,19 @@ export function parseSettingsRecord(
   const problems: string[] = []
   const warnings: string[] = []
   for (const [rawKey, raw] of Object.entries(record)) {
+    if (rawKey.toLowerCase() === 'usermappingfile') {
+      // Migration Manager does use it, but a path in a task names a file on the admin's machine, and an agent
+      // reads no path a task gives it outside its source roots: the fleet's map is imported once instead.
+      warnings.push(`${where}.${rawKey} is not read from a task; import the file once for the whole fleet with \`mmesh usermap import FILE\`; ignored`)
+      continue
+    }
     if (isRetiredSettingKey(rawKey)) {
       warnings.push(`${where}.${rawKey} is a setting Migration Manager no longer uses; ignored`)
       continue
     }
     const key = resolveSettingKey(rawKey)
     if (!key) {
-      problems.push(`unknown setting ${JSON.stringify(rawKey)} (known: ScanOnly, MigrateHiddenItems, MigrateItemsCreatedAfter, MigrateItemsModifiedAfter, SkipFilesWithExtensions, MigrateFilesAndFoldersWithInvalidChars, TaskRetryWindowMinutes, PreserveUserPermissionsForFileShare, FilePermissions)`)
+      problems.push(`unknown setting ${JSON.stringify(rawKey)} (known: ScanOnly, MigrateHiddenItems, MigrateItemsCreatedAfter, MigrateItemsModifiedAfter, SkipFilesWithExtensions, MigrateFilesAndFoldersWithInvalidChars, TaskRetryWindowMinutes, PreserveUserPermissionsForFileShare, FilePermissions, SharePointRootUrl)`)
       continue
     }
     if (raw === undefined) continue

@@ -9,6 +9,8 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { makeShare, pushShare, sourceOf, startHarness, type GenFile, type Harness } from './helpers.ts'
 import { DestinationError } from '../../agent/engine/destination.ts'
+import { runTaskRound } from '../../agent/engine/index.ts'
+import { makeDeps, makeJob, openDb, recordsByRel } from '../engine/helpers.ts'
 import type { RequestKind } from '../fixtures/sp-emulator/index.ts'
 
 const CHUNK = 320 * 1024
@@ -157,5 +159,36 @@ describe('large files: the stored file is checked against what was sent', () => 
     // the next run copies it again, and then it is whole
     await dest.putFile(f.rel, sourceOf(root, f), { signal, overwrite: false })
     expect((await h.emu.readFile(`${LIB}/Corrupt/${f.rel}`))!.equals(f.bytes)).toBe(true)
+  })
+
+  it('through the engine: the corrupted file is the one Failed item of the round, with the reason; the rerun copies it', { timeout: 120_000 }, async () => {
+    const { root, files } = await share('engine', 4, (i) => CHUNK * (3 + i) + 17)
+    const db = await openDb(path.join(h.dir, 'engine-db'))
+    try {
+      const dest = h.destination({ folder: 'EngineChunks', chunkSize: CHUNK })
+      await dest.open(AbortSignal.timeout(30_000))
+      const before = snap()
+      // dropped chunks all round, and one commit stored wrong
+      h.emu.setFaults({ dropRate: 0.1, dropMode: 'mixed', corruptNext: 1, only: ['startUpload', 'continueUpload', 'finishUpload'] })
+      const job0 = makeJob(root, {}, 0)
+      const r0 = await runTaskRound(job0, makeDeps(dest, db.items).deps)
+      h.emu.setFaults({})
+      const d = since(before)
+      expect(r0.phase).toBe('completed')
+      expect(d.corrupted).toBe(1)
+      expect(r0.counts.failed).toBe(1)
+      expect(r0.counts.migrated).toBe(files.length - 1)
+      const failed = [...(await recordsByRel(db.items, job0)).values()].filter((r) => r.status === 'Failed')
+      expect(failed).toHaveLength(1)
+      expect(failed[0]!.errorCode).toBe('DEST_HASH_MISMATCH')
+      expect(failed[0]!.message).toMatch(/other content .*QuickXorHash/)
+      // no file was restarted for a dropped chunk; the engine did not try the corrupted one again
+      expect(d.sessions).toBe(files.length)
+      const r1 = await runTaskRound(makeJob(root, {}, 1), makeDeps(dest, db.items).deps)
+      expect(r1.counts.failed).toBe(0)
+      for (const f of files) expect((await h.emu.readFile(`${LIB}/EngineChunks/${f.rel}`))!.equals(f.bytes), f.rel).toBe(true)
+    } finally {
+      await db.close()
+    }
   })
 })

@@ -109,7 +109,7 @@ export async function uploadInSession(
     let bufAt = 0
     /** the session now holds `to` bytes: hash what it took from the chunk in memory */
     const accepted = (to: number): void => {
-      if (to < offset || to > bufAt + buf.length) throw new SessionLost(`the session reports ${to} bytes, but ${offset} were sent and ${bufAt + buf.length} read`)
+      if (!Number.isSafeInteger(to) || to < offset || to > bufAt + buf.length) throw new SessionLost(`the session reports ${to} bytes, but ${offset} were sent and ${bufAt + buf.length} read`)
       if (to > offset) hash.update(buf.subarray(offset - bufAt, to - bufAt))
       offset = to
     }

@@ -14,6 +14,9 @@
  *      answered 429 (Retry-After 1-3 s): REST requests and wall time with folder-by-folder listings (as
  *      before issue 18: `recursiveRead: false`) and with the recursive read, alternating, --rerun-reps
  *      times each (default 3). In this process: the figure is requests and waits, not CPU.
+ *   5. --drops: large files through upload sessions with 3% of requests with a body dropped (cut, reset,
+ *      503, mixed): bytes the emulator received over the share's size, and files restarted
+ *      (bench/sharepoint-drops.ts; --drop-files, --drop-mib, --drop-chunk-kib, --drop-rate).
  *
  * Each agent process signs in and opens its destinations, says "ready", and starts its round only when
  * told "go" (all at once for the 4 agents), so counters and CPU cover the rounds and nothing else.
@@ -22,7 +25,7 @@
  *
  *   node bin/run-ts.js bench/sharepoint.ts [--files 5000] [--c1-files 1000] [--latency 50] [--conc 1,4,16]
  *                                          [--fleet-conc 4,16] [--skip-conc] [--skip-fleet] [--throttle]
- *                                          [--throttle-files 2000] [--rerun] [--rerun-files 200] [--rerun-reps 3] [--json-rows]
+ *                                          [--throttle-files 2000] [--rerun] [--rerun-files 200] [--rerun-reps 3] [--drops] [--json-rows]
  */
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
@@ -44,6 +47,7 @@ import { createItemStore } from '../agent/items/store.ts'
 import { DEFAULT_SETTINGS } from '../protocol/settings.ts'
 import type { EngineJob } from '../agent/engine/types.ts'
 import { makeTree } from '../test/sharepoint/helpers.ts'
+import { dropsSection } from './sharepoint-drops.ts'
 
 const argv = process.argv.slice(2)
 const num = (name: string, def: number) => (argv.includes(`--${name}`) ? Number(argv[argv.indexOf(`--${name}`) + 1]) : def)
@@ -298,6 +302,7 @@ try {
     out(`  ${r.files} migrated, ${r.failed} failed in ${r.secs.toFixed(1)} s; ${emu.stats.requests} requests, ${emu.stats.throttled} throttled, uploads at the emulator ${emu.stats.uploads}`)
   }
   if (argv.includes('--rerun')) await rerunSection()
+  if (argv.includes('--drops')) await dropsSection({ emu, base, latency, num, job, out, jsonRows })
   out(`\nload average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on this machine skews wall-clock figures; CPU seconds less so)`)
 } finally {
   await emu.stop()

@@ -7,8 +7,8 @@
  * What is retried here: throttling (429/503) always, after exactly the wait the server asked for, since
  * a throttled request was not processed; a 401 once, with a freshly acquired token; connection errors
  * and 500/502/504 only for calls that are safe to repeat. Upload calls (one-request uploads and upload
- * session chunks) are not repeated here: the session cannot say what it holds, so the destination
- * restarts the whole file instead.
+ * session chunks) are not repeated here: the request may have been taken whole, in part or not at all,
+ * so session.ts asks the session where it stands before sending the rest.
  */
 import { DefaultParse, type Queryable } from '@pnp/queryable'
 import { DefaultHeaders, DefaultInit, spfi, type SPFI } from '@pnp/sp'

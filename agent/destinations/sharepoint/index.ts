@@ -6,7 +6,7 @@
  * of a pass (prefetch, tree.ts) where SharePoint allows it, else from one folder's Files and Folders.
  */
 import type { SPFI } from '@pnp/sp'
-import { SPCollection } from '@pnp/sp'
+import { SPCollection, SPInstance } from '@pnp/sp'
 import { JSONParse } from '@pnp/queryable'
 import '@pnp/sp/webs/index.js'
 import '@pnp/sp/lists/index.js'
@@ -68,8 +68,12 @@ export interface SharePointDestinationOptions {
   treeLimits?: Partial<TreeLimits>
   /** a tree this old is read again before it answers a listing (default 10 min): a long pass must not compare with old news */
   treeMaxAgeMs?: number
-  /** restarts of one file after a transient failure (default 3) */
+  /** restarts of one file after a transient failure (default 3); a failed chunk of an upload session is resumed, not restarted */
   putAttempts?: number
+  /** upload sessions one large file may use (default 2: a session SharePoint lost restarts the file once) */
+  sessionAttempts?: number
+  /** tries of one upload session request before the file fails (default 6) */
+  chunkAttempts?: number
   maxThrottleWaitMs?: number
   requestTimeoutMs?: number
   logger?: SharePointLogger
@@ -105,8 +109,11 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
     siteUrl, tokenProvider: o.tokenProvider, pacer, userAgent: o.userAgent ?? `ISV|mmesh|mmesh/${o.version ?? '0.0.0'}`,
     maxThrottleWaitMs: o.maxThrottleWaitMs, requestTimeoutMs: o.requestTimeoutMs, log,
   })
-  const up: UploadContext = { sp, chunkSize, smallFileLimit: o.smallFileLimit ?? chunkSize, quickXorHash: o.quickXorHash, log }
   const ctx = (what: string) => ({ siteUrl, library, clientId: o.tokenProvider.kind === 'app' ? o.tokenProvider.principalHint || undefined : undefined, what })
+  const up: UploadContext = {
+    sp, chunkSize, smallFileLimit: o.smallFileLimit ?? chunkSize, quickXorHash: o.quickXorHash, log,
+    explain: (err, what) => toDestinationError(err, ctx(what)), sessionAttempts: o.sessionAttempts, chunkAttempts: o.chunkAttempts,
+  }
   // read late: a provider that loads its credentials lazily knows its principal only after the first token
   const hintOf = () => o.tokenProvider.principalHint.toLowerCase()
   const knownFolders = new Set<string>()
@@ -291,8 +298,41 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
       await discardStub(up, url, null)
       throw new DestinationError(`SharePoint holds ${got.info.Length} bytes of ${url} after the upload, not ${got.bytes}`, 'item', 'DEST_SIZE_MISMATCH', true)
     }
+    // a one-request upload carried its XorHash and SharePoint checked it; a session's file is checked here
+    // (Office documents excepted: SharePoint rewrites them, so their size and hash differ by design)
+    if (!office && got.chunked && got.hash) await checkStored(url, got.bytes, got.hash, options.signal)
     await applyFields(s, url, source)
     return { size: got.bytes, hash: got.hash, hashAlgorithm: got.hash ? 'QuickXorHash' : null }
+  }
+
+  /**
+   * What SharePoint reports for the stored file (its drive item: size and QuickXorHash, through the
+   * file's VroomDriveID/VroomItemID) against what was sent. A mismatch removes the file and fails the
+   * item; a service that reports no hash leaves the size check above as the only one.
+   */
+  async function checkStored(url: string, bytes: number, hash: string, signal: AbortSignal): Promise<void> {
+    type DriveItem = { size?: number; file?: { hashes?: { quickXorHash?: string } } }
+    let reported = null as DriveItem | null
+    try {
+      const ids = (await sp.web.getFileByServerRelativePath(url).select('VroomDriveID', 'VroomItemID').using(signalBehavior(signal))()) as { VroomDriveID?: string; VroomItemID?: string }
+      if (ids.VroomDriveID && ids.VroomItemID) {
+        const item = SPInstance([sp.web, `${siteUrl}/_api/v2.0/drives/${encodeURIComponent(ids.VroomDriveID)}/items/${encodeURIComponent(ids.VroomItemID)}`])
+        reported = (await item.select('id', 'size', 'file').using(signalBehavior(signal))()) as DriveItem
+      }
+    } catch (err) {
+      const de = toDestinationError(err, ctx(`checking ${url}`))
+      if (de.scope === 'task' || signal.aborted) throw de
+      // no drive API here (or not for this app): the size check stands alone
+      log({ url, err: de.message }, 'no stored hash to compare with')
+      return
+    }
+    const theirs = reported?.file?.hashes?.quickXorHash
+    const size = reported?.size
+    if ((theirs && theirs !== hash) || (typeof size === 'number' && size !== bytes)) {
+      await discardStub(up, url, null)
+      throw new DestinationError(`SharePoint holds other content for ${url} than was sent (QuickXorHash ${theirs ?? '?'}, ${size ?? '?'} bytes; sent ${hash}, ${bytes} bytes): the upload was removed; the next run copies the file again`, 'item', 'DEST_HASH_MISMATCH', false)
+    }
+    if (!theirs) log({ url }, 'SharePoint reported no QuickXorHash for the upload; size checked only')
   }
 
   async function applyFields(s: OpenState, url: string, source: SourceFile): Promise<void> {
@@ -327,6 +367,8 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
       } catch (err) {
         if (options.signal.aborted) throw err
         const de = toDestinationError(err, ctx(`uploading ${serverUrl(rel)}`))
+        // a failed chunk was already resumed inside its upload session (session.ts): what reaches here
+        // is a whole-file failure (a one-request upload, the fields, a session that could not go on)
         if (de.scope === 'task' || !de.retryable || attempt >= attempts || de.code === '0x02080001') throw de
         log({ rel, attempt, err: de.message }, 'restarting the file')
         // an interrupted attempt may have left the file in place: ours to replace, anyone else's to keep

@@ -1,44 +1,36 @@
 /**
- * Putting one file into a library: one request for small files, an upload session (PnPjs addChunked:
- * empty stub, startUpload, continueUpload…, finishUpload) for large ones, then Created/Modified (and
- * Author/Editor) through validateUpdateListItem in the site's regional format. A failed session is
- * cancelled and its stub deleted, so nothing half-written looks like a finished file.
+ * Putting one file into a library: one request for small files, an upload session (empty stub, then
+ * session.ts: startUpload, continueUpload…, finishUpload, each failed chunk resumed where the session
+ * stands) for large ones, then Created/Modified (and Author/Editor) through validateUpdateListItem in the
+ * site's regional format. A failed session is cancelled and its stub deleted, so nothing half-written
+ * looks like a finished file.
  */
-import { createReadStream } from 'node:fs'
-import { Readable } from 'node:stream'
 import type { SPFI } from '@pnp/sp'
 import { Item } from '@pnp/sp/items/index.js'
 import '@pnp/sp/webs/index.js'
 import '@pnp/sp/folders/index.js'
 import '@pnp/sp/files/index.js'
-import type { IFileInfo, IFileUploadProgressData } from '@pnp/sp/files/index.js'
+import type { IFileInfo } from '@pnp/sp/files/index.js'
 import { QuickXorHash } from '../../../protocol/quickxor.ts'
 import { signalBehavior } from './behaviors.ts'
 import { DestinationError, type PutOptions, type SourceFile } from '../../engine/destination.ts'
 import { openSource } from '../source-read.ts'
+import { uploadInSession, type UploadContext } from './session.ts'
 
 export const OFFICE_EXT = /\.(doc[xm]|dot[xm]|xls[xmb]|xlt[xm]|ppt[xm]|pot[xm]|pps[xm]|vsd[xm]|one)$/i
 
 /** SharePoint's changedWhileReading code, as the engine uses it */
 const CHANGED_WHILE_READING = '0x02080001'
 
-export interface UploadContext {
-  sp: SPFI
-  chunkSize: number
-  smallFileLimit: number
-  /**
-   * A hash to send instead of the one of the bytes read (tests: a wrong one). Production passes none
-   * (sharepoint-factory.ts). Whatever it does, the bytes uploaded are the ones read through the checked
-   * descriptor; a hash that does not match them only makes SharePoint refuse the upload.
-   */
-  quickXorHash?: (localPath: string, signal: AbortSignal) => Promise<string>
-  log?: (obj: object, msg: string) => void
-}
+export type { UploadContext }
 
 export interface Uploaded {
   info: IFileInfo
   bytes: number
+  /** QuickXorHash of the bytes sent (null when a one-request upload went without one) */
   hash: string | null
+  /** the file went through an upload session: the service's own record of it is worth checking */
+  chunked: boolean
 }
 
 function changed(path: string, expected: number, got: number): DestinationError {
@@ -66,47 +58,22 @@ export async function uploadContent(
     opts.beforeCommit?.()
     const info = await folder.files.addUsingPath(name, bytes as unknown as ArrayBuffer, { Overwrite: opts.overwrite, ...(hash ? { XorHash: hash } : {}) })
     opts.onProgress?.(bytes.length)
-    return { info, bytes: bytes.length, hash }
+    return { info, bytes: bytes.length, hash, chunked: false }
   }
-  let uploadId: string | null = null
+  const live: { uploadId: string | null } = { uploadId: null }
   let stubUrl: string | null = null
-  let read = 0
-  // The stream owns the descriptor from here: it closes it at the end, or on destroy below.
-  const nodeStream = createReadStream('', { fd: handle, highWaterMark: 1024 * 1024 })
-  const web = Readable.toWeb(nodeStream) as unknown as ReadableStream<Uint8Array>
-  const counted = web.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        read += chunk.byteLength
-        controller.enqueue(chunk)
-      },
-    }),
-  )
-  let lastProgress = 0
   try {
-    const info = await folder.files.addChunked(name, counted as unknown as ReadableStream, {
-      Overwrite: opts.overwrite,
-      chunkSize: ctx.chunkSize,
-      progress: (p: IFileUploadProgressData) => {
-        uploadId = p.uploadId
-        stubUrl = stubUrl ?? `${folderUrl}/${name}`
-        if (p.stage === 'finishing') {
-          if (read !== source.size) throw changed(source.localPath, source.size, read)
-          opts.beforeCommit?.()
-        }
-        if (Date.now() - lastProgress > 250) {
-          lastProgress = Date.now()
-          opts.onProgress?.(Number(p.offset))
-        }
-      },
-    })
-    opts.onProgress?.(read)
-    return { info, bytes: read, hash: null }
+    // the empty stub the session fills (with Overwrite it replaces the old content at once, as PnPjs addChunked did)
+    const stub = await folder.files.addUsingPath(name, new Uint8Array(0) as unknown as ArrayBuffer, { Overwrite: opts.overwrite })
+    stubUrl = stub.ServerRelativeUrl
+    const got = await uploadInSession(ctx, stubUrl, handle, source, opts, live)
+    return { info: got.info, bytes: got.bytes, hash: got.hash, chunked: true }
   } catch (err) {
-    nodeStream.destroy() // PnPjs holds the reader; close the file ourselves
-    // the session cannot say what it holds: drop it and the stub, and let the caller start again
-    if (stubUrl) await discardStub(ctx, stubUrl, uploadId)
+    // the session cannot be finished: drop it and the stub, and let the caller decide what next
+    if (stubUrl) await discardStub(ctx, stubUrl, live.uploadId)
     throw err
+  } finally {
+    await handle.close().catch(() => undefined)
   }
 }
 

@@ -23,6 +23,8 @@ import { createItemsSync, type ItemsSync } from './items-sync/items-sync.ts'
 import { createEngineRunner } from './runner/engine-runner.ts'
 import { createDestinationFactory } from './destinations/index.ts'
 import { createSharePointFactory } from './destinations/sharepoint-factory.ts'
+import { createTenantBudget } from './destinations/tenant-budget.ts'
+import { foldAgentEnabled, foldSettings } from '../protocol/intent.ts'
 import { createFleetFeed, type FleetFeed } from './view/fleet-feed.ts'
 import { waitingReasonFor } from './view/waiting-reason.ts'
 import { loadCredentials } from './auth/credentials.ts'
@@ -56,15 +58,15 @@ export interface Services {
 }
 
 /** Credentials are looked up now and then, not per scheduling decision: the check must stay cheap. */
-async function watchCredentials(dataDir: string): Promise<{ has(): boolean; stop(): void }> {
-  let has = (await loadCredentials(dataDir).catch(() => null)) !== null
+async function watchCredentials(dataDir: string): Promise<{ has(): boolean; tenant(): string | null; stop(): void }> {
+  let tenant: string | null = (await loadCredentials(dataDir).catch(() => null))?.tenantId ?? null
   const timer = setInterval(() => {
     loadCredentials(dataDir)
-      .then((c) => (has = c !== null))
-      .catch(() => (has = false))
+      .then((c) => (tenant = c?.tenantId ?? null))
+      .catch(() => (tenant = null))
   }, 10_000)
   timer.unref()
-  return { has: () => has, stop: () => clearInterval(timer) }
+  return { has: () => tenant !== null, tenant: () => tenant, stop: () => clearInterval(timer) }
 }
 
 export async function startServices(deps: ServiceDeps): Promise<Services> {
@@ -91,7 +93,16 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
   })
   await itemsSync.start()
 
-  const sharePoint = createSharePointFactory({ dataDir: agent.dataDir, logger, presence, version: agent.version })
+  const budget = createTenantBudget({
+    presence,
+    budget: () => foldSettings(ledger.commands().filter((c) => c.kind === 'settings.set')).TenantRequestsPerMinute,
+    tenant: credentials.tenant,
+    enabled: (id) => foldAgentEnabled(ledger.commandsFor(id)),
+  })
+  budget.publish()
+  const budgetTimer = setInterval(() => budget.publish(), 10_000)
+  budgetTimer.unref()
+  const sharePoint = createSharePointFactory({ dataDir: agent.dataDir, logger, presence, version: agent.version, requestsPerMinute: budget.perMinute })
   const runJob = createEngineRunner({
     device: agent.name,
     items,
@@ -141,6 +152,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     start: () => running.start(),
     async stop() {
       credentials.stop()
+      clearInterval(budgetTimer)
       await running.stop()
       presenceAdapter.stop()
       feed.stop()

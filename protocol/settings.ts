@@ -19,6 +19,11 @@ export interface Settings {
   MigrateFilesAndFoldersWithInvalidChars: boolean
   /** TaskRetryWindow: minutes a task waits and retries on errors that hit every item before it fails. */
   TaskRetryWindowMinutes: number
+  /**
+   * TenantRequestsPerMinute: the fleet-wide SharePoint request budget, per tenant; 0 = none. Online agents
+   * with credentials for a tenant each take an equal share. Fleet-wide only: a task cannot override it.
+   */
+  TenantRequestsPerMinute: number
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -29,10 +34,17 @@ export const DEFAULT_SETTINGS: Settings = {
   SkipFilesWithExtensions: [],
   MigrateFilesAndFoldersWithInvalidChars: true,
   TaskRetryWindowMinutes: 30,
+  TenantRequestsPerMinute: 0,
 }
 
 export type SettingKey = keyof Settings
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as SettingKey[]
+
+/** Settings of the fleet, not of a task: `settings set` only (a task's own value would mean nothing). */
+export const FLEET_ONLY_SETTING_KEYS: readonly SettingKey[] = ['TenantRequestsPerMinute']
+
+/** Upper bound of TenantRequestsPerMinute: far above what SharePoint grants one app. */
+export const MAX_TENANT_REQUESTS_PER_MINUTE = 1_000_000
 
 /** Keys Migration Manager documented once and no longer uses: accepted with a warning, ignored. */
 export const RETIRED_SETTING_KEYS = [
@@ -124,6 +136,8 @@ const KEY_ALIASES: Record<string, SettingKey> = {
   taskretrywindow: 'TaskRetryWindowMinutes',
   taskretrywindowminutes: 'TaskRetryWindowMinutes',
   'retry-window': 'TaskRetryWindowMinutes',
+  tenantrequestsperminute: 'TenantRequestsPerMinute',
+  'tenant-requests-per-minute': 'TenantRequestsPerMinute',
 }
 
 export function resolveSettingKey(key: string): SettingKey | null {
@@ -163,6 +177,11 @@ export function parseSettingValue(
       if (!Number.isFinite(n) || n < 0 || n > 7 * 24 * 60) return { ok: false, error: `${key}: expected minutes from 0 to 10080` }
       return { ok: true, value: n }
     }
+    case 'TenantRequestsPerMinute': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN
+      if (!Number.isInteger(n) || n < 0 || n > MAX_TENANT_REQUESTS_PER_MINUTE) return { ok: false, error: `${key}: expected whole requests per minute from 0 (no budget) to ${MAX_TENANT_REQUESTS_PER_MINUTE}` }
+      return { ok: true, value: n }
+    }
   }
 }
 
@@ -185,6 +204,7 @@ export function effectiveSettings(globals: Settings, override: SettingsOverride 
   const out: Settings = { ...globals }
   if (!override) return out
   for (const key of SETTING_KEYS) {
+    if (FLEET_ONLY_SETTING_KEYS.includes(key)) continue
     const v = override[key]
     if (v !== undefined) (out as unknown as Record<string, unknown>)[key] = v
   }

@@ -21,6 +21,8 @@ export interface SharePointFactoryDeps {
   logger: Logger
   presence: Presence
   version: string
+  /** this agent's share of the fleet's request budget for its tenant, per minute (0: none; tenant-budget.ts) */
+  requestsPerMinute?: () => number
 }
 
 function loadMapping(dataDir: string, logger: Logger): UserMapping | null {
@@ -87,6 +89,7 @@ export function createSharePointFactory(deps: SharePointFactoryDeps) {
         version: deps.version,
         fleetBackoff,
         onThrottle,
+        ...(deps.requestsPerMinute ? { requestsPerMinute: deps.requestsPerMinute } : {}),
         // no quickXorHash override: the destination hashes the bytes it read and sends (one read per file)
         logger,
       })

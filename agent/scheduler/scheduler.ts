@@ -359,11 +359,20 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (timer) clearInterval(timer)
       if (scheduled) clearImmediate(scheduled)
       if (delayed) clearTimeout(delayed)
+      const held = [...jobs.values()].map((r) => ({ taskId: r.job.taskId, epoch: r.job.epoch, round: r.job.round }))
       for (const r of jobs.values()) if (!r.stop) requestStop(r, 'agent stopping', true)
       const all = [...jobs.values()].map((r) => r.done)
-      await Promise.race([Promise.all(all), new Promise((res) => setTimeout(res, 10_000).unref())])
+      // Each aborted job releases its own claim as it ends (with its progress). The wait is bounded well
+      // inside the lease TTL: a stop (systemd's SIGTERM) must end before peers would take over anyway.
+      const waitMs = Math.min(10_000, deps.leaseTtlMs / 3)
+      await Promise.race([Promise.all(all), new Promise((res) => setTimeout(res, waitMs).unref())])
+      // A job that has not ended by then (a hung share or request) loses its lease all the same: the
+      // engine checks the lease before every commit, so nothing lands after this release.
+      for (const r of jobs.values()) releaseClaim(r.job.taskId, r.job.epoch, r.job.round)
       for (const pc of pending.values()) releaseClaim(pc.taskId, pc.epoch, pc.round)
+      const released = [...held, ...pending.values()].filter((h) => ledger.claimsFor(h.taskId).some((c) => c.agent === self && c.epoch === h.epoch && c.released))
       pending.clear()
+      if (released.length > 0) logger.info({ tasks: released.map((h) => h.taskId) }, 'released leases')
     },
     held: () => [...jobs.keys(), ...pending.keys()],
     blocked: () => Object.fromEntries(blocked),

@@ -86,7 +86,11 @@ describe('the fleet-wide SharePoint request budget (TenantRequestsPerMinute)', (
     const three = await measure(WINDOW_MS)
 
     // One agent leaves: the other two take its share, so the fleet still sends the whole budget.
+    const b3Task = (await listTasks(fleet, agents[0]!)).find((x) => ids.includes(x.id) && x.agent === agents[2]!.peerId)!
     await fleet.kill(agents[2]!, 'SIGTERM')
+    expect((await agents[2]!.proc!).exitCode).toBe(0)
+    // it let go of its task on the way out (aborting paced requests): queued for the next free slot
+    await waitFor(async () => (await listTasks(fleet, agents[0]!)).find((x) => x.id === b3Task.id)?.status === 'queued', { timeoutMs: 10_000, message: "b3's task released" })
     await waitFor(async () => (await fleet.call<{ state: string }[]>(agents[0]!, 'agents.list')).filter((a) => a.state === 'online').length === 2, { timeoutMs: 30_000, message: 'b3 offline' })
     await waitFor(async () => (await fleet.call<{ state: string }[]>(agents[1]!, 'agents.list')).filter((a) => a.state === 'online').length === 2, { timeoutMs: 30_000, message: 'b3 offline for b2' })
     await new Promise((r) => setTimeout(r, 1500))

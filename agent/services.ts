@@ -24,6 +24,7 @@ import { createEngineRunner } from './runner/engine-runner.ts'
 import { createDestinationFactory } from './destinations/index.ts'
 import { createSharePointFactory } from './destinations/sharepoint-factory.ts'
 import { createTenantBudget } from './destinations/tenant-budget.ts'
+import { createDiskGuard } from './disk-guard.ts'
 import { foldAgentEnabled, foldSettings } from '../protocol/intent.ts'
 import { createFleetFeed, type FleetFeed } from './view/fleet-feed.ts'
 import { waitingReasonFor } from './view/waiting-reason.ts'
@@ -34,7 +35,7 @@ export interface ServiceDeps {
   /** this agent's peer id */
   self: string
   /** this agent's settings */
-  agent: { name: string; group: string; capacity: number; leaseTtlMs: number; maps: PathMap[]; access: AccessPolicy; dataDir: string; version: string }
+  agent: { name: string; group: string; capacity: number; leaseTtlMs: number; maps: PathMap[]; access: AccessPolicy; dataDir: string; version: string; minFreeMb?: number }
   ledger: Ledger
   signer: RecordSigner
   presence: Presence
@@ -121,6 +122,9 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     checkAccess: (spec) => checkTaskAccess(spec, { maps: agent.maps, policy: agent.access, platform: process.platform === 'win32' ? 'win32' : 'posix' }),
   })
 
+  const disk = createDiskGuard({ dataDir: agent.dataDir, minFreeMb: agent.minFreeMb ?? 0, logger })
+  await disk.start()
+
   scheduler = createScheduler({
     self,
     group: agent.group,
@@ -143,6 +147,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
       ...(env.tickMs ? { tickMs: env.tickMs } : {}),
     },
     ...(hooks?.onWork ? { onWork: hooks.onWork } : {}),
+    claimBlock: disk.reason,
   })
 
   const feed = createFleetFeed({ self, ledger, presence, tasks, selfFields: () => presenceAdapter.ownFields() })
@@ -152,6 +157,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     start: () => running.start(),
     async stop() {
       credentials.stop()
+      disk.stop()
       clearInterval(budgetTimer)
       await running.stop()
       presenceAdapter.stop()

@@ -26,6 +26,13 @@ export interface PresenceSnapshot {
   intervalMs: number
   /** wall time of the last heartbeat received, ISO */
   lastSeen: string | null
+  /** why the agent claims no new tasks (its disk guard), from its heartbeat; null: it claims */
+  notClaiming?: string | null
+}
+
+/** A peer's words shown to an admin: a string of sane length, or null. */
+export function notClaimingText(v: unknown): string | null {
+  return typeof v === 'string' && v.length > 0 ? v.slice(0, 500) : null
 }
 
 /** Heard within three heartbeats (the agent itself is always online). */
@@ -67,6 +74,7 @@ export function buildAgentList(input: {
       capacity: live?.capacity ?? 0,
       running: live && agentState(true, isSelf, live) === 'online' ? live.running : 0,
       lastSeen: isSelf ? input.nowIso : (live?.lastSeen ?? null),
+      waitingReason: live && agentState(enabled, isSelf, live) === 'online' ? (live.notClaiming ?? null) : null,
     })
   }
   out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))

@@ -65,6 +65,8 @@ export interface AgentJson {
   capacity: number
   running: number
   lastSeen: string | null
+  /** why this online agent claims no new tasks (low disk space in its data dir), or null (always set by the agent list) */
+  waitingReason?: string | null
 }
 
 /** Live numbers from presence (never in the ledger). */

@@ -53,6 +53,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   let scheduled: NodeJS.Immediate | null = null
   let stopping = false
   let publishedRunning = 0
+  /** why this agent claims nothing new (disk guard), as of the last pass */
+  let notClaiming: string | null = null
   let unsubscribe: (() => void) | null = null
 
   function refreshOpen(taskId: string): void {
@@ -137,13 +139,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     }))
     const throughput = tasks.reduce((s, t) => s + t.throughput, 0)
     publishedRunning = load()
-    deps.presence.publish({ running: publishedRunning, tasks, throughput, blocked: Object.fromEntries([...blocked].slice(0, BLOCKED_LIMIT)) })
+    deps.presence.publish({ running: publishedRunning, tasks, throughput, blocked: Object.fromEntries([...blocked].slice(0, BLOCKED_LIMIT)), notClaiming: notClaiming ?? undefined })
   }
 
   function tick(): void {
     if (stopping) return
     const now = clock.now()
     const enabled = enabledAgent(self)
+    notClaiming = deps.claimBlock?.() ?? null
     superviseJobs(enabled)
     settleClaims(now)
     if (enabled) findWork(now)
@@ -194,7 +197,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   function candidatesFor(spec: TaskSpec, live: readonly PeerView[], exclude: string | null): Candidate[] {
     const out: Candidate[] = []
     for (const p of live) {
-      if (p.id === exclude || p.group !== spec.group || p.blocked[spec.id] !== undefined || !p.enabled) continue
+      if (p.id === exclude || p.group !== spec.group || p.blocked[spec.id] !== undefined || !p.enabled || p.notClaiming !== undefined) continue
       out.push({ agent: p.id, running: p.running, capacity: Math.max(1, p.capacity) })
     }
     return out
@@ -211,7 +214,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       .liveAgents(deps.leaseTtlMs)
       .filter((p) => p.id !== self)
       .map((p) => ({ ...p, enabled: enabledAgent(p.id) }))
-    live.push({ id: self, group: deps.group, capacity: deps.capacity, running: publishedRunning, blocked: {}, enabled: true })
+    live.push({ id: self, group: deps.group, capacity: deps.capacity, running: publishedRunning, blocked: {}, enabled: true, ...(notClaiming !== null ? { notClaiming } : {}) })
     return live
   }
 
@@ -232,6 +235,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         startJob(spec, intent.round, holder.epoch)
         continue
       }
+      // Low on disk: nothing new, neither a free task nor a takeover (peers leave us out of their ranking too).
+      if (notClaiming !== null) continue
       if (spec.group !== deps.group) continue
       // Run later: nobody claims before the start time; the 500 ms tick starts it soon after (and the rank
       // delays count from then, so the agents do not all claim at once).

@@ -87,8 +87,11 @@ describe('the fleet-wide SharePoint request budget (TenantRequestsPerMinute)', (
 
     // One agent leaves: the other two take its share, so the fleet still sends the whole budget.
     const b3Task = (await listTasks(fleet, agents[0]!)).find((x) => ids.includes(x.id) && x.agent === agents[2]!.peerId)!
-    await fleet.kill(agents[2]!, 'SIGTERM')
+    // the signal itself, not execa's kill (which sends SIGKILL 2 s later)
+    const stopAt = Date.now()
+    process.kill(agents[2]!.proc!.pid!, 'SIGTERM')
     expect((await agents[2]!.proc!).exitCode).toBe(0)
+    const stopMs = Date.now() - stopAt
     // it let go of its task on the way out (aborting paced requests): queued for the next free slot
     await waitFor(async () => (await listTasks(fleet, agents[0]!)).find((x) => x.id === b3Task.id)?.status === 'queued', { timeoutMs: 10_000, message: "b3's task released" })
     await waitFor(async () => (await fleet.call<{ state: string }[]>(agents[0]!, 'agents.list')).filter((a) => a.state === 'online').length === 2, { timeoutMs: 30_000, message: 'b3 offline' })
@@ -105,7 +108,7 @@ describe('the fleet-wide SharePoint request budget (TenantRequestsPerMinute)', (
     }
     await new Promise((r) => setTimeout(r, 1500))
     const free = await measure(5_000)
-    process.stdout.write(`tenant budget: no budget ${free} requests in 5 s; budget ${allowed} per ${WINDOW_MS / 1000} s: 3 agents ${three}, 2 agents ${two}\n`)
+    process.stdout.write(`tenant budget: no budget ${free} requests in 5 s; budget ${allowed} per ${WINDOW_MS / 1000} s: 3 agents ${three}, 2 agents ${two}; b3 stopped in ${stopMs} ms\n`)
 
     expect(still.length, 'the remaining agents ran out of work during the measurement').toBe(2)
     expect(free).toBeGreaterThan(2 * (allowed / 4))

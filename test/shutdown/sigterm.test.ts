@@ -43,7 +43,8 @@ describe('SIGTERM to an agent running a task', () => {
     await waitFor(async () => (await fleet.call<{ name: string; state: string }[]>(b, 'agents.list')).find((x) => x.name === 't2')?.state === 'online', { timeoutMs: 10_000, message: 't2 enabled' })
 
     const t0 = Date.now()
-    a.proc!.kill('SIGTERM')
+    // the signal itself, not execa's kill (which sends SIGKILL 2 s later)
+    process.kill(a.proc!.pid!, 'SIGTERM')
     // the other agent holds the task (a new epoch of the same round) long before the TTL ran out
     const taken = await waitFor(async () => {
       const t = (await listTasks(fleet, b)).find((x) => x.id === id)

@@ -46,6 +46,8 @@ export interface AgentOptions {
   sourceRoots?: string[]
   /** `--dest-root` folders (absolute) */
   destRoots?: string[]
+  /** `--min-free-mb`: claim no new tasks below this much free space in the data dir's file system */
+  minFreeMb?: number
   listen?: string[]
   peers?: string[]
   mdns?: boolean
@@ -192,7 +194,7 @@ async function startLocked(
     const { startServices } = await import('./services.ts')
     const started = await startServices({
       self: peerId,
-      agent: { name: settings.name, group: settings.group, capacity: settings.capacity, leaseTtlMs: settings.leaseTtlSeconds * 1000, maps: settings.maps, access, dataDir: dir, version: VERSION },
+      agent: { name: settings.name, group: settings.group, capacity: settings.capacity, leaseTtlMs: settings.leaseTtlSeconds * 1000, maps: settings.maps, access, dataDir: dir, version: VERSION, minFreeMb: settings.minFreeMb },
       ledger, signer: core.signer, presence, host, db: core.db, catchingUp: (id: string) => core.catchUp.of(id),
       nextHlc: core.clock.next, probe: core.probe, env, logger,
       ...(hooks ? { hooks } : {}),
@@ -224,7 +226,7 @@ async function startLocked(
 }
 
 function settingsToSave(s: ReturnType<typeof mergeSettings>) {
-  return { name: s.name, group: s.group, capacity: s.capacity, leaseTtlSeconds: s.leaseTtlSeconds, maps: s.maps, sourceRoots: s.sourceRoots, destRoots: s.destRoots }
+  return { name: s.name, group: s.group, capacity: s.capacity, leaseTtlSeconds: s.leaseTtlSeconds, maps: s.maps, sourceRoots: s.sourceRoots, destRoots: s.destRoots, minFreeMb: s.minFreeMb }
 }
 
 /**

@@ -23,6 +23,9 @@ import { createItemsSync, type ItemsSync } from './items-sync/items-sync.ts'
 import { createEngineRunner } from './runner/engine-runner.ts'
 import { createDestinationFactory } from './destinations/index.ts'
 import { createSharePointFactory } from './destinations/sharepoint-factory.ts'
+import { createTenantBudget } from './destinations/tenant-budget.ts'
+import { createDiskGuard } from './disk-guard.ts'
+import { foldAgentEnabled, foldSettings } from '../protocol/intent.ts'
 import { createFleetFeed, type FleetFeed } from './view/fleet-feed.ts'
 import { waitingReasonFor } from './view/waiting-reason.ts'
 import { loadCredentials } from './auth/credentials.ts'
@@ -35,7 +38,7 @@ export interface ServiceDeps {
   /** this agent's peer id */
   self: string
   /** this agent's settings */
-  agent: { name: string; group: string; capacity: number; leaseTtlMs: number; maps: PathMap[]; access: AccessPolicy; dataDir: string; version: string }
+  agent: { name: string; group: string; capacity: number; leaseTtlMs: number; maps: PathMap[]; access: AccessPolicy; dataDir: string; version: string; minFreeMb?: number }
   ledger: Ledger
   signer: RecordSigner
   presence: Presence
@@ -64,19 +67,19 @@ export interface Services {
 /**
  * Credentials are looked up now and then, not per scheduling decision: the check must stay cheap. Either
  * kind counts: app-only (auth set, MMESH_* variables) or a device-code sign-in (auth login), as the token
- * provider (auth/index.ts) uses whichever is there.
+ * provider (auth/index.ts) uses whichever is there; its tenant is what the fleet's request budget is shared by.
  */
-async function watchCredentials(dataDir: string): Promise<{ has(): boolean; stop(): void }> {
-  const look = async (): Promise<boolean> =>
-    (await loadCredentials(dataDir).catch(() => null)) !== null || (await loadDelegatedConfig(dataDir).catch(() => null)) !== null
-  let has = await look()
+async function watchCredentials(dataDir: string): Promise<{ has(): boolean; tenant(): string | null; stop(): void }> {
+  const look = async (): Promise<string | null> =>
+    (await loadCredentials(dataDir).catch(() => null))?.tenantId ?? (await loadDelegatedConfig(dataDir).catch(() => null))?.tenantId ?? null
+  let tenant = await look()
   const timer = setInterval(() => {
     look()
-      .then((h) => (has = h))
-      .catch(() => (has = false))
+      .then((t) => (tenant = t))
+      .catch(() => (tenant = null))
   }, 10_000)
   timer.unref()
-  return { has: () => has, stop: () => clearInterval(timer) }
+  return { has: () => tenant !== null, tenant: () => tenant, stop: () => clearInterval(timer) }
 }
 
 export async function startServices(deps: ServiceDeps): Promise<Services> {
@@ -103,9 +106,18 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
   })
   await itemsSync.start()
 
+  const budget = createTenantBudget({
+    presence,
+    budget: () => foldSettings(ledger.commands().filter((c) => c.kind === 'settings.set')).TenantRequestsPerMinute,
+    tenant: credentials.tenant,
+    enabled: (id) => foldAgentEnabled(ledger.commandsFor(id)),
+  })
+  budget.publish()
+  const budgetTimer = setInterval(() => budget.publish(), 10_000)
+  budgetTimer.unref()
   const userMaps = createUserMapSource({ dataDir: agent.dataDir, ledger, logger, setPresenceField: (k, v) => presence.setField(k, v) })
   const usermap = createUserMapService({ ledger, signer: deps.signer, nextHlc: deps.nextHlc, task: (id) => tasks.show(id) })
-  const sharePoint = createSharePointFactory({ dataDir: agent.dataDir, logger, presence, version: agent.version, userMapping: userMaps.current, sharePointRootUrl: () => tasks.globals().SharePointRootUrl })
+  const sharePoint = createSharePointFactory({ dataDir: agent.dataDir, logger, presence, version: agent.version, userMapping: userMaps.current, sharePointRootUrl: () => tasks.globals().SharePointRootUrl, requestsPerMinute: budget.perMinute })
   const runJob = createEngineRunner({
     device: agent.name,
     items,
@@ -123,6 +135,9 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     // Fresh every round, uncached: the scheduler's answer may be seconds old.
     checkAccess: (spec) => checkTaskAccess(spec, { maps: agent.maps, policy: agent.access, platform: process.platform === 'win32' ? 'win32' : 'posix' }),
   })
+
+  const disk = createDiskGuard({ dataDir: agent.dataDir, minFreeMb: agent.minFreeMb ?? 0, logger })
+  await disk.start()
 
   scheduler = createScheduler({
     self,
@@ -146,6 +161,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
       ...(env.tickMs ? { tickMs: env.tickMs } : {}),
     },
     ...(hooks?.onWork ? { onWork: hooks.onWork } : {}),
+    claimBlock: disk.reason,
   })
 
   const feed = createFleetFeed({ self, ledger, presence, tasks, selfFields: () => presenceAdapter.ownFields(), catchingUp: deps.catchingUp })
@@ -155,6 +171,8 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     start: () => running.start(),
     async stop() {
       credentials.stop()
+      disk.stop()
+      clearInterval(budgetTimer)
       await running.stop()
       presenceAdapter.stop()
       feed.stop()

@@ -28,6 +28,7 @@ export function addStartOptions(cmd: Command): Command {
     .option('--source-root <dir>', 'a folder this agent may read task sources under, repeatable; none: it runs no local-path task', collect, [])
     .option('--dest-root <dir>', 'a folder this agent may write file:// destinations under, repeatable; none: it runs no file:// task', collect, [])
     .option('--lease-ttl <seconds>', 'lease TTL in seconds (default 30)')
+    .option('--min-free-mb <n>', "claim no new tasks while the data dir's file system has less free space, in MiB (default 256; 0: off)")
 }
 
 /** Every cell as an agent's own ledger entry says it (any fleet member writes its own): made terminal-safe before the widths are taken. */
@@ -35,7 +36,10 @@ function formatTable(rows: AgentJson[]): string {
   const header = ['NAME', 'STATE', 'GROUP', 'CAPACITY', 'RUNNING', 'LAST SEEN', 'LEDGER', 'ID']
   const body = rows.map((a) => [a.name, a.state, a.group, String(a.capacity), String(a.running), a.lastSeen ?? '-', ledgerCell(a), a.id].map(terminalSafe))
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)))
-  return [header, ...body].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')
+  const table = [header, ...body].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
+  // Why an online agent claims nothing new (its heartbeat says: low disk), one line each under the table.
+  const notes = rows.filter((a) => a.waitingReason).map((a) => terminalSafe(`${a.name} ${a.waitingReason}`))
+  return [...table, ...(notes.length > 0 ? ['', ...notes] : [])].join('\n')
 }
 
 /**

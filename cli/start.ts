@@ -8,12 +8,13 @@ import { resolveDataDir } from '../api/data-dir.ts'
 import { note } from './output.ts'
 import { ensureDataDir } from '../agent/config/data-dir.ts'
 import { lockDataDir } from '../agent/config/lock.ts'
-import { parseMap } from '../agent/config/agent-config.ts'
+import { MAX_MIN_FREE_MB, parseMap } from '../agent/config/agent-config.ts'
 import type { AgentPlugins } from '../agent/plugins.ts'
 
 export interface StartOptions {
   data?: string; fleetKey?: string; name?: string; listen: string[]; peer: string[]; mdns: boolean
   capacity?: string; group?: string; map: string[]; sourceRoot: string[]; destRoot: string[]; leaseTtl?: string; tui?: boolean
+  minFreeMb?: string
 }
 
 /** A logger and notice sink writing to DIR/logs/agent.log (mode 0600, rotated), for when a full-screen view owns the terminal. */
@@ -49,6 +50,7 @@ function multiaddrFlag(name: string, values: string[]): string[] {
 export async function runStart(opts: StartOptions, agentPlugins?: AgentPlugins): Promise<void> {
   const capacity = intFlag('--capacity', opts.capacity, 0, 1000)
   const leaseTtlSeconds = intFlag('--lease-ttl', opts.leaseTtl, 1, 86_400)
+  const minFreeMb = intFlag('--min-free-mb', opts.minFreeMb, 0, MAX_MIN_FREE_MB)
   const listen = multiaddrFlag('--listen', opts.listen)
   const peers = multiaddrFlag('--peer', opts.peer)
   const maps = opts.map.map(parseMap)
@@ -67,7 +69,7 @@ export async function runStart(opts: StartOptions, agentPlugins?: AgentPlugins):
       ...(viewLog ? { logger: viewLog.logger, notice: viewLog.notice } : {}),
       lock,
       dataDir, fleetKeyFile: opts.fleetKey, name: opts.name, group: opts.group, capacity, leaseTtlSeconds, maps,
-      sourceRoots: opts.sourceRoot, destRoots: opts.destRoot,
+      sourceRoots: opts.sourceRoot, destRoots: opts.destRoot, minFreeMb,
       listen, peers, mdns: opts.mdns, tui: opts.tui ?? false,
     }, agentPlugins)
   } catch (err) {

@@ -33,6 +33,7 @@ export function startArgs(o: StartOptions, abs: (p: string) => string): string[]
   if (o.mdns === false) out.push('--no-mdns')
   out.push(...one('--capacity', o.capacity), ...one('--group', o.group), ...many('--map', o.map))
   out.push(...many('--source-root', o.sourceRoot.map(abs)), ...many('--dest-root', o.destRoot.map(abs)), ...one('--lease-ttl', o.leaseTtl))
+  out.push(...one('--min-free-mb', o.minFreeMb))
   return out
 }
 

@@ -43,8 +43,15 @@ describe('agentState and buildAgentList', () => {
       nowIso: '2026-02-02T00:00:00.000Z',
     })
     expect(rows).toEqual([
-      { id: B, name: 'b', host: 'h', group: 'G', state: 'online', capacity: 3, running: 2, lastSeen: '2026-01-01T00:00:00.000Z', catchingUp: null },
-      { id: A, name: 'zed', host: 'hz', group: 'Default', state: 'online', capacity: 0, running: 0, lastSeen: '2026-02-02T00:00:00.000Z', catchingUp: null },
+      { id: B, name: 'b', host: 'h', group: 'G', state: 'online', capacity: 3, running: 2, lastSeen: '2026-01-01T00:00:00.000Z', catchingUp: null, waitingReason: null },
+      { id: A, name: 'zed', host: 'hz', group: 'Default', state: 'online', capacity: 0, running: 0, lastSeen: '2026-02-02T00:00:00.000Z', catchingUp: null, waitingReason: null },
     ])
+  })
+
+  it('says why an online agent claims nothing new (its heartbeat), and nothing for one offline', () => {
+    const low = 'low disk: 12 MB free in its data dir, under --min-free-mb 256: claims no new tasks'
+    const rows = (silentMs: number) => buildAgentList({ selfId: A, records: [], commands: () => [], presence: new Map([[B, { ...live(silentMs), notClaiming: low }]]), nowIso: '2026-02-02T00:00:00.000Z' })
+    expect(rows(10).find((r) => r.id === B)!.waitingReason).toBe(low)
+    expect(rows(10_000).find((r) => r.id === B)!.waitingReason).toBeNull()
   })
 })

@@ -28,6 +28,13 @@ export interface PresenceSnapshot {
   lastSeen: string | null
   /** rows of the agent's own user-mapping file, laid over the fleet's map (absent: none) */
   userMapOverride?: number
+  /** why the agent claims no new tasks (its disk guard), from its heartbeat; null: it claims */
+  notClaiming?: string | null
+}
+
+/** A peer's words shown to an admin: a string of sane length, or null. */
+export function notClaimingText(v: unknown): string | null {
+  return typeof v === 'string' && v.length > 0 ? v.slice(0, 500) : null
 }
 
 /** Heard within three heartbeats (the agent itself is always online). */
@@ -73,6 +80,7 @@ export function buildAgentList(input: {
       lastSeen: isSelf ? input.nowIso : (live?.lastSeen ?? null),
       catchingUp: catchingUpOf(input.catchingUp?.(id) ?? null),
       ...(live?.userMapOverride !== undefined ? { userMapOverride: live.userMapOverride } : {}),
+      waitingReason: live && agentState(enabled, isSelf, live) === 'online' ? (live.notClaiming ?? null) : null,
     })
   }
   out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))

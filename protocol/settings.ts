@@ -34,6 +34,11 @@ export interface Settings {
    * as a user's e-mail is looked up (its OneDrive, through the user profile service); null: not set.
    */
   SharePointRootUrl: string | null
+  /**
+   * TenantRequestsPerMinute: the fleet-wide SharePoint request budget, per tenant; 0 = none. Online agents
+   * with credentials for a tenant each take an equal share. Fleet-wide only: a task cannot override it.
+   */
+  TenantRequestsPerMinute: number
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -47,10 +52,17 @@ export const DEFAULT_SETTINGS: Settings = {
   PreserveUserPermissionsForFileShare: false,
   FilePermissions: false,
   SharePointRootUrl: null,
+  TenantRequestsPerMinute: 0,
 }
 
 export type SettingKey = keyof Settings
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as SettingKey[]
+
+/** Settings of the fleet, not of a task: `settings set` only (a task's own value would mean nothing). */
+export const FLEET_ONLY_SETTING_KEYS: readonly SettingKey[] = ['TenantRequestsPerMinute']
+
+/** Upper bound of TenantRequestsPerMinute: far above what SharePoint grants one app. */
+export const MAX_TENANT_REQUESTS_PER_MINUTE = 1_000_000
 
 /** Keys Migration Manager documented once and no longer uses: accepted with a warning, ignored. */
 export const RETIRED_SETTING_KEYS = [
@@ -162,6 +174,8 @@ const KEY_ALIASES: Record<string, SettingKey> = {
   filepermissions: 'FilePermissions',
   sharepointrooturl: 'SharePointRootUrl',
   'sharepoint-root-url': 'SharePointRootUrl',
+  tenantrequestsperminute: 'TenantRequestsPerMinute',
+  'tenant-requests-per-minute': 'TenantRequestsPerMinute',
 }
 
 export function resolveSettingKey(key: string): SettingKey | null {
@@ -208,6 +222,11 @@ export function parseSettingValue(
       if (typeof raw !== 'string') return { ok: false, error: `${key}: expected the tenant's root site URL such as https://contoso.sharepoint.com` }
       return parseRootUrl(raw)
     }
+    case 'TenantRequestsPerMinute': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN
+      if (!Number.isInteger(n) || n < 0 || n > MAX_TENANT_REQUESTS_PER_MINUTE) return { ok: false, error: `${key}: expected whole requests per minute from 0 (no budget) to ${MAX_TENANT_REQUESTS_PER_MINUTE}` }
+      return { ok: true, value: n }
+    }
   }
 }
 
@@ -233,6 +252,7 @@ export function effectiveSettings(globals: Settings, override: SettingsOverride 
   const out: Settings = { ...globals }
   if (!override) return out
   for (const key of SETTING_KEYS) {
+    if (FLEET_ONLY_SETTING_KEYS.includes(key)) continue
     const v = override[key]
     if (v !== undefined) (out as unknown as Record<string, unknown>)[key] = v
   }

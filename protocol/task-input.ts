@@ -5,6 +5,7 @@
 import {
   parseSettingValue,
   resolveSettingKey,
+  FLEET_ONLY_SETTING_KEYS,
   isRetiredSettingKey,
   type SettingsOverride,
 } from './settings.ts'
@@ -77,6 +78,10 @@ export function parseSettingsRecord(
     const key = resolveSettingKey(rawKey)
     if (!key) {
       problems.push(`unknown setting ${JSON.stringify(rawKey)} (known: ScanOnly, MigrateHiddenItems, MigrateItemsCreatedAfter, MigrateItemsModifiedAfter, SkipFilesWithExtensions, MigrateFilesAndFoldersWithInvalidChars, TaskRetryWindowMinutes, PreserveUserPermissionsForFileShare, FilePermissions, SharePointRootUrl)`)
+      continue
+    }
+    if (FLEET_ONLY_SETTING_KEYS.includes(key)) {
+      problems.push(`${key} is a setting of the whole fleet, not of a task: set it with mmesh settings set ${key} VALUE`)
       continue
     }
     if (raw === undefined) continue

@@ -75,6 +75,8 @@ export interface AgentJson {
   catchingUp: { records: number } | null
   /** rows of the agent's own DIR/user-mapping.csv laid over the fleet's user map; absent when it has none */
   userMapOverride?: number
+  /** why this online agent claims no new tasks (low disk space in its data dir), or null (always set by the agent list) */
+  waitingReason?: string | null
 }
 
 /** Live numbers from presence (never in the ledger). */

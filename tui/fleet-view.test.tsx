@@ -87,4 +87,19 @@ describe('Fleet view', () => {
     f = await m.waitFor((x) => !x.includes('7,500'))
     expect(f).toContain('vm-03')
   })
+
+  it('says why an agent claims no new tasks: at the start of its row, in full under the list while selected', async () => {
+    const fleet = new DemoFleet({ agents: 3, tasks: 0 })
+    const reason = 'low disk: 12 MB free in its data dir, under --min-free-mb 256: claims no new tasks until space is freed there (or it is started with a lower --min-free-mb)'
+    fleet.update((s) => ({ agents: s.agents.map((a, i) => (i === 1 ? { ...a, waitingReason: `${reason}\u001b[2J` } : a)) }))
+    m = await mount(fleet, fleet, { columns: 80, rows: 24 })
+    let f = await m.waitFor(/vm-02 .*online.*low disk/)
+    expect(f).not.toContain('until space is freed')
+    await m.press('j')
+    f = await m.waitFor(/▶ vm-02/)
+    expect(f).toContain('vm-02 low disk: 12 MB free in its data dir, under --min-free-mb 256')
+    // a peer's text cannot drive the terminal
+    expect(f).not.toContain('\u001b[2J')
+    expect(overwide(f, 80)).toEqual([])
+  })
 })

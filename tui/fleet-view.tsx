@@ -122,6 +122,9 @@ function agentRow(a: AgentView, c: AgentColumns, now: string): string[] {
     const both = c.rate + c.spark
     return [cell(a.name, c.name), cell(a.host, c.host), cell(a.group, c.group), cell(a.state, c.state), cell(load, c.load, true), '', cell(catchingUpText(a.catchingUp.records, both), both), cell(a.state === 'online' ? 'now' : formatAgo(a.lastSeen, now), c.seen, true)]
   }
+  // An agent that claims nothing new says why where its recent throughput would be (the full text is
+  // under the list while it is selected).
+  const recent = a.waitingReason ? cell(a.waitingReason, c.spark) : sparkline(a.live?.history ?? [], c.spark)
   return [
     cell(a.name, c.name),
     cell(a.host, c.host),
@@ -129,14 +132,15 @@ function agentRow(a: AgentView, c: AgentColumns, now: string): string[] {
     cell(a.state, c.state),
     cell(load, c.load, true),
     cell(rate, c.rate, true),
-    sparkline(a.live?.history ?? [], c.spark),
+    recent,
     cell(a.state === 'online' ? 'now' : formatAgo(a.lastSeen, now), c.seen, true),
   ]
 }
 
 export function FleetView({ snapshot, totals, width, height, cursor, top }: FleetViewProps): React.ReactElement {
   const c = agentColumns(width)
-  const listHeight = Math.max(1, height - TOTALS_LINES - 1)
+  const why = snapshot.agents[cursor]?.waitingReason ?? null
+  const listHeight = Math.max(1, height - TOTALS_LINES - 1 - (why ? 1 : 0))
   const first = scrollTop(top, cursor, listHeight, snapshot.agents.length)
   const visible = snapshot.agents.slice(first, first + listHeight)
   const head = ['  ' + cell('AGENT', c.name), cell('HOST', c.host), cell('GROUP', c.group), cell('STATE', c.state), cell('RUN', c.load, true), cell('RATE', c.rate, true), cell('RECENT', c.spark), cell('SEEN', c.seen, true)].join(' ')
@@ -155,10 +159,15 @@ export function FleetView({ snapshot, totals, width, height, cursor, top }: Flee
           <Text key={a.id} wrap="truncate" inverse={selected}>
             {selected ? '▶ ' : '  '}
             {cols.slice(0, 3).join(' ')} <Text color={STATE_COLOR[a.state]}>{cols[3]}</Text> {cols.slice(4, 6).join(' ')}{' '}
-            <Text color={a.catchingUp ? 'yellow' : 'cyan'}>{cols[6]}</Text> {cols[7]}
+            <Text color={a.catchingUp || a.waitingReason ? 'yellow' : 'cyan'}>{cols[6]}</Text> {cols[7]}
           </Text>
         )
       })}
+      {why ? (
+        <Text color="yellow" wrap="truncate">
+          {cell(`${snapshot.agents[cursor]!.name} ${why}`, width)}
+        </Text>
+      ) : null}
     </Box>
   )
 }

@@ -10,6 +10,9 @@ import { CliError, EXIT } from '../../api/errors.ts'
 import { files } from '../../api/data-dir.ts'
 import { writeFileAtomic } from './data-dir.ts'
 
+/** 1 TiB: a larger `--min-free-mb` is a typo. */
+export const MAX_MIN_FREE_MB = 1024 * 1024
+
 const mapEntrySchema = z.object({ source: z.string().min(1), local: z.string().min(1) })
 export type PathMap = z.infer<typeof mapEntrySchema>
 
@@ -22,6 +25,7 @@ const configSchema = z
     maps: z.array(mapEntrySchema).optional(),
     sourceRoots: z.array(z.string().min(1)).optional(),
     destRoots: z.array(z.string().min(1)).optional(),
+    minFreeMb: z.number().int().min(0).max(MAX_MIN_FREE_MB).optional(),
     /** addresses the agent listened on last time, with real ports */
     listen: z.array(z.string()).optional(),
   })
@@ -38,9 +42,11 @@ export interface AgentSettings {
   sourceRoots: string[]
   /** folders this agent may write file:// destinations under (`--dest-root`) */
   destRoots: string[]
+  /** claim no new tasks while the data dir's file system has less free (`--min-free-mb`; 0: never) */
+  minFreeMb: number
 }
 
-export const DEFAULTS = { group: 'Default', capacity: 5, leaseTtlSeconds: 30 }
+export const DEFAULTS = { group: 'Default', capacity: 5, leaseTtlSeconds: 30, minFreeMb: 256 }
 
 export function readConfig(dir: string): SavedConfig {
   const file = files(dir).config
@@ -68,6 +74,7 @@ export function mergeSettings(saved: SavedConfig, flags: Partial<AgentSettings>)
     maps: flags.maps && flags.maps.length > 0 ? flags.maps : (saved.maps ?? []),
     sourceRoots: flags.sourceRoots && flags.sourceRoots.length > 0 ? flags.sourceRoots : (saved.sourceRoots ?? []),
     destRoots: flags.destRoots && flags.destRoots.length > 0 ? flags.destRoots : (saved.destRoots ?? []),
+    minFreeMb: flags.minFreeMb ?? saved.minFreeMb ?? DEFAULTS.minFreeMb,
   }
 }
 

@@ -25,6 +25,8 @@ export interface SharePointFactoryDeps {
   userMapping(): UserMapping | null
   /** the global setting SharePointRootUrl: where a destination given as an e-mail is looked up */
   sharePointRootUrl(): string | null
+  /** this agent's share of the fleet's request budget for its tenant, per minute (0: none; tenant-budget.ts) */
+  requestsPerMinute?: () => number
 }
 
 export function createSharePointFactory(deps: SharePointFactoryDeps) {
@@ -65,6 +67,7 @@ export function createSharePointFactory(deps: SharePointFactoryDeps) {
         version: deps.version,
         fleetBackoff,
         onThrottle,
+        ...(deps.requestsPerMinute ? { requestsPerMinute: deps.requestsPerMinute } : {}),
         // no quickXorHash override: the destination hashes the bytes it read and sends (one read per file)
         logger,
       })

@@ -15,7 +15,7 @@ import type { Logger } from 'pino'
 import type { Host } from '../host/host.ts'
 import { PRESENCE_TOPIC, MAX_PRESENCE_MESSAGE } from '../../protocol/wire.ts'
 import { PRESENCE_VERSION, decodePresence, encodePresence, type PresenceMessage } from '../../protocol/presence.ts'
-import { MISSED_HEARTBEATS_OFFLINE, type PresenceSnapshot } from '../../protocol/agents-view.ts'
+import { MISSED_HEARTBEATS_OFFLINE, notClaimingText, type PresenceSnapshot } from '../../protocol/agents-view.ts'
 import { RateLimitedLog } from '../replication/rate-log.ts'
 
 /** A heartbeat carries our peer list at least this often (in heartbeats) even when nothing changed. */
@@ -147,6 +147,7 @@ export class Presence extends EventEmitter<{ change: [PresenceChange] }> {
         name: m.name, host: m.host, group: m.group, capacity: m.capacity, running: m.running,
         silentMs: now - p.heardAt, intervalMs: m.intervalMs, lastSeen: new Date(p.heardWall).toISOString(),
         ...overrideField(m.fields),
+        notClaiming: notClaimingText(m.fields.notClaiming),
       })
     }
     const s = this.self
@@ -154,6 +155,7 @@ export class Presence extends EventEmitter<{ change: [PresenceChange] }> {
       name: s.name, host: s.host, group: s.group, capacity: s.capacity, running: this.running,
       silentMs: 0, intervalMs: this.opts.intervalMs, lastSeen: new Date().toISOString(),
       ...overrideField(this.fields),
+      notClaiming: notClaimingText(this.fields.notClaiming),
     })
     return out
   }

@@ -55,7 +55,9 @@ export function createPresenceAdapter(deps: PresenceAdapterDeps): SchedulerPrese
       for (const [id, p] of presence.peers()) {
         if (withinMs === undefined ? !presence.isOnline(id) : now - p.heardAt >= withinMs) continue
         const blocked = p.message.fields.blocked
+        const notClaiming = p.message.fields.notClaiming
         out.push({
+          ...(typeof notClaiming === 'string' ? { notClaiming } : {}),
           id,
           group: p.message.group,
           capacity: p.message.capacity,

@@ -53,6 +53,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   let scheduled: NodeJS.Immediate | null = null
   let stopping = false
   let publishedRunning = 0
+  /** why this agent claims nothing new (disk guard), as of the last pass */
+  let notClaiming: string | null = null
   let unsubscribe: (() => void) | null = null
 
   function refreshOpen(taskId: string): void {
@@ -137,13 +139,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     }))
     const throughput = tasks.reduce((s, t) => s + t.throughput, 0)
     publishedRunning = load()
-    deps.presence.publish({ running: publishedRunning, tasks, throughput, blocked: Object.fromEntries([...blocked].slice(0, BLOCKED_LIMIT)) })
+    deps.presence.publish({ running: publishedRunning, tasks, throughput, blocked: Object.fromEntries([...blocked].slice(0, BLOCKED_LIMIT)), notClaiming: notClaiming ?? undefined })
   }
 
   function tick(): void {
     if (stopping) return
     const now = clock.now()
     const enabled = enabledAgent(self)
+    notClaiming = deps.claimBlock?.() ?? null
     superviseJobs(enabled)
     settleClaims(now)
     if (enabled) findWork(now)
@@ -194,7 +197,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   function candidatesFor(spec: TaskSpec, live: readonly PeerView[], exclude: string | null): Candidate[] {
     const out: Candidate[] = []
     for (const p of live) {
-      if (p.id === exclude || p.group !== spec.group || p.blocked[spec.id] !== undefined || !p.enabled) continue
+      if (p.id === exclude || p.group !== spec.group || p.blocked[spec.id] !== undefined || !p.enabled || p.notClaiming !== undefined) continue
       out.push({ agent: p.id, running: p.running, capacity: Math.max(1, p.capacity) })
     }
     return out
@@ -211,7 +214,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       .liveAgents(deps.leaseTtlMs)
       .filter((p) => p.id !== self)
       .map((p) => ({ ...p, enabled: enabledAgent(p.id) }))
-    live.push({ id: self, group: deps.group, capacity: deps.capacity, running: publishedRunning, blocked: {}, enabled: true })
+    live.push({ id: self, group: deps.group, capacity: deps.capacity, running: publishedRunning, blocked: {}, enabled: true, ...(notClaiming !== null ? { notClaiming } : {}) })
     return live
   }
 
@@ -232,6 +235,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         startJob(spec, intent.round, holder.epoch)
         continue
       }
+      // Low on disk: nothing new, neither a free task nor a takeover (peers leave us out of their ranking too).
+      if (notClaiming !== null) continue
       if (spec.group !== deps.group) continue
       // Run later: nobody claims before the start time; the 500 ms tick starts it soon after (and the rank
       // delays count from then, so the agents do not all claim at once).
@@ -359,11 +364,20 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (timer) clearInterval(timer)
       if (scheduled) clearImmediate(scheduled)
       if (delayed) clearTimeout(delayed)
+      const held = [...jobs.values()].map((r) => ({ taskId: r.job.taskId, epoch: r.job.epoch, round: r.job.round }))
       for (const r of jobs.values()) if (!r.stop) requestStop(r, 'agent stopping', true)
       const all = [...jobs.values()].map((r) => r.done)
-      await Promise.race([Promise.all(all), new Promise((res) => setTimeout(res, 10_000).unref())])
+      // Each aborted job releases its own claim as it ends (with its progress). The wait is bounded well
+      // inside the lease TTL: a stop (systemd's SIGTERM) must end before peers would take over anyway.
+      const waitMs = Math.min(10_000, deps.leaseTtlMs / 3)
+      await Promise.race([Promise.all(all), new Promise((res) => setTimeout(res, waitMs).unref())])
+      // A job that has not ended by then (a hung share or request) loses its lease all the same: the
+      // engine checks the lease before every commit, so nothing lands after this release.
+      for (const r of jobs.values()) releaseClaim(r.job.taskId, r.job.epoch, r.job.round)
       for (const pc of pending.values()) releaseClaim(pc.taskId, pc.epoch, pc.round)
+      const released = [...held, ...pending.values()].filter((h) => ledger.claimsFor(h.taskId).some((c) => c.agent === self && c.epoch === h.epoch && c.released))
       pending.clear()
+      if (released.length > 0) logger.info({ tasks: released.map((h) => h.taskId) }, 'released leases')
     },
     held: () => [...jobs.keys(), ...pending.keys()],
     blocked: () => Object.fromEntries(blocked),

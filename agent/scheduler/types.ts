@@ -17,6 +17,8 @@ export interface PeerView {
   blocked: Record<string, string>
   /** not disabled by an admin (folded from the ledger; the presence adapter may leave it true) */
   enabled?: boolean
+  /** why it claims nothing new now (its disk guard), from its heartbeat; such an agent is no candidate */
+  notClaiming?: string
 }
 
 export interface SchedulerPresence {
@@ -115,6 +117,8 @@ export interface SchedulerDeps {
   options?: Partial<SchedulerOptions>
   /** Told when work on a task starts and stops on this agent (tests keep a work log with it). */
   onWork?: (event: WorkEvent) => void
+  /** Why this agent must claim nothing new now (the disk guard), or null; its running tasks go on. */
+  claimBlock?: () => string | null
 }
 
 export interface SchedulerOptions {

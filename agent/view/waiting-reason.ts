@@ -54,7 +54,7 @@ export function waitingReasonFor(spec: TaskSpec, ctx: WaitingContext): string | 
   const reasons: string[] = []
   let free = 0
   for (const { id, snap: s, blocked } of enabled) {
-    const why = blocked[spec.id]
+    const why = s.notClaiming ?? blocked[spec.id]
     if (typeof why === 'string') reasons.push(`${s.name}: ${why}`)
     else free += id === ctx.self ? Math.max(0, ctx.selfFree()) : Math.max(0, s.capacity - s.running)
   }

@@ -61,6 +61,7 @@ export const AGENT_CASES: CliCase[] = [
 export const START_CASES: CliCase[] = [
   { name: 'capacity word', args: ['--capacity', 'abc'], problem: /--capacity must be a whole number from 0 to 1000, got 'abc'/ },
   { name: 'negative lease', args: ['--lease-ttl', '-5'], problem: /--lease-ttl must be a whole number from 1 to 86400/ },
+  { name: 'min free in words', args: ['--min-free-mb', 'lots'], problem: /--min-free-mb must be a whole number from 0 to 1048576, got 'lots'/ },
   { name: 'map without =', args: ['--map', 'nomap'], problem: /--map 'nomap' is not SOURCE_PREFIX=LOCAL_PATH/, fix: /e\.g\. --map/ },
   { name: 'listen garbage', args: ['--listen', 'garbage'], problem: /--listen 'garbage' is not a multiaddr/, fix: /e\.g\./ },
   { name: 'peer garbage', args: ['--peer', 'garbage'], problem: /--peer 'garbage' is not a multiaddr/, fix: /e\.g\./ },

@@ -104,3 +104,33 @@ describe('pacing: the in-flight cap and fleet holds', () => {
     expect(pacer.stats.throttles).toBe(1)
   })
 })
+
+describe('pacing: the request rate (this agent\'s share of TenantRequestsPerMinute)', () => {
+  it('spaces requests evenly at the rate, each retry counted, and follows a new rate at once', async () => {
+    let rpm = 1200 // one request per 50 ms
+    const pacer = createPacer({ maxInFlight: 16, requestsPerMinute: () => rpm })
+    const sent: number[] = []
+    const t0 = performance.now()
+    await Promise.all(Array.from({ length: 11 }, () => pacer.run(async () => void sent.push(performance.now() - t0))))
+    // 11 requests: the first at once, then one per 50 ms: about 500 ms in all, never a burst
+    expect(sent[10]!).toBeGreaterThanOrEqual(480)
+    expect(sent[10]!).toBeLessThan(1500)
+    for (let i = 1; i < sent.length; i++) expect(sent[i]! - sent[i - 1]!).toBeGreaterThanOrEqual(40)
+    expect(pacer.stats.rateWaits).toBeGreaterThan(0)
+    // no budget (0): no spacing at all
+    rpm = 0
+    const t1 = performance.now()
+    await Promise.all(Array.from({ length: 20 }, () => pacer.run(async () => undefined)))
+    expect(performance.now() - t1).toBeLessThan(100)
+  })
+
+  it('gives up a wait for its turn when the request is aborted, and frees the slot', async () => {
+    const pacer = createPacer({ maxInFlight: 1, requestsPerMinute: () => 6 }) // one per 10 s
+    await pacer.run(async () => undefined)
+    const ac = new AbortController()
+    const waiting = pacer.run(async () => 'sent', ac.signal)
+    setTimeout(() => ac.abort(new Error('stop')), 50)
+    await expect(waiting).rejects.toThrow('stop')
+    expect(pacer.stats.inFlight).toBe(0)
+  })
+})

@@ -22,6 +22,8 @@ export interface SharePointOpenerOptions {
   fleetBackoff?: () => number
   /** this agent was told to wait until untilMs (publish it in presence) */
   onThrottle?: (untilMs: number) => void
+  /** this agent's share of the tenant's request budget, per minute (0: none) */
+  requestsPerMinute?: () => number
   userMapping?: UserMapping | null
   quickXorHash?: (localPath: string, signal: AbortSignal) => Promise<string>
   chunkSize?: number
@@ -43,7 +45,7 @@ export function createSharePointOpener(o: SharePointOpenerOptions): {
   tokens: TokenProvider
 } {
   const tokens = o.tokenProvider ?? createDataDirTokenProvider(o.dataDir, o.env ?? readCredentialOverrides(), { log: (m) => o.logger?.debug({ msal: m }, 'msal') })
-  const pacer = createPacer({ maxInFlight: o.maxInFlight ?? 16, fleetBackoff: o.fleetBackoff, onThrottle: o.onThrottle })
+  const pacer = createPacer({ maxInFlight: o.maxInFlight ?? 16, fleetBackoff: o.fleetBackoff, onThrottle: o.onThrottle, requestsPerMinute: o.requestsPerMinute })
   return {
     pacer,
     tokens,

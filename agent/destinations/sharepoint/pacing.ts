@@ -9,6 +9,10 @@
  * slowed to a quarter of the cap; when the window is long (the app's budget is spent: minutes, not
  * seconds) they pause until it ends. Requests that were themselves throttled always wait their own
  * Retry-After before going again.
+ *
+ * A request rate (this agent's share of the fleet's TenantRequestsPerMinute) spaces requests evenly, each
+ * retry included: SharePoint counts every request it receives, and a burst at the start of each minute
+ * is what tips a tenant into 429s.
  */
 
 export interface PacerOptions {
@@ -27,6 +31,8 @@ export interface PacerOptions {
   fleetPauseThresholdMs?: number
   /** share of the cap allowed during a short throttle window (default 0.25) */
   throttledShare?: number
+  /** requests per minute this agent may send now (read before each request; 0 or less: no limit) */
+  requestsPerMinute?: () => number
   /** clock, for tests */
   now?: () => number
 }
@@ -63,7 +69,7 @@ export interface Pacer {
   run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T>
   /** records a throttle answer: the window ends at `untilMs` */
   throttled(untilMs: number, windowMs: number): void
-  readonly stats: { throttles: number; maxInFlight: number; inFlight: number; waitedMs: number }
+  readonly stats: { throttles: number; maxInFlight: number; inFlight: number; waitedMs: number; rateWaits: number }
 }
 
 /**
@@ -110,7 +116,9 @@ export function createPacer(opts: PacerOptions = {}): Pacer {
   let localLong = false
   let inFlight = 0
   const waiters: (() => void)[] = []
-  const stats = { throttles: 0, maxInFlight: 0, inFlight: 0, waitedMs: 0 }
+  const stats = { throttles: 0, maxInFlight: 0, inFlight: 0, waitedMs: 0, rateWaits: 0 }
+  /** when the next request may go under the rate (theoretical arrival time) */
+  let nextAt = 0
 
   // a fleet window is judged by its length when we first saw it, not by what is left of it
   let fleetSeen = { until: 0, long: false }
@@ -167,6 +175,27 @@ export function createPacer(opts: PacerOptions = {}): Pacer {
     }
   }
 
+  /**
+   * Waits for this request's turn under the rate, holding its slot (so at most `cap` requests wait here
+   * and a new share applies within one gap). A request a little late keeps the schedule (no drift from
+   * timer lateness); one after an idle spell starts it afresh, so no unused budget piles up into a burst.
+   */
+  async function paceRate(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const rpm = opts.requestsPerMinute?.() ?? 0
+      if (!(rpm > 0)) return
+      const gap = 60_000 / rpm
+      const t = now()
+      if (t >= nextAt) {
+        nextAt = (t - nextAt < gap ? nextAt : t) + gap
+        return
+      }
+      stats.rateWaits++
+      // re-read the rate at least every second: a share grows when another agent leaves
+      await sleep(Math.min(nextAt - t, 1000), signal)
+    }
+  }
+
   function release(): void {
     inFlight--
     stats.inFlight = inFlight
@@ -178,6 +207,7 @@ export function createPacer(opts: PacerOptions = {}): Pacer {
     async run(fn, signal) {
       await acquire(signal)
       try {
+        await paceRate(signal)
         return await fn()
       } finally {
         release()

@@ -27,6 +27,8 @@ import { createFleetFeed, type FleetFeed } from './view/fleet-feed.ts'
 import { waitingReasonFor } from './view/waiting-reason.ts'
 import { loadCredentials } from './auth/credentials.ts'
 import type { ServiceHooks } from './plugins.ts'
+import type { AgentProfileWatch } from './agent-profile.ts'
+import { createTokenBucket } from './throttle/token-bucket.ts'
 
 export interface ServiceDeps {
   /** this agent's peer id */
@@ -38,6 +40,8 @@ export interface ServiceDeps {
   presence: Presence
   host: Host
   db: RootDb
+  /** group, capacity, work window and bandwidth limit in force (agent-profile.ts) */
+  profile?: AgentProfileWatch
   nextHlc(): string
   probe(peerId: string, timeoutMs: number): Promise<boolean>
   env: AgentEnv
@@ -76,7 +80,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     ledger,
     signer: deps.signer,
     nextHlc: deps.nextHlc,
-    waitingReasonFor: (spec) => waitingReasonFor(spec, { self, ledger, presence, selfBlocked: () => scheduler?.blocked() ?? {}, selfFree: () => agent.capacity - (scheduler?.held().length ?? 0) }),
+    waitingReasonFor: (spec) => waitingReasonFor(spec, { self, ledger, presence, selfBlocked: () => scheduler?.blocked() ?? {}, selfFree: () => (deps.profile?.current().capacity ?? agent.capacity) - (scheduler?.held().length ?? 0) }),
     isOnline: (id) => id === self || presence.isOnline(id),
   })
   const credentials = await watchCredentials(agent.dataDir)
@@ -91,13 +95,15 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
   })
   await itemsSync.start()
 
-  const sharePoint = createSharePointFactory({ dataDir: agent.dataDir, logger, presence, version: agent.version })
+  // One bandwidth limit for the whole agent, whichever destination a task copies to.
+  const throttle = createTokenBucket({ rate: () => deps.profile?.bytesPerSecond() ?? null })
+  const sharePoint = createSharePointFactory({ dataDir: agent.dataDir, logger, presence, version: agent.version, throttle })
   const runJob = createEngineRunner({
     device: agent.name,
     items,
     limiter: pLimit(env.agentFileConcurrency),
     // The agent id tags its file:// temporary files, so cleanup after a crash deletes only this agent's own.
-    openDestination: createDestinationFactory({ sharePoint: sharePoint.open, tempTag: self }),
+    openDestination: createDestinationFactory({ sharePoint: sharePoint.open, tempTag: self, throttle }),
     replicateItems: (taskId, round) => itemsSync.replicate(taskId, round),
     logger,
     tuning: {
@@ -114,6 +120,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     self,
     group: agent.group,
     capacity: agent.capacity,
+    ...(deps.profile ? { profile: deps.profile.current, workWindow: deps.profile.window } : {}),
     leaseTtlMs: agent.leaseTtlMs,
     ledger,
     signer: deps.signer,
@@ -134,7 +141,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     ...(hooks?.onWork ? { onWork: hooks.onWork } : {}),
   })
 
-  const feed = createFleetFeed({ self, ledger, presence, tasks, selfFields: () => presenceAdapter.ownFields() })
+  const feed = createFleetFeed({ self, ledger, presence, tasks, selfFields: () => presenceAdapter.ownFields(), ...(deps.profile ? { groups: deps.profile.groups } : {}) })
   const running = scheduler
   return {
     tasks, items, itemsSync, feed,

@@ -15,12 +15,15 @@ import type { Presence } from '../presence/presence.ts'
 import { createSharePointOpener } from './sharepoint/opener.ts'
 import { createFleetBackoff } from './fleet-backoff.ts'
 import { parseUserMapping, type UserMapping } from './sharepoint/user-mapping.ts'
+import type { Throttle } from '../throttle/token-bucket.ts'
 
 export interface SharePointFactoryDeps {
   dataDir: string
   logger: Logger
   presence: Presence
   version: string
+  /** the agent's bandwidth limit, shared with its file:// copies */
+  throttle?: Throttle
 }
 
 function loadMapping(dataDir: string, logger: Logger): UserMapping | null {
@@ -89,6 +92,7 @@ export function createSharePointFactory(deps: SharePointFactoryDeps) {
         onThrottle,
         // no quickXorHash override: the destination hashes the bytes it read and sends (one read per file)
         logger,
+        ...(deps.throttle ? { throttle: deps.throttle } : {}),
       })
       return opener.open({ url: dest.url, library: dest.library, folder: dest.folder }, { userMapping: currentMapping() })
     },

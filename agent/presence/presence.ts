@@ -11,6 +11,7 @@ import { PRESENCE_TOPIC, MAX_PRESENCE_MESSAGE } from '../../protocol/wire.ts'
 import { PRESENCE_VERSION, decodePresence, encodePresence, type PresenceMessage } from '../../protocol/presence.ts'
 import { MISSED_HEARTBEATS_OFFLINE, type PresenceSnapshot } from '../../protocol/agents-view.ts'
 import { RateLimitedLog } from '../replication/rate-log.ts'
+import { readOwnFlags, type OwnFlags } from '../../protocol/fleet-config.ts'
 
 export interface PresenceSelf {
   name: string
@@ -129,12 +130,14 @@ export class Presence extends EventEmitter<{ change: [PresenceChange] }> {
       out.set(id, {
         name: m.name, host: m.host, group: m.group, capacity: m.capacity, running: m.running,
         silentMs: now - p.heardAt, intervalMs: m.intervalMs, lastSeen: new Date(p.heardWall).toISOString(),
+        ...ownOf(m.fields),
       })
     }
     const s = this.self
     out.set(this.host.peerId.toString(), {
       name: s.name, host: s.host, group: s.group, capacity: s.capacity, running: this.running,
       silentMs: 0, intervalMs: this.opts.intervalMs, lastSeen: new Date().toISOString(),
+      ...ownOf(this.fields),
     })
     return out
   }
@@ -211,6 +214,12 @@ export class Presence extends EventEmitter<{ change: [PresenceChange] }> {
       } else if (online) this.offline.delete(id)
     }
   }
+}
+
+/** The agent's own start flags from its heartbeat's fields (agent/agent-profile.ts), when valid. */
+function ownOf(fields: Record<string, unknown>): { own?: OwnFlags } {
+  const own = readOwnFlags(fields.own)
+  return own ? { own } : {}
 }
 
 function changed(a: PresenceMessage, b: PresenceMessage): boolean {

@@ -11,6 +11,9 @@ import { effectiveSettings, type Settings } from '../../protocol/settings.ts'
 import { roundOutcome } from '../../protocol/status.ts'
 import { DEFAULT_SCHEDULER_OPTIONS, type PeerView, type SchedulerDeps, type SchedulerOptions } from './types.ts'
 import { createJobLifecycle } from './job-lifecycle.ts'
+import type { WindowState } from '../../protocol/work-window.ts'
+
+const ALWAYS_OPEN: WindowState = { open: true, next: null }
 
 interface PendingClaim {
   taskId: string
@@ -54,6 +57,10 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   let stopping = false
   let publishedRunning = 0
   let unsubscribe: (() => void) | null = null
+  // The fleet may move this agent to another group or change its capacity (`agent set`): read each pass.
+  const group = (): string => deps.profile?.().group ?? deps.group
+  const capacity = (): number => deps.profile?.().capacity ?? deps.capacity
+  const windowNow = (): WindowState => deps.workWindow?.() ?? ALWAYS_OPEN
 
   function refreshOpen(taskId: string): void {
     const spec = ledger.task(taskId)
@@ -137,22 +144,40 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     }))
     const throughput = tasks.reduce((s, t) => s + t.throughput, 0)
     publishedRunning = load()
-    deps.presence.publish({ running: publishedRunning, tasks, throughput, blocked: Object.fromEntries([...blocked].slice(0, BLOCKED_LIMIT)) })
+    deps.presence.publish({ running: publishedRunning, tasks, throughput, blocked: Object.fromEntries([...blocked, ...outsideWindow()].slice(0, BLOCKED_LIMIT)) })
+  }
+
+  /**
+   * Outside its group's work window an agent says so for each task of its group it would otherwise take,
+   * so the others rank without it and `task show` tells the admin when work resumes.
+   */
+  function outsideWindow(): [string, string][] {
+    const win = windowNow()
+    if (win.open) return []
+    const reason = `outside group ${group()}'s work window${win.next ? ` (opens ${win.next})` : ''}`
+    const out: [string, string][] = []
+    for (const taskId of open) {
+      if (out.length >= BLOCKED_LIMIT) break
+      if (ledger.task(taskId)?.group === group() && !jobs.has(taskId)) out.push([taskId, reason])
+    }
+    return out
   }
 
   function tick(): void {
     if (stopping) return
     const now = clock.now()
     const enabled = enabledAgent(self)
-    superviseJobs(enabled)
-    settleClaims(now)
-    if (enabled) findWork(now)
+    const win = windowNow()
+    superviseJobs(enabled, win.open)
+    settleClaims(now, win.open)
+    if (enabled && win.open) findWork(now)
     publish()
   }
 
-  function superviseJobs(enabled: boolean): void {
+  function superviseJobs(enabled: boolean, inWindow: boolean): void {
     for (const r of jobs.values()) {
-      if (r.stop) continue
+      // A job finishing its files in flight (the window closed) still stops at once for a pause or a cancel.
+      if (r.stop && !r.stop.drain) continue
       const intent = foldTaskIntent(ledger.commandsFor(r.job.taskId))
       if (intent.cancelled) requestStop(r, 'task cancelled', true)
       else if (intent.deleted) requestStop(r, 'task deleted', true)
@@ -160,11 +185,18 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       else if (intent.round !== r.job.round) requestStop(r, 'task rerun', true)
       else if (!stillWins(ledger.claimsFor(r.job.taskId), self, r.job.epoch, r.job.round)) requestStop(r, 'lease lost to a higher epoch', false)
       else if (!enabled) requestStop(r, 'agent disabled', true)
+      else if (!inWindow && !r.stop) lifecycle.requestDrain(r, 'outside the work window')
     }
   }
 
-  function settleClaims(now: number): void {
+  function settleClaims(now: number, inWindow: boolean): void {
     for (const pc of [...pending.values()]) {
+      if (!inWindow) {
+        // the window closed while we settled: nothing started, so nothing to pause; let it go
+        pending.delete(pc.taskId)
+        releaseClaim(pc.taskId, pc.epoch, pc.round)
+        continue
+      }
       if (now < pc.settleUntil) continue
       // Causal settle: wait until every live agent that could have claimed too has reported (in a
       // heartbeat) that it saw our claim, and we hold everything it had then; any claim it made before
@@ -211,15 +243,15 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       .liveAgents(deps.leaseTtlMs)
       .filter((p) => p.id !== self)
       .map((p) => ({ ...p, enabled: enabledAgent(p.id) }))
-    live.push({ id: self, group: deps.group, capacity: deps.capacity, running: publishedRunning, blocked: {}, enabled: true })
+    live.push({ id: self, group: group(), capacity: capacity(), running: publishedRunning, blocked: {}, enabled: true })
     return live
   }
 
   function findWork(now: number): void {
-    if (load() >= deps.capacity) return
+    if (load() >= capacity()) return
     let live: PeerView[] | null = null
     for (const taskId of open) {
-      if (load() >= deps.capacity) return
+      if (load() >= capacity()) return
       if (jobs.has(taskId) || pending.has(taskId)) continue
       const spec = ledger.task(taskId)
       if (!spec) continue
@@ -232,7 +264,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         startJob(spec, intent.round, holder.epoch)
         continue
       }
-      if (spec.group !== deps.group) continue
+      if (spec.group !== group()) continue
       // Run later: nobody claims before the start time; the 500 ms tick starts it soon after (and the rank
       // delays count from then, so the agents do not all claim at once).
       if (spec.startAt !== undefined && !holder && Date.parse(spec.startAt) > clock.wall().getTime()) continue
@@ -295,7 +327,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         const h = currentHolder(fresh, round)
         if (!h || h.agent !== holder.agent || h.epoch !== holder.epoch) return schedule()
         logger.warn({ task: spec.id, holder: holder.agent, epoch: holder.epoch + 1 }, 'holder unreachable past the lease TTL; taking over')
-        if (load() < deps.capacity) claim(spec.id, fresh, round, clock.now())
+        if (load() < capacity() && windowNow().open) claim(spec.id, fresh, round, clock.now())
       })
   }
 

@@ -23,6 +23,7 @@ import { OFFICE_EXT, discardStub, setFields, uploadContent, type UploadContext }
 import { folderKey, toEntry } from './entries.ts'
 import { DEFAULT_TREE_LIMITS, readTree, type Tree, type TreeLimits } from './tree.ts'
 import type { UserMapping } from './user-mapping.ts'
+import type { Throttle } from '../../throttle/token-bucket.ts'
 
 export { createPacer, type Pacer, type PacerOptions } from './pacing.ts'
 export { parseUserMapping, loadUserMapping, type UserMapping } from './user-mapping.ts'
@@ -58,6 +59,8 @@ export interface SharePointDestinationOptions {
   userMapping?: UserMapping | null
   /** override for the QuickXorHash passed with one-request uploads (default: protocol/quickxor.ts over the bytes read) */
   quickXorHash?: (localPath: string, signal: AbortSignal) => Promise<string>
+  /** the agent's bandwidth limit, shared with its file:// copies (agent/throttle/token-bucket.ts) */
+  throttle?: Throttle
   /** folder listing page size (default 5000, SharePoint's list view threshold) */
   listPageSize?: number
   /** read the whole task root at the start of a pass (prefetch) instead of listing each folder (default true) */
@@ -103,7 +106,7 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
     siteUrl, tokenProvider: o.tokenProvider, pacer, userAgent: o.userAgent ?? `ISV|mmesh|mmesh/${o.version ?? '0.0.0'}`,
     maxThrottleWaitMs: o.maxThrottleWaitMs, requestTimeoutMs: o.requestTimeoutMs, log,
   })
-  const up: UploadContext = { sp, chunkSize, smallFileLimit: o.smallFileLimit ?? chunkSize, quickXorHash: o.quickXorHash, log }
+  const up: UploadContext = { sp, chunkSize, smallFileLimit: o.smallFileLimit ?? chunkSize, quickXorHash: o.quickXorHash, log, ...(o.throttle ? { throttle: o.throttle } : {}) }
   const ctx = (what: string) => ({ siteUrl, library, clientId: o.tokenProvider.kind === 'app' ? o.tokenProvider.principalHint || undefined : undefined, what })
   // read late: a provider that loads its credentials lazily knows its principal only after the first token
   const hintOf = () => o.tokenProvider.principalHint.toLowerCase()

@@ -16,6 +16,7 @@ import { QuickXorHash } from '../../../protocol/quickxor.ts'
 import { signalBehavior } from './behaviors.ts'
 import { DestinationError, type PutOptions, type SourceFile } from '../../engine/destination.ts'
 import { openSource } from '../source-read.ts'
+import type { Throttle } from '../../throttle/token-bucket.ts'
 
 export const OFFICE_EXT = /\.(doc[xm]|dot[xm]|xls[xmb]|xlt[xm]|ppt[xm]|pot[xm]|pps[xm]|vsd[xm]|one)$/i
 
@@ -33,6 +34,8 @@ export interface UploadContext {
    */
   quickXorHash?: (localPath: string, signal: AbortSignal) => Promise<string>
   log?: (obj: object, msg: string) => void
+  /** the agent's bandwidth limit: each chunk's bytes are taken from it before they are sent */
+  throttle?: Throttle
 }
 
 export interface Uploaded {
@@ -63,6 +66,7 @@ export async function uploadContent(
     if (bytes.length !== source.size) throw changed(source.localPath, source.size, bytes.length)
     // SharePoint checks the QuickXorHash passed with a one-request upload against what it received
     const hash = ctx.quickXorHash ? await ctx.quickXorHash(source.localPath, opts.signal) : await hashOf(bytes)
+    await ctx.throttle?.take(bytes.length, opts.signal)
     opts.beforeCommit?.()
     const info = await folder.files.addUsingPath(name, bytes as unknown as ArrayBuffer, { Overwrite: opts.overwrite, ...(hash ? { XorHash: hash } : {}) })
     opts.onProgress?.(bytes.length)
@@ -76,8 +80,10 @@ export async function uploadContent(
   const web = Readable.toWeb(nodeStream) as unknown as ReadableStream<Uint8Array>
   const counted = web.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
+      async transform(chunk, controller) {
         read += chunk.byteLength
+        // Paced as PnPjs pulls the bytes of each upload request, so a session runs at the agent's limit.
+        await ctx.throttle?.take(chunk.byteLength, opts.signal)
         controller.enqueue(chunk)
       },
     }),

@@ -398,6 +398,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       pending.clear()
     },
     held: () => [...jobs.keys(), ...pending.keys()],
-    blocked: () => Object.fromEntries(blocked),
+    blocked: () => Object.fromEntries([...blocked, ...outsideWindow()]),
   }
 }

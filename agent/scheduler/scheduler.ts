@@ -12,6 +12,7 @@ import { roundOutcome } from '../../protocol/status.ts'
 import { DEFAULT_SCHEDULER_OPTIONS, type PeerView, type SchedulerDeps, type SchedulerOptions } from './types.ts'
 import { createJobLifecycle } from './job-lifecycle.ts'
 import type { WindowState } from '../../protocol/work-window.ts'
+import { windowBlocked } from './window-gate.ts'
 
 const ALWAYS_OPEN: WindowState = { open: true, next: null }
 
@@ -147,21 +148,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     deps.presence.publish({ running: publishedRunning, tasks, throughput, blocked: Object.fromEntries([...blocked, ...outsideWindow()].slice(0, BLOCKED_LIMIT)) })
   }
 
-  /**
-   * Outside its group's work window an agent says so for each task of its group it would otherwise take,
-   * so the others rank without it and `task show` tells the admin when work resumes.
-   */
-  function outsideWindow(): [string, string][] {
-    const win = windowNow()
-    if (win.open) return []
-    const reason = `outside group ${group()}'s work window${win.next ? ` (opens ${win.next})` : ''}`
-    const out: [string, string][] = []
-    for (const taskId of open) {
-      if (out.length >= BLOCKED_LIMIT) break
-      if (ledger.task(taskId)?.group === group() && !jobs.has(taskId)) out.push([taskId, reason])
-    }
-    return out
-  }
+  const outsideWindow = (): [string, string][] =>
+    windowBlocked(windowNow(), group(), open, (id) => ledger.task(id)?.group, (id) => jobs.has(id), BLOCKED_LIMIT)
 
   function tick(): void {
     if (stopping) return

@@ -1,7 +1,7 @@
 /**
  * Issue 16, bandwidth, with real agents: `mmesh start --max-mbps 20` holds a file:// copy of 24 MiB
  * within ±15 % of 20 Mbit/s, and `agent set --max-mbps 40` from another node changes the limit the
- * agent copies at. The copy's time is measured from the first file begun to the last one committed
+ * agent copies at; a lower group limit applies, and clearing both leaves the agent's own. The copy's time is measured from the first file begun to the last one committed
  * (the test hooks' put and copy logs, test/support/agent-test-hooks.ts).
  */
 import crypto from 'node:crypto'
@@ -69,5 +69,14 @@ describe('--max-mbps', () => {
     console.log(`agent set --max-mbps 40: ${second.toFixed(2)} Mbit/s`)
     expect(second).toBeGreaterThanOrEqual(40 * 0.85)
     expect(second).toBeLessThanOrEqual(40 * 1.15)
+
+    // a group limit below the agent's applies to it; clearing the agent's override then leaves its own 20
+    const group = await fleet.run(['group', 'set', 'Default', '--max-mbps', '10'], b)
+    expect(group.exitCode, group.stderr).toBe(0)
+    const limitOn = async (node: AgentProc) => (JSON.parse((await fleet.run(['agents', '--json'], node)).stdout) as { id: string; maxMbps: number | null }[]).find((r) => r.id === a.peerId)?.maxMbps
+    await fleet.waitFor(async () => (await limitOn(a)) === 10 && (await limitOn(b)) === 10, { timeoutMs: 20_000, message: 'the group limit in force' })
+    expect((await fleet.run(['group', 'set', 'Default', '--max-mbps', ''], a)).exitCode).toBe(0)
+    expect((await fleet.run(['agent', 'set', 'ba', '--max-mbps', ''], a)).exitCode).toBe(0)
+    await fleet.waitFor(async () => (await limitOn(b)) === 20, { timeoutMs: 20_000, message: "ba's own limit again" })
   }, 240_000)
 })

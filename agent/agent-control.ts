@@ -2,6 +2,7 @@
 import { buildAgentList } from '../protocol/agents-view.ts'
 import type { Ledger, RecordSigner } from '../protocol/ledger.ts'
 import type { AgentJson } from '../protocol/views.ts'
+import type { GroupSettings } from '../protocol/fleet-config.ts'
 import type { ReplicationStats } from '../api/replies.ts'
 import { ControlError, type ControlServer } from './control/server.ts'
 import type { Presence } from './presence/presence.ts'
@@ -28,10 +29,12 @@ export interface CoreControlDeps {
   nextHlc(): string
   /** resolves once every change so far is stored */
   flush(): Promise<void>
+  /** the fleet's group settings (windows, limits), for the agent list */
+  groups?: () => ReadonlyMap<string, GroupSettings>
   stop(): Promise<void>
 }
 
-type AgentsDeps = Pick<CoreControlDeps, 'peerId' | 'ledger' | 'presence' | 'catchingUp'>
+type AgentsDeps = Pick<CoreControlDeps, 'peerId' | 'ledger' | 'presence' | 'catchingUp' | 'groups'>
 
 export function agentList(deps: AgentsDeps): AgentJson[] {
   return buildAgentList({
@@ -39,6 +42,7 @@ export function agentList(deps: AgentsDeps): AgentJson[] {
     records: deps.ledger.agents(),
     commands: (id) => deps.ledger.commandsFor(id),
     presence: deps.presence.snapshots(),
+    ...(deps.groups ? { groups: deps.groups() } : {}),
     nowIso: new Date().toISOString(),
     ...(deps.catchingUp ? { catchingUp: deps.catchingUp } : {}),
   })

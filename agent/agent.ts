@@ -22,11 +22,13 @@ import { readAgentEnv, readLogLevel, type AgentEnv } from './config/env.ts'
 import { boundListen } from './host/start-host.ts'
 import { ControlServer } from './control/server.ts'
 import { registerCoreControl } from './agent-control.ts'
+import { registerFleetConfigControl } from './fleet-config-control.ts'
 import { registerTaskControl } from './tasks/task-control.ts'
 import { fleetRecentFailures } from './items/recent-failures.ts'
 import { registerUserMapControl } from './usermap/usermap-control.ts'
 import { registerReportControl } from './reports/report-control.ts'
 import { startCore } from './core.ts'
+import { localTimeZone, watchAgentProfile } from './agent-profile.ts'
 import { RotatingLog } from './logs/rotating-log.ts'
 import { keepOwnEntry } from './own-entry.ts'
 import type { Services } from './services.ts'
@@ -40,6 +42,8 @@ export interface AgentOptions {
   name?: string
   group?: string
   capacity?: number
+  /** `--max-mbps`: this agent's bandwidth limit, Mbit/s (0: none); the fleet's `agent set` overrides it */
+  maxMbps?: number
   leaseTtlSeconds?: number
   maps?: PathMap[]
   /** `--source-root` folders (absolute); `--map` targets count as source roots too */
@@ -150,6 +154,12 @@ async function startLocked(
     },
   })
   const { peerId, ledger, host, replicator, presence } = core
+  // The fleet's override and the group's settings over this agent's own flags (agent-profile.ts).
+  const profile = watchAgentProfile({
+    self: peerId, ledger, presence,
+    own: { group: settings.group, capacity: settings.capacity, maxMbps: settings.maxMbps > 0 ? settings.maxMbps : null, tz: localTimeZone() },
+  })
+  cleanups.push(() => profile.stop())
   const control = new ControlServer(logger)
   const socketPath = controlSocketPath(dir)
   let services: Services | null = null
@@ -178,7 +188,11 @@ async function startLocked(
     connectedPeers: () => host.getConnections().map((c) => c.remotePeer.toString()),
     ledger, presence, digest: () => replicator.currentDigest(), replicationStats: () => replicator.stats,
     catchingUp: (id) => core.catchUp.of(id),
-    nextHlc: core.clock.next, flush: core.flush, stop,
+    nextHlc: core.clock.next, flush: core.flush, stop, groups: profile.groups,
+  })
+  registerFleetConfigControl(control, {
+    peerId, signer: core.signer, ledger, presence, nextHlc: core.clock.next, flush: core.flush,
+    isOnline: (id) => presence.isOnline(id), groups: profile.groups,
   })
 
   core.start()
@@ -195,7 +209,7 @@ async function startLocked(
     const started = await startServices({
       self: peerId,
       agent: { name: settings.name, group: settings.group, capacity: settings.capacity, leaseTtlMs: settings.leaseTtlSeconds * 1000, maps: settings.maps, access, dataDir: dir, version: VERSION, minFreeMb: settings.minFreeMb },
-      ledger, signer: core.signer, presence, host, db: core.db, catchingUp: (id: string) => core.catchUp.of(id),
+      ledger, signer: core.signer, presence, host, db: core.db, catchingUp: (id: string) => core.catchUp.of(id), profile,
       nextHlc: core.clock.next, probe: core.probe, env, logger,
       ...(hooks ? { hooks } : {}),
     })
@@ -226,7 +240,7 @@ async function startLocked(
 }
 
 function settingsToSave(s: ReturnType<typeof mergeSettings>) {
-  return { name: s.name, group: s.group, capacity: s.capacity, leaseTtlSeconds: s.leaseTtlSeconds, maps: s.maps, sourceRoots: s.sourceRoots, destRoots: s.destRoots, minFreeMb: s.minFreeMb }
+  return { name: s.name, group: s.group, capacity: s.capacity, maxMbps: s.maxMbps, leaseTtlSeconds: s.leaseTtlSeconds, maps: s.maps, sourceRoots: s.sourceRoots, destRoots: s.destRoots, minFreeMb: s.minFreeMb }
 }
 
 /**

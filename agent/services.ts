@@ -33,6 +33,8 @@ import { loadDelegatedConfig } from './auth/device-code.ts'
 import type { ServiceHooks } from './plugins.ts'
 import { createUserMapSource } from './usermap/user-map-source.ts'
 import { createUserMapService, type UserMapService } from './usermap/usermap-service.ts'
+import type { AgentProfileWatch } from './agent-profile.ts'
+import { createTokenBucket } from './throttle/token-bucket.ts'
 
 export interface ServiceDeps {
   /** this agent's peer id */
@@ -46,6 +48,8 @@ export interface ServiceDeps {
   db: RootDb
   /** records an agent is behind (core's catch-up meter) */
   catchingUp(agentId: string): number | null
+  /** group, capacity, work window and bandwidth limit in force (agent-profile.ts) */
+  profile?: AgentProfileWatch
   nextHlc(): string
   probe(peerId: string, timeoutMs: number): Promise<boolean>
   env: AgentEnv
@@ -91,7 +95,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     ledger,
     signer: deps.signer,
     nextHlc: deps.nextHlc,
-    waitingReasonFor: (spec) => waitingReasonFor(spec, { self, ledger, presence, selfBlocked: () => scheduler?.blocked() ?? {}, selfFree: () => agent.capacity - (scheduler?.held().length ?? 0) }),
+    waitingReasonFor: (spec) => waitingReasonFor(spec, { self, ledger, presence, selfBlocked: () => scheduler?.blocked() ?? {}, selfFree: () => (deps.profile?.current().capacity ?? agent.capacity) - (scheduler?.held().length ?? 0) }),
     isOnline: (id) => id === self || presence.isOnline(id),
   })
   const credentials = await watchCredentials(agent.dataDir)
@@ -106,6 +110,8 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
   })
   await itemsSync.start()
 
+  // One bandwidth limit for the whole agent, whichever destination a task copies to.
+  const throttle = createTokenBucket({ rate: () => deps.profile?.bytesPerSecond() ?? null })
   const budget = createTenantBudget({
     presence,
     budget: () => foldSettings(ledger.commands().filter((c) => c.kind === 'settings.set')).TenantRequestsPerMinute,
@@ -117,13 +123,13 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
   budgetTimer.unref()
   const userMaps = createUserMapSource({ dataDir: agent.dataDir, ledger, logger, setPresenceField: (k, v) => presence.setField(k, v) })
   const usermap = createUserMapService({ ledger, signer: deps.signer, nextHlc: deps.nextHlc, task: (id) => tasks.show(id) })
-  const sharePoint = createSharePointFactory({ dataDir: agent.dataDir, logger, presence, version: agent.version, userMapping: userMaps.current, sharePointRootUrl: () => tasks.globals().SharePointRootUrl, requestsPerMinute: budget.perMinute })
+  const sharePoint = createSharePointFactory({ dataDir: agent.dataDir, logger, presence, version: agent.version, userMapping: userMaps.current, sharePointRootUrl: () => tasks.globals().SharePointRootUrl, requestsPerMinute: budget.perMinute, throttle })
   const runJob = createEngineRunner({
     device: agent.name,
     items,
     limiter: pLimit(env.agentFileConcurrency),
     // The agent id tags its file:// temporary files, so cleanup after a crash deletes only this agent's own.
-    openDestination: createDestinationFactory({ sharePoint: sharePoint.open, tempTag: self }),
+    openDestination: createDestinationFactory({ sharePoint: sharePoint.open, tempTag: self, throttle }),
     replicateItems: (taskId, round) => itemsSync.replicate(taskId, round),
     logger,
     tuning: {
@@ -143,6 +149,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     self,
     group: agent.group,
     capacity: agent.capacity,
+    ...(deps.profile ? { profile: deps.profile.current, workWindow: deps.profile.window } : {}),
     leaseTtlMs: agent.leaseTtlMs,
     ledger,
     signer: deps.signer,
@@ -164,7 +171,7 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     claimBlock: disk.reason,
   })
 
-  const feed = createFleetFeed({ self, ledger, presence, tasks, selfFields: () => presenceAdapter.ownFields(), catchingUp: deps.catchingUp })
+  const feed = createFleetFeed({ self, ledger, presence, tasks, selfFields: () => presenceAdapter.ownFields(), catchingUp: deps.catchingUp, ...(deps.profile ? { groups: deps.profile.groups } : {}) })
   const running = scheduler
   return {
     tasks, usermap, items, itemsSync, feed,

@@ -14,6 +14,7 @@ import { parseSettingDate, type Settings } from '../protocol/settings.ts'
 import type { TaskStatus, AgentJson, FleetSnapshot, TaskJson, TaskView } from '../protocol/views.ts'
 import type { TagsRow } from '../protocol/tags-csv.ts'
 import type { FleetUserMap } from '../protocol/usermap.ts'
+import type { GroupSettings } from '../protocol/fleet-config.ts'
 import type {
   AddTaskReply, AgentStatus, FleetEvent, ImportPreviewReply, ImportReply, ReportWriteResult, RerunReply, SettingSetReply, StopReply, UsermapCheckReply,
 } from './replies.ts'
@@ -97,6 +98,22 @@ export const CONTROL_METHODS = {
   /** agent: a peer id or a name; empty or absent means the agent serving the request */
   'agent.setEnabled': { params: z.object({ agent: z.string().optional(), enabled: z.boolean({ error: 'expected true or false' }) }), reply: reply<AgentJson>() },
   'agent.stop': { params: noParams, reply: reply<StopReply>() },
+  /** agent: a peer id or a name of an offline agent; it leaves the fleet view until it is heard again */
+  'agent.forget': { params: z.object({ agent: nonEmpty() }), reply: reply<{ id: string; name: string }>() },
+  /**
+   * A fleet-wide override of an agent's own flags, as typed on the command line (checked by the agent,
+   * which names the flag): '' clears that field, `clear` every field.
+   */
+  'agent.set': {
+    params: z.object({ agent: nonEmpty(), group: z.string().optional(), capacity: z.string().optional(), maxMbps: z.string().optional(), clear: z.boolean().optional() }),
+    reply: reply<AgentJson>(),
+  },
+  /** a group's work window (protocol/work-window.ts), its zone and bandwidth limit, as typed; '' clears one */
+  'group.set': {
+    params: z.object({ name: nonEmpty(), window: z.string().optional(), tz: z.string().optional(), maxMbps: z.string().optional() }),
+    reply: reply<GroupSettings>(),
+  },
+  'group.list': { params: noParams, reply: reply<GroupSettings[]>() },
 
   'task.add': { params: z.object({ input: taskInput }), reply: reply<AddTaskReply>() },
   /** all or nothing: every task of the file, or none and every bad record named */

@@ -1,5 +1,5 @@
 /**
- * Agent commands: keygen, start, stop, agents, agent enable|disable (CONTRACT.md "Running an agent").
+ * Agent commands: keygen, start, stop, agents, agent enable|disable|set|forget (CONTRACT.md "Running an agent").
  */
 import type { Command } from 'commander'
 import { CliError, EXIT } from '../api/errors.ts'
@@ -7,7 +7,7 @@ import { resolveDataDir } from '../api/data-dir.ts'
 import { callAgent } from '../api/client.ts'
 import type { AgentJson } from '../protocol/views.ts'
 import { terminalSafe } from '../protocol/terminal-text.ts'
-import { out } from './output.ts'
+import { note, out } from './output.ts'
 import type { AgentPlugins } from '../agent/plugins.ts'
 import type { StartOptions } from './start.ts'
 
@@ -24,6 +24,7 @@ export function addStartOptions(cmd: Command): Command {
     .option('--no-mdns', 'no LAN discovery')
     .option('--capacity <n>', 'tasks run at once (default 5)')
     .option('--group <name>', 'agent group (default Default)')
+    .option('--max-mbps <m>', "this agent's bandwidth limit in Mbit/s, uploads and file:// copies alike (default none)")
     .option('--map <SOURCE_PREFIX=LOCAL_PATH>', 'where this agent reads a share, repeatable (LOCAL_PATH counts as a source root)', collect, [])
     .option('--source-root <dir>', 'a folder this agent may read task sources under, repeatable; none: it runs no local-path task', collect, [])
     .option('--dest-root <dir>', 'a folder this agent may write file:// destinations under, repeatable; none: it runs no file:// task', collect, [])
@@ -33,8 +34,8 @@ export function addStartOptions(cmd: Command): Command {
 
 /** Every cell as an agent's own ledger entry says it (any fleet member writes its own): made terminal-safe before the widths are taken. */
 function formatTable(rows: AgentJson[]): string {
-  const header = ['NAME', 'STATE', 'GROUP', 'CAPACITY', 'RUNNING', 'LAST SEEN', 'LEDGER', 'ID']
-  const body = rows.map((a) => [a.name, a.state, a.group, String(a.capacity), String(a.running), a.lastSeen ?? '-', ledgerCell(a), a.id].map(terminalSafe))
+  const header = ['NAME', 'STATE', 'GROUP', 'CAPACITY', 'RUNNING', 'LAST SEEN', 'MAX MBPS', 'WORKS', 'LEDGER', 'ID']
+  const body = rows.map((a) => [a.name, a.state, a.group, String(a.capacity), String(a.running), a.lastSeen ?? '-', a.maxMbps ? String(a.maxMbps) : '-', mayWork(a), ledgerCell(a), a.id].map(terminalSafe))
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)))
   const table = [header, ...body].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
   // Why an online agent claims nothing new (its heartbeat says: low disk), one line each under the table.
@@ -49,6 +50,12 @@ function formatTable(rows: AgentJson[]): string {
 export function ledgerCell(a: Pick<AgentJson, 'catchingUp'>): string {
   if (a.catchingUp === undefined) return '-'
   return a.catchingUp ? `catching up ${a.catchingUp.records.toLocaleString('en-US')} records` : 'current'
+}
+
+/** When the agent may start work: `now`, or (outside its group's window) the time the window opens. */
+export function mayWork(a: Pick<AgentJson, 'window' | 'nextWork'>): string {
+  if (!a.window || a.window.open) return 'now'
+  return a.nextWork ? `from ${a.nextWork}` : 'never (window)'
 }
 
 /** `agentPlugins` go to the agent `start` runs (tests only; see cli/program.ts ProgramExtras). */
@@ -105,7 +112,7 @@ export function registerAgentCommands(program: Command, agentPlugins?: AgentPlug
       if (!opts.json) for (const a of rows) if (a.userMapOverride !== undefined) out(terminalSafe(`${a.name}: its own user-mapping.csv (${a.userMapOverride} row${a.userMapOverride === 1 ? '' : 's'}) overrides the fleet's user map for the logins it names`))
     })
 
-  const agentCmd = program.command('agent').description('enable or disable an agent')
+  const agentCmd = program.command('agent').description('enable, disable, override or forget an agent')
   for (const verb of ['enable', 'disable'] as const) {
     agentCmd
       .command(verb)
@@ -117,4 +124,36 @@ export function registerAgentCommands(program: Command, agentPlugins?: AgentPlug
         out(terminalSafe(`${row.name} ${row.id} ${row.state}`))
       })
   }
+
+  agentCmd
+    .command('set')
+    .description("override an agent's own flags fleet-wide, from any node (an empty value clears one override)")
+    .argument('<agent>', 'peer id or name')
+    .option('--data <dir>', 'data dir')
+    .option('--group <name>', "the agent's group ('' clears)")
+    .option('--capacity <n>', "tasks it runs at once ('' clears)")
+    .option('--max-mbps <m>', "its bandwidth limit in Mbit/s, 0 for none ('' clears)")
+    .option('--clear', 'drop every override: the agent runs with its own flags again')
+    .action(async (ref: string, opts: { data?: string; group?: string; capacity?: string; maxMbps?: string; clear?: boolean }) => {
+      const row = await callAgent(resolveDataDir(opts.data), 'agent.set', {
+        agent: ref,
+        ...(opts.group !== undefined ? { group: opts.group } : {}),
+        ...(opts.capacity !== undefined ? { capacity: opts.capacity } : {}),
+        ...(opts.maxMbps !== undefined ? { maxMbps: opts.maxMbps } : {}),
+        ...(opts.clear ? { clear: true } : {}),
+      })
+      const o = row.override ?? {}
+      const shown = Object.entries(o).map(([k, v]) => `${k}=${v}`).join(' ')
+      out(terminalSafe(`${row.name} ${row.id} group=${row.group} capacity=${row.capacity} maxMbps=${row.maxMbps ?? '-'}${shown ? ` (override: ${shown})` : ' (own flags)'}`))
+    })
+
+  agentCmd
+    .command('forget')
+    .description('remove an agent that is gone for good from the fleet view (refused while it is online)')
+    .argument('<agent>', 'peer id or name')
+    .option('--data <dir>', 'data dir')
+    .action(async (ref: string, opts: { data?: string }) => {
+      const r = await callAgent(resolveDataDir(opts.data), 'agent.forget', { agent: ref })
+      note(`forgot agent ${r.name} (${r.id}); it shows again if it comes back online`)
+    })
 }

@@ -10,6 +10,7 @@ import { registerAuthCommands } from './auth-commands.ts'
 import { registerViewCommands } from './view-commands.ts'
 import { registerOpsCommands } from './ops-commands.ts'
 import { registerUserMapCommands } from './usermap-commands.ts'
+import { registerGroupCommands } from './group-commands.ts'
 import { CliError, EXIT } from '../api/errors.ts'
 import { note } from './output.ts'
 import type { AgentPlugins } from '../agent/plugins.ts'
@@ -28,6 +29,7 @@ export function buildProgram(extras: ProgramExtras = {}): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
   registerAgentCommands(program, extras.agentPlugins)
+  registerGroupCommands(program)
   registerTaskCommands(program)
   registerReportCommands(program)
   registerAuthCommands(program)

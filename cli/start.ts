@@ -13,7 +13,7 @@ import type { AgentPlugins } from '../agent/plugins.ts'
 
 export interface StartOptions {
   data?: string; fleetKey?: string; name?: string; listen: string[]; peer: string[]; mdns: boolean
-  capacity?: string; group?: string; map: string[]; sourceRoot: string[]; destRoot: string[]; leaseTtl?: string; tui?: boolean
+  capacity?: string; group?: string; maxMbps?: string; map: string[]; sourceRoot: string[]; destRoot: string[]; leaseTtl?: string; tui?: boolean
   minFreeMb?: string
 }
 
@@ -34,6 +34,14 @@ function intFlag(name: string, value: string | undefined, min: number, max: numb
   return n
 }
 
+/** `--max-mbps`: Mbit/s, 0 for none (also drops a limit saved by an earlier start). */
+function mbpsFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(n) || n > 100_000) throw new CliError(`--max-mbps must be a number of Mbit/s from 0 (no limit) to 100000, got '${value}'`)
+  return n
+}
+
 function multiaddrFlag(name: string, values: string[]): string[] {
   return values.map((v) => {
     try {
@@ -51,6 +59,7 @@ export async function runStart(opts: StartOptions, agentPlugins?: AgentPlugins):
   const capacity = intFlag('--capacity', opts.capacity, 0, 1000)
   const leaseTtlSeconds = intFlag('--lease-ttl', opts.leaseTtl, 1, 86_400)
   const minFreeMb = intFlag('--min-free-mb', opts.minFreeMb, 0, MAX_MIN_FREE_MB)
+  const maxMbps = mbpsFlag(opts.maxMbps)
   const listen = multiaddrFlag('--listen', opts.listen)
   const peers = multiaddrFlag('--peer', opts.peer)
   const maps = opts.map.map(parseMap)
@@ -68,7 +77,7 @@ export async function runStart(opts: StartOptions, agentPlugins?: AgentPlugins):
     agent = await startAgent({
       ...(viewLog ? { logger: viewLog.logger, notice: viewLog.notice } : {}),
       lock,
-      dataDir, fleetKeyFile: opts.fleetKey, name: opts.name, group: opts.group, capacity, leaseTtlSeconds, maps,
+      dataDir, fleetKeyFile: opts.fleetKey, name: opts.name, group: opts.group, capacity, maxMbps, leaseTtlSeconds, maps,
       sourceRoots: opts.sourceRoot, destRoots: opts.destRoot, minFreeMb,
       listen, peers, mdns: opts.mdns, tui: opts.tui ?? false,
     }, agentPlugins)

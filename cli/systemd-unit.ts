@@ -31,7 +31,7 @@ export function startArgs(o: StartOptions, abs: (p: string) => string): string[]
   out.push(...one('--fleet-key', o.fleetKey === undefined ? undefined : abs(o.fleetKey)), ...one('--name', o.name))
   out.push(...many('--listen', o.listen), ...many('--peer', o.peer))
   if (o.mdns === false) out.push('--no-mdns')
-  out.push(...one('--capacity', o.capacity), ...one('--group', o.group), ...many('--map', o.map))
+  out.push(...one('--capacity', o.capacity), ...one('--group', o.group), ...one('--max-mbps', o.maxMbps), ...many('--map', o.map))
   out.push(...many('--source-root', o.sourceRoot.map(abs)), ...many('--dest-root', o.destRoot.map(abs)), ...one('--lease-ttl', o.leaseTtl))
   out.push(...one('--min-free-mb', o.minFreeMb))
   return out

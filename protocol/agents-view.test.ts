@@ -43,8 +43,8 @@ describe('agentState and buildAgentList', () => {
       nowIso: '2026-02-02T00:00:00.000Z',
     })
     expect(rows).toEqual([
-      { id: B, name: 'b', host: 'h', group: 'G', state: 'online', capacity: 3, running: 2, lastSeen: '2026-01-01T00:00:00.000Z', catchingUp: null, waitingReason: null },
-      { id: A, name: 'zed', host: 'hz', group: 'Default', state: 'online', capacity: 0, running: 0, lastSeen: '2026-02-02T00:00:00.000Z', catchingUp: null, waitingReason: null },
+      { id: B, name: 'b', host: 'h', group: 'G', state: 'online', capacity: 3, running: 2, lastSeen: '2026-01-01T00:00:00.000Z', catchingUp: null, waitingReason: null, maxMbps: null, window: null, nextWork: null, override: {} },
+      { id: A, name: 'zed', host: 'hz', group: 'Default', state: 'online', capacity: 0, running: 0, lastSeen: '2026-02-02T00:00:00.000Z', catchingUp: null, waitingReason: null, maxMbps: null, window: null, nextWork: null, override: {} },
     ])
   })
 

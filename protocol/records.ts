@@ -5,7 +5,8 @@
  * Who writes what (no key has two writers, see ARCHITECTURE.md). Every record is signed by the agent that
  * wrote it (a CLI command is written, so signed, by the agent it talks to):
  *   tasks[taskId]                      the task's creator, once, signed
- *   commands[agentId/hlc]              any member, signed: admin intent (pause, resume, rerun, cancel, enable, disable, settings, user map)
+ *   commands[agentId/hlc]              any member, signed: admin intent (pause, resume, rerun, cancel, enable, disable, settings,
+ *                                      user map, agent overrides and forgetting, group settings)
  *   claims[taskId/agentId]             that agent only, signed
  *   outcomes[taskId/round/agentId]     that agent only, signed: progress checkpoints and the round's end
  *   agents[agentId]                    that agent only, signed
@@ -66,6 +67,10 @@ export const COMMAND_KINDS = [
   'settings.set',
   /** the fleet's user mapping, whole (protocol/usermap.ts); target `usermap` */
   'usermap.set',
+  // protocol/fleet-config.ts
+  'agent.set',
+  'agent.forget',
+  'group.set',
 ] as const
 export type CommandKind = (typeof COMMAND_KINDS)[number]
 
@@ -76,7 +81,7 @@ const commandShape = z.object({
    * (protocol/hlc.ts) is required: a free string such as "~" would sort after every real clock value. */
   hlc: z.string().max(200).regex(HLC_PATTERN, 'not a hybrid logical clock value (WALLMS-COUNTER-AGENT)'),
   by: agentIdSchema,
-  /** task.* commands: the task; agent.*: the agent; settings.set: the key. */
+  /** task.* commands: the task; agent.*: the agent; settings.set: the key; group.set: the group. */
   target: z.string().min(1).max(255),
   value: z.unknown().optional(),
   sig: z.string().max(200),

@@ -77,6 +77,16 @@ export interface AgentJson {
   userMapOverride?: number
   /** why this online agent claims no new tasks (low disk space in its data dir), or null (always set by the agent list) */
   waitingReason?: string | null
+  // The four below are always filled by buildAgentList (protocol/agents-view.ts); optional so views and
+  // fixtures written before them still type-check.
+  /** the bandwidth limit in force, Mbit/s (the agent's and its group's, the lower); null: none */
+  maxMbps?: number | null
+  /** its group's work window; null: it may work at any time */
+  window?: { spec: string; tz: string; open: boolean; next: string | null } | null
+  /** when it may start work next: null now (no window, or the window is open), else the ISO time it opens */
+  nextWork?: string | null
+  /** what a fleet-wide `agent set` overrides of its own flags */
+  override?: { group?: string; capacity?: number; maxMbps?: number }
 }
 
 /** Live numbers from presence (never in the ledger). */

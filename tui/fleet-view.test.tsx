@@ -39,6 +39,24 @@ describe('Fleet view', () => {
     expect(overwide(f, 80)).toEqual([])
   })
 
+  it('shows an online agent outside its work window as off-peak, with when it may work next (UTC)', async () => {
+    const fleet = new DemoFleet({ agents: 3, tasks: 0 })
+    const [, a2] = fleet.getSnapshot().agents
+    // the next opening two days after the snapshot's time, at 19:00 UTC
+    const at = Date.parse(fleet.getSnapshot().at)
+    const next = new Date(Date.UTC(new Date(at).getUTCFullYear(), new Date(at).getUTCMonth(), new Date(at).getUTCDate() + 2, 19, 0))
+    const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][next.getUTCDay()]!
+    fleet.update((s) => ({
+      agents: s.agents.map((a) => (a.id === a2!.id ? { ...a, window: { spec: 'Mon-Fri 19:00-07:00', tz: 'UTC', open: false, next: next.toISOString() }, nextWork: next.toISOString() } : a)),
+    }))
+    m = await mount(fleet, fleet)
+    const f = await m.waitFor('off-peak')
+    expect(f).toMatch(new RegExp(`vm-02.*off-peak.*${day} 19:00`))
+    expect(f).toMatch(/vm-01.*online.*now/)
+    expect(f).toContain('SEEN/WORK')
+    expect(overwide(f, 80)).toEqual([])
+  })
+
   it('redraws when the data changes, and Enter on an agent lists its tasks', async () => {
     const fleet = new DemoFleet({ agents: 3, tasks: 30 })
     m = await mount(fleet, fleet)

@@ -1,13 +1,14 @@
 /**
  * Fleet: totals over all tasks at the top, then every agent with its state, load, throughput (with a
  * sparkline of its recent heartbeats, or how many ledger records it is still catching up on) and when it
- * was last heard from.
+ * was last heard from — or, for an online agent outside its group's work window (`off-peak`), when it may
+ * work next (UTC).
  */
 import React from 'react'
 import { Box, Text } from 'ink'
 import type { AgentView, FleetSnapshot } from '../protocol/views.ts'
 import { TASK_STATUSES } from '../protocol/views.ts'
-import { cell, formatAgo, formatBytes, formatDuration, formatRate, percent, sparkline } from './format.ts'
+import { cell, formatAgo, formatBytes, formatDuration, formatNext, formatRate, percent, sparkline } from './format.ts'
 import { scrollTop, type FleetTotals } from './view-model.ts'
 
 export interface FleetViewProps {
@@ -19,7 +20,10 @@ export interface FleetViewProps {
   top: number
 }
 
-const STATE_COLOR: Record<AgentView['state'], string> = { online: 'green', offline: 'red', disabled: 'yellow' }
+const STATE_COLOR: Record<AgentView['state'] | 'off-peak', string> = { online: 'green', offline: 'red', disabled: 'yellow', 'off-peak': 'blue' }
+
+/** Online but outside its group's work window: it holds no work until `nextWork`. */
+const offPeak = (a: AgentView): boolean => a.state === 'online' && a.window?.open === false
 const STATUS_COLOR: Record<string, string> = {
   'in-progress': 'cyan',
   scanning: 'blue',
@@ -129,11 +133,11 @@ function agentRow(a: AgentView, c: AgentColumns, now: string): string[] {
     cell(a.name, c.name),
     cell(a.host, c.host),
     cell(a.group, c.group),
-    cell(a.state, c.state),
+    cell(offPeak(a) ? 'off-peak' : a.state, c.state),
     cell(load, c.load, true),
     cell(rate, c.rate, true),
     recent,
-    cell(a.state === 'online' ? 'now' : formatAgo(a.lastSeen, now), c.seen, true),
+    cell(offPeak(a) ? formatNext(a.nextWork ?? null, now) : a.state === 'online' ? 'now' : formatAgo(a.lastSeen, now), c.seen, true),
   ]
 }
 
@@ -143,7 +147,7 @@ export function FleetView({ snapshot, totals, width, height, cursor, top }: Flee
   const listHeight = Math.max(1, height - TOTALS_LINES - 1 - (why ? 1 : 0))
   const first = scrollTop(top, cursor, listHeight, snapshot.agents.length)
   const visible = snapshot.agents.slice(first, first + listHeight)
-  const head = ['  ' + cell('AGENT', c.name), cell('HOST', c.host), cell('GROUP', c.group), cell('STATE', c.state), cell('RUN', c.load, true), cell('RATE', c.rate, true), cell('RECENT', c.spark), cell('SEEN', c.seen, true)].join(' ')
+  const head = ['  ' + cell('AGENT', c.name), cell('HOST', c.host), cell('GROUP', c.group), cell('STATE', c.state), cell('RUN', c.load, true), cell('RATE', c.rate, true), cell('RECENT', c.spark), cell('SEEN/WORK', c.seen, true)].join(' ')
   return (
     <Box flexDirection="column" width={width} height={height}>
       <FleetTotalsBlock totals={totals} width={width} />
@@ -158,7 +162,7 @@ export function FleetView({ snapshot, totals, width, height, cursor, top }: Flee
         return (
           <Text key={a.id} wrap="truncate" inverse={selected}>
             {selected ? '▶ ' : '  '}
-            {cols.slice(0, 3).join(' ')} <Text color={STATE_COLOR[a.state]}>{cols[3]}</Text> {cols.slice(4, 6).join(' ')}{' '}
+            {cols.slice(0, 3).join(' ')} <Text color={STATE_COLOR[offPeak(a) ? 'off-peak' : a.state]}>{cols[3]}</Text> {cols.slice(4, 6).join(' ')}{' '}
             <Text color={a.catchingUp || a.waitingReason ? 'yellow' : 'cyan'}>{cols[6]}</Text> {cols[7]}
           </Text>
         )

@@ -53,6 +53,17 @@ export function formatAgo(iso: string | null, nowIso: string): string {
   return s < 1 ? 'now' : `${formatDuration(s)} ago`
 }
 
+/** When an agent may work next, in 9 columns, UTC: "19:00" today, "Wed 19:00" on another day, "never". */
+export function formatNext(iso: string | null, nowIso: string): string {
+  if (!iso) return 'never'
+  const ms = Date.parse(iso)
+  if (!Number.isFinite(ms)) return '-'
+  const t = new Date(ms).toISOString()
+  const hm = t.slice(11, 16)
+  if (t.slice(0, 10) === nowIso.slice(0, 10)) return hm
+  return `${['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][new Date(ms).getUTCDay()]} ${hm}`
+}
+
 /** "2024-05-01 08:00:03" in UTC: unambiguous across agents in other time zones. */
 export function formatTime(iso: string | null): string {
   if (!iso) return '-'

@@ -1,6 +1,6 @@
 /**
  * DIR/config.json: what the agent was started with, so a restart without flags comes back the same
- * (name, group, capacity, lease TTL, maps, source and dest roots, and the listen addresses with the ports
+ * (name, group, capacity, bandwidth limit, lease TTL, maps, source and dest roots, and the listen addresses with the ports
  * they got).
  */
 import fs from 'node:fs'
@@ -21,6 +21,8 @@ const configSchema = z
     name: z.string().min(1).max(255).optional(),
     group: z.string().min(1).max(255).optional(),
     capacity: z.number().int().min(0).max(1000).optional(),
+    /** `--max-mbps`: 0 or absent means no limit of its own */
+    maxMbps: z.number().min(0).max(100_000).optional(),
     leaseTtlSeconds: z.number().min(1).max(86_400).optional(),
     maps: z.array(mapEntrySchema).optional(),
     sourceRoots: z.array(z.string().min(1)).optional(),
@@ -36,6 +38,8 @@ export interface AgentSettings {
   name: string
   group: string
   capacity: number
+  /** the agent's own bandwidth limit (`--max-mbps`), Mbit/s; 0: none */
+  maxMbps: number
   leaseTtlSeconds: number
   maps: PathMap[]
   /** folders this agent may read sources under (`--source-root`; `--map` targets count too) */
@@ -70,6 +74,7 @@ export function mergeSettings(saved: SavedConfig, flags: Partial<AgentSettings>)
     name: flags.name ?? saved.name ?? os.hostname(),
     group: flags.group ?? saved.group ?? DEFAULTS.group,
     capacity: flags.capacity ?? saved.capacity ?? DEFAULTS.capacity,
+    maxMbps: flags.maxMbps ?? saved.maxMbps ?? 0,
     leaseTtlSeconds: flags.leaseTtlSeconds ?? saved.leaseTtlSeconds ?? DEFAULTS.leaseTtlSeconds,
     maps: flags.maps && flags.maps.length > 0 ? flags.maps : (saved.maps ?? []),
     sourceRoots: flags.sourceRoots && flags.sourceRoots.length > 0 ? flags.sourceRoots : (saved.sourceRoots ?? []),

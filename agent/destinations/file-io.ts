@@ -10,6 +10,7 @@ import { DestinationError, type BatchPutOptions, type PutOptions } from '../engi
 import { changedWhileReading, destError, sourceError, swappedSource } from './file-errors.ts'
 import { gateError, type SmallCopyResult } from './file-pool.ts'
 import { ERROR_CODES } from '../../protocol/classify.ts'
+import type { Throttle } from '../throttle/token-bucket.ts'
 
 const CHUNK = 1 << 20
 /**
@@ -86,7 +87,8 @@ interface Hasher {
 }
 
 /** Reads and writes overlap (double buffer): the next read runs while the last chunk is written. */
-export async function streamCopy(src: FileHandle, where: string, tmp: string, label: string, h: Hasher, opts: PutOptions, sync: boolean, mtimeMs: number): Promise<{ size: number; hash: bigint }> {
+/** `throttle`: the agent's bandwidth limit (agent/throttle/token-bucket.ts), taken before each chunk is written. */
+export async function streamCopy(src: FileHandle, where: string, tmp: string, label: string, h: Hasher, opts: PutOptions, sync: boolean, mtimeMs: number, throttle?: Throttle): Promise<{ size: number; hash: bigint }> {
   let out: FileHandle
   try {
     out = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | (fsc.O_NOFOLLOW ?? 0), 0o644)
@@ -104,6 +106,7 @@ export async function streamCopy(src: FileHandle, where: string, tmp: string, la
       const n = await pending
       if (n === 0) break
       opts.signal.throwIfAborted()
+      if (throttle) await throttle.take(n, opts.signal)
       const chunk = a.subarray(0, n)
       h.update(chunk)
       pending = read(b, pos + n)

@@ -22,6 +22,7 @@ import { hex64, xxhashApi } from './file-hash.ts'
 import { SmallFilePool, TEMP_PREFIX, TempNames, folderOf } from './file-pool.ts'
 import { openSource } from './source-read.ts'
 import { destinationBecameNewer, mkdirp, reachableByFd, smallFileError, stopReason, streamCopy, syncFolder } from './file-io.ts'
+import type { Throttle } from '../throttle/token-bucket.ts'
 
 export { TEMP_PREFIX }
 /** Files up to this size are read and written in one call each: fewer syscalls for the small-file case. */
@@ -64,6 +65,11 @@ export interface FileDestinationOptions {
   taskId?: string
   /** Worker threads for small files (default: one per core, 2 to 4). */
   workers?: number
+  /**
+   * The agent's bandwidth limit: while it is in force, every byte goes through it (large files stream
+   * through this thread instead of the kernel's copy, which no limit can pace).
+   */
+  throttle?: Throttle
 }
 
 export interface FileDestination extends Destination {
@@ -178,6 +184,7 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     const final = abs(relPath)
     opts.signal.throwIfAborted()
     if (source.size <= SMALL_FILE) {
+      if (options.throttle?.active) await options.throttle.take(source.size, opts.signal)
       // A small file is written, verified and renamed in one worker step (the worker picks the temp name):
       // the lease check and the abort check come just before the job leaves for the worker.
       const r = await pool.run({ src: source.localPath, final, size: source.size, mtimeMs: source.mtimeMs, overwrite: opts.overwrite, fsync: sync, dev: source.dev, ino: source.ino }, opts)
@@ -207,6 +214,8 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     })
     await Promise.all(
       [...byFolder.values()].map(async (idx) => {
+        // A worker writes the whole batch at once: its bytes are paid for before it goes.
+        if (options.throttle?.active) await options.throttle.take(idx.reduce((sum, i) => sum + files[i]!.source.size, 0), opts.signal)
         const results = await pool.runBatch(
           idx.map((i) => {
             const f = files[i]!
@@ -231,8 +240,9 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     try {
       if (before.size !== source.size || Math.abs(before.mtimeMs - source.mtimeMs) > 1) throw changedWhileReading(source.localPath)
       wroteTmp = true
-      const kernel = source.size <= KERNEL_COPY_MAX && (await reachableByFd(src, before))
-      const { size, hash } = kernel ? await kernelCopy(src, before, source.localPath, tmp, final, opts) : await streamCopy(src, source.localPath, tmp, final, api.create64(), opts, sync, source.mtimeMs)
+      const throttled = options.throttle?.active === true
+      const kernel = !throttled && source.size <= KERNEL_COPY_MAX && (await reachableByFd(src, before))
+      const { size, hash } = kernel ? await kernelCopy(src, before, source.localPath, tmp, final, opts) : await streamCopy(src, source.localPath, tmp, final, api.create64(), opts, sync, source.mtimeMs, throttled ? options.throttle : undefined)
       const after = await src.stat()
       if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || size !== before.size) throw changedWhileReading(source.localPath)
       await src.close().catch(() => undefined)

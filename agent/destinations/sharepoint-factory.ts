@@ -15,6 +15,7 @@ import { createFleetBackoff } from './fleet-backoff.ts'
 import type { UserMapping } from './sharepoint/user-mapping.ts'
 import { emailDestination } from './sharepoint/onedrive-email.ts'
 import { isEmailDestination } from '../../protocol/task-paths.ts'
+import type { Throttle } from '../throttle/token-bucket.ts'
 
 export interface SharePointFactoryDeps {
   dataDir: string
@@ -27,6 +28,8 @@ export interface SharePointFactoryDeps {
   sharePointRootUrl(): string | null
   /** this agent's share of the fleet's request budget for its tenant, per minute (0: none; tenant-budget.ts) */
   requestsPerMinute?: () => number
+  /** the agent's bandwidth limit, shared with its file:// copies */
+  throttle?: Throttle
 }
 
 export function createSharePointFactory(deps: SharePointFactoryDeps) {
@@ -70,6 +73,7 @@ export function createSharePointFactory(deps: SharePointFactoryDeps) {
         ...(deps.requestsPerMinute ? { requestsPerMinute: deps.requestsPerMinute } : {}),
         // no quickXorHash override: the destination hashes the bytes it read and sends (one read per file)
         logger,
+        ...(deps.throttle ? { throttle: deps.throttle } : {}),
       })
       const o = opener
       const userMapping = deps.userMapping()

@@ -52,6 +52,8 @@ function withNote(d: Migrate, m: string): string {
 export function assertStillRunning(deps: EngineDeps): void {
   if (deps.signal.aborted) throw new RoundAbortedError('cancelled')
   if (!deps.leaseHeld()) throw new RoundAbortedError('lease lost')
+  const drain = deps.draining?.()
+  if (drain) throw new RoundAbortedError(drain)
 }
 
 /** One per pass: the lease check before each commit, without a closure per file. */

@@ -118,6 +118,8 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
     if (fatal) throw fatal
     if (signal.aborted) throw new RoundAbortedError('cancelled')
     if (!deps.leaseHeld()) throw new RoundAbortedError('lease lost')
+    const drain = deps.draining?.()
+    if (drain) throw new RoundAbortedError(drain)
   }
 
   const stack: StackItem[] = [

@@ -59,6 +59,11 @@ export interface EngineDeps {
   limiter: Limiter
   /** True while this agent still holds the task's lease; checked before every file is committed. */
   leaseHeld: () => boolean
+  /**
+   * A reason to stop at the next file boundary (the agent's work window closed), else null: no new copy
+   * starts, the ones in flight finish and are recorded, and the round ends `aborted` with this reason.
+   */
+  draining?: () => string | null
   /** Live progress, at most a few times a second (goes to presence). */
   onProgress: (p: EngineProgress) => void
   /** Periodic checkpoint (goes to the ledger), every `checkpointIntervalMs`. */

@@ -17,6 +17,7 @@ import { PRESENCE_TOPIC, MAX_PRESENCE_MESSAGE } from '../../protocol/wire.ts'
 import { PRESENCE_VERSION, decodePresence, encodePresence, type PresenceMessage } from '../../protocol/presence.ts'
 import { MISSED_HEARTBEATS_OFFLINE, notClaimingText, type PresenceSnapshot } from '../../protocol/agents-view.ts'
 import { RateLimitedLog } from '../replication/rate-log.ts'
+import { readOwnFlags, type OwnFlags } from '../../protocol/fleet-config.ts'
 
 /** A heartbeat carries our peer list at least this often (in heartbeats) even when nothing changed. */
 export const PEERS_EVERY = 15
@@ -147,6 +148,7 @@ export class Presence extends EventEmitter<{ change: [PresenceChange] }> {
         name: m.name, host: m.host, group: m.group, capacity: m.capacity, running: m.running,
         silentMs: now - p.heardAt, intervalMs: m.intervalMs, lastSeen: new Date(p.heardWall).toISOString(),
         ...overrideField(m.fields),
+        ...ownOf(m.fields),
         notClaiming: notClaimingText(m.fields.notClaiming),
       })
     }
@@ -155,6 +157,7 @@ export class Presence extends EventEmitter<{ change: [PresenceChange] }> {
       name: s.name, host: s.host, group: s.group, capacity: s.capacity, running: this.running,
       silentMs: 0, intervalMs: this.opts.intervalMs, lastSeen: new Date().toISOString(),
       ...overrideField(this.fields),
+      ...ownOf(this.fields),
       notClaiming: notClaimingText(this.fields.notClaiming),
     })
     return out
@@ -246,6 +249,12 @@ export class Presence extends EventEmitter<{ change: [PresenceChange] }> {
       } else if (online) this.offline.delete(id)
     }
   }
+}
+
+/** The agent's own start flags from its heartbeat's fields (agent/agent-profile.ts), when valid. */
+function ownOf(fields: Record<string, unknown>): { own?: OwnFlags } {
+  const own = readOwnFlags(fields.own)
+  return own ? { own } : {}
 }
 
 function changed(a: PresenceMessage, b: PresenceMessage): boolean {

@@ -71,6 +71,7 @@ export function createEngineRunner(deps: EngineRunnerDeps): RunJob {
           items: deps.items,
           limiter: deps.limiter,
           leaseHeld: controls.leaseHeld,
+          ...(controls.draining ? { draining: controls.draining } : {}),
           onProgress: (p) => controls.progress(p),
           onCheckpoint: (c) => controls.checkpoint({ phase: c.phase, counts: c.counts, bytes: c.bytes, waitingReason: c.waitingReason, throughput: 0 }),
           signal: controls.signal,

@@ -13,8 +13,12 @@ import type { Job, JobProgress, JobResult, SchedulerDeps, SchedulerOptions } fro
 export interface RunningJob {
   job: Job
   abort: AbortController
-  /** why we asked it to stop, and whether to release the claim when it does */
-  stop: { reason: string; release: boolean } | null
+  /**
+   * why we asked it to stop, and whether to release the claim when it does; `drain`: at the next file
+   * boundary, the files in flight finish and commit (the work window closed), and a round that ends
+   * meanwhile ends as usual
+   */
+  stop: { reason: string; release: boolean; drain?: boolean } | null
   startedAt: string
   last: JobProgress
   lastCheckpointMs: number
@@ -36,6 +40,12 @@ export function createJobLifecycle(deps: SchedulerDeps, opts: SchedulerOptions, 
     r.stop = { reason, release }
     logger.info({ task: r.job.taskId, reason }, 'stopping work on task')
     r.abort.abort(new Error(reason))
+  }
+
+  function requestDrain(r: RunningJob, reason: string): void {
+    if (r.stop) return
+    r.stop = { reason, release: true, drain: true }
+    logger.info({ task: r.job.taskId, reason }, 'stopping work on task at the next file boundary')
   }
 
   function start(spec: TaskSpec, round: number, epoch: number): void {
@@ -63,7 +73,8 @@ export function createJobLifecycle(deps: SchedulerDeps, opts: SchedulerOptions, 
     logger.info({ task: spec.id, round, epoch }, 'working on task')
     const controls = {
       signal: abort.signal,
-      leaseHeld: () => !r.stop && stillWins(ledger.claimsFor(spec.id), self, epoch, round),
+      leaseHeld: () => (!r.stop || r.stop.drain === true) && stillWins(ledger.claimsFor(spec.id), self, epoch, round),
+      draining: () => (r.stop?.drain ? r.stop.reason : null),
       progress: (p: JobProgress) => {
         r.last = p
       },
@@ -105,7 +116,7 @@ export function createJobLifecycle(deps: SchedulerDeps, opts: SchedulerOptions, 
     deps.onWork?.({ taskId: r.job.taskId, round: r.job.round, epoch: r.job.epoch, what: 'stop', at: Date.now() })
     const { taskId, round, epoch } = r.job
     const stillOurs = stillWins(ledger.claimsFor(taskId), self, epoch, round)
-    if ((result.phase === 'completed' || result.phase === 'failed') && stillOurs && !r.stop) {
+    if ((result.phase === 'completed' || result.phase === 'failed') && stillOurs && (!r.stop || r.stop.drain)) {
       ledger.doc.transact(() => {
         ledger.putOutcome(deps.signer, {
           taskId,
@@ -136,5 +147,5 @@ export function createJobLifecycle(deps: SchedulerDeps, opts: SchedulerOptions, 
     hooks.schedule()
   }
 
-  return { jobs, start, requestStop }
+  return { jobs, start, requestStop, requestDrain }
 }

@@ -11,6 +11,10 @@ import { effectiveSettings, type Settings } from '../../protocol/settings.ts'
 import { roundOutcome } from '../../protocol/status.ts'
 import { DEFAULT_SCHEDULER_OPTIONS, type PeerView, type SchedulerDeps, type SchedulerOptions } from './types.ts'
 import { createJobLifecycle } from './job-lifecycle.ts'
+import type { WindowState } from '../../protocol/work-window.ts'
+import { windowBlocked } from './window-gate.ts'
+
+const ALWAYS_OPEN: WindowState = { open: true, next: null }
 
 interface PendingClaim {
   taskId: string
@@ -56,6 +60,10 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   /** why this agent claims nothing new (disk guard), as of the last pass */
   let notClaiming: string | null = null
   let unsubscribe: (() => void) | null = null
+  // The fleet may move this agent to another group or change its capacity (`agent set`): read each pass.
+  const group = (): string => deps.profile?.().group ?? deps.group
+  const capacity = (): number => deps.profile?.().capacity ?? deps.capacity
+  const windowNow = (): WindowState => deps.workWindow?.() ?? ALWAYS_OPEN
 
   function refreshOpen(taskId: string): void {
     const spec = ledger.task(taskId)
@@ -139,23 +147,28 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     }))
     const throughput = tasks.reduce((s, t) => s + t.throughput, 0)
     publishedRunning = load()
-    deps.presence.publish({ running: publishedRunning, tasks, throughput, blocked: Object.fromEntries([...blocked].slice(0, BLOCKED_LIMIT)), notClaiming: notClaiming ?? undefined })
+    deps.presence.publish({ running: publishedRunning, tasks, throughput, blocked: Object.fromEntries([...blocked, ...outsideWindow()].slice(0, BLOCKED_LIMIT)), notClaiming: notClaiming ?? undefined })
   }
+
+  const outsideWindow = (): [string, string][] =>
+    windowBlocked(windowNow(), group(), open, (id) => ledger.task(id)?.group, (id) => jobs.has(id), BLOCKED_LIMIT)
 
   function tick(): void {
     if (stopping) return
     const now = clock.now()
     const enabled = enabledAgent(self)
     notClaiming = deps.claimBlock?.() ?? null
-    superviseJobs(enabled)
-    settleClaims(now)
-    if (enabled) findWork(now)
+    const win = windowNow()
+    superviseJobs(enabled, win.open)
+    settleClaims(now, win.open)
+    if (enabled && win.open) findWork(now)
     publish()
   }
 
-  function superviseJobs(enabled: boolean): void {
+  function superviseJobs(enabled: boolean, inWindow: boolean): void {
     for (const r of jobs.values()) {
-      if (r.stop) continue
+      // A job finishing its files in flight (the window closed) still stops at once for a pause or a cancel.
+      if (r.stop && !r.stop.drain) continue
       const intent = foldTaskIntent(ledger.commandsFor(r.job.taskId))
       if (intent.cancelled) requestStop(r, 'task cancelled', true)
       else if (intent.deleted) requestStop(r, 'task deleted', true)
@@ -163,11 +176,18 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       else if (intent.round !== r.job.round) requestStop(r, 'task rerun', true)
       else if (!stillWins(ledger.claimsFor(r.job.taskId), self, r.job.epoch, r.job.round)) requestStop(r, 'lease lost to a higher epoch', false)
       else if (!enabled) requestStop(r, 'agent disabled', true)
+      else if (!inWindow && !r.stop) lifecycle.requestDrain(r, 'outside the work window')
     }
   }
 
-  function settleClaims(now: number): void {
+  function settleClaims(now: number, inWindow: boolean): void {
     for (const pc of [...pending.values()]) {
+      if (!inWindow) {
+        // the window closed while we settled: nothing started, so nothing to pause; let it go
+        pending.delete(pc.taskId)
+        releaseClaim(pc.taskId, pc.epoch, pc.round)
+        continue
+      }
       if (now < pc.settleUntil) continue
       // Causal settle: wait until every live agent that could have claimed too has reported (in a
       // heartbeat) that it saw our claim, and we hold everything it had then; any claim it made before
@@ -214,15 +234,15 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       .liveAgents(deps.leaseTtlMs)
       .filter((p) => p.id !== self)
       .map((p) => ({ ...p, enabled: enabledAgent(p.id) }))
-    live.push({ id: self, group: deps.group, capacity: deps.capacity, running: publishedRunning, blocked: {}, enabled: true, ...(notClaiming !== null ? { notClaiming } : {}) })
+    live.push({ id: self, group: group(), capacity: capacity(), running: publishedRunning, blocked: {}, enabled: true, ...(notClaiming !== null ? { notClaiming } : {}) })
     return live
   }
 
   function findWork(now: number): void {
-    if (load() >= deps.capacity) return
+    if (load() >= capacity()) return
     let live: PeerView[] | null = null
     for (const taskId of open) {
-      if (load() >= deps.capacity) return
+      if (load() >= capacity()) return
       if (jobs.has(taskId) || pending.has(taskId)) continue
       const spec = ledger.task(taskId)
       if (!spec) continue
@@ -237,7 +257,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       }
       // Low on disk: nothing new, neither a free task nor a takeover (peers leave us out of their ranking too).
       if (notClaiming !== null) continue
-      if (spec.group !== deps.group) continue
+      if (spec.group !== group()) continue
       // Run later: nobody claims before the start time; the 500 ms tick starts it soon after (and the rank
       // delays count from then, so the agents do not all claim at once).
       if (spec.startAt !== undefined && !holder && Date.parse(spec.startAt) > clock.wall().getTime()) continue
@@ -300,7 +320,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         const h = currentHolder(fresh, round)
         if (!h || h.agent !== holder.agent || h.epoch !== holder.epoch) return schedule()
         logger.warn({ task: spec.id, holder: holder.agent, epoch: holder.epoch + 1 }, 'holder unreachable past the lease TTL; taking over')
-        if (load() < deps.capacity) claim(spec.id, fresh, round, clock.now())
+        if (load() < capacity() && windowNow().open) claim(spec.id, fresh, round, clock.now())
       })
   }
 
@@ -380,6 +400,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (released.length > 0) logger.info({ tasks: released.map((h) => h.taskId) }, 'released leases')
     },
     held: () => [...jobs.keys(), ...pending.keys()],
-    blocked: () => Object.fromEntries(blocked),
+    blocked: () => Object.fromEntries([...blocked, ...outsideWindow()]),
   }
 }

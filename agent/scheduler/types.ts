@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type { Ledger, RecordSigner } from '../../protocol/ledger.ts'
 import type { ByteCounts, Counts, OutcomePhase, TaskSpec } from '../../protocol/records.ts'
 import type { Settings } from '../../protocol/settings.ts'
+import type { WindowState } from '../../protocol/work-window.ts'
 
 export interface PeerView {
   id: string
@@ -76,6 +77,8 @@ export interface JobControls {
   signal: AbortSignal
   /** Re-checked by the engine before it commits each file. */
   leaseHeld(): boolean
+  /** A reason to stop at the next file boundary (files in flight finish), or null to go on. */
+  draining?(): string | null
   /** Live progress (presence), a few times a second at most. */
   progress(p: JobProgress): void
   /** Durable progress checkpoint (ledger), every 30-60 s. */
@@ -103,8 +106,13 @@ export interface WorkEvent {
 
 export interface SchedulerDeps {
   self: string
+  /** the agent's own flags; `profile` (the fleet's override folded in) wins when given */
   group: string
   capacity: number
+  /** group and capacity in force now (agent/agent-profile.ts) */
+  profile?: () => { group: string; capacity: number }
+  /** its group's work window now: outside it nothing new starts and running tasks stop at a file boundary */
+  workWindow?: () => WindowState
   leaseTtlMs: number
   ledger: Ledger
   signer: RecordSigner

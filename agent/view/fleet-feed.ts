@@ -9,6 +9,7 @@ import type { AgentView, FleetSnapshot, TaskLive, TaskView } from '../../protoco
 import type { Presence } from '../presence/presence.ts'
 import type { FleetEvent } from '../../api/replies.ts'
 import type { TaskService } from '../tasks/task-service.ts'
+import type { GroupSettings } from '../../protocol/fleet-config.ts'
 
 const HISTORY = 60
 
@@ -21,6 +22,8 @@ export interface FleetFeedDeps {
   selfFields(): Record<string, unknown>
   /** records an agent is behind, null when caught up */
   catchingUp?: (agentId: string) => number | null
+  /** the fleet's group settings: each agent's window and when it may work next */
+  groups?: () => ReadonlyMap<string, GroupSettings>
 }
 
 export type { FleetEvent }
@@ -58,7 +61,7 @@ export function createFleetFeed(deps: FleetFeedDeps) {
 
   function agents(): AgentView[] {
     const snaps = presence.snapshots()
-    const list = buildAgentList({ selfId: deps.self, records: ledger.agents(), commands: (id) => ledger.commandsFor(id), presence: snaps, nowIso: new Date().toISOString(), ...(deps.catchingUp ? { catchingUp: deps.catchingUp } : {}) })
+    const list = buildAgentList({ selfId: deps.self, records: ledger.agents(), commands: (id) => ledger.commandsFor(id), presence: snaps, ...(deps.groups ? { groups: deps.groups() } : {}), nowIso: new Date().toISOString(), ...(deps.catchingUp ? { catchingUp: deps.catchingUp } : {}) })
     return list.map((a) => {
       const f = fieldsOf(a.id)
       const h = history.get(a.id) ?? []

@@ -7,8 +7,9 @@
  *   MMESH_TEST_FILE_DELAY_MS=N  pause N ms before each file is written (a kill or a split lands mid-task)
  *   MMESH_TEST_SCAN_STALL=NAME  a source folder of that name never finishes listing (stalling-scan-worker.js)
  *   MMESH_TEST_CORE_ONLY=1      the agent's core alone: no scheduler, engine, tasks or reports
- * Always on: DIR/copy-log.jsonl (every file a put committed, for the chaos checks) and DIR/work-log.jsonl
- * (start and stop of work per task, for the lease checks).
+ * Always on: DIR/copy-log.jsonl (every file a put committed, for the chaos checks), DIR/put-log.jsonl
+ * (every put begun: one begun and never committed was abandoned mid-copy) and DIR/work-log.jsonl (start
+ * and stop of work per task, for the lease checks).
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -22,7 +23,7 @@ import { MAP_NAMES, type MapName } from '../../protocol/ledger.ts'
 import { LEDGER_TOPIC, SYNC_PROTOCOL } from '../../protocol/wire.ts'
 import { ControlError } from '../../agent/control/server.ts'
 import { TestGate } from './gate.ts'
-import { counted, slowed } from './test-destinations.ts'
+import { counted, slowed, started } from './test-destinations.ts'
 import type { AgentComponents, AgentPlugins } from '../../agent/plugins.ts'
 
 const str = (v: unknown, what: string): string => {
@@ -70,10 +71,12 @@ export function testAgentPlugins(env: NodeJS.ProcessEnv = process.env): AgentPlu
       gate.onUnblock = () => agent.dialer.resetBackoff()
       const copyLog = path.join(agent.dataDir, 'copy-log.jsonl')
       const workLog = path.join(agent.dataDir, 'work-log.jsonl')
+      const putLog = path.join(agent.dataDir, 'put-log.jsonl')
       return {
         wrapDestination: (dest, taskId) => {
           const d = Number.isFinite(delayMs) && delayMs > 0 ? slowed(dest, delayMs) : dest
-          return counted(d, (rel) => fs.appendFileSync(copyLog, `${JSON.stringify({ taskId, rel, agent: agent.peerId, at: Date.now() })}\n`))
+          const c = counted(d, (rel) => fs.appendFileSync(copyLog, `${JSON.stringify({ taskId, rel, agent: agent.peerId, at: Date.now() })}\n`))
+          return started(c, (rel) => fs.appendFileSync(putLog, `${JSON.stringify({ taskId, rel, agent: agent.peerId, at: Date.now() })}\n`))
         },
         onWork: (e) => fs.appendFileSync(workLog, `${JSON.stringify({ ...e, agent: agent.peerId })}\n`),
         ...(env.MMESH_TEST_SCAN_STALL ? { scanWorker: new URL('./stalling-scan-worker.js', import.meta.url) } : {}),

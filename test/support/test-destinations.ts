@@ -1,7 +1,8 @@
 /**
  * Test destinations, wrapped around the real one through the agent's `wrapDestination` plugin hook:
  * a pause before each file is written (MMESH_TEST_FILE_DELAY_MS, so a kill or a split lands mid-task),
- * and a count of every file a put committed (the chaos harness's copy log).
+ * a count of every file a put committed (the chaos harness's copy log), and a note of every put begun
+ * (a file begun and never committed was abandoned mid-copy).
  */
 import type { BatchFile, BatchOutcome, BatchPutOptions, Destination, PutOptions, SourceFile } from '../../agent/engine/destination.ts'
 import { abortableSleep } from '../../agent/runner/engine-runner.ts'
@@ -41,6 +42,23 @@ export function counted(dest: Destination, onCopied: (relPath: string) => void):
         const out = await putFiles(files, opts)
         out.forEach((o, i) => o.ok && onCopied(files[i]!.relPath))
         return out
+      },
+    }),
+  })
+}
+
+/** Tells `onStart` of every file a put begins (a batch: each of its files, when the batch goes). */
+export function started(dest: Destination, onStart: (relPath: string) => void): Destination {
+  const putFiles = dest.putFiles?.bind(dest)
+  return Object.assign(Object.create(dest) as Destination, {
+    putFile: (rel: string, src: SourceFile, opts: PutOptions) => {
+      onStart(rel)
+      return dest.putFile(rel, src, opts)
+    },
+    ...(putFiles && {
+      putFiles: (files: readonly BatchFile[], opts: BatchPutOptions) => {
+        for (const f of files) onStart(f.relPath)
+        return putFiles(files, opts)
       },
     }),
   })

@@ -25,6 +25,7 @@ import { DEFAULT_TREE_LIMITS, readTree, type Tree, type TreeLimits } from './tre
 import type { UserMapping } from './user-mapping.ts'
 import { createPermissionApplier, lookupFromUserMapping } from './permissions.ts'
 import { probeLibrary } from './probe.ts'
+import type { Throttle } from '../../throttle/token-bucket.ts'
 
 export { createPacer, type Pacer, type PacerOptions } from './pacing.ts'
 export { parseUserMapping, loadUserMapping, type UserMapping } from './user-mapping.ts'
@@ -60,6 +61,8 @@ export interface SharePointDestinationOptions {
   userMapping?: UserMapping | null
   /** override for the QuickXorHash passed with one-request uploads (default: protocol/quickxor.ts over the bytes read) */
   quickXorHash?: (localPath: string, signal: AbortSignal) => Promise<string>
+  /** the agent's bandwidth limit, shared with its file:// copies (agent/throttle/token-bucket.ts) */
+  throttle?: Throttle
   /** folder listing page size (default 5000, SharePoint's list view threshold) */
   listPageSize?: number
   /** read the whole task root at the start of a pass (prefetch) instead of listing each folder (default true) */
@@ -113,6 +116,7 @@ export function createSharePointDestination(o: SharePointDestinationOptions): De
   const up: UploadContext = {
     sp, chunkSize, smallFileLimit: o.smallFileLimit ?? chunkSize, quickXorHash: o.quickXorHash, log,
     explain: (err, what) => toDestinationError(err, ctx(what)), sessionAttempts: o.sessionAttempts, chunkAttempts: o.chunkAttempts,
+    ...(o.throttle ? { throttle: o.throttle } : {}),
   }
   // read late: a provider that loads its credentials lazily knows its principal only after the first token
   const hintOf = () => o.tokenProvider.principalHint.toLowerCase()

@@ -10,6 +10,7 @@ import type { Destination } from '../../engine/destination.ts'
 import { createSharePointDestination, type SharePointLogger } from './index.ts'
 import { createPacer, type Pacer } from './pacing.ts'
 import type { UserMapping } from './user-mapping.ts'
+import type { Throttle } from '../../throttle/token-bucket.ts'
 
 export interface SharePointOpenerOptions {
   dataDir: string
@@ -27,6 +28,8 @@ export interface SharePointOpenerOptions {
   userMapping?: UserMapping | null
   quickXorHash?: (localPath: string, signal: AbortSignal) => Promise<string>
   chunkSize?: number
+  /** the agent's bandwidth limit (agent/throttle/token-bucket.ts) */
+  throttle?: Throttle
   logger?: SharePointLogger
   /** for tests: a ready token provider instead of the data dir's */
   tokenProvider?: TokenProvider
@@ -52,7 +55,7 @@ export function createSharePointOpener(o: SharePointOpenerOptions): {
     open(dest, extra) {
       return createSharePointDestination({
         siteUrl: dest.url, library: dest.library, folder: dest.folder, tokenProvider: tokens, pacer, version: o.version,
-        userMapping: extra?.userMapping !== undefined ? extra.userMapping : o.userMapping ?? null, quickXorHash: o.quickXorHash, chunkSize: o.chunkSize, logger: o.logger,
+        userMapping: extra?.userMapping !== undefined ? extra.userMapping : o.userMapping ?? null, quickXorHash: o.quickXorHash, chunkSize: o.chunkSize, logger: o.logger, ...(o.throttle ? { throttle: o.throttle } : {}),
       })
     },
   }

@@ -11,6 +11,7 @@
  * The QuickXorHash is fed with exactly the bytes the session accepted, in order, so the caller can
  * compare it with the hash the service reports for the stored file.
  */
+import type { Throttle } from '../../throttle/token-bucket.ts'
 import { randomUUID } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
 import { spPost, type SPFI } from '@pnp/sp'
@@ -53,6 +54,8 @@ export interface UploadContext {
   sessionAttempts?: number
   /** tries of one chunk request (each failure asks the session where it stands) */
   chunkAttempts?: number
+  /** the agent's bandwidth limit: each request's bytes are taken from it before they are sent (a resend too) */
+  throttle?: Throttle
 }
 
 class SessionLost extends Error {}
@@ -132,6 +135,7 @@ export async function uploadInSession(
           if (more.bytesRead !== 0) throw changed(source, size + 1)
           opts.beforeCommit?.()
         }
+        await ctx.throttle?.take(body.length, signal)
         try {
           if (!started) {
             const n = Number(await spPost(File(fileRef, `startUpload(uploadId=guid'${id}')`), { body }))

@@ -55,6 +55,7 @@ export async function uploadContent(
     if (bytes.length !== source.size) throw changed(source.localPath, source.size, bytes.length)
     // SharePoint checks the QuickXorHash passed with a one-request upload against what it received
     const hash = ctx.quickXorHash ? await ctx.quickXorHash(source.localPath, opts.signal) : await hashOf(bytes)
+    await ctx.throttle?.take(bytes.length, opts.signal)
     opts.beforeCommit?.()
     const info = await folder.files.addUsingPath(name, bytes as unknown as ArrayBuffer, { Overwrite: opts.overwrite, ...(hash ? { XorHash: hash } : {}) })
     opts.onProgress?.(bytes.length)

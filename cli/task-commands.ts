@@ -161,6 +161,35 @@ export function registerTaskCommands(program: Command): void {
       })
   }
 
+  addSettingFlags(
+    task
+      .command('edit')
+      .description('change the settings, name, group, start time or tags of a task that is not running (its next run uses them)')
+      .option('--data <dir>', 'data dir of the agent to talk to')
+      .argument('<id>', 'task id (or a unique prefix of it)')
+      .option('--reset-settings', "drop the task's own settings (back to the global defaults), then apply the setting flags given")
+      .option('--name <name>', 'new task name')
+      .option('--group <name>', 'agent group that runs it')
+      .option('--start-at <time>', 'Run later: not before TIME (ISO 8601 with a zone); now: at once')
+      .option('--tag <tag>', "the task's tags: replaces them all (repeatable)", collect, [])
+      .option('--no-tags', 'remove every tag'),
+  ).action(async (id: string, opts: DataOpt & TaskSettingFlags & { resetSettings?: boolean; name?: string; group?: string; startAt?: string; tag: string[]; tags: boolean }) => {
+    const { taskFlagsToSettings } = await import('../protocol/task-input.ts')
+    const settings = taskFlagsToSettings(opts)
+    const edit = {
+      ...(opts.name !== undefined ? { name: opts.name } : {}),
+      ...(opts.group !== undefined ? { group: opts.group } : {}),
+      ...(opts.startAt !== undefined ? { startAt: opts.startAt } : {}),
+      ...(Object.keys(settings).length > 0 ? { settings } : {}),
+      ...(opts.resetSettings ? { resetSettings: true } : {}),
+      ...(opts.tag.length > 0 ? { tags: opts.tag } : {}),
+      ...(opts.tags === false ? { clearTags: true } : {}),
+    }
+    const res = await callAgent(dataDir(opts), 'task.edit', { id, edit })
+    for (const w of res.warnings) warn(w)
+    out(`edited ${res.id}: ${res.changed.join(', ')}`)
+  })
+
   task
     .command('migrate')
     .description('from scan-only tasks, migration tasks with the same source, destination, settings and tags; prints the new ids')

@@ -7,6 +7,7 @@
 import { terminalSafe } from '../protocol/terminal-text.ts'
 import type { Settings } from '../protocol/settings.ts'
 import type { TaskJson, TaskView } from '../protocol/views.ts'
+import { formatSecondsLeft } from '../protocol/time-left.ts'
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB']
@@ -60,6 +61,7 @@ export function formatTaskDetail(v: TaskView): string {
     ...(v.startAt ? [`Starts at   ${v.startAt}${v.status === 'scheduled' ? ' (no agent starts it before then)' : ''}`] : []),
     `Started     ${v.startedAt ?? '-'}`,
     `Finished    ${v.finishedAt ?? '-'}`,
+    ...(v.estimatedSecondsLeft !== undefined ? [`Time left   ${formatSecondsLeft(v.estimatedSecondsLeft)}${v.estimatedSecondsLeft !== null && v.status !== 'completed' ? ' (estimated from the measured rate)' : ''}`] : []),
   ]
   if (v.tags.length > 0) lines.push(`Tags        ${v.tags.join('; ')}`)
   if (v.failureReason) lines.push(`Failure     ${v.failureReason}`)

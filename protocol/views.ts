@@ -31,6 +31,11 @@ export interface TaskJson {
   tags: string[]
   /** Run later (`--start-at`): no agent starts it before this time; null: at once */
   startAt: string | null
+  /**
+   * `task show --json` only: seconds left by the measured rate (protocol/time-left.ts); null: unknown (not
+   * running, still scanning, nothing measured yet); 0 once completed
+   */
+  estimatedSecondsLeft?: number | null
 }
 
 export interface TimelineEntry {

@@ -9,7 +9,8 @@ import { effectiveSpec, foldSettings, foldTaskIntent } from '../../protocol/inte
 import { deriveTask, deriveTaskJson } from '../../protocol/status.ts'
 import { parseSettingValue, resolveSettingKey, SETTING_KEYS, type Settings } from '../../protocol/settings.ts'
 import type { CommandKind, TaskSpec } from '../../protocol/records.ts'
-import type { TaskJson, TaskView } from '../../protocol/views.ts'
+import type { TaskJson, TaskLive, TaskView } from '../../protocol/views.ts'
+import { taskSecondsLeft } from '../../protocol/time-left.ts'
 import { formatFieldErrors, validateTaskInput, type TaskDraft, type TaskInput } from '../../protocol/task-input.ts'
 import { duplicateKey, parseImport } from '../../protocol/import.ts'
 import { advertisedAllows } from '../../protocol/access.ts'
@@ -29,6 +30,8 @@ export interface TaskServiceDeps {
   waitingReasonFor(spec: TaskSpec): string | null
   /** whether an agent is online now (presence) */
   isOnline(agentId: string): boolean
+  /** the holder's live progress of a running task, from presence (for the time left) */
+  liveFor?(taskId: string): TaskLive | undefined
   now?: () => Date
 }
 
@@ -166,8 +169,16 @@ export function createTaskService(deps: TaskServiceDeps) {
       })
     },
 
+    /** One task, with its estimated time left. */
     show(id: string): TaskView {
-      return view(resolveId(id))
+      const v = view(resolveId(id))
+      v.estimatedSecondsLeft = this.timeLeft(v)
+      return v
+    },
+
+    /** Seconds left by the measured rate (protocol/time-left.ts), the holder's live rate preferred; null: unknown. */
+    timeLeft(v: TaskView): number | null {
+      return taskSecondsLeft(v, deps.liveFor?.(v.id), now().getTime())
     },
 
     pause(id: string): void {
@@ -331,5 +342,6 @@ export function toJson(v: TaskView): TaskJson {
     archived: v.archived,
     tags: v.tags,
     startAt: v.startAt,
+    ...(v.estimatedSecondsLeft !== undefined ? { estimatedSecondsLeft: v.estimatedSecondsLeft } : {}),
   }
 }

@@ -113,6 +113,8 @@ export function createFleetFeed(deps: FleetFeedDeps) {
   return {
     snapshot,
     agents,
+    /** Live progress of the running tasks, from the holders' heartbeats (`task show`'s time left). */
+    live,
     /** Streams FleetEvents to `emit` until `signal` aborts. */
     watch(emit: (e: FleetEvent) => void, signal: AbortSignal, intervalMs = 500): void {
       const changed = new Set<string>()

@@ -240,6 +240,7 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
           pendingName={detail?.pendingName ?? null}
           taskId={detail?.id ?? ''}
           live={detail ? snapshot.live[detail.id] : undefined}
+          at={snapshot.at}
           agentNames={agentNames}
           width={width}
           height={bodyHeight}

@@ -3,6 +3,7 @@
  * totals, per-task progress. With 50,000 tasks the app calls these only when the data, the sort or the
  * filter changed (memoised in hooks), never per key press; rows are then read by index for the screen only.
  */
+import { fleetSecondsLeft } from '../protocol/time-left.ts'
 import { TASK_STATUSES, type FleetSnapshot, type TaskLive, type TaskStatus, type TaskView } from '../protocol/views.ts'
 
 export const SORT_KEYS = ['status', 'name', 'progress', 'throughput', 'created', 'agent'] as const
@@ -287,7 +288,7 @@ export interface FleetTotals {
   bytesTotal: number
   failedItems: number
   throughput: number
-  /** Seconds until the known bytes are copied at the current rate; null when nothing moves. */
+  /** The fleet's estimated time left (protocol/time-left.ts); null: unknown, 0: nothing left. */
   etaSeconds: number | null
   agentsOnline: number
   agents: number
@@ -329,8 +330,8 @@ export function fleetTotals(snapshot: FleetSnapshot): FleetTotals {
   }
   // Agents report their whole rate (scans included); tasks only copy. Take the larger, both are live.
   const throughput = Math.max(agentRate, taskRate)
-  const left = bytesTotal - bytesDone
-  const etaSeconds = throughput > 0 && left > 0 ? left / throughput : null
+  const tasks = snapshot.tasks
+  const etaSeconds = fleetSecondsLeft(tasks, (i) => snapshot.live[tasks[i]!.id], throughput, Date.parse(snapshot.at))
   return {
     tasks: snapshot.tasks.length,
     byStatus,

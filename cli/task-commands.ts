@@ -96,7 +96,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--tag <tag>', 'only tasks with this tag (exact; repeatable: all of them)', collect, [])
     .option('--archived', 'the archived tasks (left out otherwise)')
     .action(async (opts: DataOpt & { json?: boolean; status: string[]; agent?: string; group?: string; search?: string; tag: string[]; archived?: boolean }) => {
-      const { filterTasks, filterProblem } = await import('./task-filter.ts')
+      const { filterTasks, filterProblem } = await import('../protocol/task-filter.ts')
       const filter = { status: opts.status.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean), agent: opts.agent, group: opts.group, search: opts.search, tag: opts.tag.length > 0 ? opts.tag : undefined, archived: opts.archived === true }
       const problem = filterProblem(filter)
       if (problem) throw new CliError(problem)

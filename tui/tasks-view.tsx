@@ -137,7 +137,7 @@ export function TasksView(p: TasksViewProps): React.ReactElement {
       {p.filtering ? (
         <Text wrap="truncate">
           <Text bold color="cyan">/</Text>
-          <TextField value={p.filter.text} onChange={p.onFilterText} focus width={p.width - 2} placeholder="text or status:failed" />
+          <TextField value={p.filter.text} onChange={p.onFilterText} focus width={p.width - 2} placeholder="text or status:failed tag:T group:G archived" />
         </Text>
       ) : parsed.unknown.length > 0 ? (
         <Text color="red" wrap="truncate">

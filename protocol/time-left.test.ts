@@ -16,6 +16,8 @@ describe('taskSecondsLeft', () => {
     expect(taskSecondsLeft(task({ status: 'scanning', done: 10, doneBytes: 10 * MB }), undefined, START + 60_000)).toBeNull()
     expect(taskSecondsLeft(task({ status: 'paused', done: 10, doneBytes: 10 * MB }), undefined, START + 60_000)).toBeNull()
     expect(taskSecondsLeft(task({}), undefined, START + 60_000)).toBeNull() // nothing copied yet
+    expect(taskSecondsLeft(task({ files: 0, bytes: 0 }), undefined, START + 60_000)).toBeNull() // nothing found yet
+    expect(taskSecondsLeft(task({ done: 100, doneBytes: 100 * MB }), undefined, START + 60_000)).toBeNull() // all found is done, the walk goes on
     expect(taskSecondsLeft(task({ done: 10, doneBytes: 10 * MB }), undefined, START + 1000)).toBeNull() // too early to tell
     expect(taskSecondsLeft(task({ status: 'completed', done: 100, doneBytes: 100 * MB }), undefined, START + 60_000)).toBe(0)
   })
@@ -34,6 +36,11 @@ describe('taskSecondsLeft', () => {
     expect(taskSecondsLeft(t, { throughput: 10 * MB, bytesDone: 50 * MB, filesDone: 50 }, START + 100_000)).toBeCloseTo(5)
     // a live rate of 0 (a pause between files): the average since start speaks
     expect(taskSecondsLeft(t, { throughput: 0, bytesDone: 50 * MB, filesDone: 50 }, START + 100_000)).toBeCloseTo(100)
+  })
+  it("the holder's live phase and totals count before the ledger's next checkpoint has them", () => {
+    const t = task({ status: 'scanning', files: 0, bytes: 0 })
+    expect(taskSecondsLeft(t, { throughput: 10 * MB, bytesDone: 50 * MB, filesDone: 50, phase: 'scanning' }, START + 10_000)).toBeNull()
+    expect(taskSecondsLeft(t, { throughput: 10 * MB, bytesDone: 50 * MB, filesDone: 50, phase: 'in-progress', bytesTotal: 100 * MB, filesTotal: 100 }, START + 10_000)).toBeCloseTo(5)
   })
   it('empty files: files alone decide', () => {
     expect(taskSecondsLeft(task({ files: 40, done: 10, bytes: 0 }), undefined, START + 20_000)).toBeCloseTo(60)

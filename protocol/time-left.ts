@@ -7,7 +7,8 @@
  * flushes), one of few large files by bytes per second; each gives a time, and the larger one is the
  * honest answer. The live rate (the holder's last few seconds, from its heartbeat) is preferred while it
  * moves bytes; otherwise the round's average since it started (which counts a pause as time, so it errs
- * long). Until the scan has ended (the totals still grow) or nothing has been measured, it is unknown.
+ * long). The walk and the copy run together, so while the walk goes on the totals still grow and the
+ * estimate covers what has been found so far. Until something has been copied and measured: unknown.
  */
 import type { ByteCounts, Counts } from './records.ts'
 import type { TaskStatus } from './views.ts'
@@ -25,6 +26,10 @@ export interface TimeLeftLive {
   throughput: number
   bytesDone: number
   filesDone: number
+  /** the holder's phase now: the ledger's lags up to a checkpoint (30 s) behind */
+  phase?: string
+  bytesTotal?: number
+  filesTotal?: number
 }
 
 /** Seconds left; null: unknown (no measurement yet, or not running). */
@@ -35,15 +40,18 @@ export const MIN_MEASURED_MS = 2000
 
 export function taskSecondsLeft(t: TimeLeftTask, live: TimeLeftLive | undefined, nowMs: number): SecondsLeft {
   if (t.status === 'completed') return 0
-  // Scanning: the totals still grow. Queued, paused, scheduled, failed, cancelled: nothing runs to measure.
-  if (t.status !== 'in-progress') return null
-  const filesTotal = t.counts.toMigrate
-  const bytesTotal = t.bytes.total
+  // Scanning only (a scan-only task, or the start of a round): nothing is copied to measure. Queued,
+  // paused, scheduled, failed, cancelled: nothing runs. The holder's live phase is newer than the ledger's.
+  const copying = t.status === 'in-progress' || (t.status === 'scanning' && live?.phase === 'in-progress')
+  if (!copying) return null
+  const filesTotal = Math.max(t.counts.toMigrate, live?.filesTotal ?? 0)
+  const bytesTotal = Math.max(t.bytes.total, live?.bytesTotal ?? 0)
   const filesDone = Math.min(filesTotal, Math.max(t.counts.migrated + t.counts.unchanged + t.counts.failed, live?.filesDone ?? 0))
   const bytesDone = Math.min(bytesTotal, Math.max(t.bytes.migrated, live?.bytesDone ?? 0))
   const filesLeft = filesTotal - filesDone
   const bytesLeft = bytesTotal - bytesDone
-  if (filesLeft <= 0 && bytesLeft <= 0) return 0
+  // All found so far is done while the round still runs: the walk goes on, and what it finds is unknown.
+  if (filesLeft <= 0 && bytesLeft <= 0) return null
   const started = t.startedAt ? Date.parse(t.startedAt) : NaN
   const elapsedS = Number.isFinite(started) && nowMs - started >= MIN_MEASURED_MS ? (nowMs - started) / 1000 : null
   const byteRate = live && live.throughput > 0 ? live.throughput : elapsedS && bytesDone > 0 ? bytesDone / elapsedS : 0

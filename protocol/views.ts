@@ -95,6 +95,10 @@ export interface TaskLive {
   throughput: number
   bytesDone: number
   filesDone: number
+  /** the holder's phase and totals so far (the ledger hears of them only at a checkpoint, every 30 s) */
+  phase?: string
+  bytesTotal?: number
+  filesTotal?: number
 }
 
 /** Everything the fleet view renders. The node builds it; tui/ only reads it. */

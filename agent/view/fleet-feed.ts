@@ -28,6 +28,9 @@ interface LiveTask {
   throughput: number
   bytesDone: number
   filesDone: number
+  phase?: unknown
+  bytesTotal?: unknown
+  filesTotal?: unknown
 }
 
 export function createFleetFeed(deps: FleetFeedDeps) {
@@ -87,7 +90,16 @@ export function createFleetFeed(deps: FleetFeedDeps) {
       if (!Array.isArray(tasks)) continue
       for (const t of tasks as LiveTask[]) {
         if (!t || typeof t.taskId !== 'string') continue
-        out[t.taskId] = { taskId: t.taskId, agent: id, throughput: Number(t.throughput) || 0, bytesDone: Number(t.bytesDone) || 0, filesDone: Number(t.filesDone) || 0 }
+        out[t.taskId] = {
+          taskId: t.taskId,
+          agent: id,
+          throughput: Number(t.throughput) || 0,
+          bytesDone: Number(t.bytesDone) || 0,
+          filesDone: Number(t.filesDone) || 0,
+          ...(typeof t.phase === 'string' ? { phase: t.phase.slice(0, 20) } : {}),
+          ...(Number(t.bytesTotal) >= 0 ? { bytesTotal: Number(t.bytesTotal) } : {}),
+          ...(Number(t.filesTotal) >= 0 ? { filesTotal: Number(t.filesTotal) } : {}),
+        }
       }
     }
     return out

@@ -45,6 +45,13 @@ export function formatTaskTable(tasks: TaskJson[]): string {
   return [['ID'.padEnd(36), 'NAME'.padEnd(20), 'STATUS'.padEnd(11), 'FILES'.padStart(11), 'BYTES'.padStart(9), 'SOURCE → DESTINATION'].join('  '), ...rows].join('\n')
 }
 
+function timeLeftText(v: TaskView): string {
+  const s = v.estimatedSecondsLeft ?? null
+  if (s === null || v.status === 'completed') return formatSecondsLeft(s)
+  if (v.estimateIsLowerBound) return `at least ${formatSecondsLeft(s)} (the walk is still finding items; estimated from the measured rate)`
+  return `${formatSecondsLeft(s)} (estimated from the measured rate)`
+}
+
 export function formatTaskDetail(v: TaskView): string {
   const c = v.counts
   const lines = [
@@ -61,7 +68,7 @@ export function formatTaskDetail(v: TaskView): string {
     ...(v.startAt ? [`Starts at   ${v.startAt}${v.status === 'scheduled' ? ' (no agent starts it before then)' : ''}`] : []),
     `Started     ${v.startedAt ?? '-'}`,
     `Finished    ${v.finishedAt ?? '-'}`,
-    ...(v.estimatedSecondsLeft !== undefined ? [`Time left   ${formatSecondsLeft(v.estimatedSecondsLeft)}${v.estimatedSecondsLeft !== null && v.status !== 'completed' ? ' (estimated from the measured rate)' : ''}`] : []),
+    ...(v.estimatedSecondsLeft !== undefined ? [`Time left   ${timeLeftText(v)}`] : []),
   ]
   if (v.tags.length > 0) lines.push(`Tags        ${v.tags.join('; ')}`)
   if (v.failureReason) lines.push(`Failure     ${v.failureReason}`)

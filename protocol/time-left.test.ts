@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fleetSecondsLeft, formatSecondsLeft, taskSecondsLeft, type TimeLeftTask } from './time-left.ts'
+import { fleetSecondsLeft, formatSecondsLeft, isLowerBound, taskSecondsLeft, type TimeLeftTask } from './time-left.ts'
 
 const MB = 1024 * 1024
 const START = Date.parse('2026-12-03T08:00:00Z')
@@ -41,6 +41,12 @@ describe('taskSecondsLeft', () => {
     const t = task({ status: 'scanning', files: 0, bytes: 0 })
     expect(taskSecondsLeft(t, { throughput: 10 * MB, bytesDone: 50 * MB, filesDone: 50, phase: 'scanning' }, START + 10_000)).toBeNull()
     expect(taskSecondsLeft(t, { throughput: 10 * MB, bytesDone: 50 * MB, filesDone: 50, phase: 'in-progress', bytesTotal: 100 * MB, filesTotal: 100 }, START + 10_000)).toBeCloseTo(5)
+    // while the holder's walk still finds items the totals are not final: a lower bound
+    const live = { throughput: MB, bytesDone: 30 * MB, filesDone: 30 }
+    expect(taskSecondsLeft(task({ done: 25, doneBytes: 25 * MB }), { ...live, walked: true }, START + 50_000)).toBeCloseTo(70)
+    expect(isLowerBound({ ...live, walked: false })).toBe(true)
+    expect(isLowerBound({ ...live, walked: true })).toBe(false)
+    expect(isLowerBound(undefined)).toBe(false)
   })
   it('empty files: files alone decide', () => {
     expect(taskSecondsLeft(task({ files: 40, done: 10, bytes: 0 }), undefined, START + 20_000)).toBeCloseTo(60)

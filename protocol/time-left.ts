@@ -7,8 +7,10 @@
  * flushes), one of few large files by bytes per second; each gives a time, and the larger one is the
  * honest answer. The live rate (the holder's last few seconds, from its heartbeat) is preferred while it
  * moves bytes; otherwise the round's average since it started (which counts a pause as time, so it errs
- * long). The walk and the copy run together, so while the walk goes on the totals still grow and the
- * estimate covers what has been found so far. Until something has been copied and measured: unknown.
+ * long). The walk and the copy run together, and the walk waits for the copies in flight: until the
+ * holder says (`walked`, in its heartbeat) that it has listed everything, the totals cover only what it
+ * found, so the estimate is a lower bound (isLowerBound; measured on 1,600 small files: "1.9 s" where
+ * 8.6 s were left). Until something has been copied and measured: unknown.
  */
 import type { ByteCounts, Counts } from './records.ts'
 import type { TaskStatus } from './views.ts'
@@ -30,6 +32,8 @@ export interface TimeLeftLive {
   phase?: string
   bytesTotal?: number
   filesTotal?: number
+  /** false while the walk still finds items: the totals are not final */
+  walked?: boolean
 }
 
 /** Seconds left; null: unknown (no measurement yet, or not running). */
@@ -97,6 +101,11 @@ export function fleetSecondsLeft(
   if (!anyLeft) return 0
   if (unmeasured || longest === null) return null
   return fleetThroughput > 0 ? Math.max(longest, bytesLeft / fleetThroughput) : longest
+}
+
+/** The estimate covers only what the walk has found so far: the holder's walk is still going. */
+export function isLowerBound(live: TimeLeftLive | undefined): boolean {
+  return live?.walked === false
 }
 
 /** "1h05m", "3m20s", "45s"; "unknown" for null. */

@@ -36,6 +36,8 @@ export interface TaskJson {
    * running, still scanning, nothing measured yet); 0 once completed
    */
   estimatedSecondsLeft?: number | null
+  /** true while the holder's walk still finds items: the estimate covers what it found (at least this long) */
+  estimateIsLowerBound?: boolean
 }
 
 export interface TimelineEntry {
@@ -99,6 +101,8 @@ export interface TaskLive {
   phase?: string
   bytesTotal?: number
   filesTotal?: number
+  /** false while the holder's walk still finds items (the totals still grow); absent from older agents */
+  walked?: boolean
 }
 
 /** Everything the fleet view renders. The node builds it; tui/ only reads it. */

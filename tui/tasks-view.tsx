@@ -6,7 +6,7 @@ import React from 'react'
 import { Box, Text } from 'ink'
 import type { FleetSnapshot, TaskStatus } from '../protocol/views.ts'
 import { bar, cell, cellTail, destinationText, formatLeft, formatBytes, percent } from './format.ts'
-import { taskSecondsLeft } from '../protocol/time-left.ts'
+import { isLowerBound, taskSecondsLeft } from '../protocol/time-left.ts'
 import { compactCount, parseFilter, taskProgress, type SortSpec, type TaskFilter } from './view-model.ts'
 import { TextField } from './text-field.tsx'
 
@@ -55,6 +55,12 @@ export function routeCell(source: string, dest: string, width: number): string {
   const src = Math.max(1, Math.floor((width - 3) * 0.45))
   const dst = Math.max(1, width - 3 - src)
   return `${cellTail(source, src).trimEnd()} → ${cellTail(dest, dst)}`.padEnd(width).slice(0, width)
+}
+
+/** The LEFT cell: `≥` while the holder's walk still finds items (the estimate covers what it found). */
+function leftCell(t: FleetSnapshot['tasks'][number], live: FleetSnapshot['live'][string] | undefined, nowMs: number): string {
+  const s = taskSecondsLeft(t, live, nowMs)
+  return s !== null && isLowerBound(live) ? `≥${formatLeft(s)}` : formatLeft(s)
 }
 
 export interface TasksViewProps {
@@ -126,7 +132,7 @@ export function TasksView(p: TasksViewProps): React.ReactElement {
               <Text color="cyan">{bar(pr.fraction, c.bar)}</Text>
               {cell(pr.bytesTotal > 0 || pr.filesTotal > 0 ? percent(pr.bytesTotal > 0 ? pr.bytesDone : pr.filesDone, pr.bytesTotal > 0 ? pr.bytesTotal : pr.filesTotal) : '', 5, true)}{' '}
               {cell(`${compactCount(pr.filesDone)}/${compactCount(pr.filesTotal)}`, c.files, true)} {cell(running && pr.throughput > 0 ? `${formatBytes(pr.throughput).replace(' ', '')}/s` : '-', c.rate, true)}{' '}
-              {cell(running ? formatLeft(taskSecondsLeft(t, p.snapshot.live[t.id], nowMs)) : '-', c.eta, true)}
+              {cell(running ? leftCell(t, p.snapshot.live[t.id], nowMs) : '-', c.eta, true)}
             </Text>
           )
         })}

@@ -140,6 +140,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       bytesTotal: r.last.bytes.total,
       filesDone: r.last.counts.migrated + r.last.counts.unchanged + r.last.counts.failed,
       filesTotal: r.last.counts.toMigrate,
+      walked: r.last.walked === true,
     }))
     const throughput = tasks.reduce((s, t) => s + t.throughput, 0)
     publishedRunning = load()

@@ -10,7 +10,7 @@ import { deriveTask, deriveTaskJson } from '../../protocol/status.ts'
 import { parseSettingValue, resolveSettingKey, SETTING_KEYS, type Settings } from '../../protocol/settings.ts'
 import type { CommandKind, TaskSpec } from '../../protocol/records.ts'
 import type { TaskJson, TaskLive, TaskView } from '../../protocol/views.ts'
-import { taskSecondsLeft } from '../../protocol/time-left.ts'
+import { isLowerBound, taskSecondsLeft } from '../../protocol/time-left.ts'
 import { formatFieldErrors, validateTaskInput, type TaskDraft, type TaskInput } from '../../protocol/task-input.ts'
 import { duplicateKey, parseImport } from '../../protocol/import.ts'
 import { advertisedAllows } from '../../protocol/access.ts'
@@ -169,10 +169,11 @@ export function createTaskService(deps: TaskServiceDeps) {
       })
     },
 
-    /** One task, with its estimated time left. */
+    /** One task, with its estimated time left (a lower bound while the holder's walk goes on). */
     show(id: string): TaskView {
       const v = view(resolveId(id))
       v.estimatedSecondsLeft = this.timeLeft(v)
+      if (v.estimatedSecondsLeft !== null && isLowerBound(deps.liveFor?.(v.id))) v.estimateIsLowerBound = true
       return v
     },
 
@@ -343,5 +344,6 @@ export function toJson(v: TaskView): TaskJson {
     tags: v.tags,
     startAt: v.startAt,
     ...(v.estimatedSecondsLeft !== undefined ? { estimatedSecondsLeft: v.estimatedSecondsLeft } : {}),
+    ...(v.estimateIsLowerBound ? { estimateIsLowerBound: true } : {}),
   }
 }

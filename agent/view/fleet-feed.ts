@@ -31,6 +31,7 @@ interface LiveTask {
   phase?: unknown
   bytesTotal?: unknown
   filesTotal?: unknown
+  walked?: unknown
 }
 
 export function createFleetFeed(deps: FleetFeedDeps) {
@@ -99,6 +100,7 @@ export function createFleetFeed(deps: FleetFeedDeps) {
           ...(typeof t.phase === 'string' ? { phase: t.phase.slice(0, 20) } : {}),
           ...(Number(t.bytesTotal) >= 0 ? { bytesTotal: Number(t.bytesTotal) } : {}),
           ...(Number(t.filesTotal) >= 0 ? { filesTotal: Number(t.filesTotal) } : {}),
+          ...(typeof t.walked === 'boolean' ? { walked: t.walked } : {}),
         }
       }
     }

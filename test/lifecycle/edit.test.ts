@@ -115,7 +115,7 @@ describe('task edit', () => {
     expect(refused.exitCode).toBe(1)
     expect(refused.stderr).toMatch(/is (scanning|in-progress): pause or cancel it first/)
     expect(measured.estimatedSecondsLeft).toBeLessThan(600)
-    expect((await fleet.run(['task', 'show', id], b)).stdout).toMatch(/Time left\s+\d+(s|m\d\ds|h\d\dm) \(estimated from the measured rate\)/)
+    expect((await fleet.run(['task', 'show', id], b)).stdout).toMatch(/Time left\s+(at least )?\d+(s|m\d\ds|h\d\dm) \((the walk is still finding items; )?estimated from the measured rate\)/)
     expect(await summaryRow(b, id)).toMatch(/,big,\d\d:\d\d:\d\d$/)
 
     expect((await fleet.run(['task', 'wait', id, '--timeout', '90'], a)).exitCode).toBe(0)

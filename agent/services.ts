@@ -97,6 +97,8 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
     nextHlc: deps.nextHlc,
     waitingReasonFor: (spec) => waitingReasonFor(spec, { self, ledger, presence, selfBlocked: () => scheduler?.blocked() ?? {}, selfFree: () => (deps.profile?.current().capacity ?? agent.capacity) - (scheduler?.held().length ?? 0) }),
     isOnline: (id) => id === self || presence.isOnline(id),
+    // the feed is made below; `task show` asks only once the agent serves requests
+    liveFor: (taskId) => feed.live()[taskId],
   })
   const credentials = await watchCredentials(agent.dataDir)
 

@@ -42,6 +42,17 @@ const taskInput = z.object({
   startAt: z.string().nullish(),
 })
 
+/** `task edit`'s flags; the task service checks what they mean (protocol/task-edit.ts) and names the flag. */
+const taskEdit = z.object({
+  name: z.string().nullish(),
+  group: z.string().nullish(),
+  startAt: z.string().nullish(),
+  settings: z.record(z.string(), z.unknown()).nullish(),
+  resetSettings: z.boolean().optional(),
+  tags: z.array(z.string()).max(1000).nullish(),
+  clearTags: z.boolean().optional(),
+})
+
 /** An import file as the client read it: its name (for messages) and its bytes in base64. */
 // (The content is not checked as base64 here: a regular expression over a 67 MB line costs more than
 // the import's own parse, which refuses a file that does not decode.)
@@ -131,6 +142,8 @@ export const CONTROL_METHODS = {
   'task.resume': { params: taskId, reply: reply<void>() },
   'task.rerun': { params: taskId, reply: reply<RerunReply>() },
   'task.cancel': { params: taskId, reply: reply<void>() },
+  /** settings, name, group, start time, tags of a task that is not running; all or nothing */
+  'task.edit': { params: z.object({ id: nonEmpty(), edit: taskEdit }), reply: reply<{ id: string; changed: string[]; warnings: string[] }>() },
   /** ids: task ids or unique prefixes; all or none */
   'task.delete': { params: taskIds, reply: reply<{ ids: string[] }>() },
   /** from scan-only tasks, migration tasks (Migration Manager's "Copy to migrations"); the new ids */

@@ -98,7 +98,7 @@ export function registerTaskCommands(program: Command): void {
     .option('--tag <tag>', 'only tasks with this tag (exact; repeatable: all of them)', collect, [])
     .option('--archived', 'the archived tasks (left out otherwise)')
     .action(async (opts: DataOpt & { json?: boolean; status: string[]; agent?: string; group?: string; search?: string; tag: string[]; archived?: boolean }) => {
-      const { filterTasks, filterProblem } = await import('./task-filter.ts')
+      const { filterTasks, filterProblem } = await import('../protocol/task-filter.ts')
       const filter = { status: opts.status.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean), agent: opts.agent, group: opts.group, search: opts.search, tag: opts.tag.length > 0 ? opts.tag : undefined, archived: opts.archived === true }
       const problem = filterProblem(filter)
       if (problem) throw new CliError(problem)
@@ -162,6 +162,35 @@ export function registerTaskCommands(program: Command): void {
         out(`${verb} requested for ${id}`)
       })
   }
+
+  addSettingFlags(
+    task
+      .command('edit')
+      .description('change the settings, name, group, start time or tags of a task that is not running (its next run uses them)')
+      .option('--data <dir>', 'data dir of the agent to talk to')
+      .argument('<id>', 'task id (or a unique prefix of it)')
+      .option('--reset-settings', "drop the task's own settings (back to the global defaults), then apply the setting flags given")
+      .option('--name <name>', 'new task name')
+      .option('--group <name>', 'agent group that runs it')
+      .option('--start-at <time>', 'Run later: not before TIME (ISO 8601 with a zone); now: at once')
+      .option('--tag <tag>', "the task's tags: replaces them all (repeatable)", collect, [])
+      .option('--no-tags', 'remove every tag'),
+  ).action(async (id: string, opts: DataOpt & TaskSettingFlags & { resetSettings?: boolean; name?: string; group?: string; startAt?: string; tag: string[]; tags: boolean }) => {
+    const { taskFlagsToSettings } = await import('../protocol/task-input.ts')
+    const settings = taskFlagsToSettings(opts)
+    const edit = {
+      ...(opts.name !== undefined ? { name: opts.name } : {}),
+      ...(opts.group !== undefined ? { group: opts.group } : {}),
+      ...(opts.startAt !== undefined ? { startAt: opts.startAt } : {}),
+      ...(Object.keys(settings).length > 0 ? { settings } : {}),
+      ...(opts.resetSettings ? { resetSettings: true } : {}),
+      ...(opts.tag.length > 0 ? { tags: opts.tag } : {}),
+      ...(opts.tags === false ? { clearTags: true } : {}),
+    }
+    const res = await callAgent(dataDir(opts), 'task.edit', { id, edit })
+    for (const w of res.warnings) warn(w)
+    out(`edited ${res.id}: ${res.changed.join(', ')}`)
+  })
 
   task
     .command('migrate')

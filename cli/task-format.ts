@@ -8,6 +8,7 @@ import { terminalSafe } from '../protocol/terminal-text.ts'
 import type { Settings } from '../protocol/settings.ts'
 import type { TaskJson, TaskView } from '../protocol/views.ts'
 import { assessmentFields } from '../protocol/assessment.ts'
+import { formatSecondsLeft } from '../protocol/time-left.ts'
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB']
@@ -45,6 +46,13 @@ export function formatTaskTable(tasks: TaskJson[]): string {
   return [['ID'.padEnd(36), 'NAME'.padEnd(20), 'STATUS'.padEnd(11), 'FILES'.padStart(11), 'BYTES'.padStart(9), 'SOURCE → DESTINATION'].join('  '), ...rows].join('\n')
 }
 
+function timeLeftText(v: TaskView): string {
+  const s = v.estimatedSecondsLeft ?? null
+  if (s === null || v.status === 'completed') return formatSecondsLeft(s)
+  if (v.estimateIsLowerBound) return `at least ${formatSecondsLeft(s)} (the walk is still finding items; estimated from the measured rate)`
+  return `${formatSecondsLeft(s)} (estimated from the measured rate)`
+}
+
 export function formatTaskDetail(v: TaskView): string {
   const c = v.counts
   const lines = [
@@ -61,6 +69,7 @@ export function formatTaskDetail(v: TaskView): string {
     ...(v.startAt ? [`Starts at   ${v.startAt}${v.status === 'scheduled' ? ' (no agent starts it before then)' : ''}`] : []),
     `Started     ${v.startedAt ?? '-'}`,
     `Finished    ${v.finishedAt ?? '-'}`,
+    ...(v.estimatedSecondsLeft !== undefined ? [`Time left   ${timeLeftText(v)}`] : []),
   ]
   if (v.tags.length > 0) lines.push(`Tags        ${v.tags.join('; ')}`)
   if (v.failureReason) lines.push(`Failure     ${v.failureReason}`)

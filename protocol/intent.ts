@@ -1,10 +1,12 @@
 /**
- * Admin intent, folded. Commands (pause, resume, rerun, cancel, enable, disable, settings) may come from
+ * Admin intent, folded. Commands (pause, resume, rerun, cancel, edit, enable, disable, settings) may come from
  * any member at once; each is its own record under a per-writer key, and every replica folds them in
  * hybrid-logical-clock order, so all replicas reach the same intent with no coin flip.
  */
 import type { CommandRecord } from './records.ts'
 import { checkTags } from './tags.ts'
+import { applyEdit, foldEdit, readTaskEdit, type FoldedEdit } from './task-edit.ts'
+import type { TaskSpec } from './records.ts'
 import { DEFAULT_SETTINGS, parseSettingValue, resolveSettingKey, type Settings } from './settings.ts'
 
 export interface TaskIntent {
@@ -21,6 +23,8 @@ export interface TaskIntent {
   archived: boolean
   /** Tags set by the latest valid `task.tags` command; null: the spec's own. */
   tags: string[] | null
+  /** What `task.edit` commands changed in the spec (name, group, start time, settings); null: none */
+  edit: FoldedEdit | null
   /** Commands in fold order, for the timeline. */
   history: CommandRecord[]
 }
@@ -39,6 +43,7 @@ export function foldTaskIntent(commands: readonly CommandRecord[]): TaskIntent {
   let deleted = false
   let archived = false
   let tags: string[] | null = null
+  let edit: FoldedEdit | null = null
   for (const c of history) {
     if (deleted) break
     switch (c.kind) {
@@ -73,11 +78,28 @@ export function foldTaskIntent(commands: readonly CommandRecord[]): TaskIntent {
         if (r.ok) tags = r.value
         break
       }
+      case 'task.edit': {
+        // all of an edit or none of it: a peer's value that fails any check is ignored whole
+        const e = readTaskEdit(c.value)
+        if (!e) break
+        edit = foldEdit(edit, e)
+        if (e.tags !== undefined) tags = e.tags
+        break
+      }
       default:
         break
     }
   }
-  return { round, paused, cancelled, deleted, archived, tags, history }
+  return { round, paused, cancelled, deleted, archived, tags, edit, history }
+}
+
+/**
+ * The task as its edits made it (`task edit`): what the scheduler, the engine and the views use. A task
+ * never edited (no `task.edit` among its commands) is the spec itself, without a fold.
+ */
+export function effectiveSpec(spec: TaskSpec, commands: readonly CommandRecord[]): TaskSpec {
+  if (!commands.some((c) => c.kind === 'task.edit')) return spec
+  return applyEdit(spec, foldTaskIntent(commands).edit)
 }
 
 /** An agent is enabled unless the latest enable/disable command says otherwise. */

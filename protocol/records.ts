@@ -62,6 +62,7 @@ export const COMMAND_KINDS = [
   'task.archive',
   'task.unarchive',
   'task.tags',
+  'task.edit',
   'agent.enable',
   'agent.disable',
   'settings.set',

@@ -4,6 +4,7 @@
  */
 import type { ItemRecord } from './items.ts'
 import type { TaskStatus, TaskView } from './views.ts'
+import { taskSecondsLeft } from './time-left.ts'
 
 export type Cell = string | number
 export type AgentNameLookup = (agentId: string) => string
@@ -28,6 +29,8 @@ export const SUMMARY_COLUMNS = [
   'Agent group',
   // Migration Manager includes a task's tags in the summary report (Tagging); `;` between them
   'Tags',
+  // not a Migration Manager column: hh:mm:ss by the measured rate, "unknown" until there is one
+  'Estimated time left',
 ] as const
 
 export const ITEM_COLUMNS = [
@@ -124,7 +127,12 @@ export function summaryRow(t: TaskView, agentName: AgentNameLookup, now: Date): 
     t.failureReason ?? '',
     t.group,
     t.tags.join(';'),
+    timeLeftCell(t.estimatedSecondsLeft !== undefined ? t.estimatedSecondsLeft : taskSecondsLeft(t, undefined, now.getTime())),
   ]
+}
+
+function timeLeftCell(s: number | null): string {
+  return s === null ? 'unknown' : formatDuration(s * 1000 + 999)
 }
 
 export function itemRow(i: ItemRecord): Cell[] {

@@ -15,6 +15,7 @@
 import type { ClaimRecord, CommandRecord, Counts, OutcomeRecord, TaskSpec } from './records.ts'
 import { ZERO_COUNTS } from './records.ts'
 import { foldTaskIntent, type TaskIntent } from './intent.ts'
+import { applyEdit, editedFields, readTaskEdit } from './task-edit.ts'
 import { currentHolder, winningClaim } from './lease.ts'
 import { effectiveSettings, type Settings } from './settings.ts'
 import type { TaskJson, TaskStatus, TaskView, TimelineEntry } from './views.ts'
@@ -62,11 +63,14 @@ interface Derived {
   json: TaskJson
   intent: TaskIntent
   holder: ClaimRecord | undefined
+  /** the spec with its edits applied */
+  spec: TaskSpec
 }
 
 function derive(records: TaskRecords, nowMs: number): Derived {
-  const { spec, commands, claims, outcomes } = records
+  const { commands, claims, outcomes } = records
   const intent = foldTaskIntent(commands)
+  const spec = applyEdit(records.spec, intent.edit)
   const round = intent.round
   const holder = currentHolder(claims, round)
   const outcome = roundOutcome(outcomes, round)
@@ -97,7 +101,7 @@ function derive(records: TaskRecords, nowMs: number): Derived {
     tags: intent.tags ?? spec.tags ?? [],
     startAt: spec.startAt ?? null,
   }
-  return { json, intent, holder }
+  return { json, intent, holder, spec }
 }
 
 /**
@@ -109,8 +113,8 @@ export function deriveTaskJson(records: TaskRecords, nowMs = Date.now()): TaskJs
 }
 
 export function deriveTask(records: TaskRecords, globals: Settings, nowMs = Date.now()): TaskView {
-  const { spec, claims, outcomes } = records
-  const { json, intent, holder } = derive(records, nowMs)
+  const { claims, outcomes } = records
+  const { json, intent, holder, spec } = derive(records, nowMs)
   const itemHolders: Record<number, string[]> = {}
   for (const o of outcomes) {
     if (o.phase !== 'completed' && o.phase !== 'failed') continue
@@ -155,11 +159,17 @@ const COMMAND_WORDS: Record<string, string> = {
   'task.tags': 'tags set',
 }
 
+function editWords(value: unknown): string {
+  const e = readTaskEdit(value)
+  return e ? `edited: ${editedFields(e).join(', ')}` : 'edit ignored (invalid)'
+}
+
 function timeline(spec: TaskSpec, intent: TaskIntent, claims: readonly ClaimRecord[], outcomes: readonly OutcomeRecord[]): TimelineEntry[] {
   const out: TimelineEntry[] = [{ at: spec.createdAt, what: 'created' }]
   for (const c of intent.history) {
     const ms = Number(c.hlc.slice(0, 15))
-    out.push({ at: Number.isFinite(ms) ? new Date(ms).toISOString() : spec.createdAt, what: COMMAND_WORDS[c.kind] ?? c.kind })
+    const what = c.kind === 'task.edit' ? editWords(c.value) : (COMMAND_WORDS[c.kind] ?? c.kind)
+    out.push({ at: Number.isFinite(ms) ? new Date(ms).toISOString() : spec.createdAt, what })
   }
   for (const c of claims) {
     const tookOver = claims.some((o) => o.agent !== c.agent && o.round === c.round && o.epoch < c.epoch)

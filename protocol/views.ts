@@ -32,6 +32,13 @@ export interface TaskJson {
   tags: string[]
   /** Run later (`--start-at`): no agent starts it before this time; null: at once */
   startAt: string | null
+  /**
+   * `task show --json` only: seconds left by the measured rate (protocol/time-left.ts); null: unknown (not
+   * running, still scanning, nothing measured yet); 0 once completed
+   */
+  estimatedSecondsLeft?: number | null
+  /** true while the holder's walk still finds items: the estimate covers what it found (at least this long) */
+  estimateIsLowerBound?: boolean
 }
 
 export interface TimelineEntry {
@@ -112,6 +119,12 @@ export interface TaskLive {
   throughput: number
   bytesDone: number
   filesDone: number
+  /** the holder's phase and totals so far (the ledger hears of them only at a checkpoint, every 30 s) */
+  phase?: string
+  bytesTotal?: number
+  filesTotal?: number
+  /** false while the holder's walk still finds items (the totals still grow); absent from older agents */
+  walked?: boolean
 }
 
 /** Everything the fleet view renders. The node builds it; tui/ only reads it. */

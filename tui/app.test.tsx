@@ -169,16 +169,22 @@ describe('Fleet app keys and layout', () => {
 })
 
 describe('archived tasks', () => {
-  it('are not in the fleet view (task archive); the tasks view shows the rest', async () => {
+  it('are not in the fleet view (task archive) unless the filter line says archived; then only they are', async () => {
     const fleet = new DemoFleet({ agents: 1, tasks: 3 })
     const names = fleet.getSnapshot().tasks.map((t) => t.name)
     fleet.update((s) => ({ tasks: s.tasks.map((t, i) => (i === 1 ? { ...t, archived: true } : t)) }))
-    const store = createThrottledStore(fleet, 100)
-    expect(store.getSnapshot().tasks.map((t) => t.name)).toEqual([names[0], names[2]])
     m = await mount(fleet, fleet, { initialView: 'tasks' })
-    const f = await m.waitFor(names[0]!)
+    let f = await m.waitFor(names[0]!)
     expect(f).toContain(names[2]!)
     expect(f).not.toContain(names[1]!)
+    expect(f).toContain('Tasks 2 ·')
+    await m.press('/')
+    await m.type('archived')
+    await m.press(KEYS.enter)
+    f = await m.waitFor('filter "archived"')
+    expect(f).toContain(`▶ ${names[1]!}`)
+    expect(f).not.toContain(names[0]!)
+    expect(f).not.toContain(names[2]!)
   })
 })
 

@@ -5,10 +5,10 @@
  */
 import React, { useMemo, useState } from 'react'
 import { Box, render, useApp, type Instance } from 'ink'
-import { SORT_KEYS, fleetTotals, moveCursor, scrollTop, EMPTY_FILTER, type SortSpec, type TaskFilter } from './view-model.ts'
+import { SORT_KEYS, fleetTotals, moveCursor, scrollTop, wantsArchived, EMPTY_FILTER, type SortSpec, type TaskFilter } from './view-model.ts'
 import { TASK_STATUSES, type TaskView } from '../protocol/views.ts'
 import type { FleetActions, FleetSource, ViewName } from './model.ts'
-import { KeyRoot, useFlash, useFleetSnapshot, useKeys, useTerminalSize } from './hooks.ts'
+import { KeyRoot, useArchivedSplit, useFlash, useFleetSnapshot, useKeys, useTerminalSize } from './hooks.ts'
 import { Footer, Header, StatusLine, keyHints, packHints, statusLines } from './chrome.tsx'
 import { FleetView, TOTALS_LINES } from './fleet-view.tsx'
 import { TasksView, taskRowsFor } from './tasks-view.tsx'
@@ -51,7 +51,7 @@ export function FleetApp(props: FleetAppProps): React.ReactElement {
 
 function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs }: FleetAppProps): React.ReactElement {
   const { exit } = useApp()
-  const { snapshot, store } = useFleetSnapshot(source, redrawMs)
+  const { snapshot: all, store } = useFleetSnapshot(source, redrawMs)
   const { columns: width, rows } = useTerminalSize()
   const [view, setView] = useState<ViewName>(initialView)
   const [back, setBack] = useState<ViewName>(initialView)
@@ -61,8 +61,11 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
   const [filter, setFilter] = useState<TaskFilter>(EMPTY_FILTER)
   const [filtering, setFiltering] = useState(false)
   const [detail, setDetail] = useState<DetailState | null>(null)
-  const [confirmCancel, setConfirmCancel] = useState(false)
+  /** An action that asks first (cancel, delete): y does it, n or Esc does not. */
+  const [confirm, setConfirm] = useState<{ kind: 'cancel' | 'delete'; task: TaskView } | null>(null)
   const [flash, setFlash] = useFlash()
+  // Archived tasks are listed only when the filter line says `archived` (as task list --archived).
+  const snapshot = useArchivedSplit(all, wantsArchived(filter))
 
   const agentNames = useAgentNames(snapshot)
   // Only the open view's numbers are computed: on 50,000 tasks each pass costs milliseconds per update.
@@ -75,8 +78,9 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
   // One line is left free at the bottom: a frame as tall as the terminal makes ink clear the screen on
   // every redraw (flicker); one line shorter lets it rewrite in place.
   const height = Math.max(8, rows - 1)
-  const footerLines = packHints(keyHints(view, { filtering: view === 'tasks' && filtering, confirming: confirmCancel }), width)
-  const bodyHeight = Math.max(3, height - 1 - statusLines(flash, width) - footerLines.length)
+  const footerLines = packHints(keyHints(view, { filtering: view === 'tasks' && filtering, confirming: confirm !== null }), width)
+  const statusText = confirm?.kind === 'delete' ? `Delete ${confirm.task.name} for good (gone from the list, the fleet view and reports)? y yes, n no` : flash
+  const bodyHeight = Math.max(3, height - 1 - statusLines(statusText, width) - footerLines.length)
   const taskRows = taskRowsFor(bodyHeight)
   const top = scrollTop(nav.top, cursor, taskRows, order.length)
   const selectedTask: TaskView | undefined = order.length > 0 ? snapshot.tasks[order[cursor]!] : undefined
@@ -107,20 +111,37 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
     else setFlash(`${task.name} is ${task.status}: nothing to pause (r reruns it)`)
   }
   const rerun = (task: TaskView): void => act('Rerun started for', 'rerun', task, (id) => actions.rerun(id))
+  const running = (task: TaskView): boolean => task.status === 'scanning' || task.status === 'in-progress'
+  const archiveOrUnarchive = (task: TaskView): void => {
+    if (task.archived) return act('Unarchived', 'unarchive', task, (id) => actions.unarchive(id))
+    if (running(task)) return setFlash(`${task.name} is ${task.status}: pause (p) or cancel it first, then archive it`)
+    act('Archived', 'archive', task, (id) => actions.archive(id))
+  }
+  const askDelete = (task: TaskView): void => {
+    if (running(task)) return setFlash(`${task.name} is ${task.status}: pause (p) or cancel it first, then delete it`)
+    setConfirm({ kind: 'delete', task })
+  }
   const openDetail = (task: TaskView): void => {
     setDetail({ id: task.id, pendingName: null, scroll: 0 })
-    setConfirmCancel(false)
+    setConfirm(null)
     open('detail')
   }
 
   // Keys that work wherever no text is being typed.
   const typing = view === 'add' || view === 'import' || view === 'export' || (view === 'tasks' && filtering)
   useKeys((input, key) => {
-    if (confirmCancel) {
-      if (input === 'y' && detailTask) {
-        setConfirmCancel(false)
-        act('Cancelled', 'cancel', detailTask, (id) => actions.cancel(id))
-      } else if (input === 'n' || key.escape) setConfirmCancel(false)
+    if (confirm) {
+      if (input === 'y') {
+        setConfirm(null)
+        if (confirm.kind === 'cancel') act('Cancelled', 'cancel', confirm.task, (id) => actions.cancel(id))
+        else {
+          act('Deleted', 'delete', confirm.task, (id) => actions.deleteTask(id))
+          if (view === 'detail') {
+            setDetail(null)
+            setView('tasks')
+          }
+        }
+      } else if (input === 'n' || key.escape) setConfirm(null)
       return
     }
     if (input === 'q') return quit()
@@ -149,7 +170,7 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
         })
       const agent = snapshot.agents[fleetNav.cursor]
       if (key.return && agent) {
-        setFilter({ text: `agent:${agent.name}`, status: null })
+        setFilter({ text: `agent:${/\s/.test(agent.name) ? `"${agent.name}"` : agent.name}`, status: null })
         setNav(START_NAV)
         setBack('tasks')
         setView('tasks')
@@ -180,6 +201,8 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
       if (key.return) return openDetail(selectedTask)
       if (input === 'p') return pauseOrResume(selectedTask)
       if (input === 'r') return rerun(selectedTask)
+      if (input === 'A') return archiveOrUnarchive(selectedTask)
+      if (input === 'D') return askDelete(selectedTask)
       return
     }
     if (view === 'detail') {
@@ -192,9 +215,11 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
       if (!detailTask) return
       if (input === 'p') return pauseOrResume(detailTask)
       if (input === 'r') return rerun(detailTask)
+      if (input === 'A') return archiveOrUnarchive(detailTask)
+      if (input === 'D') return askDelete(detailTask)
       if (input === 'c') {
         if (detailTask.status === 'cancelled' || detailTask.status === 'completed') return setFlash(`${detailTask.name} is ${detailTask.status}: nothing to cancel`)
-        return setConfirmCancel(true)
+        return setConfirm({ kind: 'cancel', task: detailTask })
       }
     }
   }, !typing)
@@ -240,11 +265,12 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
           pendingName={detail?.pendingName ?? null}
           taskId={detail?.id ?? ''}
           live={detail ? snapshot.live[detail.id] : undefined}
+          at={snapshot.at}
           agentNames={agentNames}
           width={width}
           height={bodyHeight}
           scroll={detail?.scroll ?? 0}
-          confirmCancel={confirmCancel}
+          confirmCancel={confirm?.kind === 'cancel'}
         />
       )
       break
@@ -297,7 +323,7 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
       <Box height={bodyHeight} flexDirection="column">
         {body}
       </Box>
-      <StatusLine text={flash} width={width} />
+      <StatusLine text={statusText} width={width} />
       <Footer lines={footerLines} />
     </Box>
   )

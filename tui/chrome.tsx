@@ -26,10 +26,10 @@ export function keyHints(view: ViewName, opts: { filtering?: boolean; confirming
     case 'fleet':
       return [MOVE, TAB, ['⏎', 'tasks of agent'], ...COMMON_TAIL]
     case 'tasks':
-      if (opts.filtering) return [['type', 'filter (status:failed)'], ['⏎', 'keep'], ['Esc', 'clear']]
-      return [MOVE, TAB, ['⏎', 'detail'], ['p', 'pause/resume'], ['r', 'rerun'], ['/', 'filter'], ['f', 'status'], ['s/S', 'sort'], ...COMMON_TAIL]
+      if (opts.filtering) return [['type', 'filter (status:failed tag:T group:G archived)'], ['⏎', 'keep'], ['Esc', 'clear']]
+      return [MOVE, TAB, ['⏎', 'detail'], ['p', 'pause/resume'], ['r', 'rerun'], ['A', 'archive'], ['D', 'delete'], ['/', 'filter'], ['f', 'status'], ['s/S', 'sort'], ...COMMON_TAIL]
     case 'detail':
-      return [['p', 'pause/resume'], ['r', 'rerun'], ['c', 'cancel'], ['↑↓/jk', 'scroll'], ['Esc', 'back'], ['?', 'help'], ['q', 'quit']]
+      return [['p', 'pause/resume'], ['r', 'rerun'], ['c', 'cancel'], ['A', 'archive'], ['D', 'delete'], ['↑↓/jk', 'scroll'], ['Esc', 'back'], ['?', 'help'], ['q', 'quit']]
     case 'add':
       return [['Tab/↑↓', 'field'], ['⏎', 'add task'], ['Esc', 'cancel']]
     case 'import':

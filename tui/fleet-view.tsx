@@ -8,7 +8,7 @@ import React from 'react'
 import { Box, Text } from 'ink'
 import type { AgentView, FleetSnapshot } from '../protocol/views.ts'
 import { TASK_STATUSES } from '../protocol/views.ts'
-import { cell, formatAgo, formatBytes, formatDuration, formatNext, formatRate, percent, sparkline } from './format.ts'
+import { cell, formatAgo, formatBytes, formatDuration, formatLeft, formatNext, formatRate, percent, sparkline } from './format.ts'
 import { scrollTop, type FleetTotals } from './view-model.ts'
 
 export interface FleetViewProps {
@@ -99,7 +99,7 @@ export function FleetTotalsBlock({ totals, width }: { totals: FleetTotals; width
       <Text wrap="truncate">
         <Text bold>Throughput</Text> {formatRate(totals.throughput)}
         {'   '}
-        <Text bold>ETA</Text> {totals.etaSeconds === null ? '-' : formatDuration(totals.etaSeconds)}
+        <Text bold>Time left</Text> {formatLeft(totals.etaSeconds)}
         {'   '}
         <Text bold>Agents</Text> {totals.agentsOnline}/{totals.agents} online, {totals.running}/{totals.slots} slots busy
       </Text>

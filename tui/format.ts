@@ -36,11 +36,9 @@ export function formatDuration(seconds: number): string {
   return `${d}d${String(h % 24).padStart(2, '0')}h`
 }
 
-/** Time left for `remaining` bytes at `rate` bytes/s; "-" when nothing moves or nothing is left. */
-export function formatEta(remaining: number, rate: number): string {
-  if (remaining <= 0) return '-'
-  if (!(rate > 0)) return '-'
-  return formatDuration(remaining / rate)
+/** An estimated time left (protocol/time-left.ts): "unknown" until there is a measurement. */
+export function formatLeft(seconds: number | null): string {
+  return seconds === null ? 'unknown' : formatDuration(seconds)
 }
 
 /** "4s ago" relative to the snapshot's own time, so the view does not depend on the local clock. */

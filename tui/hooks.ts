@@ -21,19 +21,29 @@ export interface ThrottledStore {
 }
 
 /**
+ * Archived tasks (`task archive`) are left out of the fleet view unless the filter line asks for them
+ * (`archived`, as `task list --archived`): then the Tasks view lists those only. The snapshot is kept as
+ * is when no task is archived.
+ */
+export function splitArchived(snapshot: FleetSnapshot, archived: boolean): FleetSnapshot {
+  if (!archived && !snapshot.tasks.some((t) => t.archived)) return snapshot
+  return { ...snapshot, tasks: snapshot.tasks.filter((t) => t.archived === archived) }
+}
+
+/** The snapshot without the archived tasks, or with those only; a new object only when `all` changed. */
+export function useArchivedSplit(all: FleetSnapshot, archived: boolean): FleetSnapshot {
+  return useMemo(() => splitArchived(all, archived), [all, archived])
+}
+
+/**
  * Wraps a FleetSource so that however often it changes, listeners hear of it at most once per interval:
  * the first change after a quiet spell passes at once, later ones are folded into one trailing update.
  * What it passes on is terminal-safe (safe-snapshot.ts): the view never draws a string as it came.
  */
-/** Archived tasks (`task archive`) are not shown in the fleet view; the snapshot is kept as is when none is. */
-export function hideArchived(snapshot: FleetSnapshot): FleetSnapshot {
-  if (!snapshot.tasks.some((t) => t.archived)) return snapshot
-  return { ...snapshot, tasks: snapshot.tasks.filter((t) => !t.archived) }
-}
 
 export function createThrottledStore(source: FleetSource, intervalMs = DATA_REDRAW_MS): ThrottledStore {
   let raw = source.getSnapshot()
-  let current = safeSnapshot(hideArchived(raw))
+  let current = safeSnapshot(raw)
   let lastEmit = -Infinity
   let timer: ReturnType<typeof setTimeout> | undefined
   let emits = 0
@@ -47,7 +57,7 @@ export function createThrottledStore(source: FleetSource, intervalMs = DATA_REDR
     const next = source.getSnapshot()
     if (next === raw) return
     raw = next
-    current = safeSnapshot(hideArchived(next))
+    current = safeSnapshot(next)
     emits++
     for (const l of [...listeners]) l()
   }

@@ -65,6 +65,10 @@ export interface FleetActions {
   resume(id: string): Promise<void>
   rerun(id: string): Promise<void>
   cancel(id: string): Promise<void>
+  /** `task archive` / `task unarchive` / `task delete` (refused while it runs: pause or cancel first) */
+  archive(id: string): Promise<void>
+  unarchive(id: string): Promise<void>
+  deleteTask(id: string): Promise<void>
   /** Writes the reports (CONTRACT.md "Reports") under outDir and says which files it wrote. */
   exportReports(outDir: string): Promise<ExportResult>
   /** The latest failed items of a task's current round, as its agent knows them (`task show`); optional. */

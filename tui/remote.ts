@@ -95,6 +95,9 @@ export async function connectFleet(dataDir: string): Promise<RemoteFleet> {
     resume: (id) => callAgent(dataDir, 'task.resume', { id }, minute),
     rerun: async (id) => void (await callAgent(dataDir, 'task.rerun', { id }, minute)),
     cancel: (id) => callAgent(dataDir, 'task.cancel', { id }, minute),
+    archive: async (id) => void (await callAgent(dataDir, 'task.archive', { ids: [id] }, minute)),
+    unarchive: async (id) => void (await callAgent(dataDir, 'task.unarchive', { ids: [id] }, minute)),
+    deleteTask: async (id) => void (await callAgent(dataDir, 'task.delete', { ids: [id] }, minute)),
     recentFailures: async (id) => (await callAgent(dataDir, 'task.show', { id }, minute)).recentFailures ?? [],
     async exportReports(outDir) {
       const r = await callAgent(dataDir, 'report.write', { outDir: path.resolve(outDir) }, { timeoutMs: 3_600_000 })

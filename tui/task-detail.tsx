@@ -6,7 +6,8 @@ import React from 'react'
 import { Box, Text } from 'ink'
 import type { TaskLive, TaskView } from '../protocol/views.ts'
 import { SETTING_KEYS } from '../protocol/settings.ts'
-import { bar, cell, destinationText, formatBytes, formatEta, formatRate, formatTime, percent } from './format.ts'
+import { bar, cell, destinationText, formatBytes, formatLeft, formatRate, formatTime, percent } from './format.ts'
+import { taskSecondsLeft } from '../protocol/time-left.ts'
 import { taskProgress } from './view-model.ts'
 import { assessmentFields } from '../protocol/assessment.ts'
 import { STATUS_COLOR } from './tasks-view.tsx'
@@ -17,6 +18,8 @@ export interface TaskDetailProps {
   pendingName: string | null
   taskId: string
   live: TaskLive | undefined
+  /** the snapshot's time: "now" for the time left */
+  at: string
   agentNames: ReadonlyMap<string, string>
   width: number
   height: number
@@ -44,7 +47,7 @@ function packWords(words: string[], width: number): string[] {
   return lines
 }
 
-export function detailRows(task: TaskView, live: TaskLive | undefined, agentNames: ReadonlyMap<string, string>, width: number): React.ReactElement[] {
+export function detailRows(task: TaskView, live: TaskLive | undefined, agentNames: ReadonlyMap<string, string>, width: number, nowMs: number): React.ReactElement[] {
   const rows: React.ReactElement[] = []
   const add = (el: React.ReactElement): void => {
     rows.push(<Box key={rows.length}>{el}</Box>)
@@ -71,7 +74,7 @@ export function detailRows(task: TaskView, live: TaskLive | undefined, agentName
     <Text wrap="truncate">
       {'Progress     '}
       <Text color="cyan">{bar(pr.fraction, barW)}</Text>
-      {` ${percent(pr.bytesTotal > 0 ? pr.bytesDone : pr.filesDone, pr.bytesTotal > 0 ? pr.bytesTotal : pr.filesTotal)}  ${formatBytes(pr.bytesDone)} of ${formatBytes(pr.bytesTotal)}  files ${pr.filesDone}/${pr.filesTotal}  ${formatRate(pr.throughput)}  ETA ${formatEta(pr.bytesTotal - pr.bytesDone, pr.throughput)}`}
+      {` ${percent(pr.bytesTotal > 0 ? pr.bytesDone : pr.filesDone, pr.bytesTotal > 0 ? pr.bytesTotal : pr.filesTotal)}  ${formatBytes(pr.bytesDone)} of ${formatBytes(pr.bytesTotal)}  files ${pr.filesDone}/${pr.filesTotal}  ${formatRate(pr.throughput)}  time left ${formatLeft(taskSecondsLeft(task, live, nowMs))}`}
     </Text>,
   )
   if (task.waitingReason) text(`Waiting: ${task.waitingReason}`, { color: 'yellow' })
@@ -119,7 +122,7 @@ export function TaskDetail(p: TaskDetailProps): React.ReactElement {
       </Box>
     )
   }
-  const rows = detailRows(p.task, p.live, p.agentNames, p.width)
+  const rows = detailRows(p.task, p.live, p.agentNames, p.width, Date.parse(p.at))
   const room = Math.max(1, p.height - 1)
   const first = Math.max(0, Math.min(p.scroll, rows.length - room))
   const canPause = p.task.status === 'paused' ? 'p resume' : 'p pause'

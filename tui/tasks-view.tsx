@@ -5,7 +5,8 @@
 import React from 'react'
 import { Box, Text } from 'ink'
 import type { FleetSnapshot, TaskStatus } from '../protocol/views.ts'
-import { bar, cell, cellTail, destinationText, formatEta, formatBytes, percent } from './format.ts'
+import { bar, cell, cellTail, destinationText, formatLeft, formatBytes, percent } from './format.ts'
+import { isLowerBound, taskSecondsLeft } from '../protocol/time-left.ts'
 import { compactCount, parseFilter, taskProgress, type SortSpec, type TaskFilter } from './view-model.ts'
 import { TextField } from './text-field.tsx'
 
@@ -56,6 +57,12 @@ export function routeCell(source: string, dest: string, width: number): string {
   return `${cellTail(source, src).trimEnd()} → ${cellTail(dest, dst)}`.padEnd(width).slice(0, width)
 }
 
+/** The LEFT cell: `≥` while the holder's walk still finds items (the estimate covers what it found). */
+function leftCell(t: FleetSnapshot['tasks'][number], live: FleetSnapshot['live'][string] | undefined, nowMs: number): string {
+  const s = taskSecondsLeft(t, live, nowMs)
+  return s !== null && isLowerBound(live) ? `≥${formatLeft(s)}` : formatLeft(s)
+}
+
 export interface TasksViewProps {
   snapshot: FleetSnapshot
   order: Int32Array
@@ -80,6 +87,7 @@ export function TasksView(p: TasksViewProps): React.ReactElement {
   const c = taskColumns(p.width)
   const rows = taskRowsFor(p.height)
   const tasks = p.snapshot.tasks
+  const nowMs = Date.parse(p.snapshot.at)
   const count = p.order.length
   const visible: number[] = []
   for (let j = p.top; j < Math.min(count, p.top + rows); j++) visible.push(p.order[j]!)
@@ -95,7 +103,7 @@ export function TasksView(p: TasksViewProps): React.ReactElement {
     cell('PROGRESS', c.bar + 5),
     cell('FILES', c.files, true),
     cell('RATE', c.rate, true),
-    cell('ETA', c.eta, true),
+    cell('LEFT', c.eta, true),
   ]
     .filter((x) => x !== null)
     .join(' ')
@@ -124,7 +132,7 @@ export function TasksView(p: TasksViewProps): React.ReactElement {
               <Text color="cyan">{bar(pr.fraction, c.bar)}</Text>
               {cell(pr.bytesTotal > 0 || pr.filesTotal > 0 ? percent(pr.bytesTotal > 0 ? pr.bytesDone : pr.filesDone, pr.bytesTotal > 0 ? pr.bytesTotal : pr.filesTotal) : '', 5, true)}{' '}
               {cell(`${compactCount(pr.filesDone)}/${compactCount(pr.filesTotal)}`, c.files, true)} {cell(running && pr.throughput > 0 ? `${formatBytes(pr.throughput).replace(' ', '')}/s` : '-', c.rate, true)}{' '}
-              {cell(running ? formatEta(pr.bytesTotal - pr.bytesDone, pr.throughput) : '-', c.eta, true)}
+              {cell(running ? leftCell(t, p.snapshot.live[t.id], nowMs) : '-', c.eta, true)}
             </Text>
           )
         })}
@@ -135,7 +143,7 @@ export function TasksView(p: TasksViewProps): React.ReactElement {
       {p.filtering ? (
         <Text wrap="truncate">
           <Text bold color="cyan">/</Text>
-          <TextField value={p.filter.text} onChange={p.onFilterText} focus width={p.width - 2} placeholder="text or status:failed" />
+          <TextField value={p.filter.text} onChange={p.onFilterText} focus width={p.width - 2} placeholder="text or status:failed tag:T group:G archived" />
         </Text>
       ) : parsed.unknown.length > 0 ? (
         <Text color="red" wrap="truncate">

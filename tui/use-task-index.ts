@@ -60,7 +60,7 @@ export function useWarmFilter(snapshot: FleetSnapshot, agentNames: Map<string, s
   const { tasks } = snapshot
   useEffect(() => {
     if (!active) return
-    const t = setTimeout(() => haystacksFor(tasks, agentNames), 0)
+    const t = setTimeout(() => haystacksFor(tasks), 0)
     return () => clearTimeout(t)
   }, [active, tasks, agentNames])
 }

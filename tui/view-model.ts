@@ -3,6 +3,8 @@
  * totals, per-task progress. With 50,000 tasks the app calls these only when the data, the sort or the
  * filter changed (memoised in hooks), never per key press; rows are then read by index for the screen only.
  */
+import { fleetSecondsLeft } from '../protocol/time-left.ts'
+import { parseFilterText, prepareFilter, searchText, taskMatches, type TaskFilter as ProtoFilter } from '../protocol/task-filter.ts'
 import { TASK_STATUSES, type FleetSnapshot, type TaskLive, type TaskStatus, type TaskView } from '../protocol/views.ts'
 
 export const SORT_KEYS = ['status', 'name', 'progress', 'throughput', 'created', 'agent'] as const
@@ -14,7 +16,10 @@ export interface SortSpec {
 }
 
 export interface TaskFilter {
-  /** Words the admin typed after `/`; every word must match. `status:failed` (or `is:failed`) matches a status. */
+  /**
+   * Words the admin typed after `/`: `task list`'s filters as words (`status:failed tag:T agent:A group:G
+   * archived`, protocol/task-filter.ts); other words are searched for, each of them.
+   */
   text: string
   /** Status chosen with `f`; null for all. */
   status: TaskStatus | null
@@ -60,32 +65,26 @@ export function taskProgress(task: TaskView, live: TaskLive | undefined): TaskPr
   return { bytesDone, bytesTotal, filesDone, filesTotal, throughput, fraction }
 }
 
-/** Lower-case text each task is searched in; built once per task list (see haystacksFor). */
-function haystack(task: TaskView, agentName: string): string {
-  const d = task.destination
-  return `${task.name}\u0001${task.id}\u0001${task.source}\u0001${d.url}\u0001${d.library ?? ''}\u0001${d.folder ?? ''}\u0001${task.group}\u0001${agentName}\u0001${task.status}`.toLowerCase()
-}
-
 const haystackCache = new WeakMap<readonly TaskView[], string[]>()
-const taskHay = new WeakMap<TaskView, { agent: string; hay: string }>()
+const taskHay = new WeakMap<TaskView, string>()
 
 /**
- * Built lazily (only once a filter is typed), kept while the task list is the same array, and per task
- * while the task object is the same: a snapshot that changed a few tasks rebuilds only theirs.
+ * Each task's search text (protocol/task-filter.ts searchText), built lazily (only once a filter is
+ * typed), kept while the task list is the same array, and per task while the task object is the same: a
+ * snapshot that changed a few tasks rebuilds only theirs.
  */
-export function haystacksFor(tasks: readonly TaskView[], agentNames: ReadonlyMap<string, string>): string[] {
+export function haystacksFor(tasks: readonly TaskView[]): string[] {
   let h = haystackCache.get(tasks)
   if (!h) {
     h = new Array<string>(tasks.length)
     for (let i = 0; i < tasks.length; i++) {
       const t = tasks[i]!
-      const agent = t.agent ? (agentNames.get(t.agent) ?? t.agent) : ''
       let c = taskHay.get(t)
-      if (!c || c.agent !== agent) {
-        c = { agent, hay: haystack(t, agent) }
+      if (c === undefined) {
+        c = searchText(t)
         taskHay.set(t, c)
       }
-      h[i] = c.hay
+      h[i] = c
     }
     haystackCache.set(tasks, h)
   }
@@ -210,41 +209,38 @@ export function sortOrder(
 }
 
 export interface ParsedFilter {
-  words: string[]
-  statuses: Set<TaskStatus>
-  /** `agent:NAME`: tasks held by the agent of that name (exactly, any case). */
-  agents: Set<string>
+  /** the same filters as `task list`'s flags (protocol/task-filter.ts) */
+  filter: ProtoFilter
   /** Words after status: that name no status; shown to the admin instead of silently matching nothing. */
   unknown: string[]
 }
 
+const parsedCache = new Map<string, ParsedFilter>()
+
+/** The filter line's words as `task list`'s filters; the `f` status is applied on top (both must hold). */
 export function parseFilter(filter: TaskFilter): ParsedFilter {
-  const words: string[] = []
-  const statuses = new Set<TaskStatus>()
-  const unknown: string[] = []
-  const agents = new Set<string>()
-  for (const raw of filter.text.toLowerCase().split(/\s+/)) {
-    if (!raw) continue
-    if (raw.startsWith('agent:') && raw.length > 6) {
-      agents.add(raw.slice(6))
-      continue
-    }
-    const m = /^(?:status|is):(.*)$/.exec(raw)
-    if (m) {
-      const want = m[1] ?? ''
-      const hits = TASK_STATUSES.filter((s) => s.startsWith(want))
-      if (want && hits.length > 0) for (const s of hits) statuses.add(s)
-      else unknown.push(raw)
-    } else words.push(raw)
+  let p = parsedCache.get(filter.text)
+  if (!p) {
+    p = parseFilterText(filter.text)
+    if (parsedCache.size > 100) parsedCache.clear()
+    parsedCache.set(filter.text, p)
   }
-  return { words, statuses, agents, unknown }
+  return p
+}
+
+/** The filter line asks for the archived tasks (`archived`): the view then lists those only. */
+export function wantsArchived(filter: TaskFilter): boolean {
+  return parseFilter(filter).filter.archived === true
 }
 
 export function isEmptyFilter(filter: TaskFilter): boolean {
   return filter.status === null && filter.text.trim() === ''
 }
 
-/** Keeps the sort order; O(n) over the precomputed haystacks. */
+/**
+ * Keeps the sort order; O(n) over the precomputed search texts. The tasks given are the archived ones
+ * when the filter asks for them, the others otherwise (see hooks.ts), so `archived` is not checked again.
+ */
 export function filterOrder(
   order: Int32Array,
   tasks: readonly TaskView[],
@@ -252,27 +248,16 @@ export function filterOrder(
   filter: TaskFilter,
 ): Int32Array {
   if (isEmptyFilter(filter)) return order
-  const { words, statuses, agents } = parseFilter(filter)
-  const hay = words.length > 0 ? haystacksFor(tasks, agentNames) : null
+  const parsed = parseFilter(filter).filter
+  const prepared = { ...prepareFilter(parsed), archived: null }
+  const hay = prepared.search.length > 0 ? haystacksFor(tasks) : null
   const out = new Int32Array(order.length)
   let k = 0
   for (let j = 0; j < order.length; j++) {
     const i = order[j]!
     const t = tasks[i]!
     if (filter.status !== null && t.status !== filter.status) continue
-    if (statuses.size > 0 && !statuses.has(t.status)) continue
-    if (agents.size > 0 && !(t.agent && agents.has((agentNames.get(t.agent) ?? t.agent).toLowerCase()))) continue
-    if (hay) {
-      const h = hay[i]!
-      let all = true
-      for (const w of words) {
-        if (!h.includes(w)) {
-          all = false
-          break
-        }
-      }
-      if (!all) continue
-    }
+    if (!taskMatches(t, prepared, agentNames, hay ? hay[i] : undefined)) continue
     out[k++] = i
   }
   return out.slice(0, k)
@@ -287,7 +272,7 @@ export interface FleetTotals {
   bytesTotal: number
   failedItems: number
   throughput: number
-  /** Seconds until the known bytes are copied at the current rate; null when nothing moves. */
+  /** The fleet's estimated time left (protocol/time-left.ts); null: unknown, 0: nothing left. */
   etaSeconds: number | null
   agentsOnline: number
   agents: number
@@ -329,8 +314,8 @@ export function fleetTotals(snapshot: FleetSnapshot): FleetTotals {
   }
   // Agents report their whole rate (scans included); tasks only copy. Take the larger, both are live.
   const throughput = Math.max(agentRate, taskRate)
-  const left = bytesTotal - bytesDone
-  const etaSeconds = throughput > 0 && left > 0 ? left / throughput : null
+  const tasks = snapshot.tasks
+  const etaSeconds = fleetSecondsLeft(tasks, (i) => snapshot.live[tasks[i]!.id], throughput, Date.parse(snapshot.at))
   return {
     tasks: snapshot.tasks.length,
     byStatus,

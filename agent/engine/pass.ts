@@ -204,6 +204,9 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
       for (let i = subfolders.length - 1; i >= 0; i--) stack.push(subfolders[i]!)
       await tally.tick()
     }
+    // Every item is found; what is left is copies in flight. Time left can trust the totals from here.
+    tally.walked = true
+    tally.emitProgress(null)
     await inflight.below(1)
     guard()
   } finally {

@@ -24,6 +24,8 @@ export class Tally {
   private bytesSinceSample = 0
   private throughput = 0
   phase: EnginePhase = 'scanning'
+  /** set when the walk has listed everything: the counts' totals stop growing */
+  walked = false
   /** Set once a file was copied this pass: progress resets the task-scope retry window. */
   progressed = false
   /** Owning uids of the items seen (their names go into the round's outcome, for `usermap check`). */
@@ -152,7 +154,7 @@ export class Tally {
   }
 
   emitProgress(waitingReason: string | null, phase: EnginePhase = this.phase): void {
-    this.deps.onProgress({ phase, counts: { ...this.counts }, bytes: { ...this.bytes }, waitingReason, throughput: this.throughput })
+    this.deps.onProgress({ phase, counts: { ...this.counts }, bytes: { ...this.bytes }, waitingReason, throughput: this.throughput, walked: this.walked })
   }
 
   async checkpoint(waitingReason: string | null, phase: EnginePhase = this.phase): Promise<void> {

@@ -39,6 +39,8 @@ export interface EngineProgress {
   waitingReason: string | null
   /** Bytes per second over the last few seconds. */
   throughput: number
+  /** The walk has listed the whole source: the totals are final (time left needs them) */
+  walked?: boolean
 }
 
 export interface EngineCheckpoint {

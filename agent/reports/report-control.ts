@@ -20,7 +20,7 @@ export interface ReportControlDeps {
   selfName: string
   ledger: Pick<Ledger, 'agent' | 'toJSON'>
   presence: Pick<Presence, 'peers' | 'isOnline'>
-  tasks: Pick<TaskService, 'views' | 'show'>
+  tasks: Pick<TaskService, 'views' | 'show' | 'timeLeft'>
   items: Pick<ItemStore, 'rounds' | 'iterate'>
   itemsSync: Pick<ItemsSync, 'pull'>
 }
@@ -68,6 +68,7 @@ export function registerReportControl(control: ControlServer, w: ReportControlDe
     reportHandler({
       tasks: () => {
         const views = w.tasks.views()
+        for (const v of views) v.estimatedSecondsLeft = w.tasks.timeLeft(v)
         current = new Map(views.map((v) => [v.id, v]))
         return views
       },

@@ -4,7 +4,7 @@
  * epoch, the agent disabled). The rules themselves are pure functions in protocol/lease.ts; this module
  * applies them to the live ledger and presence on a timer and on every ledger change.
  */
-import { foldAgentEnabled, foldSettings, foldTaskIntent } from '../../protocol/intent.ts'
+import { effectiveSpec, foldAgentEnabled, foldSettings, foldTaskIntent } from '../../protocol/intent.ts'
 import { claimDelayMs, claimRank, currentHolder, holderExpired, nextEpoch, stillWins, type Candidate } from '../../protocol/lease.ts'
 import type { ClaimRecord, TaskSpec } from '../../protocol/records.ts'
 import { effectiveSettings, type Settings } from '../../protocol/settings.ts'
@@ -64,6 +64,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const group = (): string => deps.profile?.().group ?? deps.group
   const capacity = (): number => deps.profile?.().capacity ?? deps.capacity
   const windowNow = (): WindowState => deps.workWindow?.() ?? ALWAYS_OPEN
+
+  /** The task as `task edit` left it (group, start time, settings): what runs is the edited task. */
+  function specOf(taskId: string): TaskSpec | undefined {
+    const spec = ledger.task(taskId)
+    return spec && effectiveSpec(spec, ledger.commandsFor(taskId))
+  }
 
   function refreshOpen(taskId: string): void {
     const spec = ledger.task(taskId)
@@ -144,6 +150,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       bytesTotal: r.last.bytes.total,
       filesDone: r.last.counts.migrated + r.last.counts.unchanged + r.last.counts.failed,
       filesTotal: r.last.counts.toMigrate,
+      walked: r.last.walked === true,
     }))
     const throughput = tasks.reduce((s, t) => s + t.throughput, 0)
     publishedRunning = load()
@@ -193,14 +200,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       // heartbeat) that it saw our claim, and we hold everything it had then; any claim it made before
       // seeing ours is then in our ledger, and none can come after. Bounded by a deadline.
       if (now < pc.deadline) {
-        const spec0 = ledger.task(pc.taskId)
+        const spec0 = specOf(pc.taskId)
         const peers = spec0 ? candidatesFor(spec0, liveView(), self).filter((c) => c.agent !== self) : []
         if (!peers.every((c) => confirmed(pc, c.agent))) continue
       }
       pending.delete(pc.taskId)
       const claims = ledger.claimsFor(pc.taskId)
       const intent = foldTaskIntent(ledger.commandsFor(pc.taskId))
-      const spec = ledger.task(pc.taskId)
+      const spec = specOf(pc.taskId)
       if (!spec || !stillWins(claims, self, pc.epoch, pc.round) || intent.cancelled || intent.paused || intent.round !== pc.round) {
         logger.debug({ task: pc.taskId }, 'claim lost or withdrawn after settle window')
         releaseClaim(pc.taskId, pc.epoch, pc.round)
@@ -244,7 +251,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     for (const taskId of open) {
       if (load() >= capacity()) return
       if (jobs.has(taskId) || pending.has(taskId)) continue
-      const spec = ledger.task(taskId)
+      const spec = specOf(taskId)
       if (!spec) continue
       const intent = foldTaskIntent(ledger.commandsFor(taskId))
       if (intent.cancelled || intent.paused) continue
@@ -331,7 +338,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     // run the task (alone, or alone in its group), there are none to wait for: the task starts at once
     // (an agent not heard yet knows nothing of this task's claims either; if it claims too, the higher
     // epoch wins as after any split).
-    const spec = ledger.task(taskId)
+    const spec = specOf(taskId)
     const rivals = spec ? candidatesFor(spec, liveView(), self).length : 1
     const settleMs = rivals === 0 ? 0 : opts.settleMs
     pending.set(taskId, { taskId, epoch, round, settleUntil: now + settleMs, clock: deps.presence.localClock(), deadline: now + opts.settleMaxMs, seen: new Map() })

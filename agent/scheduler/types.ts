@@ -58,6 +58,8 @@ export interface JobProgress {
   waitingReason: string | null
   /** bytes per second, recent */
   throughput: number
+  /** the walk has listed the whole source (the totals are final) */
+  walked?: boolean
 }
 
 export interface JobResult {

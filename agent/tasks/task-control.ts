@@ -41,6 +41,7 @@ export function registerTaskControl(control: ControlServer, tasks: TaskService, 
   control.handle('task.resume', ({ id }) => wrap(() => tasks.resume(id)))
   control.handle('task.rerun', ({ id }) => wrap(() => tasks.rerun(id)))
   control.handle('task.cancel', ({ id }) => wrap(() => tasks.cancel(id)))
+  control.handle('task.edit', ({ id, edit }) => wrap(() => tasks.edit(id, edit)))
   control.handle('task.migrate', ({ ids }) => wrap(() => tasks.migrate(ids)))
   control.handle('task.delete', ({ ids }) => wrap(() => tasks.lifecycle('delete', ids)))
   control.handle('task.archive', ({ ids }) => wrap(() => tasks.lifecycle('archive', ids)))

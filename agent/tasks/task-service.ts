@@ -5,16 +5,18 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Ledger, RecordSigner } from '../../protocol/ledger.ts'
-import { foldSettings, foldTaskIntent } from '../../protocol/intent.ts'
+import { effectiveSpec, foldSettings, foldTaskIntent } from '../../protocol/intent.ts'
 import { deriveTask, deriveTaskJson } from '../../protocol/status.ts'
 import { parseSettingValue, resolveSettingKey, SETTING_KEYS, type Settings } from '../../protocol/settings.ts'
 import type { CommandKind, TaskSpec } from '../../protocol/records.ts'
-import type { TaskJson, TaskView } from '../../protocol/views.ts'
+import type { TaskJson, TaskLive, TaskView } from '../../protocol/views.ts'
+import { isLowerBound, taskSecondsLeft } from '../../protocol/time-left.ts'
 import { formatFieldErrors, validateTaskInput, type TaskDraft, type TaskInput } from '../../protocol/task-input.ts'
 import { duplicateKey, parseImport } from '../../protocol/import.ts'
 import { advertisedAllows } from '../../protocol/access.ts'
 import { parseTagsCsv, type TagsRow } from '../../protocol/tags-csv.ts'
 import { isEmailDestination } from '../../protocol/task-paths.ts'
+import { applyEdit, editedFields, foldEdit, validateTaskEdit, type TaskEditInput } from '../../protocol/task-edit.ts'
 
 export class TaskServiceError extends Error {
   override name = 'TaskServiceError'
@@ -29,6 +31,8 @@ export interface TaskServiceDeps {
   waitingReasonFor(spec: TaskSpec): string | null
   /** whether an agent is online now (presence) */
   isOnline(agentId: string): boolean
+  /** the holder's live progress of a running task, from presence (for the time left) */
+  liveFor?(taskId: string): TaskLive | undefined
   now?: () => Date
 }
 
@@ -40,20 +44,23 @@ export function createTaskService(deps: TaskServiceDeps) {
     return foldSettings(ledger.commands().filter((c) => c.kind === 'settings.set'))
   }
 
+  /** A task as its edits (`task edit`) made it; the spec itself when it was never edited. */
+  const edited = (spec: TaskSpec): TaskSpec => effectiveSpec(spec, ledger.commandsFor(spec.id))
+
   /** The tasks that exist: a deleted task's spec stays in the ledger as part of its tombstone, unseen. */
-  const liveSpecs = (): TaskSpec[] => ledger.tasks().filter((t) => !foldTaskIntent(ledger.commandsFor(t.id)).deleted)
+  const liveSpecs = (): TaskSpec[] => ledger.tasks().filter((t) => !foldTaskIntent(ledger.commandsFor(t.id)).deleted).map(edited)
 
   const records = (spec: TaskSpec) => ({ spec, commands: ledger.commandsFor(spec.id), claims: ledger.claimsFor(spec.id), outcomes: ledger.outcomesFor(spec.id) })
 
   function view(spec: TaskSpec, g: Settings = globals()): TaskView {
     const v = deriveTask(records(spec), g)
-    if (v.status === 'queued') v.waitingReason = deps.waitingReasonFor(spec)
+    if (v.status === 'queued') v.waitingReason = deps.waitingReasonFor(edited(spec))
     return v
   }
 
   function resolveId(idOrPrefix: string): TaskSpec {
     const exact = ledger.task(idOrPrefix)
-    if (exact && !foldTaskIntent(ledger.commandsFor(exact.id)).deleted) return exact
+    if (exact && !foldTaskIntent(ledger.commandsFor(exact.id)).deleted) return edited(exact)
     const matches = idOrPrefix.length >= 4 ? liveSpecs().filter((t) => t.id.startsWith(idOrPrefix)) : []
     if (matches.length === 1) return matches[0]!
     if (matches.length > 1) throw new TaskServiceError(`task id ${idOrPrefix} is ambiguous (${matches.length} tasks start with it): give more of the id`)
@@ -96,7 +103,7 @@ export function createTaskService(deps: TaskServiceDeps) {
     for (const t of ledger.tasks()) {
       const intent = foldTaskIntent(ledger.commandsFor(t.id))
       if (intent.cancelled || intent.archived || intent.deleted) continue
-      m.set(dupKey(t, g), t.id)
+      m.set(dupKey(edited(t), g), t.id)
     }
     return m
   }
@@ -173,8 +180,17 @@ export function createTaskService(deps: TaskServiceDeps) {
       })
     },
 
+    /** One task, with its estimated time left (a lower bound while the holder's walk goes on). */
     show(id: string): TaskView {
-      return view(resolveId(id))
+      const v = view(resolveId(id))
+      v.estimatedSecondsLeft = this.timeLeft(v)
+      if (v.estimatedSecondsLeft !== null && isLowerBound(deps.liveFor?.(v.id))) v.estimateIsLowerBound = true
+      return v
+    },
+
+    /** Seconds left by the measured rate (protocol/time-left.ts), the holder's live rate preferred; null: unknown. */
+    timeLeft(v: TaskView): number | null {
+      return taskSecondsLeft(v, deps.liveFor?.(v.id), now().getTime())
     },
 
     pause(id: string): void {
@@ -221,6 +237,34 @@ export function createTaskService(deps: TaskServiceDeps) {
       const todo = views.filter((v) => verb === 'delete' || (verb === 'archive') !== v.archived)
       for (const v of new Map(todo.map((t) => [t.id, t])).values()) command(`task.${verb}`, v.id)
       return { ids: views.map((v) => v.id) }
+    },
+
+    /**
+     * `task edit`: settings, name, group, start time or tags of a task that is not running (a running
+     * one is refused: pause or cancel it first, as for delete). All or nothing: one signed command. A
+     * finished task keeps its results; the edit is what its next rerun uses.
+     */
+    edit(id: string, input: TaskEditInput): { id: string; changed: string[]; warnings: string[] } {
+      const spec = resolveId(id)
+      const g = globals()
+      const v = view(spec, g)
+      if (v.status === 'scanning' || v.status === 'in-progress') {
+        throw new TaskServiceError(`task ${v.id} is ${v.status}: pause or cancel it first (mmesh task pause ${v.id}), then edit it`)
+      }
+      const checked = validateTaskEdit(input)
+      if (!checked.ok) throw new TaskServiceError(checked.error)
+      const next = applyEdit(spec, foldEdit(null, checked.edit))
+      if (next.group !== spec.group) {
+        const place = placeProblem(next)
+        if (place && 'error' in place) throw new TaskServiceError(place.error)
+        if (place) checked.warnings.push(place.warning)
+      }
+      if (v.status !== 'cancelled' && !v.archived) {
+        const dup = existingByKey(g).get(dupKey(next, g))
+        if (dup && dup !== spec.id) throw new TaskServiceError(`a task with this source and destination exists already (${dup}) as a ${(next.settings.ScanOnly ?? g.ScanOnly) ? 'scan' : 'migration'}: edit or rerun that one`)
+      }
+      command('task.edit', spec.id, checked.edit)
+      return { id: spec.id, changed: editedFields(checked.edit), warnings: checked.warnings }
     },
 
     /**
@@ -310,5 +354,7 @@ export function toJson(v: TaskView): TaskJson {
     archived: v.archived,
     tags: v.tags,
     startAt: v.startAt,
+    ...(v.estimatedSecondsLeft !== undefined ? { estimatedSecondsLeft: v.estimatedSecondsLeft } : {}),
+    ...(v.estimateIsLowerBound ? { estimateIsLowerBound: true } : {}),
   }
 }

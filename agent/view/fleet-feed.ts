@@ -33,6 +33,10 @@ interface LiveTask {
   throughput: number
   bytesDone: number
   filesDone: number
+  phase?: unknown
+  bytesTotal?: unknown
+  filesTotal?: unknown
+  walked?: unknown
 }
 
 export function createFleetFeed(deps: FleetFeedDeps) {
@@ -92,7 +96,17 @@ export function createFleetFeed(deps: FleetFeedDeps) {
       if (!Array.isArray(tasks)) continue
       for (const t of tasks as LiveTask[]) {
         if (!t || typeof t.taskId !== 'string') continue
-        out[t.taskId] = { taskId: t.taskId, agent: id, throughput: Number(t.throughput) || 0, bytesDone: Number(t.bytesDone) || 0, filesDone: Number(t.filesDone) || 0 }
+        out[t.taskId] = {
+          taskId: t.taskId,
+          agent: id,
+          throughput: Number(t.throughput) || 0,
+          bytesDone: Number(t.bytesDone) || 0,
+          filesDone: Number(t.filesDone) || 0,
+          ...(typeof t.phase === 'string' ? { phase: t.phase.slice(0, 20) } : {}),
+          ...(Number(t.bytesTotal) >= 0 ? { bytesTotal: Number(t.bytesTotal) } : {}),
+          ...(Number(t.filesTotal) >= 0 ? { filesTotal: Number(t.filesTotal) } : {}),
+          ...(typeof t.walked === 'boolean' ? { walked: t.walked } : {}),
+        }
       }
     }
     return out
@@ -118,6 +132,8 @@ export function createFleetFeed(deps: FleetFeedDeps) {
   return {
     snapshot,
     agents,
+    /** Live progress of the running tasks, from the holders' heartbeats (`task show`'s time left). */
+    live,
     /** Streams FleetEvents to `emit` until `signal` aborts. */
     watch(emit: (e: FleetEvent) => void, signal: AbortSignal, intervalMs = 500): void {
       const changed = new Set<string>()

@@ -83,7 +83,7 @@ describe('tags', () => {
     const out = fleet.tempDir('report')
     expect((await fleet.run(['report', '--out', out], b)).exitCode).toBe(0)
     const summary = fs.readFileSync(path.join(out, 'Aggregate Summary Report.csv'), 'utf8')
-    expect(summary.split('\r\n')[0]).toMatch(/,Agent group,Tags$/)
+    expect(summary.split('\r\n')[0]).toMatch(/,Agent group,Tags,Estimated time left$/)
     expect(summary).toMatch(/Wave 2;Finance/)
   }, 180_000)
 

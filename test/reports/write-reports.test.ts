@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
 import { writeReports, type ItemsUnavailable } from '../../agent/reports/write-reports.ts'
 import type { ItemRecord } from '../../protocol/items.ts'
+import { summaryRow } from '../../protocol/report-rows.ts'
 import { AGENT_IDS, agentName, fromArray, makeItems, taskFrom } from './fixtures.ts'
 
 const [A, B, C] = AGENT_IDS as [string, string, string]
@@ -24,6 +25,7 @@ const items2 = makeItems('task-two', '\\\\fs01\\it', 'vm-bravo, "eu"', [
   { round: 0, status: 'Migrated', count: 30, size: 3 * 2 ** 20 },
   { round: 0, status: 'Failed', count: 3, size: 1, category: 'Path too long', errorCode: '0x0111000B' },
 ], T0 + 60_000)
+const NOW = new Date('2026-01-10T11:00:00Z')
 const items3 = makeItems('task-three', '/srv/eng', 'vm-charlie', [{ round: 0, status: 'Scanned', count: 4, size: 9 }], T0)
 
 const tasks = [
@@ -59,7 +61,7 @@ describe('writeReports', () => {
       agentName,
       items: (id) => fromArray(byTask[id] ?? []),
       ledgerJson: { tasks: { 'task-one': { name: 'x' } }, agents: { [A]: { name: 'vm-alpha', clientSecret: 'LEAK', nested: { password: 'LEAK' } } } },
-      now: new Date('2026-01-10T11:00:00Z'),
+      now: NOW,
     })
   })
 
@@ -80,7 +82,7 @@ describe('writeReports', () => {
     expect(header).toEqual([
       'Task name', 'Status', 'Source', 'Destination', 'Total scanned items', 'Total to be migrated items', 'Migrated items',
       'Items not migrated', 'Total bytes', 'Total GB', 'Migrated bytes', 'Migrated GB', 'Agent', 'Duration', 'TaskID',
-      'Task failure reason', 'Agent group', 'Tags',
+      'Task failure reason', 'Agent group', 'Tags', 'Estimated time left',
     ])
     expect(rows.map((r) => r.Status)).toEqual(['Complete', 'Failed', 'In progress', 'Queued'])
     for (const [k, t] of tasks.entries()) {
@@ -101,6 +103,15 @@ describe('writeReports', () => {
     expect(rows[0]!.Duration).toBe('01:02:03')
     expect(rows[2]!.Duration).toBe('02:00:00') // still running: start to `now`
     expect(rows[3]).toMatchObject({ Agent: '', Duration: '' })
+    // time left: none for the completed one; unknown where nothing runs, and for the running one, which
+    // has copied nothing yet (no measurement)
+    expect(rows.map((r) => r['Estimated time left'])).toEqual(['00:00:00', 'unknown', 'unknown', 'unknown'])
+    // once it has: the bytes and files left at its average rate over its 2 hours, the larger of the two
+    const t2 = { ...tasks[2]!, counts: { ...tasks[2]!.counts, migrated: 1 }, bytes: { total: tasks[2]!.bytes.total, migrated: 9 } }
+    const secs = Math.max((t2.bytes.total - 9) / (9 / 7200), (t2.counts.toMigrate - 1) / (1 / 7200))
+    const cell = summaryRow(t2, () => '', NOW).at(-1) as string
+    const [h, m, s] = cell.split(':').map(Number)
+    expect(Math.abs(h! * 3600 + m! * 60 + s! - secs)).toBeLessThanOrEqual(1)
     // the formula-like task name is escaped, the newline in the other one survives quoting
     expect(rows[2]!['Task name']).toBe(`'=HYPERLINK("http://evil")`)
     expect(rows[0]!['Task name']).toBe('HR, "payroll"\n2026')

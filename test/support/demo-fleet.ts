@@ -232,6 +232,14 @@ export class DemoFleet implements FleetSource, FleetActions {
       failureReason: null,
     }))
 
+  private static readonly IDLE: TaskStatus[] = ['scheduled', 'queued', 'paused', 'completed', 'failed', 'cancelled']
+  archive = async (id: string): Promise<void> => this.transition(id, 'archive', DemoFleet.IDLE, () => ({ archived: true }))
+  unarchive = async (id: string): Promise<void> => this.transition(id, 'unarchive', [...DemoFleet.IDLE, 'scanning', 'in-progress'], () => ({ archived: false }))
+  deleteTask = async (id: string): Promise<void> => {
+    this.transition(id, 'delete', DemoFleet.IDLE, () => ({}))
+    this.update((s) => ({ tasks: s.tasks.filter((t) => t.id !== id) }))
+  }
+
   /** Writes ledger.json and the Aggregate Summary Report.csv of what this in-memory fleet holds. */
   exportReports = async (outDir: string): Promise<ExportResult> => {
     this.calls.push({ action: 'exportReports', arg: outDir })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { TaskJson } from '../protocol/views.ts'
-import { filterProblem, filterTasks } from './task-filter.ts'
+import type { TaskJson } from './views.ts'
+import { filterProblem, filterTasks, parseFilterText } from './task-filter.ts'
 
 function task(id: string, over: Partial<TaskJson>): TaskJson {
   return {
@@ -44,5 +44,22 @@ describe('task list filters', () => {
   it('names a status that does not exist, and the ones that do', () => {
     expect(filterProblem({ status: ['done'] })).toMatch(/--status "done": not a status; use one of scheduled, queued, scanning, in-progress/)
     expect(filterProblem({ status: ['in-progress'] })).toBeNull()
+  })
+
+  it("reads the fleet view's filter line as the same filters: status:, tag:, agent:, group:, archived, other words searched", () => {
+    const names = new Map([['peerB', 'vm-02']])
+    const pick = (text: string) => filterTasks(tasks, parseFilterText(text).filter, names).map((t) => t.id)
+    expect(parseFilterText('status:fail tag:"Wave 1" Agent:vm-02 group:eu archived payroll')).toEqual({
+      filter: { status: ['failed'], tag: ['Wave 1'], agent: 'vm-02', group: 'eu', archived: true, search: ['payroll'] },
+      unknown: [],
+    })
+    expect(pick('status:completed')).toEqual(filterTasks(tasks, { status: ['completed'] }).map((t) => t.id))
+    expect(pick('group:FINANCE agent:VM-02')).toEqual(['d4'])
+    expect(pick('tag:"Wave 1"')).toEqual(['f6'])
+    expect(pick('tag:"wave 1"')).toEqual(['g7'])
+    expect(pick('is:archived tag:"Wave 1"')).toEqual(['e5'])
+    expect(pick('finance q1')).toEqual(['a1'])
+    expect(pick('search:"hr\\payroll"')).toEqual(['c3'])
+    expect(parseFilterText('status:bogus').unknown).toEqual(['status:bogus'])
   })
 })

@@ -7,7 +7,7 @@
 import { terminalSafe } from '../protocol/terminal-text.ts'
 import type { Settings } from '../protocol/settings.ts'
 import type { TaskJson, TaskView } from '../protocol/views.ts'
-import { assessmentFields } from '../protocol/assessment.ts'
+import { assessmentFields } from '../protocol/assessment-fields.ts'
 import { formatSecondsLeft } from '../protocol/time-left.ts'
 
 export function formatBytes(n: number): string {

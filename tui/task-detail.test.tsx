@@ -40,10 +40,11 @@ describe('Task detail', () => {
     expect(f).toContain('*SkipFilesWithExtensions=tmp:bak')
     expect(f).toContain('*ScanOnly=false')
     expect(f).toContain('MigrateHiddenItems=true')
-    expect(f).toContain('2024-05-01 08:00:00  created by vm-01')
-    expect(f).toContain('taken over by vm-03 from vm-01')
     expect(overwide(f, 80)).toEqual([])
-    // The failures are further down at 24 rows: scroll to them.
+    // The timeline and the failures are further down at 24 rows: scroll to them.
+    await m.press('j', 'j', 'j', 'j')
+    f = await m.waitFor('taken over by vm-03 from vm-01')
+    expect(f).toContain('2024-05-01 08:00:00  created by vm-01')
     await m.press('j', 'j', 'j', 'j', 'j', 'j', 'j', 'j')
     f = await m.waitFor('Contracts/2019/scan.pdf: the file is locked by another process')
     expect(f).toContain('Latest failures (2 of 4')

@@ -9,7 +9,7 @@ import { SETTING_KEYS } from '../protocol/settings.ts'
 import { bar, cell, destinationText, formatBytes, formatLeft, formatRate, formatTime, percent } from './format.ts'
 import { taskSecondsLeft } from '../protocol/time-left.ts'
 import { taskProgress } from './view-model.ts'
-import { assessmentFields } from '../protocol/assessment.ts'
+import { assessmentFields } from '../protocol/assessment-fields.ts'
 import { STATUS_COLOR } from './tasks-view.tsx'
 
 export interface TaskDetailProps {

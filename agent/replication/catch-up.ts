@@ -9,6 +9,7 @@
  * Each agent publishes its own figure in its heartbeat (`catchingUp`), which is what others show for it.
  */
 import * as Y from 'yjs'
+import { createStateVectorCache } from './peer-state-vectors.ts'
 
 export interface CatchUpMeter {
   /** Records this agent is behind now (0 when caught up). */
@@ -29,20 +30,7 @@ export interface CatchUpDeps {
 }
 
 export function createCatchUpMeter(deps: CatchUpDeps): CatchUpMeter {
-  const decoded = new Map<string, { text: string; sv: Map<number, number> }>()
-
-  function peerVector(id: string, text: unknown): Map<number, number> | null {
-    if (typeof text !== 'string' || text.length > 100_000) return null
-    const hit = decoded.get(id)
-    if (hit && hit.text === text) return hit.sv
-    try {
-      const sv = Y.decodeStateVector(Buffer.from(text, 'base64'))
-      decoded.set(id, { text, sv })
-      return sv
-    } catch {
-      return null
-    }
-  }
+  const peerVector = createStateVectorCache()
 
   function missing(): number {
     const most = new Map<number, number>()

@@ -3,6 +3,7 @@
  * fields, and what each peer has seen of the ledger (its state vector rides in its heartbeat), which
  * makes the settle window after a claim causal instead of a guess about gossip delays.
  */
+import { createStateVectorCache } from '../replication/peer-state-vectors.ts'
 import * as Y from 'yjs'
 import type { Presence } from '../presence/presence.ts'
 import type { PeerView, SchedulerPresence } from './types.ts'
@@ -16,7 +17,7 @@ export interface PresenceAdapterDeps {
 export function createPresenceAdapter(deps: PresenceAdapterDeps): SchedulerPresence & { ownFields(): Record<string, unknown>; stop(): void } {
   const own: Record<string, unknown> = {}
   const { doc, presence } = deps
-  const decoded = new Map<string, { text: string; sv: Map<number, number> }>()
+  const decodeSv = createStateVectorCache()
   let svTimer: NodeJS.Timeout | null = null
 
   // Our state vector in every heartbeat, refreshed at most every 50 ms while the ledger changes.
@@ -35,18 +36,9 @@ export function createPresenceAdapter(deps: PresenceAdapterDeps): SchedulerPrese
   publishSv()
 
   function peerSv(id: string): Map<number, number> | null {
-    const text = presence.peers().get(id)?.message.fields.sv
-    if (typeof text !== 'string' || text.length > 100_000) return null
-    const hit = decoded.get(id)
-    if (hit && hit.text === text) return hit.sv
-    try {
-      const sv = Y.decodeStateVector(Buffer.from(text, 'base64'))
-      decoded.set(id, { text, sv })
-      return sv
-    } catch {
-      return null
-    }
+    return decodeSv(id, presence.peers().get(id)?.message.fields.sv)
   }
+
 
   return {
     liveAgents(withinMs?: number): PeerView[] {

@@ -36,7 +36,8 @@ describe('three agents with --peer', () => {
     const rows = JSON.parse((await fleet.run(['agents', '--json'], b)).stdout) as Record<string, unknown>[]
     const alpha = rows.find((x) => x.id === a.peerId)!
     expect(alpha).toMatchObject({ name: 'alpha', group: 'Default', state: 'online', capacity: 5, running: 0 })
-    expect(Object.keys(alpha).sort()).toEqual(['capacity', 'group', 'host', 'id', 'lastSeen', 'name', 'running', 'state'])
+    expect(Object.keys(alpha).sort()).toEqual(['capacity', 'catchingUp', 'group', 'host', 'id', 'lastSeen', 'maxMbps', 'name', 'nextWork', 'override', 'running', 'state', 'waitingReason', 'window'])
+    expect(alpha).toMatchObject({ catchingUp: null, maxMbps: null, window: null, nextWork: null, override: {}, waitingReason: null })
   })
 
   it('a change made on any agent is on all three', async () => {

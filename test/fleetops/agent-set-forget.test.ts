@@ -71,7 +71,11 @@ describe('agent set', () => {
     expect(imp.exitCode, imp.stderr).toBe(0)
     const ids = imp.stdout.trim().split('\n')
     expect(ids).toHaveLength(3)
-    await fleet.waitFor(async () => (await listTasks(fleet, c)).filter((t) => ids.includes(t.id)).every((t) => t.status === 'completed'), { timeoutMs: 90_000, message: 'the Night tasks to complete' })
+    await fleet.waitFor(async () => {
+      // all three known on c (an empty list is not "all completed") and completed there
+      const seen = (await listTasks(fleet, c)).filter((t) => ids.includes(t.id))
+      return seen.length === 3 && seen.every((t) => t.status === 'completed')
+    }, { timeoutMs: 90_000, message: 'the Night tasks to complete' })
     const tasks = (await listTasks(fleet, a)).filter((t) => ids.includes(t.id))
     expect(tasks.map((t) => t.agent)).toEqual([b.peerId, b.peerId, b.peerId])
     const mine = workIntervals(readWorkLog([a, b, c]), Date.now()).filter((w) => ids.includes(w.taskId))

@@ -4,6 +4,7 @@
  */
 import type { ImportResult } from '../protocol/import-common.ts'
 import type { AgentView, FleetSnapshot, TaskLive, TaskView } from '../protocol/views.ts'
+import type { UnresolvedPrincipal } from '../protocol/usermap.ts'
 
 /** One ledger sync with a peer, as `status` reports the last and the largest. */
 export interface SyncStat {
@@ -97,7 +98,10 @@ export type FleetEvent =
   | { type: 'full'; snapshot: FleetSnapshot }
   | { type: 'delta'; at: string; agents: AgentView[]; live: Record<string, TaskLive>; settings: FleetSnapshot['settings']; tasks: TaskView[]; removed: string[] }
 
-/** `usermap.check`: the source owners of a task's last scan that the fleet's user map does not resolve to a user. */
+/**
+ * `usermap.check`: the source owners and permission principals of a task's last scan that the fleet's user
+ * map does not resolve (an owner or user to a user row, a group to a group row).
+ */
 export interface UsermapCheckReply {
   taskId: string
   /** the round whose scan is checked */
@@ -108,6 +112,13 @@ export interface UsermapCheckReply {
   owners: number
   /** the scan met more owners than an outcome names (OWNERS_MAX) */
   ownersTruncated: boolean
+  /** the scan read permission entries (PreserveUserPermissionsForFileShare); false: only owners are checked */
+  permissionsRead: boolean
+  /** distinct principals of the permission entries read (0 when not read) */
+  principals: number
+  /** the scan met more principals than an outcome names (PRINCIPALS_MAX) */
+  principalsTruncated: boolean
   mapRows: number
-  unresolved: Array<{ login: string; reason: 'not in the user map' | 'mapped to a group' }>
+  /** owners first, then permission principals */
+  unresolved: UnresolvedPrincipal[]
 }

@@ -8,7 +8,7 @@ import { callAgent } from '../api/client.ts'
 import { CliError } from '../api/errors.ts'
 import { resolveDataDir } from '../api/data-dir.ts'
 import { terminalSafe } from '../protocol/terminal-text.ts'
-import { out, warn } from './output.ts'
+import { note, out, warn } from './output.ts'
 
 interface Opts {
   data?: string
@@ -67,18 +67,22 @@ export function registerUserMapCommands(program: Command): void {
 
   usermap
     .command('check')
-    .description("the source owners of a task's last scan that the fleet's user map does not resolve to a user (exit 1 when any)")
+    .description("the source owners and permission principals of a task's last scan that the fleet's user map does not resolve (exit 1 when any)")
     .option('--data <dir>', 'data dir of the agent to talk to')
     .option('--json', 'print JSON')
     .argument('<id>', 'task id (or a unique prefix of it)')
     .action(async (id: string, opts: Opts) => {
       const r = await callAgent(resolveDataDir(opts.data), 'usermap.check', { id }, { timeoutMs: 60_000 })
-      if (opts.json) out(JSON.stringify(r, null, 2))
-      else for (const u of r.unresolved) out(`${terminalSafe(u.login)}\t${u.reason}`)
-      const of = `${r.owners}${r.ownersTruncated ? '+' : ''} source owners of task ${r.taskId} (round ${r.round} scan)`
-      if (r.unresolved.length > 0) {
-        if (!opts.json) warn(`${r.unresolved.length} of ${of} do not resolve to a user: add them to the user-mapping file and run mmesh usermap import FILE`)
-        process.exitCode = 1
-      } else if (!opts.json) process.stderr.write(`mmesh: all ${of} resolve to users\n`)
+      if (r.unresolved.length > 0) process.exitCode = 1
+      if (opts.json) return out(JSON.stringify(r, null, 2))
+      const { principalRole } = await import('../protocol/usermap.ts')
+      // LOGIN, what it is (owner, permission user/group/entry), why: owners first, as the agent lists them
+      for (const u of r.unresolved) out(`${terminalSafe(u.login)}\t${principalRole(u)}\t${u.reason}`)
+      const perms = r.permissionsRead ? ` and ${r.principals}${r.principalsTruncated ? '+' : ''} permission principals` : ''
+      const of = `${r.owners}${r.ownersTruncated ? '+' : ''} source owners${perms} of task ${r.taskId} (round ${r.round} scan)`
+      if (r.unresolved.length > 0) warn(`${r.unresolved.length} of ${of} do not resolve: add them to the user-mapping file (a user with FALSE in column C, a group with TRUE) and run mmesh usermap import FILE`)
+      else note(`all ${of} resolve`)
+      // say so rather than imply the share has no permission entries
+      if (!r.permissionsRead) note(`permission entries were not read by this scan (PreserveUserPermissionsForFileShare off): to check them too, mmesh task edit ${r.taskId} --preserve-permissions, then mmesh task rerun ${r.taskId}`)
     })
 }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { decodePosixAcl, encodePosixAcl } from './posix-acl.ts'
 import { ACCESS, ACE_INHERITED, buildSecurityDescriptor, parseSecurityDescriptor } from './ntfs-acl.ts'
-import { fromNtfsDacl, fromPosixAcl, sameGrants, describeGrants, unmappedCount, UNMAPPED_MARKER } from './permissions.ts'
+import { fromNtfsDacl, fromPosixAcl, sameGrants, describeGrants, unmappedCount, PrincipalTally, UNMAPPED_MARKER } from './permissions.ts'
 
 const names = (kind: 'user' | 'group', id: number) => ({ 'user:1001': 'alice', 'user:1002': 'bob', 'group:2001': 'staff' } as Record<string, string>)[`${kind}:${id}`] ?? `${kind} ${id}`
 
@@ -120,5 +120,31 @@ describe('comparing and counting', () => {
   it('counts the principals an item report names as unmapped', () => {
     expect(unmappedCount(`unique permissions: alice (Read); ${UNMAPPED_MARKER}bob (Contribute), group eng, west (Full Control); not carried: deny: x`)).toBe(2)
     expect(unmappedCount('unique permissions: alice (Read)')).toBe(0)
+  })
+})
+
+describe('the principals a scan met (for the outcome and usermap check)', () => {
+  it('keeps each principal once (case-insensitive, a user and a group of one name apart), sorted', () => {
+    const t = new PrincipalTally(10)
+    t.add([{ principal: 'staff', group: true, role: 'Read' }, { principal: 'bob', group: false, role: 'Read' }])
+    t.add([{ principal: 'Bob', group: false, role: 'Full Control' }, { principal: 'staff', group: false, role: 'Read' }, { principal: 'S-1-5-32-544', group: null, role: 'Read' }])
+    expect(t.list()).toEqual([
+      { login: 'S-1-5-32-544', group: null },
+      { login: 'bob', group: false },
+      { login: 'staff', group: false },
+      { login: 'staff', group: true },
+    ])
+    expect(t.truncated).toBe(false)
+  })
+
+  it('keeps at most its bound and says it met more; a name too long for the record is left out', () => {
+    const t = new PrincipalTally(2)
+    t.add(['c', 'a', 'b'].map((p) => ({ principal: p, group: false, role: 'Read' as const })))
+    t.add([{ principal: 'x'.repeat(257), group: false, role: 'Read' }])
+    expect(t.list()).toEqual([{ login: 'a', group: false }, { login: 'c', group: false }])
+    expect(t.truncated).toBe(true)
+    const u = new PrincipalTally(2)
+    u.add([{ principal: 'a', group: false, role: 'Read' }, { principal: 'A', group: false, role: 'Read' }])
+    expect(u.truncated).toBe(false)
   })
 })

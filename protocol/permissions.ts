@@ -8,6 +8,7 @@
  */
 import { ACCESS, ACE_INHERITED, ACE_INHERIT_ONLY, type NtfsDacl } from './ntfs-acl.ts'
 import { permText, type PosixAcl } from './posix-acl.ts'
+import type { SourcePrincipal } from './records.ts'
 
 export const SP_ROLES = ['Read', 'Contribute', 'Full Control'] as const
 export type SpRole = (typeof SP_ROLES)[number]
@@ -122,4 +123,33 @@ export function unmappedCount(message: string): number {
   const rest = message.slice(at + UNMAPPED_MARKER.length).split(';')[0] ?? ''
   // each principal is "name (Role)": count the roles, since names may hold commas
   return (rest.match(/\((?:Read|Contribute|Full Control)\)/g) ?? []).length
+}
+
+/**
+ * The distinct principals of the grants a scan met (case-insensitive, a user and a group of one name
+ * apart), for the round's outcome and `usermap check`: at most `max` kept (memory stays bounded on a
+ * share with many), `truncated` once a further one was met; the list sorted so equal scans give equal records.
+ */
+export class PrincipalTally {
+  private readonly seen = new Map<string, SourcePrincipal>()
+  truncated = false
+
+  constructor(private readonly max: number) {}
+
+  add(grants: readonly Grant[]): void {
+    for (const g of grants) {
+      if (g.principal.length > 256) continue
+      const k = `${g.group === true ? 'g' : g.group === false ? 'u' : 's'}:${g.principal.toLowerCase()}`
+      if (this.seen.has(k)) continue
+      if (this.seen.size >= this.max) {
+        this.truncated = true
+        continue
+      }
+      this.seen.set(k, { login: g.principal, group: g.group })
+    }
+  }
+
+  list(): SourcePrincipal[] {
+    return [...this.seen.values()].sort((a, b) => (a.login < b.login ? -1 : a.login > b.login ? 1 : String(a.group) < String(b.group) ? -1 : 1))
+  }
 }

@@ -122,6 +122,16 @@ export type ByteCounts = z.infer<typeof bytesShape>
 
 /** Owners an outcome names at most: a share owned by more is named in part (ownersTruncated). */
 export const OWNERS_MAX = 1000
+/** Permission principals an outcome names at most, as owners (principalsTruncated past it). */
+export const PRINCIPALS_MAX = 1000
+
+/**
+ * A principal of a source permission entry, as the user mapping's column A names it: a login, a group's
+ * name or a SID; `group` null when the source does not say (an NTFS SID).
+ */
+const principalShape = z.object({ login: z.string().max(256), group: z.boolean().nullable() })
+export const principalSchema = principalShape.loose()
+export type SourcePrincipal = z.infer<typeof principalShape>
 
 export const OUTCOME_PHASES = ['scanning', 'in-progress', 'waiting', 'completed', 'failed'] as const
 export type OutcomePhase = (typeof OUTCOME_PHASES)[number]
@@ -150,6 +160,13 @@ const outcomeShape = z.object({
    */
   owners: z.array(z.string().max(256)).max(OWNERS_MAX).optional(),
   ownersTruncated: z.boolean().optional(),
+  /**
+   * The distinct principals of the permission entries the scan read (PreserveUserPermissionsForFileShare),
+   * sorted, at most PRINCIPALS_MAX, then `principalsTruncated`. Present (perhaps empty) only when the scan
+   * read permissions, so its absence says they were not read; absent in records of older agents too.
+   */
+  principals: z.array(principalSchema).max(PRINCIPALS_MAX).optional(),
+  principalsTruncated: z.boolean().optional(),
   sig: z.string().max(200),
 })
 export const outcomeSchema = outcomeShape.loose()

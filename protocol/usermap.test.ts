@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { CommandRecord } from './records.ts'
-import { foldUserMap, parseUserMapCsv, toUserMapValue, userLookup, userMapCsvRecords } from './usermap.ts'
+import { foldUserMap, parseUserMapCsv, principalRole, toUserMapValue, unresolvedPrincipals, unresolvedReason, userLookup, userMapCsvRecords } from './usermap.ts'
 
 const A = '12D3KooWAgentAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
 const B = '12D3KooWAgentBbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
@@ -60,5 +60,45 @@ describe('the fleet map in the ledger', () => {
     expect(l.has('TEAM')).toBe(true)
     expect(l.upnFor('ghost')).toBeNull()
     expect(l.upnFor(null)).toBeNull()
+  })
+})
+
+describe('usermap check: which scanned principals the map does not resolve', () => {
+  const l = userLookup([
+    { source: 'daemon', upn: 'alice@contoso.com', group: false },
+    { source: 'Staff', upn: 'eng@contoso.com', group: true },
+    { source: 'bin', upn: 'binners@contoso.com', group: true },
+    { source: 'S-1-5-21-9-9-9-1001', upn: 'ann@contoso.com', group: false },
+  ])
+
+  it('a user resolves only through a user row, a group only through a group row, a SID through either', () => {
+    expect(unresolvedReason(l, 'DAEMON', false)).toBeNull()
+    expect(unresolvedReason(l, 'staff', true)).toBeNull()
+    expect(unresolvedReason(l, 'staff', false)).toBe('mapped to a group')
+    expect(unresolvedReason(l, 'daemon', true)).toBe('mapped to a user')
+    expect(unresolvedReason(l, 's-1-5-21-9-9-9-1001', null)).toBeNull()
+    expect(unresolvedReason(l, 'S-1-5-21-9-9-9-1002', null)).toBe('not in the user map')
+    expect(unresolvedReason(l, 'sys', true)).toBe('not in the user map')
+  })
+
+  it('lists the unresolved owners, then the unresolved permission principals, saying which is which', () => {
+    const owners = ['daemon', 'nobody', 'bin']
+    const principals = [
+      { login: 'daemon', group: false },
+      { login: 'daemon', group: true },
+      { login: 'staff', group: true },
+      { login: 'sys', group: false },
+      { login: 'S-1-5-32-544', group: null },
+    ]
+    const u = unresolvedPrincipals(l, owners, principals)
+    expect(u).toEqual([
+      { login: 'nobody', as: 'owner', group: false, reason: 'not in the user map' },
+      { login: 'bin', as: 'owner', group: false, reason: 'mapped to a group' },
+      { login: 'daemon', as: 'permission', group: true, reason: 'mapped to a user' },
+      { login: 'sys', as: 'permission', group: false, reason: 'not in the user map' },
+      { login: 'S-1-5-32-544', as: 'permission', group: null, reason: 'not in the user map' },
+    ])
+    expect(u.map(principalRole)).toEqual(['owner', 'owner', 'permission group', 'permission user', 'permission entry'])
+    expect(unresolvedPrincipals(l, ['daemon'], [])).toEqual([])
   })
 })

@@ -8,7 +8,7 @@
  */
 import { parse } from 'csv-parse/sync'
 import { z } from 'zod'
-import type { CommandRecord } from './records.ts'
+import type { CommandRecord, SourcePrincipal } from './records.ts'
 import { byHlc } from './intent.ts'
 
 /** The command's target: one map for the fleet. */
@@ -159,4 +159,48 @@ export function userLookup(...layers: ReadonlyArray<readonly UserMapRow[]>): Use
       return hit ? { login: hit.upn, group: hit.group } : null
     },
   }
+}
+
+export type UnresolvedReason = 'not in the user map' | 'mapped to a group' | 'mapped to a user'
+
+/** A source principal of a scan the map does not resolve: a file's owner, or a permission entry's principal. */
+export interface UnresolvedPrincipal {
+  login: string
+  as: 'owner' | 'permission'
+  /** a group's permission entry; false for a user (and every owner); null when the source does not say (a SID) */
+  group: boolean | null
+  reason: UnresolvedReason
+}
+
+/**
+ * Why a source principal does not resolve, or null when it does. Column C decides: a user (every owner)
+ * resolves only through a user row, a group only through a group row — a user row for a group would grant
+ * one person what the group had, so it is named rather than taken. A SID, whose kind the source does not
+ * say, resolves through either.
+ */
+export function unresolvedReason(lookup: UserLookup, login: string, group: boolean | null): UnresolvedReason | null {
+  const hit = lookup.principalFor(login)
+  if (!hit) return 'not in the user map'
+  if (group === null || hit.group === group) return null
+  return hit.group ? 'mapped to a group' : 'mapped to a user'
+}
+
+/** `usermap check`: the owners, then the permission principals, the map does not resolve (in the order given). */
+export function unresolvedPrincipals(lookup: UserLookup, owners: readonly string[], principals: readonly SourcePrincipal[]): UnresolvedPrincipal[] {
+  const out: UnresolvedPrincipal[] = []
+  for (const login of owners) {
+    const reason = unresolvedReason(lookup, login, false)
+    if (reason) out.push({ login, as: 'owner', group: false, reason })
+  }
+  for (const p of principals) {
+    const reason = unresolvedReason(lookup, p.login, p.group)
+    if (reason) out.push({ login: p.login, as: 'permission', group: p.group, reason })
+  }
+  return out
+}
+
+/** The words `usermap check` prints for what a principal is: owner, permission user, permission group. */
+export function principalRole(p: Pick<UnresolvedPrincipal, 'as' | 'group'>): string {
+  if (p.as === 'owner') return 'owner'
+  return p.group === true ? 'permission group' : p.group === false ? 'permission user' : 'permission entry'
 }

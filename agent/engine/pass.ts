@@ -20,9 +20,9 @@ import { asTaskScope, checkSourceRoot } from './task-scope.ts'
 import { createOwnerResolver } from './owner.ts'
 import { createPermissionReader } from './permission-reader.ts'
 import { createPermissionStep, type PermissionStep, type PermissionStepResult } from './permissions-step.ts'
-import type { Grant } from '../../protocol/permissions.ts'
+import { PrincipalTally, type Grant } from '../../protocol/permissions.ts'
 import { checkDestination, readRootFacts } from './assess.ts'
-import { OWNERS_MAX } from '../../protocol/records.ts'
+import { OWNERS_MAX, PRINCIPALS_MAX } from '../../protocol/records.ts'
 
 /** One resolver per process: owners' names are looked up once per uid, not per round. */
 const ownerResolver = createOwnerResolver()
@@ -56,6 +56,8 @@ export async function runPass(job: EngineJob, deps: EngineDeps, tuning: EngineTu
   try {
     await walk(job, deps, tuning, tally, scanner)
     tally.owners = await ownerNames(tally.ownerUids)
+    const met = tally.permissionPrincipals
+    if (met) tally.principals = { list: met.list(), truncated: met.truncated }
   } finally {
     releaseScanner(scanner)
   }
@@ -87,8 +89,9 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
       throw asTaskScope(err, 'destination cannot be read')
     }
   }
-  const perms = job.settings.PreserveUserPermissionsForFileShare
-    ? createPermissionStep({ reader: createPermissionReader({ cifs }), destination, signal, apply: !scanOnly, warn: (o, m) => deps.logger.warn({ taskId: job.taskId, ...o }, m) })
+  const met = job.settings.PreserveUserPermissionsForFileShare ? (tally.permissionPrincipals = new PrincipalTally(PRINCIPALS_MAX)) : null
+  const perms = met
+    ? createPermissionStep({ reader: createPermissionReader({ cifs }), destination, signal, apply: !scanOnly, warn: (o, m) => deps.logger.warn({ taskId: job.taskId, ...o }, m), met: (g) => met.add(g) })
     : null
   // Migration Manager's default: folders only, files inherit from their folder
   const filePerms = perms !== null && job.settings.FilePermissions

@@ -32,7 +32,8 @@ export interface PermissionStep {
   item(localPath: string, destRel: string, isFolder: boolean, parent: readonly Grant[], isNew: boolean): Promise<PermissionStepResult>
 }
 
-export function createPermissionStep(deps: { reader: PermissionReader; destination: Destination; signal: AbortSignal; apply: boolean; warn: (obj: object, msg: string) => void }): PermissionStep {
+/** `met`: told each item's grants as read (its principals go into the round's outcome, for `usermap check`). */
+export function createPermissionStep(deps: { reader: PermissionReader; destination: Destination; signal: AbortSignal; apply: boolean; warn: (obj: object, msg: string) => void; met?: (grants: readonly Grant[]) => void }): PermissionStep {
   let uniqueItems = 0
   const { destination } = deps
   const join = (...parts: string[]) => parts.filter((p) => p !== '').join('; ')
@@ -45,6 +46,7 @@ export function createPermissionStep(deps: { reader: PermissionReader; destinati
       } catch (err) {
         return { grants: [...parent], note: `permissions could not be read (${(err as Error).message}); it inherits its parent's`, warning: true }
       }
+      deps.met?.(own.grants)
       const notCarried = own.notCarried.length ? `not carried: ${own.notCarried.join(', ')}` : ''
       const warned = notCarried !== ''
       if (sameGrants(own.grants, parent)) {

@@ -26,6 +26,7 @@ export async function runTaskRound(job: EngineJob, deps: EngineDeps): Promise<Ro
     ...(abortReason ? { abortReason } : {}),
     ...(phase === 'completed' ? { assessment: tally.assessor.result(job.round) } : {}),
     ...(tally.owners ? { owners: tally.owners } : {}),
+    ...(tally.principals ? { principals: tally.principals } : {}),
     startedAt,
     finishedAt: new Date().toISOString(),
   })

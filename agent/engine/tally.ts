@@ -1,7 +1,8 @@
 /** Counters, item records and the progress/checkpoint cadence of one pass over the source. */
 import type { ItemRecord } from '../../protocol/items.ts'
 import { extensionOf } from '../../protocol/classify.ts'
-import type { ByteCounts, Counts } from '../../protocol/records.ts'
+import type { ByteCounts, Counts, SourcePrincipal } from '../../protocol/records.ts'
+import type { PrincipalTally } from '../../protocol/permissions.ts'
 import type { EngineDeps, EngineJob, EnginePhase, EngineTuning } from './types.ts'
 import { Assessor } from './assess.ts'
 
@@ -32,6 +33,10 @@ export class Tally {
   readonly ownerUids = new Set<number>()
   /** Those uids' login names once the pass ended (resolved by the pass). */
   owners: { names: string[]; truncated: boolean } | null = null
+  /** The principals of the permission entries read (only when the pass reads permissions). */
+  permissionPrincipals: PrincipalTally | null = null
+  /** Those principals once the pass ended: the round's outcome names them (null: permissions not read). */
+  principals: { list: SourcePrincipal[]; truncated: boolean } | null = null
 
   constructor(
     private readonly job: EngineJob,

@@ -1,5 +1,5 @@
 /** The engine's inputs and outputs: one round of one task, run by the agent that holds its lease. */
-import type { ByteCounts, Counts, TaskSpec } from '../../protocol/records.ts'
+import type { ByteCounts, Counts, SourcePrincipal, TaskSpec } from '../../protocol/records.ts'
 import type { Assessment } from '../../protocol/assessment.ts'
 import type { Settings } from '../../protocol/settings.ts'
 import type { Destination } from './destination.ts'
@@ -119,6 +119,8 @@ export interface RoundResult {
   assessment?: Assessment
   /** The source owners the last pass met (login names), when it ended. */
   owners?: { names: string[]; truncated: boolean }
+  /** The principals of the permission entries the last pass read, when it ended; absent when it read none. */
+  principals?: { list: SourcePrincipal[]; truncated: boolean }
   startedAt: string
   finishedAt: string
 }

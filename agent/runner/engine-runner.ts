@@ -89,7 +89,7 @@ export function createEngineRunner(deps: EngineRunnerDeps): RunJob {
       } catch (err) {
         deps.logger.warn({ task: job.taskId, err: (err as Error).message }, 'item results not copied to other agents')
       }
-      return { phase: result.phase, counts: result.counts, bytes: result.bytes, failureReason: result.failureReason, itemReplicas, ...(result.assessment ? { assessment: result.assessment } : {}), ...(result.owners ? { owners: result.owners } : {}) }
+      return { phase: result.phase, counts: result.counts, bytes: result.bytes, failureReason: result.failureReason, itemReplicas, ...(result.assessment ? { assessment: result.assessment } : {}), ...(result.owners ? { owners: result.owners } : {}), ...(result.principals ? { principals: result.principals } : {}) }
     } finally {
       await dest.close().catch(() => {})
     }

@@ -133,6 +133,7 @@ export function createJobLifecycle(deps: SchedulerDeps, opts: SchedulerOptions, 
           itemReplicas: result.itemReplicas ?? [],
           ...(result.assessment ? { assessment: result.assessment } : {}),
           ...(result.owners ? { owners: result.owners.names, ...(result.owners.truncated ? { ownersTruncated: true } : {}) } : {}),
+          ...(result.principals ? { principals: result.principals.list, ...(result.principals.truncated ? { principalsTruncated: true } : {}) } : {}),
         })
         hooks.releaseClaim(taskId, epoch, round)
       })

@@ -5,7 +5,7 @@
 import type { Assessment } from '../../protocol/assessment.ts'
 import type { Logger } from 'pino'
 import type { Ledger, RecordSigner } from '../../protocol/ledger.ts'
-import type { ByteCounts, Counts, OutcomePhase, TaskSpec } from '../../protocol/records.ts'
+import type { ByteCounts, Counts, OutcomePhase, SourcePrincipal, TaskSpec } from '../../protocol/records.ts'
 import type { Settings } from '../../protocol/settings.ts'
 import type { WindowState } from '../../protocol/work-window.ts'
 
@@ -73,6 +73,8 @@ export interface JobResult {
   assessment?: Assessment
   /** The source owners the round's scan met (engine/pass.ts), for the outcome. */
   owners?: { names: string[]; truncated: boolean }
+  /** The principals of the permission entries the scan read (engine/pass.ts), for the outcome. */
+  principals?: { list: SourcePrincipal[]; truncated: boolean }
 }
 
 export interface JobControls {

@@ -1,12 +1,12 @@
 /**
  * `mmesh usermap …` on any node: the fleet's user mapping, imported whole (all or nothing, every bad row
  * named by its line) as one signed `usermap.set` command, listed, and checked against a task: which
- * source owners its last scan met (recorded in the round's outcome, engine/pass.ts) the map does not
- * resolve to a user — Migration Manager's identity dry run, before anything is migrated.
+ * source owners and permission principals its last scan met (recorded in the round's outcome,
+ * engine/pass.ts) the map does not resolve — Migration Manager's identity dry run, before anything is migrated.
  */
 import type { Ledger, RecordSigner } from '../../protocol/ledger.ts'
 import { roundOutcome } from '../../protocol/status.ts'
-import { foldUserMap, parseUserMapCsv, toUserMapValue, userLookup, USERMAP_TARGET, type FleetUserMap } from '../../protocol/usermap.ts'
+import { foldUserMap, parseUserMapCsv, toUserMapValue, unresolvedPrincipals, userLookup, USERMAP_TARGET, type FleetUserMap } from '../../protocol/usermap.ts'
 import type { TaskView } from '../../protocol/views.ts'
 import type { OutcomeRecord } from '../../protocol/records.ts'
 import type { UsermapCheckReply } from '../../api/replies.ts'
@@ -54,10 +54,8 @@ export function createUserMapService(deps: UserMapServiceDeps) {
         throw new UserMapError(`task ${view.id} has no finished scan yet: run it (a scan-only task is enough: mmesh task add --scan-only), then check again`)
       }
       const map = current()
-      const lookup = userLookup(map.rows)
-      const unresolved = outcome.owners
-        .filter((login) => lookup.upnFor(login) === null)
-        .map((login) => ({ login, reason: lookup.has(login) ? ('mapped to a group' as const) : ('not in the user map' as const) }))
+      // principals absent: that scan did not read permissions (the setting was off, or an older agent)
+      const principals = outcome.principals ?? []
       return {
         taskId: view.id,
         round: outcome.round,
@@ -65,8 +63,11 @@ export function createUserMapService(deps: UserMapServiceDeps) {
         scannedAt: outcome.finishedAt,
         owners: outcome.owners.length,
         ownersTruncated: outcome.ownersTruncated === true,
+        permissionsRead: outcome.principals !== undefined,
+        principals: principals.length,
+        principalsTruncated: outcome.principalsTruncated === true,
         mapRows: map.rows.length,
-        unresolved,
+        unresolved: unresolvedPrincipals(userLookup(map.rows), outcome.owners, principals),
       }
     },
   }

@@ -38,7 +38,10 @@ describe.skipIf(tools.skip)('permissions in an engine round', () => {
     try {
       const job = makeJob(src, { ScanOnly: true, PreserveUserPermissionsForFileShare: true })
       const { deps } = makeDeps(createFileDestination({ rootDir: dest, library: null, folder: null, fsync: false }), items)
-      expect((await runTaskRound(job, deps)).phase).toBe('completed')
+      const result = await runTaskRound(job, deps)
+      expect(result.phase).toBe('completed')
+      // the principals of the entries carried, for usermap check; sys's write-only entry maps to no role
+      expect(result.principals).toEqual({ list: [{ login: 'daemon', group: false }], truncated: false })
       const recs = await recordsByRel(items, job)
       const closed = recs.get('closed')!
       expect(closed.status).toBe('Scanned')
@@ -49,6 +52,10 @@ describe.skipIf(tools.skip)('permissions in an engine round', () => {
       expect(recs.get('open')!.message).toBe('')
       expect(recs.get('open')!.readiness).toBe('ready')
       expect(fs.readdirSync(dest)).toEqual([])
+      // without the setting the round reads no permissions, and says so by naming no principals at all
+      const plain = await runTaskRound(makeJob(src, { ScanOnly: true }, 1), deps)
+      expect(plain.phase).toBe('completed')
+      expect(plain.principals).toBeUndefined()
     } finally {
       await close()
     }

@@ -78,8 +78,11 @@ export function registerUserMapCommands(program: Command): void {
       const { principalRole } = await import('../protocol/usermap.ts')
       // LOGIN, what it is (owner, permission user/group/entry), why: owners first, as the agent lists them
       for (const u of r.unresolved) out(`${terminalSafe(u.login)}\t${principalRole(u)}\t${u.reason}`)
-      const perms = r.permissionsRead ? ` and ${r.principals}${r.principalsTruncated ? '+' : ''} permission principals` : ''
-      const of = `${r.owners}${r.ownersTruncated ? '+' : ''} source owners${perms} of task ${r.taskId} (round ${r.round} scan)`
+      const plus = (truncated: boolean) => (truncated ? '+' : '')
+      const owners = `${r.owners}${plus(r.ownersTruncated)}`
+      const of = r.permissionsRead
+        ? `the ${r.owners + r.principals}${plus(r.ownersTruncated || r.principalsTruncated)} source principals of task ${r.taskId} (round ${r.round} scan: ${owners} owners, ${r.principals}${plus(r.principalsTruncated)} permission principals)`
+        : `${owners} source owners of task ${r.taskId} (round ${r.round} scan)`
       if (r.unresolved.length > 0) warn(`${r.unresolved.length} of ${of} do not resolve: add them to the user-mapping file (a user with FALSE in column C, a group with TRUE) and run mmesh usermap import FILE`)
       else note(`all ${of} resolve`)
       // say so rather than imply the share has no permission entries

@@ -95,7 +95,7 @@ describe.skipIf(tools.skip || !asRoot)('usermap check: owners and permission pri
       'bin\tpermission user\tnot in the user map',
       'daemon\tpermission group\tmapped to a user',
     ])
-    expect(perm.stderr).toContain(`3 of 2 source owners and 4 permission principals of task ${permId} (round 0 scan) do not resolve`)
+    expect(perm.stderr).toContain(`3 of the 6 source principals of task ${permId} (round 0 scan: 2 owners, 4 permission principals) do not resolve`)
     expect(perm.stderr).not.toContain('were not read')
     const json = JSON.parse((await check(permId, ['--json'])).stdout) as Record<string, unknown>
     expect(json).toMatchObject({ taskId: permId, permissionsRead: true, owners: 2, principals: 4, principalsTruncated: false, mapRows: 3 })

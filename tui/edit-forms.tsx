@@ -12,6 +12,7 @@ import { TextField } from './text-field.tsx'
 import { useKeys, useLatestState } from './hooks.ts'
 import { cell } from './format.ts'
 import { wrapError } from './add-task-form.tsx'
+import { terminalSafe } from '../protocol/terminal-text.ts'
 
 interface Field<K extends string> {
   key: K
@@ -52,7 +53,8 @@ function FieldsForm<K extends string>({ title, fields, initial, submit, onDone, 
         },
         (err: unknown) => {
           setBusy(false)
-          setFailure(err instanceof Error ? err.message : String(err))
+          // The agent's reason may quote peer data (a task's name): escaped like everything drawn.
+          setFailure(terminalSafe(err instanceof Error ? err.message : String(err)))
         },
       )
       return

@@ -131,6 +131,8 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
   }
   const openEdit = (task: TaskView): void => {
     if (running(task)) return setFlash(`${task.name} is ${task.status}: pause or cancel it first, then edit it`)
+    // Opened from the list, a detail left by Tab must not be where the form returns to.
+    if (view !== 'detail') setDetail(null)
     setEditing(task.id)
     open('edit')
   }

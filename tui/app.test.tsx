@@ -103,7 +103,17 @@ describe('Fleet app keys and layout', () => {
     await step([KEYS.escape], 'Tasks 500 ·')
     await step(['e'], 'Export the reports')
     await step([KEYS.escape], 'Tasks 500 ·')
+    await step(['/'], 'text or status:failed')
+    await m.type('status:paused')
+    await step([KEYS.enter], 'filter "status:paused"')
+    await step(['E'], 'Edit ')
+    await step([KEYS.escape], 'Tasks ')
     await step(['?'], 'Keys')
+    await step([KEYS.escape, KEYS.tab], 'AGENT')
+    await step(['s'], 'Override ')
+    await step([KEYS.escape], 'AGENT')
+    await step(['F'], 'Forget agent')
+    await step(['n'], 'tasks of agent')
   })
 
   it('redraws for data changes at most ~4 times a second, while a key press shows at once', async () => {

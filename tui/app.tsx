@@ -6,7 +6,7 @@
 import React, { useMemo, useState } from 'react'
 import { Box, render, useApp, type Instance } from 'ink'
 import { SORT_KEYS, fleetTotals, moveCursor, scrollTop, wantsArchived, EMPTY_FILTER, type SortSpec, type TaskFilter } from './view-model.ts'
-import { TASK_STATUSES, type TaskView } from '../protocol/views.ts'
+import { TASK_STATUSES, type AgentView, type TaskView } from '../protocol/views.ts'
 import type { FleetActions, FleetSource, ViewName } from './model.ts'
 import { KeyRoot, useArchivedSplit, useFlash, useFleetSnapshot, useKeys, useTerminalSize } from './hooks.ts'
 import { Footer, Header, StatusLine, keyHints, packHints, statusLines } from './chrome.tsx'
@@ -17,6 +17,7 @@ import { AddTaskForm } from './add-task-form.tsx'
 import { ImportView } from './import-view.tsx'
 import { ExportView } from './export-view.tsx'
 import { HelpView } from './help-view.tsx'
+import { ChangeForm } from './edit-forms.tsx'
 import { useRecentFailures } from './use-failures.ts'
 import { START_NAV, resolveCursor, useAgentNames, useCursor, useTaskOrder, useWarmFilter, type TasksNav } from './use-task-index.ts'
 
@@ -61,8 +62,10 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
   const [filter, setFilter] = useState<TaskFilter>(EMPTY_FILTER)
   const [filtering, setFiltering] = useState(false)
   const [detail, setDetail] = useState<DetailState | null>(null)
-  /** An action that asks first (cancel, delete): y does it, n or Esc does not. */
-  const [confirm, setConfirm] = useState<{ kind: 'cancel' | 'delete'; task: TaskView } | null>(null)
+  /** An action that asks first (cancel, delete, forget): y does it, n or Esc does not. */
+  const [confirm, setConfirm] = useState<{ kind: 'cancel' | 'delete'; task: TaskView } | { kind: 'forget'; agent: AgentView } | null>(null)
+  /** The task (view 'edit') or agent (view 'agent') a form changes, by id. */
+  const [editing, setEditing] = useState<string | null>(null)
   const [flash, setFlash] = useFlash()
   // Archived tasks are listed only when the filter line says `archived` (as task list --archived).
   const snapshot = useArchivedSplit(all, wantsArchived(filter))
@@ -79,7 +82,12 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
   // every redraw (flicker); one line shorter lets it rewrite in place.
   const height = Math.max(8, rows - 1)
   const footerLines = packHints(keyHints(view, { filtering: view === 'tasks' && filtering, confirming: confirm !== null }), width)
-  const statusText = confirm?.kind === 'delete' ? `Delete ${confirm.task.name} for good (gone from the list, the fleet view and reports)? y yes, n no` : flash
+  const statusText =
+    confirm?.kind === 'delete'
+      ? `Delete ${confirm.task.name} for good (gone from the list, the fleet view and reports)? y yes, n no`
+      : confirm?.kind === 'forget'
+        ? `Forget agent ${confirm.agent.name} (it shows again if it comes back online)? y yes, n no`
+        : flash
   const bodyHeight = Math.max(3, height - 1 - statusLines(statusText, width) - footerLines.length)
   const taskRows = taskRowsFor(bodyHeight)
   const top = scrollTop(nav.top, cursor, taskRows, order.length)
@@ -121,6 +129,13 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
     if (running(task)) return setFlash(`${task.name} is ${task.status}: pause (p) or cancel it first, then delete it`)
     setConfirm({ kind: 'delete', task })
   }
+  const openEdit = (task: TaskView): void => {
+    if (running(task)) return setFlash(`${task.name} is ${task.status}: pause or cancel it first, then edit it`)
+    // Opened from the list, a detail left by Tab must not be where the form returns to.
+    if (view !== 'detail') setDetail(null)
+    setEditing(task.id)
+    open('edit')
+  }
   const openDetail = (task: TaskView): void => {
     setDetail({ id: task.id, pendingName: null, scroll: 0 })
     setConfirm(null)
@@ -128,12 +143,21 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
   }
 
   // Keys that work wherever no text is being typed.
-  const typing = view === 'add' || view === 'import' || view === 'export' || (view === 'tasks' && filtering)
+  const editTask = view === 'edit' ? all.tasks.find((t) => t.id === editing) : undefined
+  const editAgent = view === 'agent' ? snapshot.agents.find((a) => a.id === editing) : undefined
+  // A form whose task or agent is gone is no form: the keys below take Esc.
+  const typing = view === 'add' || view === 'import' || view === 'export' || editTask !== undefined || editAgent !== undefined || (view === 'tasks' && filtering)
   useKeys((input, key) => {
     if (confirm) {
       if (input === 'y') {
         setConfirm(null)
-        if (confirm.kind === 'cancel') act('Cancelled', 'cancel', confirm.task, (id) => actions.cancel(id))
+        if (confirm.kind === 'forget') {
+          const a = confirm.agent
+          actions.forgetAgent(a.id).then(
+            () => (setFlash(`Forgot agent ${a.name}`), store.flush()),
+            (err: unknown) => setFlash(`could not forget ${a.name}: ${errorText(err)}`),
+          )
+        } else if (confirm.kind === 'cancel') act('Cancelled', 'cancel', confirm.task, (id) => actions.cancel(id))
         else {
           act('Deleted', 'delete', confirm.task, (id) => actions.deleteTask(id))
           if (view === 'detail') {
@@ -155,7 +179,7 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
     if (input === 'i') return open('import')
     if (input === 'e') return open('export')
 
-    if (view === 'help') {
+    if (view === 'help' || view === 'edit' || view === 'agent') {
       if (key.escape) setView(back)
       return
     }
@@ -175,6 +199,11 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
         setBack('tasks')
         setView('tasks')
       }
+      if (input === 's' && agent) {
+        setEditing(agent.id)
+        open('agent')
+      }
+      if (input === 'F' && agent) setConfirm({ kind: 'forget', agent })
       return
     }
     if (view === 'tasks') {
@@ -203,6 +232,7 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
       if (input === 'r') return rerun(selectedTask)
       if (input === 'A') return archiveOrUnarchive(selectedTask)
       if (input === 'D') return askDelete(selectedTask)
+      if (input === 'E') return openEdit(selectedTask)
       return
     }
     if (view === 'detail') {
@@ -217,6 +247,7 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
       if (input === 'r') return rerun(detailTask)
       if (input === 'A') return archiveOrUnarchive(detailTask)
       if (input === 'D') return askDelete(detailTask)
+      if (input === 'E') return openEdit(detailTask)
       if (input === 'c') {
         if (detailTask.status === 'cancelled' || detailTask.status === 'completed') return setFlash(`${detailTask.name} is ${detailTask.status}: nothing to cancel`)
         return setConfirm({ kind: 'cancel', task: detailTask })
@@ -234,7 +265,8 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
   }, view === 'tasks' && filtering)
 
   const selfName = agentNames.get(snapshot.self) ?? snapshot.self
-  const backFromForm = (): void => setView(back === 'fleet' || back === 'tasks' ? back : 'tasks')
+  // The edit form opened from a task's detail goes back to that detail.
+  const backFromForm = (): void => setView(view === 'edit' && detail ? 'detail' : back === 'fleet' || back === 'tasks' ? back : 'tasks')
 
   let body: React.ReactElement
   switch (view) {
@@ -315,6 +347,16 @@ function FleetScreen({ source, actions, onQuit, initialView = 'fleet', redrawMs 
     case 'help':
       body = <HelpView width={width} height={bodyHeight} />
       break
+    case 'edit':
+    case 'agent': {
+      const done = (message: string): void => {
+        setFlash(message)
+        store.flush()
+        backFromForm()
+      }
+      body = <ChangeForm task={editTask} agent={editAgent} actions={actions} width={width} height={bodyHeight} onDone={done} onCancel={backFromForm} />
+      break
+    }
   }
 
   return (

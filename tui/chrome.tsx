@@ -24,18 +24,21 @@ export function keyHints(view: ViewName, opts: { filtering?: boolean; confirming
   if (opts.confirming) return [['y', 'yes'], ['n/Esc', 'no']]
   switch (view) {
     case 'fleet':
-      return [MOVE, TAB, ['⏎', 'tasks of agent'], ...COMMON_TAIL]
+      return [MOVE, TAB, ['⏎', 'tasks of agent'], ['s', 'set group/capacity'], ['F', 'forget'], ...COMMON_TAIL]
     case 'tasks':
       if (opts.filtering) return [['type', 'filter (status:failed tag:T group:G archived)'], ['⏎', 'keep'], ['Esc', 'clear']]
-      return [MOVE, TAB, ['⏎', 'detail'], ['p', 'pause/resume'], ['r', 'rerun'], ['A', 'archive'], ['D', 'delete'], ['/', 'filter'], ['f', 'status'], ['s/S', 'sort'], ...COMMON_TAIL]
+      return [MOVE, TAB, ['⏎', 'detail'], ['p', 'pause/resume'], ['r', 'rerun'], ['A', 'archive'], ['D', 'delete'], ['E', 'edit'], ['/', 'filter'], ['f', 'status'], ['s/S', 'sort'], ...COMMON_TAIL]
     case 'detail':
-      return [['p', 'pause/resume'], ['r', 'rerun'], ['c', 'cancel'], ['A', 'archive'], ['D', 'delete'], ['↑↓/jk', 'scroll'], ['Esc', 'back'], ['?', 'help'], ['q', 'quit']]
+      return [['p', 'pause/resume'], ['r', 'rerun'], ['c', 'cancel'], ['A', 'archive'], ['D', 'delete'], ['E', 'edit'], ['↑↓/jk', 'scroll'], ['Esc', 'back'], ['?', 'help'], ['q', 'quit']]
     case 'add':
       return [['Tab/↑↓', 'field'], ['⏎', 'add task'], ['Esc', 'cancel']]
     case 'import':
       return [['⏎', 'preview / add'], ['↑↓', 'scroll'], ['Esc', 'back']]
     case 'export':
       return [['⏎', 'write reports'], ['Esc', 'back']]
+    case 'edit':
+    case 'agent':
+      return [['Tab/↑↓', 'field'], ['⏎', 'save'], ['Esc', 'cancel']]
     case 'help':
       return [['Esc/?', 'back'], ['q', 'quit']]
   }
@@ -87,6 +90,8 @@ const TITLES: Record<ViewName, string> = {
   import: 'Import',
   export: 'Export',
   help: 'Help',
+  edit: 'Edit task',
+  agent: 'Agent override',
 }
 
 export function Header({ view, selfName, at, width }: { view: ViewName; selfName: string; at: string; width: number }): React.ReactElement {

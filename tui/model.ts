@@ -71,12 +71,37 @@ export interface FleetActions {
   deleteTask(id: string): Promise<void>
   /** Writes the reports (CONTRACT.md "Reports") under outDir and says which files it wrote. */
   exportReports(outDir: string): Promise<ExportResult>
+  /**
+   * `task edit` (name, group, start time, tags) of a task that is not running; rejects with the agent's
+   * one-line reason and changes nothing. Resolves with the names of the fields changed.
+   */
+  editTask(id: string, edit: TaskEditFields): Promise<string[]>
+  /** `agent set`: each field as typed, '' clears that override; rejects with the agent's reason. */
+  setAgent(agent: string, fields: AgentSetFields): Promise<void>
+  /** `agent forget` (refused while the agent is online, with the agent's message). */
+  forgetAgent(agent: string): Promise<void>
   /** The latest failed items of a task's current round, as its agent knows them (`task show`); optional. */
   recentFailures?(id: string): Promise<{ item: string; message: string }[]>
 }
 
+/** What the edit form sends: only the fields that changed (`task edit`'s flags; startAt `now` drops Run later). */
+export interface TaskEditFields {
+  name?: string
+  group?: string
+  startAt?: string
+  tags?: string[]
+  clearTags?: boolean
+}
+
+/** What the agent override form sends, as typed; '' clears that override. */
+export interface AgentSetFields {
+  group: string
+  capacity: string
+  maxMbps: string
+}
+
 /** The views the app switches between. */
-export type ViewName = 'fleet' | 'tasks' | 'detail' | 'add' | 'import' | 'export' | 'help'
+export type ViewName = 'fleet' | 'tasks' | 'detail' | 'add' | 'import' | 'export' | 'help' | 'edit' | 'agent'
 
 /** Views Tab cycles through; the others are opened by their key and left with Esc. */
 export const MAIN_VIEWS: readonly ViewName[] = ['fleet', 'tasks']

@@ -98,6 +98,9 @@ export async function connectFleet(dataDir: string): Promise<RemoteFleet> {
     archive: async (id) => void (await callAgent(dataDir, 'task.archive', { ids: [id] }, minute)),
     unarchive: async (id) => void (await callAgent(dataDir, 'task.unarchive', { ids: [id] }, minute)),
     deleteTask: async (id) => void (await callAgent(dataDir, 'task.delete', { ids: [id] }, minute)),
+    editTask: async (id, edit) => (await callAgent(dataDir, 'task.edit', { id, edit }, minute)).changed,
+    setAgent: async (agent, f) => void (await callAgent(dataDir, 'agent.set', { agent, group: f.group, capacity: f.capacity, maxMbps: f.maxMbps }, minute)),
+    forgetAgent: async (agent) => void (await callAgent(dataDir, 'agent.forget', { agent }, minute)),
     recentFailures: async (id) => (await callAgent(dataDir, 'task.show', { id }, minute)).recentFailures ?? [],
     async exportReports(outDir) {
       const r = await callAgent(dataDir, 'report.write', { outDir: path.resolve(outDir) }, { timeoutMs: 3_600_000 })

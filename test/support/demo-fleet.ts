@@ -12,7 +12,8 @@ import { parseImport } from '../../protocol/import.ts'
 import { DEFAULT_SETTINGS, effectiveSettings, type SettingsOverride } from '../../protocol/settings.ts'
 import { ZERO_COUNTS } from '../../protocol/records.ts'
 import type { AgentView, FleetSnapshot, TaskStatus, TaskView } from '../../protocol/views.ts'
-import type { ExportResult, FieldErrors, FleetActions, FleetSource, ImportPreview, TaskInput } from '../../tui/model.ts'
+import type { AgentSetFields, ExportResult, FieldErrors, FleetActions, FleetSource, ImportPreview, TaskEditFields, TaskInput } from '../../tui/model.ts'
+import { editedFields, validateTaskEdit } from '../../protocol/task-edit.ts'
 import type { TaskDraft } from '../../protocol/task-input.ts'
 
 export interface DemoFleetOptions {
@@ -238,6 +239,50 @@ export class DemoFleet implements FleetSource, FleetActions {
   deleteTask = async (id: string): Promise<void> => {
     this.transition(id, 'delete', DemoFleet.IDLE, () => ({}))
     this.update((s) => ({ tasks: s.tasks.filter((t) => t.id !== id) }))
+  }
+
+  /** `task edit` by the protocol's own rules; refused while the task runs, as the agent refuses it. */
+  editTask = async (id: string, fields: TaskEditFields): Promise<string[]> => {
+    this.calls.push({ action: 'editTask', arg: { id, ...fields } })
+    const t = this.task(id)
+    if (t.status === 'scanning' || t.status === 'in-progress') throw new Error(`task ${t.name} is ${t.status}: pause or cancel it first`)
+    const r = validateTaskEdit(fields)
+    if (!r.ok) throw new Error(r.error)
+    const e = r.edit
+    const changed = editedFields(e)
+    this.patchTask(id, (x) => {
+      const startAt = e.startAt === undefined ? x.startAt : e.startAt
+      const waiting = x.status === 'queued' || x.status === 'scheduled'
+      return {
+        ...(e.name !== undefined ? { name: e.name } : {}),
+        ...(e.group !== undefined ? { group: e.group } : {}),
+        ...(e.tags !== undefined ? { tags: e.tags } : {}),
+        startAt,
+        status: waiting ? (startAt ? 'scheduled' : 'queued') : x.status,
+        timeline: [...x.timeline, { at: this.snap.at, what: `edited: ${changed.join(', ')}` }],
+      }
+    })
+    return changed
+  }
+
+  /** `agent set`: '' clears an override (back to the demo agent's own value, here 5 slots, Default). */
+  setAgent = async (agentId: string, f: AgentSetFields): Promise<void> => {
+    this.calls.push({ action: 'setAgent', arg: { agent: agentId, ...f } })
+    if (f.capacity !== '' && (!/^\d+$/.test(f.capacity) || Number(f.capacity) > 1000)) throw new Error(`--capacity '${f.capacity}' is not a whole number from 0 to 1000, or '' to clear`)
+    if (f.maxMbps !== '' && !/^\d+(\.\d+)?$/.test(f.maxMbps)) throw new Error(`--max-mbps '${f.maxMbps}' is not a number of Mbit/s, or '' to clear`)
+    const override = { ...(f.group ? { group: f.group } : {}), ...(f.capacity ? { capacity: Number(f.capacity) } : {}), ...(f.maxMbps ? { maxMbps: Number(f.maxMbps) } : {}) }
+    this.update((s) => ({
+      agents: s.agents.map((a) => (a.id === agentId ? { ...a, group: override.group ?? 'Default', capacity: override.capacity ?? 5, maxMbps: override.maxMbps ?? null, override } : a)),
+    }))
+  }
+
+  /** `agent forget`: an online agent is refused with the agent's own wording. */
+  forgetAgent = async (agentId: string): Promise<void> => {
+    this.calls.push({ action: 'forgetAgent', arg: agentId })
+    const a = this.snap.agents.find((x) => x.id === agentId)
+    if (!a) throw new Error(`no agent ${agentId}: list them with mmesh agents`)
+    if (a.state === 'online') throw new Error(`agent ${a.name} (${a.id}) is online: only an agent gone for good can be forgotten; stop it first (mmesh stop on its machine), or use mmesh agent disable`)
+    this.update((s) => ({ agents: s.agents.filter((x) => x.id !== agentId) }))
   }
 
   /** Writes ledger.json and the Aggregate Summary Report.csv of what this in-memory fleet holds. */

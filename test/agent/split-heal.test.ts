@@ -19,6 +19,8 @@ beforeAll(async () => {
     fleet.start('charlie', { peers: [a] }),
     fleet.start('delta', { peers: [a] }),
   ])
+  // The halves are cut along connections: charlie and delta know each other only through alpha's heartbeats.
+  await fleet.meshed([a, b, c, d])
 })
 
 afterAll(async () => {

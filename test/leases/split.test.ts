@@ -24,6 +24,8 @@ beforeAll(async () => {
     timeoutMs: 30_000,
     message: 'four agents online',
   })
+  // a split is cut along connections: every pair connected first, so each half can still converge
+  await fleet.meshed(agents)
 }, 120_000)
 
 afterAll(async () => {

@@ -24,6 +24,8 @@ import { RateLimitedLog } from './rate-log.ts'
 import { mergeMany } from '../../protocol/merge-updates.ts'
 import { applyWithoutListener, checkDecodes } from './apply-remote.ts'
 import { PeerCounts } from './peer-counts.ts'
+import { PeerDigests } from './peer-digests.ts'
+import { checkLedgerMessage } from './gossip-check.ts'
 
 /** Peers a large change is pushed to at the same time. */
 const PUSH_FAN_OUT = 8
@@ -68,14 +70,8 @@ export class Replicator {
   /** our outbound sync streams by peer, so a push from that peer can stop the pull it makes redundant */
   private readonly syncStreams = new Map<string, Stream>()
   private readonly superseded = new WeakSet<Stream>()
-  /** the last digest each peer gossiped */
-  private readonly peerDigests = new Map<string, Uint8Array>()
-  /**
-   * The sequence number of each peer's newest digest. Gossip can hand over a peer's digest seconds late
-   * (the IHAVE/IWANT repair path does, to a peer that just connected): an old digest differs from ours
-   * for no reason left, and syncing on it pulled a large change that a push was about to bring.
-   */
-  private readonly peerDigestSeq = new Map<string, bigint>()
+  /** the newest digest each peer gossiped (stale ones dropped) */
+  private readonly peerDigests = new PeerDigests()
   private readonly warn: RateLimitedLog
   private stopped = false
   private compacting = false
@@ -391,23 +387,12 @@ export class Replicator {
   }
 
   private validate(msg: Message): TopicValidatorResult {
-    if (msg.type !== 'signed') return TopicValidatorResult.Reject
-    const decoded = decodeGossip(msg.data)
-    if (!decoded.ok) {
+    const v = checkLedgerMessage(msg)
+    if (v.rejected) {
       this.stats.rejected++
-      this.warn.warn({ from: msg.from.toString(), bytes: msg.data.byteLength, reason: decoded.reason }, 'rejected a ledger message')
-      return TopicValidatorResult.Reject
+      this.warn.warn(v.rejected.fields, v.rejected.msg)
     }
-    if (decoded.value.type === 'update') {
-      try {
-        checkDecodes(decoded.value.update)
-      } catch (err) {
-        this.stats.rejected++
-        this.warn.warn({ from: msg.from.toString(), bytes: msg.data.byteLength, err: (err as Error).message }, 'rejected an update that does not decode')
-        return TopicValidatorResult.Reject
-      }
-    }
-    return TopicValidatorResult.Accept
+    return v.result
   }
 
   private readonly onMessage = (evt: CustomEvent<Message>) => {
@@ -421,11 +406,7 @@ export class Replicator {
       // the topic validator already checked that it decodes
       this.applyRemote(decoded.value.update, `gossip from ${from}`, true)
     } else {
-      const seq = msg.sequenceNumber
-      const newest = this.peerDigestSeq.get(from)
-      if (newest !== undefined && seq <= newest) return
-      this.peerDigestSeq.set(from, seq)
-      this.peerDigests.set(from, decoded.value.digest.slice())
+      if (!this.peerDigests.record(from, msg.sequenceNumber, decoded.value.digest)) return
       if (!equalBytes(decoded.value.digest, this.digest.get()) && !this.pushInFlight(from)) this.syncWith(from)
     }
   }

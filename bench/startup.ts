@@ -19,6 +19,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { startBenchAgent } from './support/agent-process.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const MMESH = path.join(ROOT, 'bin', 'mmesh.js')
@@ -57,29 +58,8 @@ function writeCsv(n: number): string {
   return file
 }
 
-async function startAgent(): Promise<() => Promise<void>> {
-  const child = spawn(process.execPath, [MMESH, 'start', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--data', dataDir, '--name', 'bench', '--capacity', '0', '--source-root', path.join(tmp, 'shares'), '--dest-root', path.join(tmp, 'dest')], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stderr = ''
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the agent did not start within 60 s: ${stderr}`)), 60_000)
-    child.stdout.on('data', (d: Buffer) => {
-      if (d.toString().includes('peer ')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`the agent exited (${code}): ${stderr}`)))
-  })
-  return async () => {
-    const exited = new Promise<void>((r) => child.once('exit', () => r()))
-    spawnSync(process.execPath, [MMESH, 'stop', '--data', dataDir], { env, timeout: 60_000 })
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))])
-    child.kill('SIGKILL')
-  }
+function startAgent(): Promise<() => Promise<void>> {
+  return startBenchAgent(dataDir, ['--capacity', '0', '--source-root', path.join(tmp, 'shares'), '--dest-root', path.join(tmp, 'dest')])
 }
 
 function median(xs: number[]): number {

@@ -14,7 +14,7 @@
  * before timing (page cache) and `sync` runs before each contender.
  */
 import '../../bin/polyfill.js'
-import { execFile, spawn, spawnSync } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import { mkdir, open, rm, writeFile } from 'node:fs/promises'
@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { callAgent } from '../../api/client.ts'
 import { mountFreshExt4, type FreshExt4 } from '../support/fresh-ext4.ts'
+import { startBenchAgent } from '../support/agent-process.ts'
 
 const run = promisify(execFile)
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -55,26 +56,8 @@ function mmesh(args: string[]): string {
   return r.stdout
 }
 
-async function startAgent(dataDir: string, sourceRoot: string, destRoot: string): Promise<() => Promise<void>> {
-  const child = spawn(process.execPath, [MMESH, 'start', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--data', dataDir, '--name', 'bench', '--source-root', sourceRoot, '--dest-root', destRoot], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the agent did not start within 60 s: ${stderr}`)), 60_000)
-    child.stdout.on('data', (d: Buffer) => {
-      if (d.toString().includes('peer ')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`the agent exited (${code}): ${stderr}`)))
-  })
-  return async () => {
-    const exited = new Promise<void>((r) => child.once('exit', () => r()))
-    spawnSync(process.execPath, [MMESH, 'stop', '--data', dataDir], { env, timeout: 60_000 })
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))])
-    child.kill('SIGKILL')
-  }
+function startAgent(dataDir: string, sourceRoot: string, destRoot: string): Promise<() => Promise<void>> {
+  return startBenchAgent(dataDir, ['--source-root', sourceRoot, '--dest-root', destRoot])
 }
 
 async function makeSmallTree(dir: string, files: number, kb: number): Promise<void> {

@@ -1,7 +1,7 @@
 /** Shows the fleet view (tui/, ink and React) of a running agent: loaded by `tui`, `demo` and `start --tui` only. */
 import { CliError, EXIT } from '../api/errors.ts'
 import { connectFleet } from '../tui/remote.ts'
-import { renderFleetApp } from '../tui/app.tsx'
+import { renderFleetApp } from '../tui/render.tsx'
 
 /** Shows the fleet view of the agent on dataDir until the admin quits or the agent goes away. */
 export async function attachFleetView(dataDir: string, opts: { onQuit?: () => void } = {}): Promise<void> {

@@ -201,7 +201,7 @@ describe('archived tasks', () => {
 describe('renderFleetApp (what the CLI calls)', () => {
   it('draws on the alternate screen, and q restores the screen, calls onQuit and ends the instance', async () => {
     const { EventEmitter } = await import('node:events')
-    const { renderFleetApp } = await import('./app.tsx')
+    const { renderFleetApp } = await import('./render.tsx')
     const out: string[] = []
     const stdout = Object.assign(new EventEmitter(), { columns: 80, rows: 24, isTTY: false, write: (s: string) => (out.push(s), true) })
     const stdin = Object.assign(new EventEmitter(), {

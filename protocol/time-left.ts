@@ -13,7 +13,7 @@
  * 8.6 s were left). Until something has been copied and measured: unknown.
  */
 import type { ByteCounts, Counts } from './records.ts'
-import type { TaskStatus } from './views.ts'
+import type { TaskLive, TaskStatus } from './views.ts'
 
 /** What an estimate reads of a task: the contract's JSON has all of it. */
 export interface TimeLeftTask {
@@ -23,18 +23,8 @@ export interface TimeLeftTask {
   startedAt: string | null
 }
 
-/** The holder's live numbers from presence (TaskLive), when it is online. */
-export interface TimeLeftLive {
-  throughput: number
-  bytesDone: number
-  filesDone: number
-  /** the holder's phase now: the ledger's lags up to a checkpoint (30 s) behind */
-  phase?: string
-  bytesTotal?: number
-  filesTotal?: number
-  /** false while the walk still finds items: the totals are not final */
-  walked?: boolean
-}
+/** The holder's live numbers from presence, when it is online: its TaskLive less whose it is. */
+export type TimeLeftLive = Omit<TaskLive, 'taskId' | 'agent'>
 
 /** Seconds left; null: unknown (no measurement yet, or not running). */
 export type SecondsLeft = number | null

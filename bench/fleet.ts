@@ -5,12 +5,13 @@
  *   migrate    one agent migrating into file:// against rsync -a (bench/fleet/migrate.ts)
  *   catchup    10,000 tasks imported and seen by peers; a fresh agent catching up 10,000 / 100,000 tasks;
  *              control API latency while it does (bench/fleet/catchup.ts)
- *   (30 agents on one machine: bench/fleet/agents30.ts on branch presence, not merged; see BENCHMARKS.md)
+ *   agents30   30 agents on one machine: all online, tasks spread with none run twice, idle traffic and CPU
+ *              (bench/fleet/agents30.ts, runnable alone)
  *   tui        the fleet view's key press -> frame with 50,000 tasks (bench/tui.ts, the real ink app)
  *   sharepoint an unchanged rerun's requests against the emulator with throttling (bench/sharepoint.ts --rerun)
  *
  *   npm run bench:fleet [-- --only migrate,catchup] [--quick] [--fresh-ext4 GB] [--reps N]
- *                       [--big-tasks N (catchup's large ledger, 0 skips it)]
+ *                       [--big-tasks N (catchup's large ledger, 0 skips it)] [--agents N] [--tasks N (agents30)]
  *
  * --quick uses smaller sizes (a smoke run; figures are not the targets'). Exits 1 when a target is missed.
  */
@@ -30,7 +31,7 @@ interface Row {
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const argv = process.argv.slice(2)
 const opt = (name: string) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : undefined)
-const only = opt('only')?.split(',') ?? ['migrate', 'catchup', 'tui', 'sharepoint']
+const only = opt('only')?.split(',') ?? ['migrate', 'catchup', 'tui', 'sharepoint', 'agents30']
 const quick = argv.includes('--quick')
 const freshExt4 = opt('fresh-ext4') ? Number(opt('fresh-ext4')) : undefined
 const num = (name: string) => (opt(name) === undefined ? undefined : Number(opt(name)))
@@ -51,6 +52,7 @@ function child(script: string, args: string[]): string {
 const sections: Record<string, () => Promise<Row[]>> = {
   migrate: async () => (await import('./fleet/migrate.ts')).run({ small: quick ? 2000 : 10_000, big: quick ? 2 : 10, reps: num('reps') ?? (quick ? 1 : 3), freshExt4Gb: freshExt4 }),
   catchup: async () => (await import('./fleet/catchup.ts')).run({ ...(quick ? { tasks: 2000, bigTasks: 0 } : {}), ...(num('big-tasks') !== undefined ? { bigTasks: num('big-tasks') } : {}) }),
+  agents30: async () => (await import('./fleet/agents30.ts')).run({ agents: num('agents') ?? (quick ? 10 : 30), tasks: num('tasks') ?? (quick ? 50 : 1000) }),
   tui: async () => {
     const parsed = JSON.parse(child('bench/tui.ts', ['--json', '--tasks', quick ? '5000' : '50000', '--presses', quick ? '10' : '40'])) as { runs: Array<{ tasks: number; results: Record<string, { median: number; p95: number }> }> }
     const big = parsed.runs[parsed.runs.length - 1]!

@@ -27,6 +27,7 @@ import { promisify } from 'node:util'
 import { callAgent } from '../../api/client.ts'
 import { mountFreshExt4, type FreshExt4 } from '../support/fresh-ext4.ts'
 import { startBenchAgent } from '../support/agent-process.ts'
+import { cpuSeconds } from './proc-stats.ts'
 
 const run = promisify(execFile)
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -60,7 +61,7 @@ function mmesh(args: string[], bin = MMESH): string {
   return r.stdout
 }
 
-function startAgent(dataDir: string, sourceRoot: string, destRoot: string, bin = MMESH): Promise<() => Promise<void>> {
+function startAgent(dataDir: string, sourceRoot: string, destRoot: string, bin = MMESH): Promise<(() => Promise<void>) & { pid: number }> {
   return startBenchAgent(dataDir, ['--source-root', sourceRoot, '--dest-root', destRoot], bin)
 }
 
@@ -69,6 +70,8 @@ interface Contender {
   name: string
   dataDir: string
   bin: string
+  /** the agent's process id, once started */
+  pid?: number
 }
 
 async function makeSmallTree(dir: string, files: number, kb: number): Promise<void> {
@@ -104,11 +107,14 @@ interface TaskTimes {
   beforeStart: number
   /** the round's finish in the ledger → first seen completed */
   afterFinish: number
+  /** CPU seconds (utime + stime, worker threads included) the agent process spent from `task add` to completed */
+  cpu: number
 }
 
 /** `task add` through the CLI, then the status through the control API until completed. */
-async function migrate(dataDir: string, src: string, destRoot: string, folder: string, bin = MMESH): Promise<TaskTimes> {
+async function migrate(dataDir: string, src: string, destRoot: string, folder: string, bin = MMESH, pid = 0): Promise<TaskTimes> {
   await run('sync')
+  const cpu0 = cpuSeconds(pid) ?? NaN
   const id = mmesh(['task', 'add', '--data', dataDir, '--source', src, '--dest', `file://${destRoot}`, '--folder', folder], bin).trim()
   const added = performance.now()
   const addedWall = Date.now()
@@ -118,7 +124,8 @@ async function migrate(dataDir: string, src: string, destRoot: string, folder: s
       const endToEnd = (performance.now() - added) / 1000
       if (t.status !== 'completed' || t.counts.failed > 0) throw new Error(`task ${id} ended ${t.status}: ${JSON.stringify(t.counts)} ${t.failureReason ?? ''}`)
       const own = (Date.parse(t.finishedAt!) - Date.parse(t.startedAt!)) / 1000
-      return { own, endToEnd, beforeStart: (Date.parse(t.startedAt!) - addedWall) / 1000, afterFinish: (Date.now() - Date.parse(t.finishedAt!)) / 1000 }
+      const cpu = (cpuSeconds(pid) ?? NaN) - cpu0
+      return { cpu, own, endToEnd, beforeStart: (Date.parse(t.startedAt!) - addedWall) / 1000, afterFinish: (Date.now() - Date.parse(t.finishedAt!)) / 1000 }
     }
     if (performance.now() - added > 600_000) throw new Error(`task ${id} not completed within 10 minutes`)
     await new Promise((r) => setTimeout(r, 10))
@@ -128,7 +135,7 @@ async function migrate(dataDir: string, src: string, destRoot: string, folder: s
 async function compare(label: string, src: string, out: string, agents: Contender[], reps: number, log: (l: string) => void): Promise<Row[]> {
   await run('sh', ['-c', `find "${src}" -type f -exec cat {} + > /dev/null`])
   const rsync: number[] = []
-  const times = agents.map(() => ({ own: [] as number[], e2e: [] as number[], before: [] as number[], after: [] as number[] }))
+  const times = agents.map(() => ({ own: [] as number[], e2e: [] as number[], before: [] as number[], after: [] as number[], cpu: [] as number[] }))
   for (let r = 0; r < reps; r++) {
     const runRsync = async () => {
       await run('sync')
@@ -138,7 +145,8 @@ async function compare(label: string, src: string, out: string, agents: Contende
     }
     const runAgent = (k: number) => async () => {
       const a = agents[k]!
-      const t = await migrate(a.dataDir, src, out, `${a.name}-${label}-${r}`, a.bin)
+      const t = await migrate(a.dataDir, src, out, `${a.name}-${label}-${r}`, a.bin, a.pid)
+      times[k]!.cpu.push(t.cpu)
       times[k]!.own.push(t.own)
       times[k]!.e2e.push(t.endToEnd)
       times[k]!.before.push(t.beforeStart)
@@ -156,7 +164,7 @@ async function compare(label: string, src: string, out: string, agents: Contende
     const o = median(t.own)
     const e = median(t.e2e)
     const who = agents.length > 1 ? ` [${a.name}]` : ''
-    log(`${label}${who}: task own time ${fmt(t.own)} s | task add -> completed ${fmt(t.e2e)} s (add -> start ${fmt(t.before)} s, finish -> seen ${fmt(t.after)} s)`)
+    log(`${label}${who}: task own time ${fmt(t.own)} s | task add -> completed ${fmt(t.e2e)} s (add -> start ${fmt(t.before)} s, finish -> seen ${fmt(t.after)} s) | agent CPU ${fmt(t.cpu)} s (median ${median(t.cpu).toFixed(2)})`)
     rows.push(
       { target: `${label}${who}: task's own time (ledger start -> finish) vs rsync -a`, measured: `${(rs / o).toFixed(2)}x (${o.toFixed(2)} s vs ${rs.toFixed(2)} s)`, goal: '>= 1.0x', ok: rs / o >= 1.0 },
       { target: `${label}${who}: task add -> completed vs rsync -a`, measured: `${(rs / e).toFixed(2)}x (${e.toFixed(2)} s vs ${rs.toFixed(2)} s)`, goal: '>= 0.8x', ok: rs / e >= 0.8 },
@@ -183,7 +191,11 @@ export async function run_(opts: MigrateOptions = {}): Promise<Row[]> {
   const stops: Array<() => Promise<void>> = []
   const rows: Row[] = []
   try {
-    for (const a of agents) stops.push(await startAgent(a.dataDir, trees, out, a.bin))
+    for (const a of agents) {
+      const stop = await startAgent(a.dataDir, trees, out, a.bin)
+      a.pid = stop.pid
+      stops.push(stop)
+    }
     if (small > 0) {
       await makeSmallTree(path.join(trees, 'small'), small, opts.smallKb ?? 4)
       rows.push(...(await compare(`${small} x ${opts.smallKb ?? 4} KB`, path.join(trees, 'small'), out, agents, reps, log)))

@@ -29,9 +29,11 @@ import xxhash from 'xxhash-wasm'
 const api = await xxhash()
 let buf = Buffer.allocUnsafe(1 << 16)
 let check = Buffer.allocUnsafe(1 << 16)
-// Temp names: the pool's prefix (this agent's tag and the destination's live token, then this worker's
-// random part; see file-pool.ts tempName) and a counter. O_EXCL makes a clash an error, never an overwrite.
-const tmpPrefix = workerData.tmpPrefix
+// Temp names: the sending pool's prefix (this agent's tag and the destination's live token; see
+// file-pool.ts TempNames), this worker's random part, and a counter. The prefix comes with each job, since
+// a worker outlives its pool and serves the next destination (file-pool.ts spareSlots). O_EXCL makes a
+// clash an error, never an overwrite.
+const workerTag = `${workerData.tag}-`
 let tmpCounter = 0
 const { O_RDWR, O_CREAT, O_EXCL, O_RDONLY, O_DIRECTORY } = fs.constants
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0
@@ -144,7 +146,7 @@ function prepare(m) {
   const data = readSource(m)
   const n = data.length
   const hash = api.h64Raw(data)
-  const tmp = path.join(path.dirname(m.final), `${tmpPrefix}${(tmpCounter++).toString(36)}`)
+  const tmp = path.join(path.dirname(m.final), `${m.prefix}${workerTag}${(tmpCounter++).toString(36)}`)
   let out = -1
   try {
     // Read-write, so the verification below re-reads through the same descriptor.
@@ -494,7 +496,7 @@ const FAIL_KINDS = ['', 'source', 'dest', 'changed', 'verify', 'exists', 'newer'
 async function runBatch(msg) {
   const n = msg.srcs.length
   const jobs = new Array(n)
-  for (let i = 0; i < n; i++) jobs[i] = { src: msg.srcs[i], final: msg.finals[i], size: msg.sizes[i], mtimeMs: msg.mtimes[i], overwrite: msg.overwrite[i] === 1, dev: msg.devs[i], ino: msg.inos[i] }
+  for (let i = 0; i < n; i++) jobs[i] = { prefix: msg.prefix, src: msg.srcs[i], final: msg.finals[i], size: msg.sizes[i], mtimeMs: msg.mtimes[i], overwrite: msg.overwrite[i] === 1, dev: msg.devs[i], ino: msg.inos[i] }
   const results = await copyAll(jobs, msg.stop, msg.fsync)
   const kinds = new Uint8Array(n)
   const sizes = new Float64Array(n)

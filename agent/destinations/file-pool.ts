@@ -192,6 +192,11 @@ export class SmallFilePool {
   /** Messages sent to workers so far (each carries a batch): for tests and diagnostics. */
   batchesSent = 0
 
+  /** The workers' thread ids, for tests and diagnostics (a spare is handed on, not restarted). */
+  get threadIds(): number[] {
+    return this.slots.map((s) => s.worker.threadId)
+  }
+
   // Two to four: more workers only queue on the destination folder's lock (measured: 2 beat 4 and 8).
   /** `tempPrefix`: how the workers' temporary names start (TempNames.prefix; default: a name of no agent). */
   constructor(

@@ -4,6 +4,7 @@
  * failure stays its own.
  */
 import { randomBytes } from 'node:crypto'
+import { watch } from 'node:fs'
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -12,7 +13,7 @@ import { ERROR_CODES } from '../../protocol/classify.ts'
 import { DestinationError } from '../engine/destination.ts'
 import { createFileDestination } from './file.ts'
 import { hex64, xxhashApi } from './file-hash.ts'
-import { SmallFilePool } from './file-pool.ts'
+import { SmallFilePool, TempNames } from './file-pool.ts'
 
 let dir: string
 beforeAll(async () => {
@@ -62,6 +63,40 @@ describe('SmallFilePool batches', () => {
       expect((await readdir(out)).filter((n) => n.startsWith('.mmesh-tmp-'))).toEqual([])
     } finally {
       await pool.close()
+    }
+  })
+
+  it("hands a closed pool's idle workers to the next pool, whose files land under its own temporary names", async () => {
+    const files = await makeSources('spare-src', 6)
+    const first = new SmallFilePool(2, new TempNames('spare-a', 'task-a').prefix)
+    first.warm()
+    const ids = first.threadIds
+    expect(ids).toHaveLength(2)
+    await first.close()
+    const names = new TempNames('spare-b', 'task-b')
+    const second = new SmallFilePool(2, names.prefix)
+    try {
+      second.warm()
+      expect([...second.threadIds].sort()).toEqual([...ids].sort())
+      const out = path.join(dir, 'spare-out')
+      await mkdir(out)
+      // inotify names every file created in the folder: the temporary ones must carry this pool's prefix.
+      const temps = new Set<string>()
+      const watcher = watch(out, (_event, name) => {
+        if (name && name.startsWith('.mmesh-tmp-')) temps.add(name)
+      })
+      try {
+        const results = await second.runBatch(files.map((f) => ({ src: f.src, final: path.join(out, f.name), size: f.data.length, mtimeMs: f.mtimeMs, overwrite: false, fsync: false })))
+        expect(results.every((r) => r.ok)).toBe(true)
+        for (const f of files) expect((await readFile(path.join(out, f.name))).equals(f.data), f.name).toBe(true)
+        for (let waited = 0; temps.size < files.length && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10))
+      } finally {
+        watcher.close()
+      }
+      expect(temps.size).toBe(files.length)
+      for (const t of temps) expect(names.classify(t), t).toBe('live')
+    } finally {
+      await second.close()
     }
   })
 

@@ -1,6 +1,7 @@
 /**
  * A small pool of worker threads that copy small files whole (see file-worker.js). Workers are started
- * on first use, unref'd (they never keep the agent alive) and stopped by close().
+ * on first use, unref'd (they never keep the agent alive); close() keeps idle ones for the next pool
+ * (spareSlots) and stops the rest.
  *
  * Two ways in. runBatch() sends a caller's batch (the engine's files of one folder) as one message and
  * gets one answer: the cheap path, one round trip per few dozen files. run() queues a single job and the
@@ -118,6 +119,8 @@ function decodeBatch(r: BatchReply): SmallCopyResult[] {
 
 interface Slot {
   worker: Worker
+  /** The pool using this worker now (a worker outlives its pool as a spare). */
+  owner: SmallFilePool | null
   /** Waiting callers by message id: one per single job, one per batch. */
   pending: Map<number, (r: SmallCopyResult | SmallCopyResult[]) => void>
   /** Files sent and not yet answered: what "least busy" compares. */
@@ -169,6 +172,16 @@ export function folderOf(final: string): string {
  */
 const STOP_CHECK_MS = 5
 
+/**
+ * Workers of pools that closed with nothing in flight, kept for the next pool (the next task's
+ * destination), as scan-pool.ts keeps scanners: a worker's boot, module load and warm-up (its code
+ * compiled again by V8 in a new isolate) cost 0.2-0.4 s of CPU per 10,000-file task when each task's
+ * destination started its own. A worker's temporary names take the prefix of the pool that sends each
+ * job, so a spare serves any destination. Unref'd while idle: spares never keep the agent alive.
+ */
+const spareSlots: Slot[] = []
+const MAX_SPARE_SLOTS = 4
+
 export class SmallFilePool {
   private slots: Slot[] = []
   private nextId = 1
@@ -178,6 +191,11 @@ export class SmallFilePool {
   private folders = new Map<string, { slot: Slot; files: number }>()
   /** Messages sent to workers so far (each carries a batch): for tests and diagnostics. */
   batchesSent = 0
+
+  /** The workers' thread ids, for tests and diagnostics (a spare is handed on, not restarted). */
+  get threadIds(): number[] {
+    return this.slots.map((s) => s.worker.threadId)
+  }
 
   // Two to four: more workers only queue on the destination folder's lock (measured: 2 beat 4 and 8).
   /** `tempPrefix`: how the workers' temporary names start (TempNames.prefix; default: a name of no agent). */
@@ -235,7 +253,7 @@ export class SmallFilePool {
         devs[i] = j.dev ?? -1
         inos[i] = j.ino ?? -1
       }
-      const columns = { id, stop: running.stop, srcs: jobs.map((j) => j.src), finals: jobs.map((j) => j.final), sizes, mtimes, overwrite, devs, inos, fsync: jobs.some((j) => j.fsync) }
+      const columns = { id, prefix: this.tempPrefix, stop: running.stop, srcs: jobs.map((j) => j.src), finals: jobs.map((j) => j.final), sizes, mtimes, overwrite, devs, inos, fsync: jobs.some((j) => j.fsync) }
       slot.worker.ref()
       slot.worker.postMessage(columns, [sizes.buffer, mtimes.buffer, overwrite.buffer, devs.buffer, inos.buffer])
       this.batchesSent++
@@ -324,7 +342,7 @@ export class SmallFilePool {
     const queue = this.queue
     this.queue = []
     this.warm()
-    const batches = new Map<Slot, Array<{ id: number } & SmallCopyJob>>()
+    const batches = new Map<Slot, Array<{ id: number; prefix: string } & SmallCopyJob>>()
     for (const q of queue) {
       const refused = gateError(q.gate)
       if (refused !== undefined) {
@@ -351,7 +369,7 @@ export class SmallFilePool {
       }
       let batch = batches.get(slot)
       if (!batch) batches.set(slot, (batch = []))
-      batch.push({ id: q.id, ...q.job })
+      batch.push({ id: q.id, prefix: this.tempPrefix, ...q.job })
     }
     for (const [slot, batch] of batches) {
       slot.worker.ref()
@@ -361,10 +379,15 @@ export class SmallFilePool {
   }
 
   private start(): void {
-    for (let i = 0; i < this.size; i++) {
-      // Each worker's names: the destination's prefix, then the worker's own random part and a counter.
-      const worker = new Worker(new URL('./file-worker.js', import.meta.url), { workerData: { tmpPrefix: `${this.tempPrefix}${randomBytes(3).toString('hex')}-` } })
-      const slot: Slot = { worker, pending: new Map(), load: 0 }
+    while (this.slots.length < this.size && spareSlots.length > 0) {
+      const slot = spareSlots.pop()!
+      slot.owner = this
+      this.slots.push(slot)
+    }
+    for (let i = this.slots.length; i < this.size; i++) {
+      // Each worker's names: the sending pool's prefix, then the worker's own random part and a counter.
+      const worker = new Worker(new URL('./file-worker.js', import.meta.url), { workerData: { tag: randomBytes(3).toString('hex') } })
+      const slot: Slot = { worker, owner: this, pending: new Map(), load: 0 }
       worker.on('message', (replies: Reply | Reply[]) => {
         for (const m of Array.isArray(replies) ? replies : [replies]) {
           const done = slot.pending.get(m.id)
@@ -376,7 +399,10 @@ export class SmallFilePool {
       worker.on('error', (err) => {
         for (const done of slot.pending.values()) done({ ok: false, kind: 'dest', code: 'WORKER', message: `copy worker failed: ${err.message}` })
         slot.pending.clear()
-        this.slots = this.slots.filter((s) => s !== slot)
+        if (slot.owner) slot.owner.slots = slot.owner.slots.filter((s) => s !== slot)
+        slot.owner = null
+        const spare = spareSlots.indexOf(slot)
+        if (spare >= 0) spareSlots.splice(spare, 1)
       })
       worker.unref()
       this.slots.push(slot)
@@ -388,6 +414,15 @@ export class SmallFilePool {
     this.checker = null
     const slots = this.slots
     this.slots = []
-    await Promise.all(slots.map((s) => s.worker.terminate()))
+    const stop: Slot[] = []
+    for (const s of slots) {
+      s.owner = null
+      // A worker with a batch still at it is not handed on: its answers would go to no one.
+      if (s.pending.size === 0 && s.load === 0 && spareSlots.length < MAX_SPARE_SLOTS) {
+        s.worker.unref()
+        spareSlots.push(s)
+      } else stop.push(s)
+    }
+    await Promise.all(stop.map((s) => s.worker.terminate()))
   }
 }

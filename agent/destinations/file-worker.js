@@ -29,9 +29,11 @@ import xxhash from 'xxhash-wasm'
 const api = await xxhash()
 let buf = Buffer.allocUnsafe(1 << 16)
 let check = Buffer.allocUnsafe(1 << 16)
-// Temp names: the pool's prefix (this agent's tag and the destination's live token, then this worker's
-// random part; see file-pool.ts tempName) and a counter. O_EXCL makes a clash an error, never an overwrite.
-const tmpPrefix = workerData.tmpPrefix
+// Temp names: the sending pool's prefix (this agent's tag and the destination's live token; see
+// file-pool.ts TempNames), this worker's random part, and a counter. The prefix comes with each job, since
+// a worker outlives its pool and serves the next destination (file-pool.ts spareSlots). O_EXCL makes a
+// clash an error, never an overwrite.
+const workerTag = `${workerData.tag}-`
 let tmpCounter = 0
 const { O_RDWR, O_CREAT, O_EXCL, O_RDONLY, O_DIRECTORY } = fs.constants
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0
@@ -67,13 +69,20 @@ function swapped(now) {
   return fail('swapped', now)
 }
 
-/** Reads up to `want` bytes at 0 into `into`; stops early only at end of file. */
-function readAll(fd, into, want) {
+/**
+ * Reads up to `want` bytes at 0 into `into`; stops at end of file, or once it holds `enough` bytes and a
+ * read came back short of what it asked for. A regular file's read is short only at its end, so one read
+ * that asks for one byte past the expected size answers both "all of it" and "no more": asking again for
+ * the end-of-file zero was a second pread per file, twice per copy (the source and the read-back).
+ */
+function readAll(fd, into, want, enough = want) {
   let n = 0
   while (n < want) {
-    const r = fs.readSync(fd, into, n, want - n, n)
+    const ask = want - n
+    const r = fs.readSync(fd, into, n, ask, n)
     if (r === 0) break
     n += r
+    if (n >= enough && r < ask) break
   }
   return n
 }
@@ -116,7 +125,7 @@ function readSource(m) {
     if (buf.length < m.size + 1) buf = Buffer.allocUnsafe(m.size + 1)
     // Ask for one byte past the expected size: a file that grew shows up as a longer read. One read
     // returns the whole file; the fstat after it (size and mtime) catches a change during the read.
-    n = readAll(fd, buf, m.size + 1)
+    n = readAll(fd, buf, m.size + 1, m.size)
     st = fs.fstatSync(fd)
   } catch (err) {
     throw fail('source', err)
@@ -137,7 +146,7 @@ function prepare(m) {
   const data = readSource(m)
   const n = data.length
   const hash = api.h64Raw(data)
-  const tmp = path.join(path.dirname(m.final), `${tmpPrefix}${(tmpCounter++).toString(36)}`)
+  const tmp = path.join(path.dirname(m.final), `${m.prefix}${workerTag}${(tmpCounter++).toString(36)}`)
   let out = -1
   try {
     // Read-write, so the verification below re-reads through the same descriptor.
@@ -149,9 +158,10 @@ function prepare(m) {
     // descriptor we wrote with is as strong as re-opening the temp name: both read the inode's data
     // from the same cache (neither reaches the platter), and the name is one we created with O_EXCL
     // that nothing else writes. It saves an open, fstat, read and close per file.
+    // Compared byte for byte with what was read (a memcmp: cheaper than hashing it again, and exact).
     if (check.length < n + 1) check = Buffer.allocUnsafe(n + 1)
-    const got = readAll(out, check, n + 1)
-    if (got !== n || api.h64Raw(check.subarray(0, got)) !== hash) throw fail('verify', 'verification failed: the written copy differs from what was read')
+    const got = readAll(out, check, n + 1, n)
+    if (got !== n || !check.subarray(0, got).equals(data)) throw fail('verify', 'verification failed: the written copy differs from what was read')
     return { m, fd: out, tmp, n, hash, err: null }
   } catch (err) {
     // Only a temporary file this call created is removed (a failed O_EXCL open created none).
@@ -253,19 +263,26 @@ function flushFileSystem(dev, fd) {
 }
 
 /**
- * Step 3 for a group of prepared files (each file's device is asked once per group). A failed syncfs is not
- * trusted to say which file failed: those files are flushed one by one, and each gets its own answer.
+ * Step 3 for a group of prepared files (the device is asked once per folder and group: a temporary file
+ * just created in a folder is on that folder's file system, and an fstat per file was 10,000 system calls
+ * a 10,000-file task). A failed syncfs is not trusted to say which file failed: those files are flushed one
+ * by one, and each gets its own answer.
  */
 async function flushGroup(prepared) {
   if (prepared.length === 0) return
   if (!syncfsUnavailable) {
     const byDev = new Map()
+    const devOfFolder = new Map()
     for (const p of prepared) {
-      let dev
-      try {
-        dev = fs.fstatSync(p.fd).dev
-      } catch {
-        dev = `?${p.fd}`
+      const folder = path.dirname(p.tmp)
+      let dev = devOfFolder.get(folder)
+      if (dev === undefined) {
+        try {
+          dev = fs.fstatSync(p.fd).dev
+          devOfFolder.set(folder, dev)
+        } catch {
+          dev = `?${p.fd}`
+        }
       }
       p.dev = dev
       const g = byDev.get(dev)
@@ -479,7 +496,7 @@ const FAIL_KINDS = ['', 'source', 'dest', 'changed', 'verify', 'exists', 'newer'
 async function runBatch(msg) {
   const n = msg.srcs.length
   const jobs = new Array(n)
-  for (let i = 0; i < n; i++) jobs[i] = { src: msg.srcs[i], final: msg.finals[i], size: msg.sizes[i], mtimeMs: msg.mtimes[i], overwrite: msg.overwrite[i] === 1, dev: msg.devs[i], ino: msg.inos[i] }
+  for (let i = 0; i < n; i++) jobs[i] = { prefix: msg.prefix, src: msg.srcs[i], final: msg.finals[i], size: msg.sizes[i], mtimeMs: msg.mtimes[i], overwrite: msg.overwrite[i] === 1, dev: msg.devs[i], ino: msg.inos[i] }
   const results = await copyAll(jobs, msg.stop, msg.fsync)
   const kinds = new Uint8Array(n)
   const sizes = new Float64Array(n)
@@ -520,8 +537,10 @@ async function runQueue(batch) {
 // files are read and written on this thread, so the disk and this thread both keep busy, and the next
 // flush covers all of them. Each holds at most GROUP temporary files open. With fdatasync, more than two
 // only queued on libuv's four threads; with syncfs, one flush serves them all (10,000 x 4 KB: 6 at a time
-// made 120 flushes and took 1.69 s, 16 made 63 and took 1.41 s; the agent's limiter allows 32 batches).
-const ACTIVE = SYNCFS ? 16 : 2
+// made 120 flushes and took 1.69 s, 16 made 63 and took 1.41 s). 32: as many as one task puts in flight
+// (engine batchConcurrency) and the agent's limiter allows, since a task's folder goes to one worker; at
+// 16 the rest queued here while the flush ran. At most ACTIVE × GROUP temporary files are open at once.
+const ACTIVE = SYNCFS ? 32 : 2
 let active = 0
 const waiting = []
 

@@ -112,11 +112,21 @@ export function decideFolder(
     candidates.push({ i, name: entry.name, destName: name.destName, renamed: name.renamed, message: name.message })
   })
 
-  candidates.sort(compareForCollision)
+  // The order only decides which name wins a collision: a folder without one (nearly all) skips the sort
+  // (profiled: sorting ten 1,000-file folders took 51 ms of the walk's 192 ms on the main thread).
+  const keys = candidates.map((c) => collisionKey(c.destName))
+  if (new Set(keys).size !== keys.length) {
+    const order = candidates.map((c, k) => ({ c, key: keys[k]! })).sort((a, b) => compareForCollision(a.c, b.c))
+    order.forEach((o, k) => {
+      candidates[k] = o.c
+      keys[k] = o.key
+    })
+  }
   const taken = new Map<string, string>()
-  for (const c of candidates) {
+  for (let k = 0; k < candidates.length; k++) {
+    const c = candidates[k]!
     const entry = entries[c.i]!
-    const key = collisionKey(c.destName)
+    const key = keys[k]!
     const first = taken.get(key)
     if (first !== undefined) {
       out[c.i] = {

@@ -7,11 +7,13 @@
  *     control socket), against rsync (goal ≥ 0.8×).
  *
  *   node bin/run-ts.js bench/fleet/migrate.ts [--small 10000] [--small-kb 4] [--big 10] [--big-mb 100]
- *                                             [--reps 3] [--fresh-ext4 GB] [--dir DIR]
+ *                                             [--reps 3] [--fresh-ext4 GB] [--dir DIR] [--baseline CHECKOUT]
  *
  * The trees and the copies live on --dir (default /tmp/mmesh-fleet-migrate) or, with --fresh-ext4, on a new
  * journaled ext4 image (root only); the agent's data dir is on the machine's disk. The source is read once
- * before timing (page cache) and `sync` runs before each contender.
+ * before timing (page cache) and `sync` runs before each contender. --baseline runs a second agent from
+ * another built checkout (e.g. `git archive main` + `node bin/build.js`) into the same file system, taking
+ * turns with this one and rsync, so a change is measured before/after in one run under the same load.
  */
 import '../../bin/polyfill.js'
 import { execFile, spawnSync } from 'node:child_process'
@@ -25,6 +27,7 @@ import { promisify } from 'node:util'
 import { callAgent } from '../../api/client.ts'
 import { mountFreshExt4, type FreshExt4 } from '../support/fresh-ext4.ts'
 import { startBenchAgent } from '../support/agent-process.ts'
+import { cpuSeconds } from './proc-stats.ts'
 
 const run = promisify(execFile)
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -45,19 +48,30 @@ export interface MigrateOptions {
   reps?: number
   freshExt4Gb?: number
   dir?: string
+  /** another built checkout whose agent runs alongside (before/after) */
+  baseline?: string
   log?: (line: string) => void
 }
 
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MMESH_') && k !== 'NODE_OPTIONS')) as NodeJS.ProcessEnv
 
-function mmesh(args: string[]): string {
-  const r = spawnSync(process.execPath, [MMESH, ...args], { env, encoding: 'utf8', timeout: 120_000 })
+function mmesh(args: string[], bin = MMESH): string {
+  const r = spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', timeout: 120_000 })
   if (r.status !== 0) throw new Error(`mmesh ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
   return r.stdout
 }
 
-function startAgent(dataDir: string, sourceRoot: string, destRoot: string): Promise<() => Promise<void>> {
-  return startBenchAgent(dataDir, ['--source-root', sourceRoot, '--dest-root', destRoot])
+function startAgent(dataDir: string, sourceRoot: string, destRoot: string, bin = MMESH): Promise<(() => Promise<void>) & { pid: number }> {
+  return startBenchAgent(dataDir, ['--source-root', sourceRoot, '--dest-root', destRoot], bin)
+}
+
+/** An agent taking part: this checkout's, or the --baseline one's. */
+interface Contender {
+  name: string
+  dataDir: string
+  bin: string
+  /** the agent's process id, once started */
+  pid?: number
 }
 
 async function makeSmallTree(dir: string, files: number, kb: number): Promise<void> {
@@ -93,12 +107,15 @@ interface TaskTimes {
   beforeStart: number
   /** the round's finish in the ledger → first seen completed */
   afterFinish: number
+  /** CPU seconds (utime + stime, worker threads included) the agent process spent from `task add` to completed */
+  cpu: number
 }
 
 /** `task add` through the CLI, then the status through the control API until completed. */
-async function migrate(dataDir: string, src: string, destRoot: string, folder: string): Promise<TaskTimes> {
+async function migrate(dataDir: string, src: string, destRoot: string, folder: string, bin = MMESH, pid = 0): Promise<TaskTimes> {
   await run('sync')
-  const id = mmesh(['task', 'add', '--data', dataDir, '--source', src, '--dest', `file://${destRoot}`, '--folder', folder]).trim()
+  const cpu0 = cpuSeconds(pid) ?? NaN
+  const id = mmesh(['task', 'add', '--data', dataDir, '--source', src, '--dest', `file://${destRoot}`, '--folder', folder], bin).trim()
   const added = performance.now()
   const addedWall = Date.now()
   for (;;) {
@@ -107,51 +124,53 @@ async function migrate(dataDir: string, src: string, destRoot: string, folder: s
       const endToEnd = (performance.now() - added) / 1000
       if (t.status !== 'completed' || t.counts.failed > 0) throw new Error(`task ${id} ended ${t.status}: ${JSON.stringify(t.counts)} ${t.failureReason ?? ''}`)
       const own = (Date.parse(t.finishedAt!) - Date.parse(t.startedAt!)) / 1000
-      return { own, endToEnd, beforeStart: (Date.parse(t.startedAt!) - addedWall) / 1000, afterFinish: (Date.now() - Date.parse(t.finishedAt!)) / 1000 }
+      const cpu = (cpuSeconds(pid) ?? NaN) - cpu0
+      return { cpu, own, endToEnd, beforeStart: (Date.parse(t.startedAt!) - addedWall) / 1000, afterFinish: (Date.now() - Date.parse(t.finishedAt!)) / 1000 }
     }
     if (performance.now() - added > 600_000) throw new Error(`task ${id} not completed within 10 minutes`)
     await new Promise((r) => setTimeout(r, 10))
   }
 }
 
-async function compare(label: string, src: string, out: string, dataDir: string, reps: number, log: (l: string) => void): Promise<Row[]> {
+async function compare(label: string, src: string, out: string, agents: Contender[], reps: number, log: (l: string) => void): Promise<Row[]> {
   await run('sh', ['-c', `find "${src}" -type f -exec cat {} + > /dev/null`])
   const rsync: number[] = []
-  const own: number[] = []
-  const e2e: number[] = []
-  const before: number[] = []
-  const after: number[] = []
+  const times = agents.map(() => ({ own: [] as number[], e2e: [] as number[], before: [] as number[], after: [] as number[], cpu: [] as number[] }))
   for (let r = 0; r < reps; r++) {
-    // alternate who goes first: on a busy disk the first after a big write pays for its writeback
     const runRsync = async () => {
       await run('sync')
       const t0 = performance.now()
       await run('rsync', ['-a', `${src}/`, path.join(out, `rsync-${label}-${r}`)])
       rsync.push((performance.now() - t0) / 1000)
     }
-    const runAgent = async () => {
-      const t = await migrate(dataDir, src, out, `agent-${label}-${r}`)
-      own.push(t.own)
-      e2e.push(t.endToEnd)
-      before.push(t.beforeStart)
-      after.push(t.afterFinish)
+    const runAgent = (k: number) => async () => {
+      const a = agents[k]!
+      const t = await migrate(a.dataDir, src, out, `${a.name}-${label}-${r}`, a.bin, a.pid)
+      times[k]!.cpu.push(t.cpu)
+      times[k]!.own.push(t.own)
+      times[k]!.e2e.push(t.endToEnd)
+      times[k]!.before.push(t.beforeStart)
+      times[k]!.after.push(t.afterFinish)
     }
-    if (r % 2 === 0) {
-      await runRsync()
-      await runAgent()
-    } else {
-      await runAgent()
-      await runRsync()
-    }
+    // take turns at going first: on a busy disk the first after a big write pays for its writeback
+    const order = [runRsync, ...agents.map((_, k) => runAgent(k))]
+    for (let i = 0; i < order.length; i++) await order[(i + r) % order.length]!()
   }
   const rs = median(rsync)
-  const o = median(own)
-  const e = median(e2e)
-  log(`${label}: rsync -a ${fmt(rsync)} s | task own time ${fmt(own)} s | task add -> completed ${fmt(e2e)} s (add -> start ${fmt(before)} s, finish -> seen ${fmt(after)} s)`)
-  return [
-    { target: `${label}: task's own time (ledger start -> finish) vs rsync -a`, measured: `${(rs / o).toFixed(2)}x (${o.toFixed(2)} s vs ${rs.toFixed(2)} s)`, goal: '>= 1.0x', ok: rs / o >= 1.0 },
-    { target: `${label}: task add -> completed vs rsync -a`, measured: `${(rs / e).toFixed(2)}x (${e.toFixed(2)} s vs ${rs.toFixed(2)} s)`, goal: '>= 0.8x', ok: rs / e >= 0.8 },
-  ]
+  const rows: Row[] = []
+  log(`${label}: rsync -a ${fmt(rsync)} s`)
+  agents.forEach((a, k) => {
+    const t = times[k]!
+    const o = median(t.own)
+    const e = median(t.e2e)
+    const who = agents.length > 1 ? ` [${a.name}]` : ''
+    log(`${label}${who}: task own time ${fmt(t.own)} s | task add -> completed ${fmt(t.e2e)} s (add -> start ${fmt(t.before)} s, finish -> seen ${fmt(t.after)} s) | agent CPU ${fmt(t.cpu)} s (median ${median(t.cpu).toFixed(2)})`)
+    rows.push(
+      { target: `${label}${who}: task's own time (ledger start -> finish) vs rsync -a`, measured: `${(rs / o).toFixed(2)}x (${o.toFixed(2)} s vs ${rs.toFixed(2)} s)`, goal: '>= 1.0x', ok: rs / o >= 1.0 },
+      { target: `${label}${who}: task add -> completed vs rsync -a`, measured: `${(rs / e).toFixed(2)}x (${e.toFixed(2)} s vs ${rs.toFixed(2)} s)`, goal: '>= 0.8x', ok: rs / e >= 0.8 },
+    )
+  })
+  return rows
 }
 
 export async function run_(opts: MigrateOptions = {}): Promise<Row[]> {
@@ -167,19 +186,26 @@ export async function run_(opts: MigrateOptions = {}): Promise<Row[]> {
   const trees = path.join(base, 'trees')
   const out = path.join(base, 'out')
   await mkdir(out, { recursive: true })
-  const stop = await startAgent(path.join(tmp, 'data'), trees, out)
+  const agents: Contender[] = [{ name: 'agent', dataDir: path.join(tmp, 'data'), bin: MMESH }]
+  if (opts.baseline) agents.push({ name: 'baseline', dataDir: path.join(tmp, 'data-baseline'), bin: path.join(path.resolve(opts.baseline), 'bin', 'mmesh.js') })
+  const stops: Array<() => Promise<void>> = []
   const rows: Row[] = []
   try {
+    for (const a of agents) {
+      const stop = await startAgent(a.dataDir, trees, out, a.bin)
+      a.pid = stop.pid
+      stops.push(stop)
+    }
     if (small > 0) {
       await makeSmallTree(path.join(trees, 'small'), small, opts.smallKb ?? 4)
-      rows.push(...(await compare(`${small} x ${opts.smallKb ?? 4} KB`, path.join(trees, 'small'), out, path.join(tmp, 'data'), reps, log)))
+      rows.push(...(await compare(`${small} x ${opts.smallKb ?? 4} KB`, path.join(trees, 'small'), out, agents, reps, log)))
     }
     if (big > 0) {
       await makeBigTree(path.join(trees, 'big'), big, opts.bigMb ?? 100)
-      rows.push(...(await compare(`${big} x ${opts.bigMb ?? 100} MB`, path.join(trees, 'big'), out, path.join(tmp, 'data'), reps, log)))
+      rows.push(...(await compare(`${big} x ${opts.bigMb ?? 100} MB`, path.join(trees, 'big'), out, agents, reps, log)))
     }
   } finally {
-    await stop()
+    for (const stop of stops) await stop()
     await rm(base, { recursive: true, force: true })
     await fresh?.unmount()
     await rm(tmp, { recursive: true, force: true })
@@ -201,6 +227,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const build = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'build.js'), '--if-stale'], { cwd: ROOT, stdio: 'inherit' })
   if (build.status !== 0) throw new Error('the build failed')
   console.log(`mmesh bench/fleet/migrate — node ${process.version}, ${os.cpus().length} cores, ${new Date().toISOString()}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`)
-  const rows = await run_({ small: num('small'), smallKb: num('small-kb'), big: num('big'), bigMb: num('big-mb'), reps: num('reps'), freshExt4Gb: num('fresh-ext4'), dir: s('dir') })
+  const rows = await run_({ small: num('small'), smallKb: num('small-kb'), big: num('big'), bigMb: num('big-mb'), reps: num('reps'), freshExt4Gb: num('fresh-ext4'), dir: s('dir'), baseline: s('baseline') })
   for (const r of rows) console.log(`${r.ok ? 'ok  ' : 'MISS'} ${r.target}: ${r.measured} (goal ${r.goal})`)
 }

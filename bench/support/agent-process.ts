@@ -11,9 +11,12 @@ import { fileURLToPath } from 'node:url'
 export const MMESH = path.join(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..'), 'bin', 'mmesh.js')
 export const benchEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MMESH_') && k !== 'NODE_OPTIONS')) as NodeJS.ProcessEnv
 
-/** Starts an agent on `dataDir` with `args` after the common ones; resolves to its stop function. */
-export async function startBenchAgent(dataDir: string, args: string[]): Promise<() => Promise<void>> {
-  const child = spawn(process.execPath, [MMESH, 'start', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--data', dataDir, '--name', 'bench', ...args], { env: benchEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * Starts an agent on `dataDir` with `args` after the common ones; resolves to its stop function. `mmesh`:
+ * another checkout's bin/mmesh.js (a before/after comparison), else this one's.
+ */
+export async function startBenchAgent(dataDir: string, args: string[], mmesh = MMESH): Promise<(() => Promise<void>) & { pid: number }> {
+  const child = spawn(process.execPath, [mmesh, 'start', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--data', dataDir, '--name', 'bench', ...args], { env: benchEnv, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   await new Promise<void>((resolve, reject) => {
@@ -26,10 +29,12 @@ export async function startBenchAgent(dataDir: string, args: string[]): Promise<
     })
     child.once('exit', (code) => reject(new Error(`the agent exited (${code}): ${stderr}`)))
   })
-  return async () => {
+  const stop = async () => {
     const exited = new Promise<void>((r) => child.once('exit', () => r()))
-    spawnSync(process.execPath, [MMESH, 'stop', '--data', dataDir], { env: benchEnv, timeout: 60_000 })
+    spawnSync(process.execPath, [mmesh, 'stop', '--data', dataDir], { env: benchEnv, timeout: 60_000 })
     await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))])
     child.kill('SIGKILL')
   }
+  // The agent's process id, for its CPU time (bench/fleet/proc-stats.ts cpuSeconds).
+  return Object.assign(stop, { pid: child.pid! })
 }

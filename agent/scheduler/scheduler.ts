@@ -23,8 +23,9 @@ interface PendingClaim {
   settleUntil: number
   /** Our document clock right after the claim: peers that report at least this have seen it. */
   clock: number
-  /** After this, proceed even if some live peer never confirmed (it may be stalled). */
+  /** After this, a live peer that has not confirmed is logged once (we still wait for it). */
   deadline: number
+  warned?: boolean
   /** Per peer, its state vector from the first heartbeat that showed it had seen this claim. */
   seen: Map<string, ReadonlyMap<number, number>>
 }
@@ -198,11 +199,20 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (now < pc.settleUntil) continue
       // Causal settle: wait until every live agent that could have claimed too has reported (in a
       // heartbeat) that it saw our claim, and we hold everything it had then; any claim it made before
-      // seeing ours is then in our ledger, and none can come after. Bounded by a deadline.
-      if (now < pc.deadline) {
-        const spec0 = specOf(pc.taskId)
-        const peers = spec0 ? candidatesFor(spec0, liveView(), self).filter((c) => c.agent !== self) : []
-        if (!peers.every((c) => confirmed(pc, c.agent))) continue
+      // seeing ours is then in our ledger, and none can come after. There is no deadline to proceed on:
+      // a live rival that has not confirmed may hold a claim we cannot see yet (30 agents on 2 cores
+      // delivered one 24 s late, and both ran the task). The wait ends when it confirms, or when it is no
+      // longer live (silent past the TTL, or disabled, or out of the group), like a holder's.
+      const spec0 = specOf(pc.taskId)
+      const peers = spec0 ? candidatesFor(spec0, liveView(), self).filter((c) => c.agent !== self) : []
+      const unconfirmed = peers.filter((c) => !confirmed(pc, c.agent))
+      // A claim that already lost (a rival's beats it) needs no confirmations: it is released below.
+      if (unconfirmed.length > 0 && stillWins(ledger.claimsFor(pc.taskId), self, pc.epoch, pc.round)) {
+        if (now >= pc.deadline && !pc.warned) {
+          pc.warned = true
+          logger.warn({ task: pc.taskId, peers: unconfirmed.map((c) => c.agent) }, 'claim not confirmed by live peers; waiting before starting')
+        }
+        continue
       }
       pending.delete(pc.taskId)
       const claims = ledger.claimsFor(pc.taskId)

@@ -138,7 +138,7 @@ export interface SchedulerOptions {
   tickMs: number
   /** Least wait after a claim before touching the destination, then re-check. */
   settleMs: number
-  /** Longest wait for every live peer to confirm it saw the claim. */
+  /** After this wait for a live peer to confirm it saw the claim, the wait is logged (it goes on). */
   settleMaxMs: number
   /** Delay per rank step for agents that are not the first choice for a free task. */
   rankStepMs: number

@@ -177,6 +177,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   function settleClaims(now: number, inWindow: boolean): void {
+    // one live view per pass: a claim can wait long for confirmations, and passes run every 50 ms under churn
+    let live: PeerView[] | null = null
     for (const pc of [...pending.values()]) {
       if (!inWindow) {
         // the window closed while we settled: nothing started, so nothing to pause; let it go
@@ -192,7 +194,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       // delivered one 24 s late, and both ran the task). The wait ends when it confirms, or when it is no
       // longer live (silent past the TTL, or disabled, or out of the group), like a holder's.
       const spec0 = specOf(pc.taskId)
-      const peers = spec0 ? candidatesFor(spec0, liveView(), self).filter((c) => c.agent !== self) : []
+      const peers = spec0 ? candidatesFor(spec0, (live ??= liveView()), self).filter((c) => c.agent !== self) : []
       const unconfirmed = peers.filter((c) => !confirmed(deps.presence, pc, c.agent))
       // A claim that already lost (a rival's beats it) needs no confirmations: it is released below.
       if (unconfirmed.length > 0 && stillWins(ledger.claimsFor(pc.taskId), self, pc.epoch, pc.round)) {

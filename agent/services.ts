@@ -26,6 +26,7 @@ import { createSharePointFactory } from './destinations/sharepoint-factory.ts'
 import { createTenantBudget } from './destinations/tenant-budget.ts'
 import { createDiskGuard } from './disk-guard.ts'
 import { foldAgentEnabled, foldSettings } from '../protocol/intent.ts'
+import { MISSED_HEARTBEATS_OFFLINE } from '../protocol/agents-view.ts'
 import { createFleetFeed, type FleetFeed } from './view/fleet-feed.ts'
 import { waitingReasonFor } from './view/waiting-reason.ts'
 import { loadCredentials } from './auth/credentials.ts'
@@ -165,6 +166,8 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
       // A lower-ranked agent waits long enough for the first choice's claim, or its full/blocked heartbeat, to arrive.
       rankStepMs: env.rankStepMs ?? Math.max(1500, 3 * presence.intervalMs),
       settleMaxMs: Math.max(10_000, 5 * presence.intervalMs),
+      // as long as a peer may stay unheard and still count as online
+      hearMs: MISSED_HEARTBEATS_OFFLINE * presence.intervalMs,
       ...(env.settleMs ? { settleMs: env.settleMs } : {}),
       ...(env.checkpointMs ? { checkpointMs: env.checkpointMs } : {}),
       ...(env.tickMs ? { tickMs: env.tickMs } : {}),

@@ -15,7 +15,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'MMESH_DATA', default: '`~/.mmesh`', meaning: 'data dir when `--data` is not given (read in `api/data-dir.ts`, shared with the clients)' },
   { name: 'MMESH_LOG_LEVEL', default: '`info`', meaning: 'log level of the agent (pino: `trace` … `fatal`, `silent`)' },
   { name: 'MMESH_HEARTBEAT_MS', default: '2000', meaning: 'presence heartbeat period; an agent is offline after three missed' },
-  { name: 'MMESH_ANTI_ENTROPY_MS', default: '3000', meaning: 'period of the ledger digest gossip that finds and repairs divergence' },
+  { name: 'MMESH_ANTI_ENTROPY_MS', default: '3000', meaning: 'period of the ledger digest gossip that finds and repairs divergence (an unchanged digest goes out every 4th period)' },
   { name: 'MMESH_BATCH_MS', default: '30', meaning: 'local ledger changes are gathered this long into one broadcast' },
   { name: 'MMESH_AGENT_FILE_CONCURRENCY', default: '32', meaning: 'files copied at once by the whole agent, all tasks together' },
   { name: 'MMESH_CHECKPOINT_MS', default: '30000', meaning: 'a running task writes its counts to the ledger this often' },

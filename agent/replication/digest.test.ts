@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { DigestCache, ledgerDigest } from './digest.ts'
+import { DigestCache, PeriodicDigest, ledgerDigest } from './digest.ts'
 
 function pair() {
   const a = new Y.Doc()
@@ -36,5 +36,22 @@ describe('ledger digest', () => {
     const before = Buffer.from(cache.get())
     a.getMap('tasks').set('t9', 1)
     expect(Buffer.from(cache.get())).not.toEqual(before)
+  })
+})
+
+describe('periodic digest gossip', () => {
+  it('sends a changed digest at once and an unchanged one every repeatTicks periods', () => {
+    const doc = new Y.Doc()
+    const cache = new DigestCache(doc)
+    const gate = new PeriodicDigest(4)
+    const sent: boolean[] = []
+    for (let i = 0; i < 9; i++) sent.push(gate.due(cache.get()))
+    // the first goes out, then every 4th period while nothing changes
+    expect(sent).toEqual([true, false, false, false, true, false, false, false, true])
+    doc.getMap('tasks').set('t1', { x: 1 })
+    expect(gate.due(cache.get())).toBe(true)
+    expect(gate.due(cache.get())).toBe(false)
+    doc.getMap('tasks').delete('t1')
+    expect(gate.due(cache.get())).toBe(true)
   })
 })

@@ -5,7 +5,8 @@
  *    by a digest hint so any peer the push missed pulls them over the sync stream);
  *  - remote updates (gossip or sync) are checked to decode, applied with a non-local origin, stored;
  *  - every new outbound connection runs a state-vector sync; every few seconds a digest (state vector +
- *    delete set) is gossiped, and a peer whose digest differs is synced with directly.
+ *    delete set) is gossiped when it changed, an unchanged one less often (PeriodicDigest), and a peer
+ *    whose digest differs is synced with directly.
  * Gossip is for speed; the digest + sync are what guarantee no update is lost for good.
  */
 import * as Y from 'yjs'
@@ -16,7 +17,7 @@ import type { Logger } from 'pino'
 import type { Stream } from '@libp2p/interface'
 import type { Host } from '../host/host.ts'
 import type { LedgerStore } from '../persistence/store.ts'
-import { DigestCache } from './digest.ts'
+import { DigestCache, PeriodicDigest } from './digest.ts'
 import { runSync } from './sync.ts'
 import { LEDGER_TOPIC, MAX_GOSSIP_MESSAGE, PUSH_PROTOCOL, SYNC_PROTOCOL, decodeGossip, encodeGossip, equalBytes } from '../../protocol/wire.ts'
 import { receivePush, sendPush } from './push.ts'
@@ -65,6 +66,7 @@ export class Replicator {
   private flushing: Promise<void> = Promise.resolve()
   private aeTimer: NodeJS.Timeout | null = null
   private readonly digest: DigestCache
+  private readonly periodicDigest = new PeriodicDigest()
   private readonly syncing = new Map<string, Promise<void>>()
   private readonly again = new Set<string>()
   /** our outbound sync streams by peer, so a push from that peer can stop the pull it makes redundant */
@@ -150,7 +152,7 @@ export class Replicator {
     const tick = () => {
       if (this.stopped) return
       // Not while a large change of ours is on its way: peers would pull what the push brings them.
-      if (!this.ownLargeChangeInFlight()) void this.publishDigest(false)
+      if (!this.ownLargeChangeInFlight() && this.periodicDigest.due(this.digest.get())) void this.publishDigest(false)
       this.aeTimer = setTimeout(tick, this.opts.antiEntropyMs)
     }
     this.aeTimer = setTimeout(tick, this.opts.antiEntropyMs)

@@ -13,21 +13,9 @@ import { DEFAULT_SCHEDULER_OPTIONS, type PeerView, type SchedulerDeps, type Sche
 import { createJobLifecycle } from './job-lifecycle.ts'
 import type { WindowState } from '../../protocol/work-window.ts'
 import { windowBlocked } from './window-gate.ts'
+import { confirmed, type PendingClaim } from './settle.ts'
 
 const ALWAYS_OPEN: WindowState = { open: true, next: null }
-
-interface PendingClaim {
-  taskId: string
-  epoch: number
-  round: number
-  settleUntil: number
-  /** Our document clock right after the claim: peers that report at least this have seen it. */
-  clock: number
-  /** After this, proceed even if some live peer never confirmed (it may be stalled). */
-  deadline: number
-  /** Per peer, its state vector from the first heartbeat that showed it had seen this claim. */
-  seen: Map<string, ReadonlyMap<number, number>>
-}
 
 export interface Scheduler {
   start(): void
@@ -60,6 +48,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   /** why this agent claims nothing new (disk guard), as of the last pass */
   let notClaiming: string | null = null
   let unsubscribe: (() => void) | null = null
+  let startedAt = 0
   // The fleet may move this agent to another group or change its capacity (`agent set`): read each pass.
   const group = (): string => deps.profile?.().group ?? deps.group
   const capacity = (): number => deps.profile?.().capacity ?? deps.capacity
@@ -188,6 +177,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   function settleClaims(now: number, inWindow: boolean): void {
+    // one live view per pass: a claim can wait long for confirmations, and passes run every 50 ms under churn
+    let live: PeerView[] | null = null
     for (const pc of [...pending.values()]) {
       if (!inWindow) {
         // the window closed while we settled: nothing started, so nothing to pause; let it go
@@ -198,11 +189,20 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (now < pc.settleUntil) continue
       // Causal settle: wait until every live agent that could have claimed too has reported (in a
       // heartbeat) that it saw our claim, and we hold everything it had then; any claim it made before
-      // seeing ours is then in our ledger, and none can come after. Bounded by a deadline.
-      if (now < pc.deadline) {
-        const spec0 = specOf(pc.taskId)
-        const peers = spec0 ? candidatesFor(spec0, liveView(), self).filter((c) => c.agent !== self) : []
-        if (!peers.every((c) => confirmed(pc, c.agent))) continue
+      // seeing ours is then in our ledger, and none can come after. There is no deadline to proceed on:
+      // a live rival that has not confirmed may hold a claim we cannot see yet (30 agents on 2 cores
+      // delivered one 24 s late, and both ran the task). The wait ends when it confirms, or when it is no
+      // longer live (silent past the TTL, or disabled, or out of the group), like a holder's.
+      const spec0 = specOf(pc.taskId)
+      const peers = spec0 ? candidatesFor(spec0, (live ??= liveView()), self).filter((c) => c.agent !== self) : []
+      const unconfirmed = peers.filter((c) => !confirmed(deps.presence, pc, c.agent))
+      // A claim that already lost (a rival's beats it) needs no confirmations: it is released below.
+      if (unconfirmed.length > 0 && stillWins(ledger.claimsFor(pc.taskId), self, pc.epoch, pc.round)) {
+        if (now >= pc.deadline && !pc.warned) {
+          pc.warned = true
+          logger.warn({ task: pc.taskId, peers: unconfirmed.map((c) => c.agent) }, 'claim not confirmed by live peers; waiting before starting')
+        }
+        continue
       }
       pending.delete(pc.taskId)
       const claims = ledger.claimsFor(pc.taskId)
@@ -264,6 +264,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       }
       // Low on disk: nothing new, neither a free task nor a takeover (peers leave us out of their ranking too).
       if (notClaiming !== null) continue
+      // Just started: the peers we have not heard yet would be rivals we do not wait for (a claim with no
+      // live rival starts at once), so nothing new until every live peer has had time to be heard.
+      if (now - startedAt < opts.hearMs) continue
       if (spec.group !== group()) continue
       // Run later: nobody claims before the start time; the 500 ms tick starts it soon after (and the rank
       // delays count from then, so the agents do not all claim at once).
@@ -353,21 +356,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     ledger.putClaim(deps.signer, { taskId, agent: self, epoch, round, at: clock.wall().toISOString(), released: true })
   }
 
-  /**
-   * A peer confirms a claim once a heartbeat of its shows our claim in its state vector; from then on we
-   * only wait to hold everything that vector covered (fixed, so busy peers cannot keep moving the goal).
-   */
-  function confirmed(pc: PendingClaim, peer: string): boolean {
-    let snap = pc.seen.get(peer)
-    if (!snap) {
-      const sv = deps.presence.peerStateVector(peer)
-      if (!sv || (sv.get(deps.presence.selfClient()) ?? 0) < pc.clock) return false
-      snap = new Map(sv)
-      pc.seen.set(peer, snap)
-    }
-    return deps.presence.localCovers(snap)
-  }
-
   const lifecycle = createJobLifecycle(deps, opts, {
     releaseClaim,
     schedule,
@@ -379,6 +367,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
   return {
     start() {
+      startedAt = clock.now()
       for (const t of ledger.tasks()) refreshOpen(t.id)
       unsubscribe = ledger.onChange(onLedgerChange)
       timer = setInterval(schedule, opts.tickMs)

@@ -138,10 +138,15 @@ export interface SchedulerOptions {
   tickMs: number
   /** Least wait after a claim before touching the destination, then re-check. */
   settleMs: number
-  /** Longest wait for every live peer to confirm it saw the claim. */
+  /** After this wait for a live peer to confirm it saw the claim, the wait is logged (it goes on). */
   settleMaxMs: number
   /** Delay per rank step for agents that are not the first choice for a free task. */
   rankStepMs: number
+  /**
+   * After the scheduler starts, how long it claims no free task and takes nothing over: time to hear every
+   * live peer's heartbeat, so it does not take itself for alone and start with no rival to wait for.
+   */
+  hearMs: number
   /** Durable progress checkpoint interval. */
   checkpointMs: number
   /** How long a direct probe of a silent holder may take. */
@@ -153,6 +158,7 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   settleMs: 300,
   settleMaxMs: 10_000,
   rankStepMs: 400,
+  hearMs: 0,
   checkpointMs: 30_000,
   probeTimeoutMs: 2_000,
 }

@@ -4,6 +4,7 @@
  * bad input), slowed and counted destinations, a work log. Each agent's environment tunes them:
  *   MMESH_TEST_ISOLATED=1       start cut off from every peer (read what was restored, alone) until test.unblock
  *   MMESH_TEST_LEDGER_HELD=1    start connected (heartbeats flow) but replicating no ledger until test.unblock
+ *                               (test.holdLedger does the same on a running agent)
  *   MMESH_TEST_FILE_DELAY_MS=N  pause N ms before each file is written (a kill or a split lands mid-task)
  *   MMESH_TEST_SCAN_STALL=NAME  a source folder of that name never finishes listing (stalling-scan-worker.js)
  *   MMESH_TEST_CORE_ONLY=1      the agent's core alone: no scheduler, engine, tasks or reports
@@ -93,6 +94,12 @@ function registerTestControl(agent: AgentComponents, gate: TestGate): void {
     for (const p of peers) gate.blocked.add(p)
     await Promise.all(peers.map((p) => agent.host.hangUp(peerIdFromString(p)).catch(() => {})))
     return { blocked: [...gate.blocked] }
+  })
+  // Heartbeats keep flowing, ledger replication stops (as MMESH_TEST_LEDGER_HELD=1, but on a running agent):
+  // a peer that is live yet sees none of our claims, the slow replication of a loaded machine made lasting.
+  c.handleUntyped('test.holdLedger', () => {
+    gate.ledgerHeld = true
+    return { held: true }
   })
   c.handleUntyped('test.unblock', (params) => {
     const peers = params.peers === undefined ? [...gate.blocked] : strs(params.peers, 'peers')

@@ -14,6 +14,7 @@ import { startHost, connectedPeers } from './host/start-host.ts'
 import { Dialer } from './host/dialer.ts'
 import { probe as probePeer, registerProbe } from './host/probe.ts'
 import { createSigner, createVerifier } from './host/signatures.ts'
+import { createSignaturePool } from './host/signature-pool.ts'
 import { openRootDb, LedgerStore, type RootDb } from './persistence/store.ts'
 import { Replicator } from './replication/replicator.ts'
 import { RateLimitedLog } from './replication/rate-log.ts'
@@ -85,8 +86,12 @@ export async function startCore(o: CoreOptions): Promise<Core> {
   const restored = await store.load(dbPath)
   if (restored) Y.applyUpdate(doc, restored, 'restore')
   const invalidLog = new RateLimitedLog(logger, 20, 10_000)
+  // Large catch-ups are checked in slices with their signatures verified on these workers (the
+  // scheduler's check queue); everything else is verified where it is read.
+  const signaturePool = createSignaturePool()
   const ledger = new Ledger(doc, {
     verify: createVerifier(),
+    verifyBatch: (checks) => signaturePool.verify(checks),
     onInvalid: (map, key, reason) => invalidLog.warn({ map, key, reason }, 'ignoring an invalid ledger record'),
   })
 
@@ -152,6 +157,7 @@ export async function startCore(o: CoreOptions): Promise<Core> {
       await replicator.stop()
       memoryReleaser.stop()
       catchUp.stop()
+      await signaturePool.stop()
       if (store.pendingCount > 0) await store.compact(doc).catch((err) => logger.error({ err: (err as Error).message }, 'final compaction failed'))
       await Promise.resolve(host.stop()).catch(() => {})
     },

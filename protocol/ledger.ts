@@ -28,13 +28,14 @@ import {
   type TaskSpec,
 } from './records.ts'
 import type { z } from 'zod'
-import { MAX_CLOCK_SKEW_MS, hlcTooFarAhead, parseHlc } from './hlc.ts'
+import { MAX_CLOCK_SKEW_MS, hlcTooFarAhead } from './hlc.ts'
+import { MAP_NAMES, checkRecord, claimKey, commandKey, outcomeKey, type MapName, type SignatureCheck } from './ledger-validate.ts'
 
-export const MAP_NAMES = ['tasks', 'commands', 'claims', 'outcomes', 'agents'] as const
-export type MapName = (typeof MAP_NAMES)[number]
-
+export { MAP_NAMES, claimKey, commandKey, outcomeKey, type MapName, type SignatureCheck }
 /** Checks an Ed25519 signature made by `agentId` (a peer id that embeds its public key). Injected: protocol does no I/O. */
 export type SignatureVerifier = (agentId: string, data: Uint8Array, signature: string) => boolean
+/** Verifies a batch of signatures elsewhere (worker threads): one byte per check, 1 when good. Injected. */
+export type BatchVerifier = (checks: readonly SignatureCheck[]) => Promise<Uint8Array>
 export interface RecordSigner {
   agentId: string
   sign(data: Uint8Array): string
@@ -43,6 +44,8 @@ export type InvalidRecordHandler = (map: MapName, key: string, reason: string) =
 
 export interface LedgerOptions {
   verify: SignatureVerifier
+  /** for checkAhead; without it checkAhead verifies on this thread */
+  verifyBatch?: BatchVerifier
   onInvalid?: InvalidRecordHandler
   /** This replica's wall clock (ms), for commands dated too far ahead of it. Injected: protocol reads no clock. */
   nowMs?: () => number
@@ -52,15 +55,11 @@ export interface LedgerOptions {
 
 type Unsigned<T> = Omit<T, 'sig' | 'v'>
 
-/** Composite keys. Separators are `/`; ids never contain one (their schemas forbid it). */
-export const claimKey = (taskId: string, agentId: string) => `${taskId}/${agentId}`
-export const outcomeKey = (taskId: string, round: number, agentId: string) => `${taskId}/${round}/${agentId}`
-export const commandKey = (agentId: string, hlc: string) => `${agentId}/${hlc}`
-
 export class Ledger {
   readonly doc: Y.Doc
   private readonly maps: Record<MapName, Y.Map<unknown>>
   private readonly verify: SignatureVerifier
+  private readonly verifyBatch: BatchVerifier | undefined
   private readonly onInvalid: InvalidRecordHandler
   // Records validated since their last change, by key; `null` marks an invalid one (reported once per change).
   private readonly cache: Record<MapName, Map<string, unknown | null>>
@@ -78,6 +77,7 @@ export class Ledger {
   constructor(doc: Y.Doc, options: LedgerOptions) {
     this.doc = doc
     this.verify = options.verify
+    this.verifyBatch = options.verifyBatch
     this.onInvalid = options.onInvalid ?? (() => {})
     this.nowMs = options.nowMs ?? (() => Date.now())
     this.maxClockSkewMs = options.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS
@@ -108,6 +108,11 @@ export class Ledger {
 
   tasks(): TaskSpec[] {
     return this.readAll('tasks') as TaskSpec[]
+  }
+
+  /** Ids of the tasks held, valid or not (nothing is checked): for work done in slices, see checkAhead. */
+  taskIds(): string[] {
+    return [...this.maps.tasks.keys()]
   }
 
   taskCount(): number {
@@ -159,6 +164,40 @@ export class Ledger {
   /** The content of every map as plain JSON (raw records, valid or not): for ledger.json and convergence checks. */
   toJSON(): Record<MapName, Record<string, unknown>> {
     return Object.fromEntries(MAP_NAMES.map((n) => [n, this.maps[n].toJSON()])) as Record<MapName, Record<string, unknown>>
+  }
+
+  /**
+   * Checks the records under `keys` not read since their last change, their signatures verified as one
+   * batch by `verifyBatch` (off this thread), so the readers that follow find them checked. What a
+   * catch-up uses to check 10,000 tasks in slices instead of inside one read. A record that changed
+   * while its batch was out is left for its next read; when the batch verifier fails, so is every
+   * record of the batch: nothing becomes readable without its signature verified.
+   */
+  async checkAhead(map: MapName, keys: Iterable<string>): Promise<void> {
+    const items: { key: string; raw: unknown; check: SignatureCheck }[] = []
+    for (const key of keys) {
+      if (this.cache[map].has(key)) continue
+      const raw = this.maps[map].get(key)
+      if (raw === undefined) continue
+      const c = checkRecord(map, key, raw)
+      if (c.ok) items.push({ key, raw, check: c })
+      else this.settle(map, key, raw, c.reason)
+    }
+    if (items.length === 0) return
+    const checks = items.map((i) => i.check)
+    let good: ArrayLike<unknown>
+    if (this.verifyBatch) {
+      try {
+        good = await this.verifyBatch(checks)
+      } catch {
+        return
+      }
+    } else good = checks.map((c) => this.verifyOne(c))
+    items.forEach((it, i) => {
+      // a record that changed meanwhile, or was read meanwhile, is not this batch's to settle
+      if (this.maps[map].get(it.key) !== it.raw || this.cache[map].has(it.key)) return
+      this.settle(map, it.key, it.raw, good[i] ? null : `signature does not match agent ${it.check.agentId}`)
+    })
   }
 
   // ---------------------------------------------------------------- writers
@@ -247,15 +286,26 @@ export class Ledger {
     if (v === undefined) {
       const raw = this.maps[map].get(key)
       if (raw === undefined) return undefined
-      const checked = this.validate(map, key, raw)
-      if (checked.ok) v = deepFreeze(raw)
-      else {
-        v = null
-        this.onInvalid(map, key, checked.reason)
-      }
-      this.cache[map].set(key, v)
+      const c = checkRecord(map, key, raw)
+      v = this.settle(map, key, raw, !c.ok ? c.reason : this.verifyOne(c) ? null : `signature does not match agent ${c.agentId}`)
     }
     return v === null ? undefined : v
+  }
+
+  /** Caches a checked record: frozen when good (`reason` null), else null and reported. */
+  private settle(map: MapName, key: string, raw: unknown, reason: string | null): unknown {
+    const v = reason === null ? deepFreeze(raw) : null
+    if (reason !== null) this.onInvalid(map, key, reason)
+    this.cache[map].set(key, v)
+    return v
+  }
+
+  private verifyOne(c: SignatureCheck): boolean {
+    try {
+      return this.verify(c.agentId, c.data, c.sig)
+    } catch {
+      return false
+    }
   }
 
   private readAll(map: MapName): unknown[] {
@@ -307,35 +357,6 @@ export class Ledger {
         this.commandTargets.set(key, target)
       }
     }
-  }
-
-  private validate(map: MapName, key: string, raw: unknown): { ok: true; value: unknown } | { ok: false; reason: string } {
-    const schema = { tasks: taskSpecSchema, commands: commandSchema, claims: claimSchema, outcomes: outcomeSchema, agents: agentRecordSchema }[map]
-    const parsed = schema.safeParse(raw)
-    if (!parsed.success) return { ok: false, reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') }
-    const r = parsed.data as Record<string, unknown>
-    // The key must say what the record says, so a record cannot be planted under another's key.
-    const expected =
-      map === 'tasks' ? (r.id as string)
-      : map === 'commands' ? commandKey(r.by as string, r.hlc as string)
-      : map === 'claims' ? claimKey(r.taskId as string, r.agent as string)
-      : map === 'outcomes' ? outcomeKey(r.taskId as string, r.round as number, r.agent as string)
-      : (r.id as string)
-    if (expected !== key) return { ok: false, reason: `key ${key} does not match the record (${expected})` }
-    if (map === 'commands' && parseHlc(r.hlc as string)?.node !== r.by) return { ok: false, reason: `clock ${String(r.hlc)} is not of its writer ${String(r.by)}` }
-    {
-      // Every record is signed by the agent it names as its writer: a task by its creator, a command by
-      // its issuer, a claim, an outcome or an agent entry by that agent.
-      const agentId = (map === 'agents' ? r.id : map === 'tasks' ? r.createdBy : map === 'commands' ? r.by : r.agent) as string
-      let good = false
-      try {
-        good = this.verify(agentId, signingBytes(r), r.sig as string)
-      } catch {
-        good = false
-      }
-      if (!good) return { ok: false, reason: `signature does not match agent ${agentId}` }
-    }
-    return { ok: true, value: r }
   }
 }
 

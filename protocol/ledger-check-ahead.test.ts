@@ -108,3 +108,23 @@ describe('Ledger.checkAhead', () => {
     expect(r.ledger.tasks().map((t) => t.id)).toEqual(['t-001'])
   })
 })
+
+describe('own writes', () => {
+  it('a replica\'s own fresh records are readable inside its listeners without verifying them again', () => {
+    const keyring = new TestKeyring()
+    let calls = 0
+    const ledger = new Ledger(new Y.Doc(), { verify: (...a) => (calls++, keyring.verify(...a)) })
+    const seen: string[] = []
+    ledger.onChange((ch) => {
+      if (ch.map === 'tasks') for (const k of ch.keys) seen.push(ledger.task(k)?.id ?? 'missing')
+    })
+    ledger.addTasks(keyring.signer(A), [spec('t-001'), spec('t-002')])
+    expect(seen.sort()).toEqual(['t-001', 't-002'])
+    expect(calls).toBe(0)
+    // a raw write is not this replica's own record: it is verified when read
+    const body = { ...spec('t-003'), v: 1, createdBy: A }
+    ledger.writeRaw('tasks', 't-003', { ...body, sig: keyring.signer(A).sign(signingBytes(body)) })
+    expect(seen).toContain('t-003')
+    expect(calls).toBe(1)
+  })
+})

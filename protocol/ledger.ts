@@ -69,6 +69,8 @@ export class Ledger {
   /** the target each command key is indexed under (a command's target is not in its key) */
   private readonly commandTargets = new Map<string, string>()
   private readonly listeners = new Set<(changed: LedgerChange) => void>()
+  /** records this replica is writing now (writeOwn), by map and key: cached as checked when indexed */
+  private readonly own: Record<MapName, Map<string, unknown>>
   private readonly nowMs: () => number
   private readonly maxClockSkewMs: number
   /** command keys reported as dated ahead of our clock (once each, until they count) */
@@ -83,11 +85,17 @@ export class Ledger {
     this.maxClockSkewMs = options.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS
     this.maps = Object.fromEntries(MAP_NAMES.map((n) => [n, doc.getMap<unknown>(n)])) as Record<MapName, Y.Map<unknown>>
     this.cache = Object.fromEntries(MAP_NAMES.map((n) => [n, new Map()])) as Record<MapName, Map<string, unknown | null>>
+    this.own = Object.fromEntries(MAP_NAMES.map((n) => [n, new Map()])) as Record<MapName, Map<string, unknown>>
     for (const name of MAP_NAMES) {
       for (const key of this.maps[name].keys()) this.indexKey(name, key)
       this.maps[name].observe((event) => {
         const keys = [...event.keysChanged]
-        for (const key of keys) this.indexKey(name, key)
+        const own = this.own[name]
+        for (const key of keys) {
+          this.indexKey(name, key)
+          const mine = own.get(key)
+          if (mine !== undefined && this.maps[name].get(key) === mine) this.cache[name].set(key, deepFreeze(mine))
+        }
         const change: LedgerChange = { map: name, keys, local: event.transaction.local }
         for (const l of this.listeners) l(change)
       })
@@ -206,38 +214,34 @@ export class Ledger {
   addTasks(signer: RecordSigner, specs: (Omit<TaskSpec, 'v' | 'sig' | 'createdBy'> & { createdBy?: string })[]): void {
     for (const s of specs) if (this.maps.tasks.has(s.id)) throw new LedgerError(`task ${s.id} exists already`)
     const records = specs.map((s) => this.sign(signer, taskSpecSchema, { ...s, createdBy: signer.agentId }))
-    this.doc.transact(() => {
-      for (const r of records) this.maps.tasks.set(r.id, r)
-    })
-    for (const r of records) this.remember('tasks', r.id, r)
+    this.writeOwn('tasks', records.map((r) => [r.id, r]))
   }
 
   /** An admin command, signed by the agent that writes it (for a CLI command: the agent the CLI talks to). */
   addCommand(signer: RecordSigner, cmd: Omit<CommandRecord, 'v' | 'sig' | 'by'> & { by?: string }): void {
     const record = this.sign(signer, commandSchema, { ...cmd, by: signer.agentId })
     const key = commandKey(record.by, record.hlc)
-    this.doc.transact(() => this.maps.commands.set(key, record))
-    this.remember('commands', key, record)
+    this.writeOwn('commands', [[key, record]])
   }
 
   putClaim(signer: RecordSigner, claim: Unsigned<ClaimRecord>): ClaimRecord {
     const record = this.sign(signer, claimSchema, { ...claim, agent: signer.agentId })
     const key = claimKey(record.taskId, record.agent)
-    this.doc.transact(() => this.maps.claims.set(key, record))
-    return this.remember('claims', key, record)
+    this.writeOwn('claims', [[key, record]])
+    return record
   }
 
   putOutcome(signer: RecordSigner, outcome: Unsigned<OutcomeRecord>): OutcomeRecord {
     const record = this.sign(signer, outcomeSchema, { ...outcome, agent: signer.agentId })
     const key = outcomeKey(record.taskId, record.round, record.agent)
-    this.doc.transact(() => this.maps.outcomes.set(key, record))
-    return this.remember('outcomes', key, record)
+    this.writeOwn('outcomes', [[key, record]])
+    return record
   }
 
   putAgent(signer: RecordSigner, agent: Unsigned<AgentRecord>): AgentRecord {
     const record = this.sign(signer, agentRecordSchema, { ...agent, id: signer.agentId })
-    this.doc.transact(() => this.maps.agents.set(record.id, record))
-    return this.remember('agents', record.id, record)
+    this.writeOwn('agents', [[record.id, record]])
+    return record
   }
 
   /** Raw write for tests and fuzzers that need to plant records the typed writers would refuse. */
@@ -253,10 +257,21 @@ export class Ledger {
     return schema.parse({ ...unsigned, sig })
   }
 
-  /** A record this replica has just written (already parsed, signed, under its own key) needs no re-check. */
-  private remember<T>(map: MapName, key: string, record: T): T {
-    if (this.maps[map].get(key) === record) this.cache[map].set(key, deepFreeze(record))
-    return record
+  /**
+   * Writes records this replica has just made (parsed, signed, under their own keys) in one transaction,
+   * cached as checked before the ledger's listeners run, so none of them verifies its own fresh
+   * signatures again (the scheduler reads every task of a 10,000-task import).
+   */
+  private writeOwn(map: MapName, entries: [string, unknown][]): void {
+    const own = this.own[map]
+    for (const [k, r] of entries) own.set(k, r)
+    try {
+      this.doc.transact(() => {
+        for (const [k, r] of entries) this.maps[map].set(k, r)
+      })
+    } finally {
+      own.clear()
+    }
   }
 
   private read(map: MapName, key: string): unknown {

@@ -214,7 +214,6 @@ async function startLocked(
       ...(hooks ? { hooks } : {}),
     })
     services = started
-    core.catchUp.addWaiting(() => started.checking())
     cleanups.push(() => started.stop())
     registerTaskControl(control, started.tasks, {
       recentFailures: (view) => fleetRecentFailures({ self: peerId, items: started.items, askPeer: (...a) => started.itemsSync.failures(...a) }, view),

@@ -14,11 +14,10 @@ import { startHost, connectedPeers } from './host/start-host.ts'
 import { Dialer } from './host/dialer.ts'
 import { probe as probePeer, registerProbe } from './host/probe.ts'
 import { createSigner, createVerifier } from './host/signatures.ts'
-import { createSignaturePool } from './host/signature-pool.ts'
 import { openRootDb, LedgerStore, type RootDb } from './persistence/store.ts'
 import { Replicator } from './replication/replicator.ts'
 import { RateLimitedLog } from './replication/rate-log.ts'
-import { LARGE_WRITE_BYTES, createMemoryReleaser } from './replication/release-memory.ts'
+import { createMemoryReleaser } from './replication/release-memory.ts'
 import { createCatchUpMeter, type CatchUpMeter } from './replication/catch-up.ts'
 import { Presence } from './presence/presence.ts'
 import { createHlcClock, type HlcClock } from './hlc-clock.ts'
@@ -73,9 +72,6 @@ export interface Core {
   close(): Promise<void>
 }
 
-/** Records checked on the signature workers after which their falling idle is worth a garbage collection. */
-const CHECKED_BEFORE_GC = 5_000
-
 export async function startCore(o: CoreOptions): Promise<Core> {
   const { logger, cleanups } = o
   const isBlocked = o.peerGate ? (p: string) => o.peerGate!.isBlocked(p) : undefined
@@ -89,29 +85,8 @@ export async function startCore(o: CoreOptions): Promise<Core> {
   const restored = await store.load(dbPath)
   if (restored) Y.applyUpdate(doc, restored, 'restore')
   const invalidLog = new RateLimitedLog(logger, 20, 10_000)
-  const memoryReleaser = createMemoryReleaser()
-  // Large catch-ups are checked in slices with their signatures verified on these workers (the
-  // scheduler's check queue); everything else is verified where it is read.
-  const signaturePool = createSignaturePool()
-  let batchesOut = 0
-  let checkedSinceGc = 0
   const ledger = new Ledger(doc, {
     verify: createVerifier(),
-    verifyBatch: async (checks) => {
-      batchesOut++
-      try {
-        return await signaturePool.verify(checks)
-      } finally {
-        batchesOut--
-        checkedSinceGc += checks.length
-        // Checking a catch-up leaves garbage that lived across the workers' answers (so went to the old
-        // generation): collect once when the workers fall idle after many records, as after a large write.
-        if (batchesOut === 0 && checkedSinceGc >= CHECKED_BEFORE_GC) {
-          checkedSinceGc = 0
-          memoryReleaser.afterWrite(LARGE_WRITE_BYTES)
-        }
-      }
-    },
     onInvalid: (map, key, reason) => invalidLog.warn({ map, key, reason }, 'ignoring an invalid ledger record'),
   })
 
@@ -126,6 +101,7 @@ export async function startCore(o: CoreOptions): Promise<Core> {
   const addresses = () => host.getMultiaddrs().map((a) => a.toString())
 
   let storeFailed = false
+  const memoryReleaser = createMemoryReleaser()
   const replicator = new Replicator(host, doc, store, logger, {
     onStoreError: (err) => {
       if (storeFailed) return
@@ -176,7 +152,6 @@ export async function startCore(o: CoreOptions): Promise<Core> {
       await replicator.stop()
       memoryReleaser.stop()
       catchUp.stop()
-      await signaturePool.stop()
       if (store.pendingCount > 0) await store.compact(doc).catch((err) => logger.error({ err: (err as Error).message }, 'final compaction failed'))
       await Promise.resolve(host.stop()).catch(() => {})
     },

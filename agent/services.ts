@@ -65,8 +65,6 @@ export interface Services {
   feed: FleetFeed
   /** starts scheduling (after the control methods are registered) */
   start(): void
-  /** tasks of a large change waiting for their signature check (counted as catching up) */
-  checking(): number
   stop(): Promise<void>
 }
 
@@ -180,7 +178,6 @@ export async function startServices(deps: ServiceDeps): Promise<Services> {
   return {
     tasks, usermap, items, itemsSync, feed,
     start: () => running.start(),
-    checking: () => running.checking(),
     async stop() {
       credentials.stop()
       disk.stop()

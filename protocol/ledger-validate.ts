@@ -1,8 +1,8 @@
 /**
  * The ledger's layout (map names, composite keys) and the checks of one record short of its signature:
- * its schema, that its key says what it says, and whose signature it must carry over which bytes. Split
- * out of ledger.ts so a record can be checked here now and its signature verified elsewhere later (in a
- * batch, off the main thread: Ledger.checkAhead) with the bytes computed once.
+ * its schema, that its key says what it says, and whose signature it must carry over which bytes (the
+ * canonical bytes computed once per check). Split out of ledger.ts (which verifies the signature and
+ * caches the verdict), so that file keeps to the reading, indexing and writing of the maps.
  */
 import {
   agentRecordSchema,

@@ -32,10 +32,9 @@ import { MAX_CLOCK_SKEW_MS, hlcTooFarAhead } from './hlc.ts'
 import { MAP_NAMES, checkRecord, claimKey, commandKey, outcomeKey, type MapName, type SignatureCheck } from './ledger-validate.ts'
 
 export { MAP_NAMES, claimKey, commandKey, outcomeKey, type MapName, type SignatureCheck }
+
 /** Checks an Ed25519 signature made by `agentId` (a peer id that embeds its public key). Injected: protocol does no I/O. */
 export type SignatureVerifier = (agentId: string, data: Uint8Array, signature: string) => boolean
-/** Verifies a batch of signatures elsewhere (worker threads): one byte per check, 1 when good. Injected. */
-export type BatchVerifier = (checks: readonly SignatureCheck[]) => Promise<Uint8Array>
 export interface RecordSigner {
   agentId: string
   sign(data: Uint8Array): string
@@ -44,8 +43,6 @@ export type InvalidRecordHandler = (map: MapName, key: string, reason: string) =
 
 export interface LedgerOptions {
   verify: SignatureVerifier
-  /** for checkAhead; without it checkAhead verifies on this thread */
-  verifyBatch?: BatchVerifier
   onInvalid?: InvalidRecordHandler
   /** This replica's wall clock (ms), for commands dated too far ahead of it. Injected: protocol reads no clock. */
   nowMs?: () => number
@@ -59,7 +56,6 @@ export class Ledger {
   readonly doc: Y.Doc
   private readonly maps: Record<MapName, Y.Map<unknown>>
   private readonly verify: SignatureVerifier
-  private readonly verifyBatch: BatchVerifier | undefined
   private readonly onInvalid: InvalidRecordHandler
   // Records validated since their last change, by key; `null` marks an invalid one (reported once per change).
   private readonly cache: Record<MapName, Map<string, unknown | null>>
@@ -79,7 +75,6 @@ export class Ledger {
   constructor(doc: Y.Doc, options: LedgerOptions) {
     this.doc = doc
     this.verify = options.verify
-    this.verifyBatch = options.verifyBatch
     this.onInvalid = options.onInvalid ?? (() => {})
     this.nowMs = options.nowMs ?? (() => Date.now())
     this.maxClockSkewMs = options.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS
@@ -116,11 +111,6 @@ export class Ledger {
 
   tasks(): TaskSpec[] {
     return this.readAll('tasks') as TaskSpec[]
-  }
-
-  /** Ids of the tasks held, valid or not (nothing is checked): for work done in slices, see checkAhead. */
-  taskIds(): string[] {
-    return [...this.maps.tasks.keys()]
   }
 
   taskCount(): number {
@@ -172,40 +162,6 @@ export class Ledger {
   /** The content of every map as plain JSON (raw records, valid or not): for ledger.json and convergence checks. */
   toJSON(): Record<MapName, Record<string, unknown>> {
     return Object.fromEntries(MAP_NAMES.map((n) => [n, this.maps[n].toJSON()])) as Record<MapName, Record<string, unknown>>
-  }
-
-  /**
-   * Checks the records under `keys` not read since their last change, their signatures verified as one
-   * batch by `verifyBatch` (off this thread), so the readers that follow find them checked. What a
-   * catch-up uses to check 10,000 tasks in slices instead of inside one read. A record that changed
-   * while its batch was out is left for its next read; when the batch verifier fails, so is every
-   * record of the batch: nothing becomes readable without its signature verified.
-   */
-  async checkAhead(map: MapName, keys: Iterable<string>): Promise<void> {
-    const items: { key: string; raw: unknown; check: SignatureCheck }[] = []
-    for (const key of keys) {
-      if (this.cache[map].has(key)) continue
-      const raw = this.maps[map].get(key)
-      if (raw === undefined) continue
-      const c = checkRecord(map, key, raw)
-      if (c.ok) items.push({ key, raw, check: c })
-      else this.settle(map, key, raw, c.reason)
-    }
-    if (items.length === 0) return
-    const checks = items.map((i) => i.check)
-    let good: ArrayLike<unknown>
-    if (this.verifyBatch) {
-      try {
-        good = await this.verifyBatch(checks)
-      } catch {
-        return
-      }
-    } else good = checks.map((c) => this.verifyOne(c))
-    items.forEach((it, i) => {
-      // a record that changed meanwhile, or was read meanwhile, is not this batch's to settle
-      if (this.maps[map].get(it.key) !== it.raw || this.cache[map].has(it.key)) return
-      this.settle(map, it.key, it.raw, good[i] ? null : `signature does not match agent ${it.check.agentId}`)
-    })
   }
 
   // ---------------------------------------------------------------- writers

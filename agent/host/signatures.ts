@@ -16,21 +16,11 @@ const CACHE_LIMIT = 50_000
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
 
-/** The agent's Ed25519 public key (SPKI DER, as signature workers take it), or null when the id embeds none. */
-export function publicKeyDer(agentId: string): Buffer | null {
-  try {
-    const pub = peerIdFromString(agentId).publicKey
-    if (!pub || pub.type !== 'Ed25519' || pub.raw.byteLength !== 32) return null
-    return Buffer.concat([SPKI_ED25519_PREFIX, pub.raw])
-  } catch {
-    return null
-  }
-}
-
 /** The agent's Ed25519 public key as a KeyObject, or null when the id embeds no Ed25519 key. */
 function publicKeyOf(agentId: string): crypto.KeyObject | null {
-  const der = publicKeyDer(agentId)
-  return der ? crypto.createPublicKey({ key: der, format: 'der', type: 'spki' }) : null
+  const pub = peerIdFromString(agentId).publicKey
+  if (!pub || pub.type !== 'Ed25519' || pub.raw.byteLength !== 32) return null
+  return crypto.createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, pub.raw]), format: 'der', type: 'spki' })
 }
 
 export function createVerifier(): SignatureVerifier {

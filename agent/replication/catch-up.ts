@@ -6,18 +6,14 @@
  *    the sum over writers of (their clock in the peer's vector − ours) counts the writes we lack,
  *    superseded ones included (a claim released later is two writes). A heartbeat is up to one interval
  *    old, so a gap only shows when we lacked what the peer had that long ago.
- * Held records still waiting for their signature check (a large change is checked in slices, see
- * agent/scheduler/check-queue.ts) count too: they are not listed yet either.
  * Each agent publishes its own figure in its heartbeat (`catchingUp`), which is what others show for it.
  */
 import * as Y from 'yjs'
 import { createStateVectorCache } from './peer-state-vectors.ts'
 
 export interface CatchUpMeter {
-  /** Records this agent is behind now (0 when caught up): missing ones, and held ones waiting for their check. */
+  /** Records this agent is behind now (0 when caught up). */
   behind(): number
-  /** Counts what `source` says is held but waiting for its signature check (the scheduler's check queue). */
-  addWaiting(source: () => number): void
   /** What `agentId` last said of itself (self: `behind()`); null when caught up or unknown. */
   of(agentId: string): number | null
   stop(): void
@@ -48,8 +44,7 @@ export function createCatchUpMeter(deps: CatchUpDeps): CatchUpMeter {
     return n
   }
 
-  const waiting: (() => number)[] = []
-  const behind = () => missing() + waiting.reduce((n, w) => n + w(), 0)
+  const behind = () => missing()
   let published = -1
   const timer = setInterval(() => {
     const n = behind()
@@ -60,7 +55,6 @@ export function createCatchUpMeter(deps: CatchUpDeps): CatchUpMeter {
 
   return {
     behind,
-    addWaiting: (source) => void waiting.push(source),
     of(agentId) {
       if (agentId === deps.self) return behind() || null
       for (const [id, fields] of deps.peerFields()) {

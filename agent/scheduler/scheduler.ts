@@ -13,7 +13,6 @@ import { DEFAULT_SCHEDULER_OPTIONS, type PeerView, type SchedulerDeps, type Sche
 import { createJobLifecycle } from './job-lifecycle.ts'
 import type { WindowState } from '../../protocol/work-window.ts'
 import { windowBlocked } from './window-gate.ts'
-import { createCheckQueue } from './check-queue.ts'
 
 const ALWAYS_OPEN: WindowState = { open: true, next: null }
 
@@ -37,14 +36,10 @@ export interface Scheduler {
   held(): string[]
   /** Reasons this agent cannot run some queued tasks (also published in its heartbeat). */
   blocked(): Record<string, string>
-  /** Tasks of a large change still waiting for their check (check-queue.ts). */
-  checking(): number
 }
 
 const BLOCKED_LIMIT = 200
 const MIN_TICK_GAP_MS = 50
-/** Task changes larger than this are checked in slices (check-queue.ts) rather than inside the ledger event. */
-const CHECK_SLICE = 256
 
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const opts: SchedulerOptions = { ...DEFAULT_SCHEDULER_OPTIONS, ...deps.options }
@@ -90,18 +85,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     } else open.add(taskId)
   }
 
-  const checks = createCheckQueue(
-    (ids) => ledger.checkAhead('tasks', ids),
-    (ids) => {
-      for (const id of ids) refreshOpen(id)
-      schedule()
-    },
-    { slice: CHECK_SLICE },
-  )
-
   function onLedgerChange(change: { map: string; keys: string[] }): void {
     if (change.map === 'commands') globals = foldSettings(ledger.commands())
-    if (change.map === 'tasks' && change.keys.length > CHECK_SLICE) return checks.add(change.keys)
     const ids = new Set<string>()
     for (const key of change.keys) {
       if (change.map === 'tasks') ids.add(key)
@@ -394,9 +379,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
   return {
     start() {
-      const ids = ledger.taskIds()
-      if (ids.length > CHECK_SLICE) checks.add(ids)
-      else for (const id of ids) refreshOpen(id)
+      for (const t of ledger.tasks()) refreshOpen(t.id)
       unsubscribe = ledger.onChange(onLedgerChange)
       timer = setInterval(schedule, opts.tickMs)
       timer.unref()
@@ -405,7 +388,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     async stop() {
       stopping = true
       unsubscribe?.()
-      checks.stop()
       if (timer) clearInterval(timer)
       if (scheduled) clearImmediate(scheduled)
       if (delayed) clearTimeout(delayed)
@@ -426,6 +408,5 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     },
     held: () => [...jobs.keys(), ...pending.keys()],
     blocked: () => Object.fromEntries([...blocked, ...outsideWindow()]),
-    checking: () => checks.size(),
   }
 }

@@ -1,8 +1,8 @@
 /**
- * A large catch-up is checked in slices, signatures verified on worker threads (issue 18), and still
- * refuses what a fleet member forged: a late joiner pulls 1,000 signed tasks and three forged ones
- * (unsigned, signed in another agent's name, a signature lifted from another record) in one update; it
- * lists exactly the 1,000, shows itself catching up until they are checked, then current. Real agents.
+ * A large catch-up still refuses what a fleet member forged (issue 18's hostile side): a late joiner
+ * pulls 1,000 signed tasks and three forged ones (unsigned, signed in another agent's name, a signature
+ * lifted from another record) in one sync; it lists exactly the 1,000, and says it is caught up. Real
+ * agents; a faster check of large catch-ups must keep this passing.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -17,7 +17,7 @@ let fleet: Fleet
 let a: AgentProc
 
 beforeAll(async () => {
-  // Full agents: the check queue belongs to the scheduler.
+  // Full agents: the scheduler reads every task of a change as it arrives.
   fleet = await createFleet()
   a = await fleet.start('alpha')
 })
@@ -26,7 +26,7 @@ afterAll(async () => {
   await fleet?.cleanup()
 })
 
-describe('checked catch-up', () => {
+describe('forged records in a catch-up', () => {
   it('a late joiner lists the 1,000 signed tasks of one large update and refuses the forged ones in it', async () => {
     const COUNT = 1_000
     await fleet.call(a, 'test.writeRecords', { count: COUNT, prefix: 'bulk' })
@@ -42,8 +42,7 @@ describe('checked catch-up', () => {
     }
     for (const [key, value] of Object.entries(forged)) await fleet.call(a, 'test.writeRaw', { map: 'tasks', key, value })
 
-    // Held back until everything is written, so it arrives in one sync (one change of 1,003 tasks, past
-    // the 256 checked inside a ledger event).
+    // Held back until everything is written, so it arrives in one sync (one change of 1,003 tasks).
     const late = await fleet.start('late', { peers: [a], env: { MMESH_TEST_LEDGER_HELD: '1' } })
     await fleet.call(late, 'test.unblock', {})
     await fleet.waitFor(async () => (await fleet.call<{ sizes: { tasks: number } }>(late, 'status')).sizes.tasks === COUNT + 3, { timeoutMs: 90_000, message: 'the late joiner holds every task record' })

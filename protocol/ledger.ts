@@ -28,10 +28,10 @@ import {
   type TaskSpec,
 } from './records.ts'
 import type { z } from 'zod'
-import { MAX_CLOCK_SKEW_MS, hlcTooFarAhead, parseHlc } from './hlc.ts'
+import { MAX_CLOCK_SKEW_MS, hlcTooFarAhead } from './hlc.ts'
+import { MAP_NAMES, checkRecord, claimKey, commandKey, outcomeKey, type MapName, type SignatureCheck } from './ledger-validate.ts'
 
-export const MAP_NAMES = ['tasks', 'commands', 'claims', 'outcomes', 'agents'] as const
-export type MapName = (typeof MAP_NAMES)[number]
+export { MAP_NAMES, claimKey, commandKey, outcomeKey, type MapName, type SignatureCheck }
 
 /** Checks an Ed25519 signature made by `agentId` (a peer id that embeds its public key). Injected: protocol does no I/O. */
 export type SignatureVerifier = (agentId: string, data: Uint8Array, signature: string) => boolean
@@ -52,11 +52,6 @@ export interface LedgerOptions {
 
 type Unsigned<T> = Omit<T, 'sig' | 'v'>
 
-/** Composite keys. Separators are `/`; ids never contain one (their schemas forbid it). */
-export const claimKey = (taskId: string, agentId: string) => `${taskId}/${agentId}`
-export const outcomeKey = (taskId: string, round: number, agentId: string) => `${taskId}/${round}/${agentId}`
-export const commandKey = (agentId: string, hlc: string) => `${agentId}/${hlc}`
-
 export class Ledger {
   readonly doc: Y.Doc
   private readonly maps: Record<MapName, Y.Map<unknown>>
@@ -70,6 +65,8 @@ export class Ledger {
   /** the target each command key is indexed under (a command's target is not in its key) */
   private readonly commandTargets = new Map<string, string>()
   private readonly listeners = new Set<(changed: LedgerChange) => void>()
+  /** records this replica is writing now (writeOwn), by map and key: cached as checked when indexed */
+  private readonly own: Record<MapName, Map<string, unknown>>
   private readonly nowMs: () => number
   private readonly maxClockSkewMs: number
   /** command keys reported as dated ahead of our clock (once each, until they count) */
@@ -83,11 +80,17 @@ export class Ledger {
     this.maxClockSkewMs = options.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS
     this.maps = Object.fromEntries(MAP_NAMES.map((n) => [n, doc.getMap<unknown>(n)])) as Record<MapName, Y.Map<unknown>>
     this.cache = Object.fromEntries(MAP_NAMES.map((n) => [n, new Map()])) as Record<MapName, Map<string, unknown | null>>
+    this.own = Object.fromEntries(MAP_NAMES.map((n) => [n, new Map()])) as Record<MapName, Map<string, unknown>>
     for (const name of MAP_NAMES) {
       for (const key of this.maps[name].keys()) this.indexKey(name, key)
       this.maps[name].observe((event) => {
         const keys = [...event.keysChanged]
-        for (const key of keys) this.indexKey(name, key)
+        const own = this.own[name]
+        for (const key of keys) {
+          this.indexKey(name, key)
+          const mine = own.get(key)
+          if (mine !== undefined && this.maps[name].get(key) === mine) this.cache[name].set(key, deepFreeze(mine))
+        }
         const change: LedgerChange = { map: name, keys, local: event.transaction.local }
         for (const l of this.listeners) l(change)
       })
@@ -167,38 +170,34 @@ export class Ledger {
   addTasks(signer: RecordSigner, specs: (Omit<TaskSpec, 'v' | 'sig' | 'createdBy'> & { createdBy?: string })[]): void {
     for (const s of specs) if (this.maps.tasks.has(s.id)) throw new LedgerError(`task ${s.id} exists already`)
     const records = specs.map((s) => this.sign(signer, taskSpecSchema, { ...s, createdBy: signer.agentId }))
-    this.doc.transact(() => {
-      for (const r of records) this.maps.tasks.set(r.id, r)
-    })
-    for (const r of records) this.remember('tasks', r.id, r)
+    this.writeOwn('tasks', records.map((r) => [r.id, r]))
   }
 
   /** An admin command, signed by the agent that writes it (for a CLI command: the agent the CLI talks to). */
   addCommand(signer: RecordSigner, cmd: Omit<CommandRecord, 'v' | 'sig' | 'by'> & { by?: string }): void {
     const record = this.sign(signer, commandSchema, { ...cmd, by: signer.agentId })
     const key = commandKey(record.by, record.hlc)
-    this.doc.transact(() => this.maps.commands.set(key, record))
-    this.remember('commands', key, record)
+    this.writeOwn('commands', [[key, record]])
   }
 
   putClaim(signer: RecordSigner, claim: Unsigned<ClaimRecord>): ClaimRecord {
     const record = this.sign(signer, claimSchema, { ...claim, agent: signer.agentId })
     const key = claimKey(record.taskId, record.agent)
-    this.doc.transact(() => this.maps.claims.set(key, record))
-    return this.remember('claims', key, record)
+    this.writeOwn('claims', [[key, record]])
+    return record
   }
 
   putOutcome(signer: RecordSigner, outcome: Unsigned<OutcomeRecord>): OutcomeRecord {
     const record = this.sign(signer, outcomeSchema, { ...outcome, agent: signer.agentId })
     const key = outcomeKey(record.taskId, record.round, record.agent)
-    this.doc.transact(() => this.maps.outcomes.set(key, record))
-    return this.remember('outcomes', key, record)
+    this.writeOwn('outcomes', [[key, record]])
+    return record
   }
 
   putAgent(signer: RecordSigner, agent: Unsigned<AgentRecord>): AgentRecord {
     const record = this.sign(signer, agentRecordSchema, { ...agent, id: signer.agentId })
-    this.doc.transact(() => this.maps.agents.set(record.id, record))
-    return this.remember('agents', record.id, record)
+    this.writeOwn('agents', [[record.id, record]])
+    return record
   }
 
   /** Raw write for tests and fuzzers that need to plant records the typed writers would refuse. */
@@ -214,10 +213,21 @@ export class Ledger {
     return schema.parse({ ...unsigned, sig })
   }
 
-  /** A record this replica has just written (already parsed, signed, under its own key) needs no re-check. */
-  private remember<T>(map: MapName, key: string, record: T): T {
-    if (this.maps[map].get(key) === record) this.cache[map].set(key, deepFreeze(record))
-    return record
+  /**
+   * Writes records this replica has just made (parsed, signed, under their own keys) in one transaction,
+   * cached as checked before the ledger's listeners run, so none of them verifies its own fresh
+   * signatures again (the scheduler reads every task of a 10,000-task import).
+   */
+  private writeOwn(map: MapName, entries: [string, unknown][]): void {
+    const own = this.own[map]
+    for (const [k, r] of entries) own.set(k, r)
+    try {
+      this.doc.transact(() => {
+        for (const [k, r] of entries) this.maps[map].set(k, r)
+      })
+    } finally {
+      own.clear()
+    }
   }
 
   private read(map: MapName, key: string): unknown {
@@ -247,15 +257,26 @@ export class Ledger {
     if (v === undefined) {
       const raw = this.maps[map].get(key)
       if (raw === undefined) return undefined
-      const checked = this.validate(map, key, raw)
-      if (checked.ok) v = deepFreeze(raw)
-      else {
-        v = null
-        this.onInvalid(map, key, checked.reason)
-      }
-      this.cache[map].set(key, v)
+      const c = checkRecord(map, key, raw)
+      v = this.settle(map, key, raw, !c.ok ? c.reason : this.verifyOne(c) ? null : `signature does not match agent ${c.agentId}`)
     }
     return v === null ? undefined : v
+  }
+
+  /** Caches a checked record: frozen when good (`reason` null), else null and reported. */
+  private settle(map: MapName, key: string, raw: unknown, reason: string | null): unknown {
+    const v = reason === null ? deepFreeze(raw) : null
+    if (reason !== null) this.onInvalid(map, key, reason)
+    this.cache[map].set(key, v)
+    return v
+  }
+
+  private verifyOne(c: SignatureCheck): boolean {
+    try {
+      return this.verify(c.agentId, c.data, c.sig)
+    } catch {
+      return false
+    }
   }
 
   private readAll(map: MapName): unknown[] {
@@ -307,35 +328,6 @@ export class Ledger {
         this.commandTargets.set(key, target)
       }
     }
-  }
-
-  private validate(map: MapName, key: string, raw: unknown): { ok: true; value: unknown } | { ok: false; reason: string } {
-    const schema = { tasks: taskSpecSchema, commands: commandSchema, claims: claimSchema, outcomes: outcomeSchema, agents: agentRecordSchema }[map]
-    const parsed = schema.safeParse(raw)
-    if (!parsed.success) return { ok: false, reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') }
-    const r = parsed.data as Record<string, unknown>
-    // The key must say what the record says, so a record cannot be planted under another's key.
-    const expected =
-      map === 'tasks' ? (r.id as string)
-      : map === 'commands' ? commandKey(r.by as string, r.hlc as string)
-      : map === 'claims' ? claimKey(r.taskId as string, r.agent as string)
-      : map === 'outcomes' ? outcomeKey(r.taskId as string, r.round as number, r.agent as string)
-      : (r.id as string)
-    if (expected !== key) return { ok: false, reason: `key ${key} does not match the record (${expected})` }
-    if (map === 'commands' && parseHlc(r.hlc as string)?.node !== r.by) return { ok: false, reason: `clock ${String(r.hlc)} is not of its writer ${String(r.by)}` }
-    {
-      // Every record is signed by the agent it names as its writer: a task by its creator, a command by
-      // its issuer, a claim, an outcome or an agent entry by that agent.
-      const agentId = (map === 'agents' ? r.id : map === 'tasks' ? r.createdBy : map === 'commands' ? r.by : r.agent) as string
-      let good = false
-      try {
-        good = this.verify(agentId, signingBytes(r), r.sig as string)
-      } catch {
-        good = false
-      }
-      if (!good) return { ok: false, reason: `signature does not match agent ${agentId}` }
-    }
-    return { ok: true, value: r }
   }
 }
 

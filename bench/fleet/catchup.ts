@@ -10,7 +10,7 @@
  * "Lists every task" = the agent's ledger holds them all with none waiting for its signature check
  * (`status`, `agents.list`), confirmed by `mmesh task list --json` printing that many.
  *
- *   node bin/run-ts.js bench/fleet/catchup.ts [--tasks 10000] [--big-tasks 100000]
+ *   node bin/run-ts.js bench/fleet/catchup.ts [--tasks 10000] [--big-tasks 100000] [--cpu-prof DIR]
  *
  * Imported by bench/fleet.ts as a module: run({ tasks, bigTasks }) returns the rows.
  */
@@ -49,7 +49,7 @@ function percentile(xs: number[], p: number): number {
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(s.length * p))]!
 }
 
-export async function run(opts: { tasks?: number; bigTasks?: number } = {}): Promise<Row[]> {
+export async function run(opts: { tasks?: number; bigTasks?: number; cpuProfDir?: string } = {}): Promise<Row[]> {
   const tasks = opts.tasks ?? 10_000
   const bigTasks = opts.bigTasks ?? 100_000
   const build = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'build.js'), '--if-stale'], { cwd: ROOT, stdio: 'inherit' })
@@ -74,7 +74,9 @@ export async function run(opts: { tasks?: number; bigTasks?: number } = {}): Pro
   async function start(name: string, peers: Agent[]): Promise<Agent> {
     const dir = path.join(tmp, name)
     const startedAt = performance.now()
-    const child = spawn(process.execPath, [MMESH, 'start', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--data', dir, '--name', name, '--capacity', '0', '--fleet-key', keyFile, '--source-root', shares, '--dest-root', dest, ...peers.flatMap((p) => ['--peer', p.addr])], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    // --cpu-prof DIR: each agent writes a V8 CPU profile there when it is stopped (SIGTERM) at the end
+    const prof = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir, '--cpu-prof-name', `${name}.cpuprofile`] : []
+    const child = spawn(process.execPath, [...prof, MMESH, 'start', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--data', dir, '--name', name, '--capacity', '0', '--fleet-key', keyFile, '--source-root', shares, '--dest-root', dest, ...peers.flatMap((p) => ['--peer', p.addr])], { env, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)))
@@ -216,6 +218,14 @@ export async function run(opts: { tasks?: number; bigTasks?: number } = {}): Pro
     return rows
   } finally {
     probing = false
+    if (opts.cpuProfDir) {
+      // a profile is written only by an agent that exits on its own
+      await Promise.all(agents.map((a) => new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 30_000)
+        a.child.once('exit', () => (clearTimeout(timer), resolve()))
+        a.child.kill('SIGTERM')
+      })))
+    }
     for (const a of agents) a.child.kill('SIGKILL')
     await sleep(500)
     fs.rmSync(tmp, { recursive: true, force: true })
@@ -227,7 +237,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const k = process.argv.indexOf(name)
     return k >= 0 ? Number(process.argv[k + 1]) : dflt
   }
-  const rows = await run({ tasks: arg('--tasks', 10_000), bigTasks: arg('--big-tasks', 100_000) })
+  const profAt = process.argv.indexOf('--cpu-prof')
+  const rows = await run({ tasks: arg('--tasks', 10_000), bigTasks: arg('--big-tasks', 100_000), ...(profAt >= 0 ? { cpuProfDir: path.resolve(process.argv[profAt + 1]!) } : {}) })
   console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`)
   for (const r of rows) console.log(`${r.ok ? 'ok  ' : 'MISS'} ${r.target}: ${r.measured} (goal ${r.goal})`)
   process.exit(rows.every((r) => r.ok) ? 0 : 1)

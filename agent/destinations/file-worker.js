@@ -537,10 +537,8 @@ async function runQueue(batch) {
 // files are read and written on this thread, so the disk and this thread both keep busy, and the next
 // flush covers all of them. Each holds at most GROUP temporary files open. With fdatasync, more than two
 // only queued on libuv's four threads; with syncfs, one flush serves them all (10,000 x 4 KB: 6 at a time
-// made 120 flushes and took 1.69 s, 16 made 63 and took 1.41 s). 32: as many as one task puts in flight
-// (engine batchConcurrency) and the agent's limiter allows, since a task's folder goes to one worker; at
-// 16 the rest queued here while the flush ran. At most ACTIVE × GROUP temporary files are open at once.
-const ACTIVE = SYNCFS ? 32 : 2
+// made 120 flushes and took 1.69 s, 16 made 63 and took 1.41 s; the agent's limiter allows 32 batches).
+const ACTIVE = SYNCFS ? 16 : 2
 let active = 0
 const waiting = []
 

@@ -83,13 +83,6 @@ export interface EngineDeps {
 export interface EngineTuning {
   /** Files copied at once by one task. */
   taskConcurrency: number
-  /**
-   * Batches of small files (copy-batch.ts) in flight at once for one task. More than taskConcurrency: a
-   * batch holds its slot through two file-system flushes (data, then names; file-worker.js), and with 16
-   * slots the copy worker of the folder sat idle while they ran (10,000 × 4 KB, issue 18). Still bounded by
-   * the agent's limiter and the worker's ACTIVE.
-   */
-  batchConcurrency: number
   checkpointIntervalMs: number
   progressIntervalMs: number
   /** Wait between retries of a round hit by a task-scope error. */
@@ -106,7 +99,6 @@ export interface EngineTuning {
 
 export const DEFAULT_TUNING: EngineTuning = {
   taskConcurrency: 16,
-  batchConcurrency: 32,
   checkpointIntervalMs: 30_000,
   progressIntervalMs: 250,
   retryIntervalMs: 30_000,

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { DigestCache, PeriodicDigest, ledgerDigest } from './digest.ts'
@@ -28,6 +29,70 @@ describe('ledger digest', () => {
     Y.applyUpdate(b, Y.encodeStateAsUpdate(a, Y.encodeStateVector(b)))
     expect(b.getMap('tasks').has('t1')).toBe(false)
     expect(Buffer.from(ledgerDigest(a))).toEqual(Buffer.from(ledgerDigest(b)))
+  })
+
+  it('ignores structs left pending for good, whatever order a replica got them in', () => {
+    // What fuzz seed 1999315802 left on its target: updates claiming a client id whose earlier clocks
+    // never come, two of them claiming the same id:clock with different content. Each replica keeps
+    // the one it got first, so hashing pending data made two equal ledgers differ forever.
+    const forged = (value: string) => {
+      const w = new Y.Doc()
+      w.clientID = 4242
+      w.getMap('junk').set('first', 1)
+      const sv = Y.encodeStateVector(w)
+      w.getMap('tasks').set('t9', value)
+      return Y.encodeStateAsUpdate(w, sv) // clock 1 only: waits for clock 0, which is never sent
+    }
+    const one = forged('one')
+    const two = forged('two')
+    const { a, b } = pair()
+    const clean = new Y.Doc()
+    Y.applyUpdate(clean, Y.encodeStateAsUpdate(a))
+    Y.applyUpdate(a, one)
+    Y.applyUpdate(a, two)
+    Y.applyUpdate(b, two)
+    Y.applyUpdate(b, one)
+    expect(a.store.pendingStructs).not.toBeNull()
+    expect(b.store.pendingStructs).not.toBeNull()
+    // the replicas really hold different pending data, and a sync (both ways, as runSync) changes nothing
+    const pendingOf = (d: Y.Doc) => Buffer.from(Y.encodeStateAsUpdate(d)).toString('hex')
+    for (let round = 0; round < 2; round++) {
+      const toB = Y.encodeStateAsUpdate(a, Y.encodeStateVector(b))
+      const toA = Y.encodeStateAsUpdate(b, Y.encodeStateVector(a))
+      Y.applyUpdate(b, toB)
+      Y.applyUpdate(a, toA)
+    }
+    expect(pendingOf(a)).not.toBe(pendingOf(b))
+    expect(a.getMap('tasks').toJSON()).toEqual(b.getMap('tasks').toJSON())
+    const d = (doc: Y.Doc) => Buffer.from(ledgerDigest(doc)).toString('hex')
+    expect(d(a)).toBe(d(b))
+    expect(d(a)).toBe(d(clean))
+  })
+
+  it('still changes when a pending struct gets what it waited for', () => {
+    const w = new Y.Doc()
+    w.getMap('tasks').set('t1', 1)
+    const first = Y.encodeStateAsUpdate(w)
+    const afterFirst = Y.encodeStateVector(w)
+    w.getMap('tasks').set('t2', 2)
+    const second = Y.encodeStateAsUpdate(w, afterFirst)
+    const r = new Y.Doc()
+    Y.applyUpdate(r, second)
+    expect(r.store.pendingStructs).not.toBeNull()
+    const pending = Buffer.from(ledgerDigest(r))
+    Y.applyUpdate(r, first)
+    expect(r.store.pendingStructs).toBeNull()
+    expect(Buffer.from(ledgerDigest(r))).not.toEqual(pending)
+    expect(Buffer.from(ledgerDigest(r))).toEqual(Buffer.from(ledgerDigest(w)))
+  })
+
+  it('hashes the same bytes as earlier releases when nothing is pending (mixed fleets agree)', () => {
+    const { a } = pair()
+    a.getMap('tasks').delete('t1')
+    a.getMap('agents').set('x', { y: 1 })
+    const sv = Y.encodeStateVector(a)
+    const earlier = crypto.createHash('sha256').update(sv).update(Y.encodeStateAsUpdate(a, sv)).digest()
+    expect(Buffer.from(ledgerDigest(a))).toEqual(earlier)
   })
 
   it('cache is invalidated by a change', () => {

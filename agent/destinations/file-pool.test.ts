@@ -13,7 +13,8 @@ import { ERROR_CODES } from '../../protocol/classify.ts'
 import { DestinationError } from '../engine/destination.ts'
 import { createFileDestination } from './file.ts'
 import { hex64, xxhashApi } from './file-hash.ts'
-import { SmallFilePool, TempNames } from './file-pool.ts'
+import { SmallFilePool } from './file-pool.ts'
+import { TempNames } from './temp-names.ts'
 
 let dir: string
 beforeAll(async () => {

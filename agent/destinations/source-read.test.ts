@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ERROR_CODES } from '../../protocol/classify.ts'
 import { DestinationError, type SourceFile } from '../engine/destination.ts'
 import { createFileDestination, type FileDestination } from './file.ts'
-import { TempNames } from './file-pool.ts'
+import { TempNames } from './temp-names.ts'
 
 const SECRET = 'TOP SECRET'
 let dir: string

@@ -7,7 +7,7 @@ import { lstat, readdir, writeFile, utimes, unlink, readFile } from 'node:fs/pro
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFileDestination } from '../../agent/destinations/file.ts'
-import { TempNames } from '../../agent/destinations/file-pool.ts'
+import { TempNames } from '../../agent/destinations/temp-names.ts'
 import { runTaskRound } from '../../agent/engine/round.ts'
 import type { ItemStore } from '../../agent/items/store.ts'
 import { SourceTree, sha1File, type Expected } from '../fixtures/source-tree.ts'

@@ -1,5 +1,5 @@
 /**
- * The ledger: one Y.Doc with five flat maps of plain JSON records under composite string keys (nested
+ * The ledger: one Y.Doc with six flat maps of plain JSON records under composite string keys (nested
  * Y.Maps created lazily by two replicas lose one of them; flat keys cannot). This module is the only
  * place that knows the layout. Readers validate every record (and check signatures of execution records)
  * the first time it is read after a change, keep an index per task that is updated incrementally from Yjs
@@ -12,10 +12,13 @@
  * content does not match its key is refused when read. A valid record is cached as the very object the
  * document holds (frozen, so no reader can change the document behind Yjs's back), not as a copy.
  */
+import crypto from 'node:crypto'
 import * as Y from 'yjs'
 import {
+  MAX_BATCH_TASKS,
   SCHEMA_VERSION,
   agentRecordSchema,
+  batchSchema,
   claimSchema,
   commandSchema,
   outcomeSchema,
@@ -29,9 +32,12 @@ import {
 } from './records.ts'
 import type { z } from 'zod'
 import { MAX_CLOCK_SKEW_MS, hlcTooFarAhead } from './hlc.ts'
-import { MAP_NAMES, checkRecord, claimKey, commandKey, outcomeKey, type MapName, type SignatureCheck } from './ledger-validate.ts'
+import { MAP_NAMES, batchKey, checkRecord, claimKey, commandKey, outcomeKey, type BatchCheck, type MapName, type SignatureCheck } from './ledger-validate.ts'
 
-export { MAP_NAMES, claimKey, commandKey, outcomeKey, type MapName, type SignatureCheck }
+export { MAP_NAMES, batchKey, claimKey, commandKey, outcomeKey, type MapName, type SignatureCheck }
+
+/** Cached for a task whose batch has not arrived (or does not check): read as absent, checked again when it changes. */
+const WAITING = Symbol('waiting for its batch')
 
 /** Checks an Ed25519 signature made by `agentId` (a peer id that embeds its public key). Injected: protocol does no I/O. */
 export type SignatureVerifier = (agentId: string, data: Uint8Array, signature: string) => boolean
@@ -57,13 +63,19 @@ export class Ledger {
   private readonly maps: Record<MapName, Y.Map<unknown>>
   private readonly verify: SignatureVerifier
   private readonly onInvalid: InvalidRecordHandler
-  // Records validated since their last change, by key; `null` marks an invalid one (reported once per change).
-  private readonly cache: Record<MapName, Map<string, unknown | null>>
+  // Records validated since their last change, by key; `null` marks an invalid one (reported once per change),
+  // WAITING a task whose batch is missing.
+  private readonly cache: Record<MapName, Map<string, unknown>>
   private readonly claimsByTask = new Map<string, Set<string>>()
   private readonly outcomesByTask = new Map<string, Set<string>>()
   private readonly commandsByTarget = new Map<string, Set<string>>()
   /** the target each command key is indexed under (a command's target is not in its key) */
   private readonly commandTargets = new Map<string, string>()
+  /** tasks signed through a batch, by batch key (from the raw record), and each such task's batch key */
+  private readonly tasksByBatch = new Map<string, Set<string>>()
+  private readonly taskBatch = new Map<string, string>()
+  /** the hash lists of batches read as valid, decoded once */
+  private readonly batchHashes = new Map<string, Uint8Array>()
   private readonly listeners = new Set<(changed: LedgerChange) => void>()
   /** records this replica is writing now (writeOwn), by map and key: cached as checked when indexed */
   private readonly own: Record<MapName, Map<string, unknown>>
@@ -79,22 +91,29 @@ export class Ledger {
     this.nowMs = options.nowMs ?? (() => Date.now())
     this.maxClockSkewMs = options.maxClockSkewMs ?? MAX_CLOCK_SKEW_MS
     this.maps = Object.fromEntries(MAP_NAMES.map((n) => [n, doc.getMap<unknown>(n)])) as Record<MapName, Y.Map<unknown>>
-    this.cache = Object.fromEntries(MAP_NAMES.map((n) => [n, new Map()])) as Record<MapName, Map<string, unknown | null>>
+    this.cache = Object.fromEntries(MAP_NAMES.map((n) => [n, new Map()])) as Record<MapName, Map<string, unknown>>
     this.own = Object.fromEntries(MAP_NAMES.map((n) => [n, new Map()])) as Record<MapName, Map<string, unknown>>
     for (const name of MAP_NAMES) {
       for (const key of this.maps[name].keys()) this.indexKey(name, key)
       this.maps[name].observe((event) => {
         const keys = [...event.keysChanged]
         const own = this.own[name]
+        const recheck: string[] = []
         for (const key of keys) {
-          this.indexKey(name, key)
+          recheck.push(...this.indexKey(name, key))
           const mine = own.get(key)
           if (mine !== undefined && this.maps[name].get(key) === mine) this.cache[name].set(key, deepFreeze(mine))
         }
-        const change: LedgerChange = { map: name, keys, local: event.transaction.local }
-        for (const l of this.listeners) l(change)
+        const local = event.transaction.local
+        this.emit({ map: name, keys, local })
+        // tasks whose batch changed read differently now (typically: their batch arrived after them)
+        if (recheck.length > 0) this.emit({ map: 'tasks', keys: recheck, local })
       })
     }
+  }
+
+  private emit(change: LedgerChange): void {
+    for (const l of this.listeners) l(change)
   }
 
   /** Called after every change with the map and keys touched (already re-indexed). */
@@ -166,37 +185,56 @@ export class Ledger {
 
   // ---------------------------------------------------------------- writers
 
-  /** A task's spec is written once, by its creator, who signs it; writing an id that exists is refused. */
-  addTasks(signer: RecordSigner, specs: (Omit<TaskSpec, 'v' | 'sig' | 'createdBy'> & { createdBy?: string })[]): void {
+  /**
+   * A task's spec is written once, by its creator; writing an id that exists is refused. One task is signed
+   * alone; several (an import) are signed a batch of up to MAX_BATCH_TASKS at a time: one signature over
+   * the tasks' hashes, so every reader verifies one signature per batch rather than one per task.
+   */
+  addTasks(signer: RecordSigner, specs: (Omit<TaskSpec, 'v' | 'sig' | 'createdBy' | 'batch' | 'batchIndex'> & { createdBy?: string })[]): void {
     for (const s of specs) if (this.maps.tasks.has(s.id)) throw new LedgerError(`task ${s.id} exists already`)
-    const records = specs.map((s) => this.sign(signer, taskSpecSchema, { ...s, createdBy: signer.agentId }))
-    this.writeOwn('tasks', records.map((r) => [r.id, r]))
+    if (specs.length === 1) {
+      const r = this.sign(signer, taskSpecSchema, { ...specs[0]!, createdBy: signer.agentId })
+      this.writeOwn([['tasks', r.id, r]])
+      return
+    }
+    const entries: [MapName, string, unknown][] = []
+    for (let at = 0; at < specs.length; at += MAX_BATCH_TASKS) {
+      const chunk = specs.slice(at, at + MAX_BATCH_TASKS)
+      const key = batchKey(signer.agentId, chunk[0]!.id)
+      if (this.maps.batches.has(key)) throw new LedgerError(`batch ${key} exists already`)
+      const records = chunk.map((s, i) => taskSpecSchema.parse({ ...s, createdBy: signer.agentId, v: SCHEMA_VERSION, batch: key, batchIndex: i }))
+      const hashes = Buffer.concat(records.map((r) => sha256(signingBytes(r))))
+      // the batch first: its map's observer then runs before the tasks' one (Yjs calls them in order of change)
+      entries.push(['batches', key, this.sign(signer, batchSchema, { id: chunk[0]!.id, by: signer.agentId, hashes: hashes.toString('base64') })])
+      for (const r of records) entries.push(['tasks', r.id, r])
+    }
+    this.writeOwn(entries)
   }
 
   /** An admin command, signed by the agent that writes it (for a CLI command: the agent the CLI talks to). */
   addCommand(signer: RecordSigner, cmd: Omit<CommandRecord, 'v' | 'sig' | 'by'> & { by?: string }): void {
     const record = this.sign(signer, commandSchema, { ...cmd, by: signer.agentId })
     const key = commandKey(record.by, record.hlc)
-    this.writeOwn('commands', [[key, record]])
+    this.writeOwn([['commands', key, record]])
   }
 
   putClaim(signer: RecordSigner, claim: Unsigned<ClaimRecord>): ClaimRecord {
     const record = this.sign(signer, claimSchema, { ...claim, agent: signer.agentId })
     const key = claimKey(record.taskId, record.agent)
-    this.writeOwn('claims', [[key, record]])
+    this.writeOwn([['claims', key, record]])
     return record
   }
 
   putOutcome(signer: RecordSigner, outcome: Unsigned<OutcomeRecord>): OutcomeRecord {
     const record = this.sign(signer, outcomeSchema, { ...outcome, agent: signer.agentId })
     const key = outcomeKey(record.taskId, record.round, record.agent)
-    this.writeOwn('outcomes', [[key, record]])
+    this.writeOwn([['outcomes', key, record]])
     return record
   }
 
   putAgent(signer: RecordSigner, agent: Unsigned<AgentRecord>): AgentRecord {
     const record = this.sign(signer, agentRecordSchema, { ...agent, id: signer.agentId })
-    this.writeOwn('agents', [[record.id, record]])
+    this.writeOwn([['agents', record.id, record]])
     return record
   }
 
@@ -218,15 +256,14 @@ export class Ledger {
    * cached as checked before the ledger's listeners run, so none of them verifies its own fresh
    * signatures again (the scheduler reads every task of a 10,000-task import).
    */
-  private writeOwn(map: MapName, entries: [string, unknown][]): void {
-    const own = this.own[map]
-    for (const [k, r] of entries) own.set(k, r)
+  private writeOwn(entries: [MapName, string, unknown][]): void {
+    for (const [m, k, r] of entries) this.own[m].set(k, r)
     try {
       this.doc.transact(() => {
-        for (const [k, r] of entries) this.maps[map].set(k, r)
+        for (const [m, k, r] of entries) this.maps[m].set(k, r)
       })
     } finally {
-      own.clear()
+      for (const m of MAP_NAMES) this.own[m].clear()
     }
   }
 
@@ -258,9 +295,34 @@ export class Ledger {
       const raw = this.maps[map].get(key)
       if (raw === undefined) return undefined
       const c = checkRecord(map, key, raw)
-      v = this.settle(map, key, raw, !c.ok ? c.reason : this.verifyOne(c) ? null : `signature does not match agent ${c.agentId}`)
+      if (!c.ok) v = this.settle(map, key, raw, c.reason)
+      else if ('batch' in c) v = this.checkInBatch(key, raw, c)
+      else v = this.settle(map, key, raw, this.verifyOne(c) ? null : `signature does not match agent ${c.agentId}`)
     }
-    return v === null ? undefined : v
+    return v === null || v === WAITING ? undefined : v
+  }
+
+  /** A task signed through a batch: its hash must be the batch's entry at its index. No batch yet: WAITING. */
+  private checkInBatch(key: string, raw: unknown, c: BatchCheck): unknown {
+    const hashes = this.batchHashesOf(c.batch)
+    if (hashes === undefined) {
+      this.cache.tasks.set(key, WAITING)
+      return WAITING
+    }
+    const at = c.index * 32
+    const good = at + 32 <= hashes.byteLength && sha256(c.data).equals(hashes.subarray(at, at + 32))
+    return this.settle('tasks', key, raw, good ? null : `not entry ${c.index} of its batch ${c.batch}`)
+  }
+
+  private batchHashesOf(key: string): Buffer | undefined {
+    let hashes = this.batchHashes.get(key)
+    if (hashes === undefined) {
+      const batch = this.readValid('batches', key) as { hashes: string } | undefined
+      if (batch === undefined) return undefined
+      hashes = Buffer.from(batch.hashes, 'base64')
+      this.batchHashes.set(key, hashes)
+    }
+    return hashes as Buffer
   }
 
   /** Caches a checked record: frozen when good (`reason` null), else null and reported. */
@@ -298,14 +360,42 @@ export class Ledger {
     return out
   }
 
-  /** After a change to `key`: forget its checked record and re-index it from its key (and raw target). */
-  private indexKey(map: MapName, key: string): void {
-    this.cache[map].delete(key)
+  /**
+   * After a change to `key`: forget its checked record and re-index it from its key (and raw target).
+   * Answers the tasks to check again because their batch changed.
+   */
+  private indexKey(map: MapName, key: string): string[] {
     const raw = this.maps[map].get(key)
-    if (map === 'claims' || map === 'outcomes') {
+    if (map === 'batches') {
+      // A batch read already (by one of its tasks, earlier in this transaction's observers) or being
+      // written by us is unchanged: its tasks' verdicts stand.
+      if (raw !== undefined && (this.cache.batches.get(key) === raw || this.own.batches.get(key) === raw)) return []
+      this.cache.batches.delete(key)
+      this.batchHashes.delete(key)
+      const tasks = [...(this.tasksByBatch.get(key) ?? [])]
+      for (const t of tasks) this.cache.tasks.delete(t)
+      return tasks
+    }
+    this.cache[map].delete(key)
+    if (map === 'tasks') {
+      const prev = this.taskBatch.get(key)
+      const batch = raw !== null && typeof raw === 'object' ? (raw as { batch?: unknown }).batch : undefined
+      if (prev !== batch) {
+        if (prev !== undefined) {
+          this.tasksByBatch.get(prev)?.delete(key)
+          this.taskBatch.delete(key)
+        }
+        if (typeof batch === 'string') {
+          let set = this.tasksByBatch.get(batch)
+          if (!set) this.tasksByBatch.set(batch, (set = new Set()))
+          set.add(key)
+          this.taskBatch.set(key, batch)
+        }
+      }
+    } else if (map === 'claims' || map === 'outcomes') {
       const idx = map === 'claims' ? this.claimsByTask : this.outcomesByTask
       const slash = key.indexOf('/')
-      if (slash <= 0) return // no task id in the key: refused when read (the key cannot match the record)
+      if (slash <= 0) return [] // no task id in the key: refused when read (the key cannot match the record)
       const taskId = key.slice(0, slash)
       if (raw === undefined) idx.get(taskId)?.delete(key)
       else {
@@ -328,7 +418,12 @@ export class Ledger {
         this.commandTargets.set(key, target)
       }
     }
+    return []
   }
+}
+
+function sha256(data: Uint8Array): Buffer {
+  return crypto.createHash('sha256').update(data).digest()
 }
 
 /** Freezes a plain JSON value in place, so the object the document holds cannot be changed by a reader. */

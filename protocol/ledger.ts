@@ -32,6 +32,7 @@ import {
 } from './records.ts'
 import type { z } from 'zod'
 import { MAX_CLOCK_SKEW_MS, hlcTooFarAhead } from './hlc.ts'
+import { LedgerIndex } from './ledger-index.ts'
 import { MAP_NAMES, batchKey, checkRecord, claimKey, commandKey, outcomeKey, type BatchCheck, type MapName, type SignatureCheck } from './ledger-validate.ts'
 
 export { MAP_NAMES, batchKey, claimKey, commandKey, outcomeKey, type MapName, type SignatureCheck }
@@ -66,14 +67,7 @@ export class Ledger {
   // Records validated since their last change, by key; `null` marks an invalid one (reported once per change),
   // WAITING a task whose batch is missing.
   private readonly cache: Record<MapName, Map<string, unknown>>
-  private readonly claimsByTask = new Map<string, Set<string>>()
-  private readonly outcomesByTask = new Map<string, Set<string>>()
-  private readonly commandsByTarget = new Map<string, Set<string>>()
-  /** the target each command key is indexed under (a command's target is not in its key) */
-  private readonly commandTargets = new Map<string, string>()
-  /** tasks signed through a batch, by batch key (from the raw record), and each such task's batch key */
-  private readonly tasksByBatch = new Map<string, Set<string>>()
-  private readonly taskBatch = new Map<string, string>()
+  private readonly index = new LedgerIndex()
   /** the hash lists of batches read as valid, decoded once */
   private readonly batchHashes = new Map<string, Uint8Array>()
   private readonly listeners = new Set<(changed: LedgerChange) => void>()
@@ -146,11 +140,11 @@ export class Ledger {
 
   /** Commands whose target is this task, agent or setting key. */
   commandsFor(target: string): CommandRecord[] {
-    return this.readKeys('commands', this.commandsByTarget.get(target)) as CommandRecord[]
+    return this.readKeys('commands', this.index.commandsFor(target)) as CommandRecord[]
   }
 
   claimsFor(taskId: string): ClaimRecord[] {
-    return this.readKeys('claims', this.claimsByTask.get(taskId)) as ClaimRecord[]
+    return this.readKeys('claims', this.index.claimsFor(taskId)) as ClaimRecord[]
   }
 
   claims(): ClaimRecord[] {
@@ -158,7 +152,7 @@ export class Ledger {
   }
 
   outcomesFor(taskId: string): OutcomeRecord[] {
-    return this.readKeys('outcomes', this.outcomesByTask.get(taskId)) as OutcomeRecord[]
+    return this.readKeys('outcomes', this.index.outcomesFor(taskId)) as OutcomeRecord[]
   }
 
   outcomes(): OutcomeRecord[] {
@@ -361,7 +355,7 @@ export class Ledger {
   }
 
   /**
-   * After a change to `key`: forget its checked record and re-index it from its key (and raw target).
+   * After a change to `key`: forget its checked record and re-index it from its key (and raw content).
    * Answers the tasks to check again because their batch changed.
    */
   private indexKey(map: MapName, key: string): string[] {
@@ -372,52 +366,12 @@ export class Ledger {
       if (raw !== undefined && (this.cache.batches.get(key) === raw || this.own.batches.get(key) === raw)) return []
       this.cache.batches.delete(key)
       this.batchHashes.delete(key)
-      const tasks = [...(this.tasksByBatch.get(key) ?? [])]
+      const tasks = [...(this.index.tasksOfBatch(key) ?? [])]
       for (const t of tasks) this.cache.tasks.delete(t)
       return tasks
     }
     this.cache[map].delete(key)
-    if (map === 'tasks') {
-      const prev = this.taskBatch.get(key)
-      const batch = raw !== null && typeof raw === 'object' ? (raw as { batch?: unknown }).batch : undefined
-      if (prev !== batch) {
-        if (prev !== undefined) {
-          this.tasksByBatch.get(prev)?.delete(key)
-          this.taskBatch.delete(key)
-        }
-        if (typeof batch === 'string') {
-          let set = this.tasksByBatch.get(batch)
-          if (!set) this.tasksByBatch.set(batch, (set = new Set()))
-          set.add(key)
-          this.taskBatch.set(key, batch)
-        }
-      }
-    } else if (map === 'claims' || map === 'outcomes') {
-      const idx = map === 'claims' ? this.claimsByTask : this.outcomesByTask
-      const slash = key.indexOf('/')
-      if (slash <= 0) return [] // no task id in the key: refused when read (the key cannot match the record)
-      const taskId = key.slice(0, slash)
-      if (raw === undefined) idx.get(taskId)?.delete(key)
-      else {
-        let set = idx.get(taskId)
-        if (!set) idx.set(taskId, (set = new Set()))
-        set.add(key)
-      }
-    } else if (map === 'commands') {
-      const prev = this.commandTargets.get(key)
-      if (prev !== undefined) {
-        this.commandsByTarget.get(prev)?.delete(key)
-        this.commandTargets.delete(key)
-      }
-      // Indexed by the raw target; a command whose record is invalid is dropped when read.
-      const target = raw !== null && typeof raw === 'object' ? (raw as { target?: unknown }).target : undefined
-      if (typeof target === 'string') {
-        let set = this.commandsByTarget.get(target)
-        if (!set) this.commandsByTarget.set(target, (set = new Set()))
-        set.add(key)
-        this.commandTargets.set(key, target)
-      }
-    }
+    this.index.update(map, key, raw)
     return []
   }
 }

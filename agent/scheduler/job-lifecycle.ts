@@ -2,8 +2,9 @@
  * One running task on this agent, from the scheduler's side: start the engine with the lease check and
  * progress hooks, write the durable checkpoints, and at the end write the round's outcome and release the
  * claim in one transaction — or, when asked to stop (pause, cancel, rerun, shutdown, lease lost), keep
- * the progress and let go.
+ * the progress and let go; and each pass, stop the jobs the ledger no longer lets run here.
  */
+import { foldTaskIntent } from '../../protocol/intent.ts'
 import { stillWins } from '../../protocol/lease.ts'
 import type { TaskSpec } from '../../protocol/records.ts'
 import { ZERO_COUNTS } from '../../protocol/records.ts'
@@ -148,5 +149,21 @@ export function createJobLifecycle(deps: SchedulerDeps, opts: SchedulerOptions, 
     hooks.schedule()
   }
 
-  return { jobs, start, requestStop, requestDrain }
+  /** Stops the jobs the ledger no longer lets run here (pause, cancel, rerun, lease lost, agent disabled). */
+  function supervise(enabled: boolean, inWindow: boolean): void {
+    for (const r of jobs.values()) {
+      // A job finishing its files in flight (the window closed) still stops at once for a pause or a cancel.
+      if (r.stop && !r.stop.drain) continue
+      const intent = foldTaskIntent(ledger.commandsFor(r.job.taskId))
+      if (intent.cancelled) requestStop(r, 'task cancelled', true)
+      else if (intent.deleted) requestStop(r, 'task deleted', true)
+      else if (intent.paused) requestStop(r, 'task paused', true)
+      else if (intent.round !== r.job.round) requestStop(r, 'task rerun', true)
+      else if (!stillWins(ledger.claimsFor(r.job.taskId), self, r.job.epoch, r.job.round)) requestStop(r, 'lease lost to a higher epoch', false)
+      else if (!enabled) requestStop(r, 'agent disabled', true)
+      else if (!inWindow && !r.stop) requestDrain(r, 'outside the work window')
+    }
+  }
+
+  return { jobs, start, requestStop, supervise }
 }

@@ -2,18 +2,21 @@
  * The lease scheduler: claims free tasks this agent can run, takes over tasks whose holder went silent,
  * runs them through the engine, and lets go when the ledger says so (pause, cancel, rerun, a higher
  * epoch, the agent disabled). The rules themselves are pure functions in protocol/lease.ts; this module
- * applies them to the live ledger and presence on a timer and on every ledger change.
+ * applies them to the live ledger and presence on a timer and on every ledger change. It holds the pass
+ * and the state its pieces share; the pieces: open-tasks.ts (ledger changes), claim-choice.ts (what to
+ * claim), settle.ts (when a claim may start), job-lifecycle.ts (running tasks), candidates.ts (who ranks).
  */
-import { effectiveSpec, foldAgentEnabled, foldSettings, foldTaskIntent } from '../../protocol/intent.ts'
-import { claimDelayMs, claimRank, currentHolder, holderExpired, nextEpoch, stillWins, type Candidate } from '../../protocol/lease.ts'
-import type { ClaimRecord, TaskSpec } from '../../protocol/records.ts'
+import { effectiveSpec, foldAgentEnabled } from '../../protocol/intent.ts'
+import type { TaskSpec } from '../../protocol/records.ts'
 import { effectiveSettings, type Settings } from '../../protocol/settings.ts'
-import { roundOutcome } from '../../protocol/status.ts'
 import { DEFAULT_SCHEDULER_OPTIONS, type PeerView, type SchedulerDeps, type SchedulerOptions } from './types.ts'
 import { createJobLifecycle } from './job-lifecycle.ts'
 import type { WindowState } from '../../protocol/work-window.ts'
 import { windowBlocked } from './window-gate.ts'
-import { confirmed, type PendingClaim } from './settle.ts'
+import { settleClaims as settlePending, type PendingClaim } from './settle.ts'
+import { createOpenTasks } from './open-tasks.ts'
+import { createClaimChoice } from './claim-choice.ts'
+import { liveView as liveAgents } from './candidates.ts'
 
 const ALWAYS_OPEN: WindowState = { open: true, next: null }
 
@@ -33,14 +36,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const opts: SchedulerOptions = { ...DEFAULT_SCHEDULER_OPTIONS, ...deps.options }
   const { ledger, self, clock, logger } = deps
   const pending = new Map<string, PendingClaim>()
-  const freeSince = new Map<string, number>()
-  /** When this agent first saw the current holder's claim of each task (its own monotonic clock). */
-  const claimSeen = new Map<string, { holder: string; at: number }>()
-  const probing = new Set<string>()
   const blocked = new Map<string, string>()
   /** Tasks whose current round has not ended: the only ones worth looking at. */
-  const open = new Set<string>()
-  let globals: Settings = foldSettings(ledger.commands())
+  const openTasks = createOpenTasks(ledger, (taskId) => {
+    claimChoice.forget(taskId)
+    blocked.delete(taskId)
+  })
+  const { open } = openTasks
   let timer: NodeJS.Timeout | null = null
   let scheduled: NodeJS.Immediate | null = null
   let stopping = false
@@ -60,32 +62,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     return spec && effectiveSpec(spec, ledger.commandsFor(taskId))
   }
 
-  function refreshOpen(taskId: string): void {
-    const spec = ledger.task(taskId)
-    if (!spec) return void open.delete(taskId)
-    const intent = foldTaskIntent(ledger.commandsFor(taskId))
-    const outcome = roundOutcome(ledger.outcomesFor(taskId), intent.round)
-    const ended = outcome?.phase === 'completed' || outcome?.phase === 'failed'
-    if (ended || intent.cancelled || intent.deleted) {
-      open.delete(taskId)
-      claimSeen.delete(taskId)
-      freeSince.delete(taskId)
-      blocked.delete(taskId)
-    } else open.add(taskId)
-  }
-
   function onLedgerChange(change: { map: string; keys: string[] }): void {
-    if (change.map === 'commands') globals = foldSettings(ledger.commands())
-    const ids = new Set<string>()
-    for (const key of change.keys) {
-      if (change.map === 'tasks') ids.add(key)
-      else if (change.map === 'claims' || change.map === 'outcomes') ids.add(key.split('/')[0]!)
-      else if (change.map === 'commands') {
-        const cmd = ledger.command(key)
-        if (cmd?.kind.startsWith('task.')) ids.add(cmd.target)
-      }
-    }
-    for (const id of ids) refreshOpen(id)
+    openTasks.onChange(change)
     schedule()
   }
 
@@ -117,7 +95,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   function settingsFor(spec: TaskSpec): Settings {
-    return effectiveSettings(globals, spec.settings)
+    return effectiveSettings(openTasks.settings(), spec.settings)
   }
 
   function enabledAgent(id: string): boolean {
@@ -161,193 +139,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     publish()
   }
 
-  function superviseJobs(enabled: boolean, inWindow: boolean): void {
-    for (const r of jobs.values()) {
-      // A job finishing its files in flight (the window closed) still stops at once for a pause or a cancel.
-      if (r.stop && !r.stop.drain) continue
-      const intent = foldTaskIntent(ledger.commandsFor(r.job.taskId))
-      if (intent.cancelled) requestStop(r, 'task cancelled', true)
-      else if (intent.deleted) requestStop(r, 'task deleted', true)
-      else if (intent.paused) requestStop(r, 'task paused', true)
-      else if (intent.round !== r.job.round) requestStop(r, 'task rerun', true)
-      else if (!stillWins(ledger.claimsFor(r.job.taskId), self, r.job.epoch, r.job.round)) requestStop(r, 'lease lost to a higher epoch', false)
-      else if (!enabled) requestStop(r, 'agent disabled', true)
-      else if (!inWindow && !r.stop) lifecycle.requestDrain(r, 'outside the work window')
-    }
-  }
-
-  function settleClaims(now: number, inWindow: boolean): void {
-    // one live view per pass: a claim can wait long for confirmations, and passes run every 50 ms under churn
-    let live: PeerView[] | null = null
-    for (const pc of [...pending.values()]) {
-      if (!inWindow) {
-        // the window closed while we settled: nothing started, so nothing to pause; let it go
-        pending.delete(pc.taskId)
-        releaseClaim(pc.taskId, pc.epoch, pc.round)
-        continue
-      }
-      if (now < pc.settleUntil) continue
-      // Causal settle: wait until every live agent that could have claimed too has reported (in a
-      // heartbeat) that it saw our claim, and we hold everything it had then; any claim it made before
-      // seeing ours is then in our ledger, and none can come after. There is no deadline to proceed on:
-      // a live rival that has not confirmed may hold a claim we cannot see yet (30 agents on 2 cores
-      // delivered one 24 s late, and both ran the task). The wait ends when it confirms, or when it is no
-      // longer live (silent past the TTL, or disabled, or out of the group), like a holder's.
-      const spec0 = specOf(pc.taskId)
-      const peers = spec0 ? candidatesFor(spec0, (live ??= liveView()), self).filter((c) => c.agent !== self) : []
-      const unconfirmed = peers.filter((c) => !confirmed(deps.presence, pc, c.agent))
-      // A claim that already lost (a rival's beats it) needs no confirmations: it is released below.
-      if (unconfirmed.length > 0 && stillWins(ledger.claimsFor(pc.taskId), self, pc.epoch, pc.round)) {
-        if (now >= pc.deadline && !pc.warned) {
-          pc.warned = true
-          logger.warn({ task: pc.taskId, peers: unconfirmed.map((c) => c.agent) }, 'claim not confirmed by live peers; waiting before starting')
-        }
-        continue
-      }
-      pending.delete(pc.taskId)
-      const claims = ledger.claimsFor(pc.taskId)
-      const intent = foldTaskIntent(ledger.commandsFor(pc.taskId))
-      const spec = specOf(pc.taskId)
-      if (!spec || !stillWins(claims, self, pc.epoch, pc.round) || intent.cancelled || intent.paused || intent.round !== pc.round) {
-        logger.debug({ task: pc.taskId }, 'claim lost or withdrawn after settle window')
-        releaseClaim(pc.taskId, pc.epoch, pc.round)
-        continue
-      }
-      startJob(spec, pc.round, pc.epoch)
-    }
-  }
-
-  /**
-   * Who may claim a task, ranked from heartbeat data only (our own load as last published, not as it is
-   * this instant): every agent then computes the same ranking, so only one of them claims at once.
-   */
-  function candidatesFor(spec: TaskSpec, live: readonly PeerView[], exclude: string | null): Candidate[] {
-    const out: Candidate[] = []
-    for (const p of live) {
-      if (p.id === exclude || p.group !== spec.group || p.blocked[spec.id] !== undefined || !p.enabled || p.notClaiming !== undefined) continue
-      out.push({ agent: p.id, running: p.running, capacity: Math.max(1, p.capacity) })
-    }
-    return out
-  }
-
-  /**
-   * Agents that may be claiming too, self included with what it last published: everyone heard within
-   * the lease TTL, not just within three heartbeats. Under load heartbeats arrive late; an agent that
-   * briefly looked offline must still be ranked and still confirm our claims, or two agents each think
-   * they are alone and both work.
-   */
+  /** Live agents that may claim too, this one as it last published itself (candidates.ts). */
   function liveView(): PeerView[] {
-    const live = deps.presence
-      .liveAgents(deps.leaseTtlMs)
-      .filter((p) => p.id !== self)
-      .map((p) => ({ ...p, enabled: enabledAgent(p.id) }))
-    live.push({ id: self, group: group(), capacity: capacity(), running: publishedRunning, blocked: {}, enabled: true, ...(notClaiming !== null ? { notClaiming } : {}) })
-    return live
-  }
-
-  function findWork(now: number): void {
-    if (load() >= capacity()) return
-    let live: PeerView[] | null = null
-    for (const taskId of open) {
-      if (load() >= capacity()) return
-      if (jobs.has(taskId) || pending.has(taskId)) continue
-      const spec = specOf(taskId)
-      if (!spec) continue
-      const intent = foldTaskIntent(ledger.commandsFor(taskId))
-      if (intent.cancelled || intent.paused) continue
-      const claims = ledger.claimsFor(taskId)
-      const holder = currentHolder(claims, intent.round)
-      if (holder?.agent === self) {
-        // Ours from before a restart (or a claim we made and forgot): carry on at the same epoch.
-        startJob(spec, intent.round, holder.epoch)
-        continue
-      }
-      // Low on disk: nothing new, neither a free task nor a takeover (peers leave us out of their ranking too).
-      if (notClaiming !== null) continue
-      // Just started: the peers we have not heard yet would be rivals we do not wait for (a claim with no
-      // live rival starts at once), so nothing new until every live peer has had time to be heard.
-      if (now - startedAt < opts.hearMs) continue
-      if (spec.group !== group()) continue
-      // Run later: nobody claims before the start time; the 500 ms tick starts it soon after (and the rank
-      // delays count from then, so the agents do not all claim at once).
-      if (spec.startAt !== undefined && !holder && Date.parse(spec.startAt) > clock.wall().getTime()) continue
-      // A holder heard from recently is the common case: nothing to decide, and cheap to tell.
-      if (holder) {
-        seenAt(taskId, holder, now)
-        const silent = deps.presence.silentForMs(holder.agent)
-        if (silent !== undefined && silent < deps.leaseTtlMs) continue
-      }
-      const can = deps.canRun(spec)
-      if (!can.ok) {
-        blocked.set(taskId, can.reason)
-        continue
-      }
-      blocked.delete(taskId)
-      live ??= liveView()
-      if (!holder) {
-        const since = freeSince.get(taskId) ?? now
-        freeSince.set(taskId, since)
-        const rank = claimRank(taskId, self, candidatesFor(spec, live, null))
-        if (rank < 0 || now - since < claimDelayMs(rank, opts.rankStepMs)) continue
-        claim(taskId, claims, intent.round, now)
-      } else {
-        considerTakeover(spec, holder, claims, intent.round, now, live)
-      }
-    }
-  }
-
-  function seenAt(taskId: string, holder: ClaimRecord, now: number): number {
-    const id = `${holder.agent}/${holder.epoch}`
-    const s = claimSeen.get(taskId)
-    if (s && s.holder === id) return s.at
-    claimSeen.set(taskId, { holder: id, at: now })
-    return now
-  }
-
-  function considerTakeover(spec: TaskSpec, holder: ClaimRecord, claims: ClaimRecord[], round: number, now: number, live: PeerView[]): void {
-    const seen = seenAt(spec.id, holder, now)
-    const silent = deps.presence.silentForMs(holder.agent)
-    if (!holderExpired({ silentForMs: silent, claimSeenForMs: now - seen }, deps.leaseTtlMs)) return
-    // Only the best-ranked live agent takes over at once; the others wait their turn.
-    const rank = claimRank(spec.id, self, candidatesFor(spec, live, holder.agent))
-    const expiredFor = now - seen - deps.leaseTtlMs
-    if (rank < 0 || expiredFor < claimDelayMs(rank, opts.rankStepMs)) return
-    if (probing.has(holder.agent)) return
-    probing.add(holder.agent)
-    // Missed heartbeats are weak evidence: try the holder directly before taking its work.
-    deps
-      .probe(holder.agent, opts.probeTimeoutMs)
-      .catch(() => false)
-      .then((reachable) => {
-        probing.delete(holder.agent)
-        if (stopping) return
-        if (reachable) {
-          logger.info({ task: spec.id, holder: holder.agent }, 'holder silent but reachable; not taking over')
-          claimSeen.set(spec.id, { holder: `${holder.agent}/${holder.epoch}`, at: clock.now() })
-          return
-        }
-        const fresh = ledger.claimsFor(spec.id)
-        const h = currentHolder(fresh, round)
-        if (!h || h.agent !== holder.agent || h.epoch !== holder.epoch) return schedule()
-        logger.warn({ task: spec.id, holder: holder.agent, epoch: holder.epoch + 1 }, 'holder unreachable past the lease TTL; taking over')
-        if (load() < capacity() && windowNow().open) claim(spec.id, fresh, round, clock.now())
-      })
-  }
-
-  function claim(taskId: string, claims: ClaimRecord[], round: number, now: number): void {
-    const epoch = nextEpoch(claims)
-    ledger.putClaim(deps.signer, { taskId, agent: self, epoch, round, at: clock.wall().toISOString(), released: false })
-    // The settle wait is for claims of other agents that may be in flight. When no other live agent could
-    // run the task (alone, or alone in its group), there are none to wait for: the task starts at once
-    // (an agent not heard yet knows nothing of this task's claims either; if it claims too, the higher
-    // epoch wins as after any split).
-    const spec = specOf(taskId)
-    const rivals = spec ? candidatesFor(spec, liveView(), self).length : 1
-    const settleMs = rivals === 0 ? 0 : opts.settleMs
-    pending.set(taskId, { taskId, epoch, round, settleUntil: now + settleMs, clock: deps.presence.localClock(), deadline: now + opts.settleMaxMs, seen: new Map() })
-    freeSince.delete(taskId)
-    if (settleMs === 0) schedule()
-    else setTimeout(schedule, settleMs + 5).unref()
+    return liveAgents(deps.presence, deps.leaseTtlMs, enabledAgent, self, () => ({
+      id: self, group: group(), capacity: capacity(), running: publishedRunning, blocked: {}, enabled: true, ...(notClaiming !== null ? { notClaiming } : {}),
+    }))
   }
 
   function releaseClaim(taskId: string, epoch: number, round: number): void {
@@ -362,13 +158,24 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     block: (taskId, reason) => blocked.set(taskId, reason),
     settingsFor,
   })
-  const { jobs, requestStop } = lifecycle
+  const { jobs, requestStop, supervise: superviseJobs } = lifecycle
   const startJob = lifecycle.start
+  const settleDeps = { agent: deps, pending, specOf, liveView, releaseClaim, startJob }
+  const settleClaims = (now: number, inWindow: boolean) => settlePending(settleDeps, now, inWindow)
+  const claimChoice = createClaimChoice({
+    agent: deps, opts, open, pending, blocked, specOf, group, capacity, load, liveView, startJob, schedule,
+    running: (taskId) => jobs.has(taskId),
+    inWindow: () => windowNow().open,
+    notClaiming: () => notClaiming,
+    startedAt: () => startedAt,
+    stopping: () => stopping,
+  })
+  const { findWork } = claimChoice
 
   return {
     start() {
       startedAt = clock.now()
-      for (const t of ledger.tasks()) refreshOpen(t.id)
+      for (const t of ledger.tasks()) openTasks.refresh(t.id)
       unsubscribe = ledger.onChange(onLedgerChange)
       timer = setInterval(schedule, opts.tickMs)
       timer.unref()

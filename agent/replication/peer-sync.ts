@@ -1,0 +1,169 @@
+/**
+ * Direct catch-up with one peer at a time: the state-vector sync each new outbound connection (and each
+ * differing digest) starts, the syncs peers start with us, and the large changes peers push to us. They
+ * live together because they decide about each other: requests for a peer already syncing coalesce, a
+ * push from a peer stops the pull from it that it makes redundant, and after either the peer's last
+ * digest decides whether to sync again.
+ */
+import * as Y from 'yjs'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { Logger } from 'pino'
+import type { Stream } from '@libp2p/interface'
+import type { Host } from '../host/host.ts'
+import { PUSH_PROTOCOL, SYNC_PROTOCOL } from '../../protocol/wire.ts'
+import { runSync } from './sync.ts'
+import { receivePush } from './push.ts'
+import { PeerCounts } from './peer-counts.ts'
+import type { RateLimitedLog } from './rate-log.ts'
+
+export interface SyncStat {
+  peer: string
+  ms: number
+  received: number
+  sent: number
+}
+
+export interface PeerSyncsDeps {
+  host: Pick<Host, 'peerId' | 'dialProtocol' | 'handle' | 'addEventListener'>
+  doc: Y.Doc
+  /** applies a catch-up from a peer; never throws */
+  apply(update: Uint8Array, from: string): boolean
+  timeoutMs: number
+  isBlocked?: (peerId: string) => boolean
+  stopped(): boolean
+  /** true when the newest digest `peer` gossiped differs from ours */
+  digestDiffers(peer: string): boolean
+  stats: { pushesReceived: number; syncs: number; syncFailures: number; lastSync: SyncStat | null; largestSync: SyncStat | null }
+  /** after a sync with the bytes this agent sent */
+  onTransferred?: (bytes: number) => void
+  log: Logger
+  warn: RateLimitedLog
+}
+
+export class PeerSyncs {
+  private readonly syncing = new Map<string, Promise<void>>()
+  private readonly again = new Set<string>()
+  /** our outbound sync streams by peer, so a push from that peer can stop the pull it makes redundant */
+  private readonly syncStreams = new Map<string, Stream>()
+  private readonly superseded = new WeakSet<Stream>()
+  /** peers pushing a large change to us; counted: pushes can overlap */
+  private readonly pushedFrom = new PeerCounts()
+
+  constructor(private readonly deps: PeerSyncsDeps) {}
+
+  /** Answers syncs and pushes from peers, and syncs with each peer this agent dials. */
+  async start(): Promise<void> {
+    const { host, doc, timeoutMs, stats } = this.deps
+    await host.handle(SYNC_PROTOCOL, (stream, connection) => {
+      const peer = connection.remotePeer.toString()
+      if (this.deps.isBlocked?.(peer)) {
+        stream.abort(new Error('blocked'))
+        return
+      }
+      // Registered like an outbound sync, so a digest from this peer meanwhile does not start a second one.
+      const run = runSync(stream, doc, (u) => this.deps.apply(u, `sync from ${peer}`), { timeoutMs })
+        .then((r) => {
+          stats.syncs++
+          this.deps.onTransferred?.(r.sent)
+        })
+        .catch((err) => {
+          stats.syncFailures++
+          this.deps.warn.warn({ peer, err: (err as Error).message }, 'sync stream from peer rejected')
+        })
+      if (!this.syncing.has(peer)) {
+        this.syncing.set(peer, run)
+        void run.finally(() => this.syncDone(peer, run))
+      }
+    }, { maxInboundStreams: 8 })
+    await host.handle(PUSH_PROTOCOL, (stream, connection) => {
+      const peer = connection.remotePeer.toString()
+      if (this.deps.isBlocked?.(peer) || this.deps.stopped()) {
+        stream.abort(new Error('blocked'))
+        return
+      }
+      this.pushedFrom.add(peer)
+      // A sync we asked this peer for a moment ago (a dial can take a second on a busy machine) would
+      // bring the same megabytes the push is bringing: stop it, and check again after the push.
+      const pull = this.syncStreams.get(peer)
+      if (pull) this.supersede(peer, pull)
+      void receivePush(stream, (u) => this.deps.apply(u, `push from ${peer}`), { timeoutMs })
+        .then(() => void stats.pushesReceived++)
+        .catch((err) => this.deps.warn.warn({ peer, err: (err as Error).message }, 'push stream from peer rejected'))
+        .finally(() => {
+          this.pushedFrom.delete(peer)
+          this.recheck(peer)
+        })
+    }, { maxInboundStreams: 4 })
+    host.addEventListener('connection:open', (evt) => {
+      const conn = evt.detail
+      // One side starts the sync of a new connection: the dialer.
+      if (conn.direction === 'outbound') this.syncWith(conn.remotePeer.toString())
+    })
+  }
+
+  /** Settles when the syncs running now have ended. */
+  settled(): Promise<unknown> {
+    return Promise.allSettled([...this.syncing.values()])
+  }
+
+  /** True while `peer` pushes a large change to us. */
+  receivingPushFrom(peer: string): boolean {
+    return this.pushedFrom.has(peer)
+  }
+
+  /** Direct sync with one peer (dialing it if needed); concurrent requests for one peer coalesce. */
+  syncWith(peer: string): void {
+    const { host, stats, timeoutMs } = this.deps
+    if (this.deps.stopped() || peer === host.peerId.toString() || this.deps.isBlocked?.(peer)) return
+    if (this.syncing.has(peer)) {
+      this.again.add(peer)
+      return
+    }
+    const run = (async () => {
+      let stream: Stream | null = null
+      try {
+        stream = await host.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, {
+          signal: AbortSignal.timeout(timeoutMs),
+        })
+        this.syncStreams.set(peer, stream)
+        if (this.pushedFrom.has(peer)) this.supersede(peer, stream)
+        const t0 = performance.now()
+        const r = await runSync(stream, this.deps.doc, (u) => this.deps.apply(u, `sync with ${peer}`), { timeoutMs })
+        stats.syncs++
+        this.deps.onTransferred?.(r.sent)
+        const stat = { peer, ms: Math.round(performance.now() - t0), received: r.received, sent: r.sent }
+        stats.lastSync = stat
+        if (!stats.largestSync || stat.received > stats.largestSync.received) stats.largestSync = stat
+      } catch (err) {
+        if (stream && this.superseded.has(stream)) this.deps.log.debug({ peer }, 'sync stopped: a push from the peer brings the change')
+        else {
+          stats.syncFailures++
+          this.deps.log.debug({ peer, err: (err as Error).message }, 'sync failed')
+        }
+      } finally {
+        if (stream && this.syncStreams.get(peer) === stream) this.syncStreams.delete(peer)
+      }
+    })()
+    this.syncing.set(peer, run)
+    void run.finally(() => this.syncDone(peer, run))
+  }
+
+  /** Stops a pull from `peer` that its push makes redundant; the digest check after the sync still runs. */
+  private supersede(peer: string, stream: Stream): void {
+    this.superseded.add(stream)
+    this.again.add(peer)
+    stream.abort(new Error('superseded by a push from the peer'))
+  }
+
+  /** After a sync: if a digest from this peer arrived meanwhile and still differs from ours, sync again. */
+  private syncDone(peer: string, run: Promise<void>): void {
+    if (this.syncing.get(peer) === run) this.syncing.delete(peer)
+    this.recheck(peer)
+  }
+
+  /** Syncs again with `peer` if asked to meanwhile and its last digest still differs; not while it pushes to us. */
+  private recheck(peer: string): void {
+    if (this.syncing.has(peer) || this.pushedFrom.has(peer) || !this.again.delete(peer)) return
+    if (this.deps.digestDiffers(peer)) this.syncWith(peer)
+  }
+}

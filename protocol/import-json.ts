@@ -5,7 +5,8 @@
  * mmesh adds optional keys of its own: `Name` (task name), `AgentGroup`, `Tags` (a list of tags, or
  * one string with `;` between them, as in the tags CSV) and `StartAt` (Run later: an ISO 8601 time).
  */
-import { DuplicateFinder, MAX_IMPORT_TASKS, tooManyTasks, type ImportResult } from './import-common.ts'
+import { DuplicateFinder, MAX_IMPORT_TASKS, ROWS_PER_STEP, tooManyTasks, type ImportResult } from './import-common.ts'
+import type { Steps } from './steps.ts'
 import { formatFieldErrors, parseSettingsRecord, validateTaskInput, type TaskDraft } from './task-input.ts'
 
 const TASK_KEYS = ['SourcePath', 'TargetPath', 'TargetList', 'TargetListRelativePath', 'Settings', 'Name', 'AgentGroup', 'Tags', 'StartAt'] as const
@@ -65,7 +66,7 @@ function readTask(raw: unknown, where: string): { problems: string[]; draft?: Ta
   return { problems: [], draft: r.spec, warnings }
 }
 
-export function parseJsonImport(fileName: string, text: string): ImportResult {
+export function* parseJsonImport(fileName: string, text: string): Steps<ImportResult> {
   let doc: unknown
   try {
     doc = JSON.parse(text)
@@ -88,20 +89,21 @@ export function parseJsonImport(fileName: string, text: string): ImportResult {
   const warnings: string[] = []
   const out: TaskDraft[] = []
   const dups = new DuplicateFinder()
-  tasks.forEach((raw, i) => {
+  for (const [i, raw] of tasks.entries()) {
+    if (i % ROWS_PER_STEP === ROWS_PER_STEP - 1) yield
     const where = `${fileName}:Tasks[${i}]`
     const { problems, draft, warnings: w } = readTask(raw, where)
     if (problems.length) {
       errors.push(`${where}: ${problems.join('; ')}`)
-      return
+      continue
     }
     const first = dups.check(draft!, `Tasks[${i}]`)
     if (first !== null) {
       errors.push(`${where}: A duplicate task has already been created: same source and destination as ${first}; remove one of the two`)
-      return
+      continue
     }
     warnings.push(...w)
     out.push(draft!)
-  })
+  }
   return errors.length ? { ok: false, errors } : { ok: true, tasks: out, warnings }
 }

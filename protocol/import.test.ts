@@ -173,3 +173,41 @@ describe('firstInvalidUtf8', () => {
     expect(firstInvalidUtf8(new Uint8Array([0xe9]))).toBe(0) // latin-1 é
   })
 })
+
+describe('a large CSV read a part at a time (an agent answers between parts)', () => {
+  // 1,203 rows: quoted values with commas (and, when `quote`, doubled quotes) on both sides of the 500-row cuts
+  const special = (i: number) => i % 250 === 0 || i % 500 === 499 || i % 500 === 1
+  const row = (i: number, quote: boolean) =>
+    special(i) ? `"\\\\fs01\\dept\\Smith, J. ${quote ? `""${i}""` : i}",,,${SITE},Documents,"f,${i}"` : `\\\\fs01\\dept\\p${i},,,${SITE},Documents,f${i}`
+  const rows = Array.from({ length: 1203 }, (_, i) => row(i, false))
+
+  it('gives every row, quoted ones included, as one parse of the whole file would', () => {
+    const r = parseImport('big.csv', rows.join('\r\n'))
+    expect(r.ok ? [] : r.errors).toEqual([])
+    if (!r.ok) return
+    expect(r.tasks).toHaveLength(1203)
+    expect(r.tasks.map((t) => t.source)).toEqual(rows.map((_, i) => (special(i) ? `\\\\fs01\\dept\\Smith, J. ${i}` : `\\\\fs01\\dept\\p${i}`)))
+    expect(r.tasks[1001]!.destination.folder).toBe('f,1001')
+    expect(r.tasks[1202]!.destination.folder).toBe('f1202')
+  })
+
+  it('names the right line past the first part: doubled quotes, a bad row, a quote never closed', () => {
+    // a quote is not allowed in a path: every row holding one is named, by its own line
+    const quoted = parseImport('big.csv', Array.from({ length: 1203 }, (_, i) => row(i, true)).join('\n'))
+    expect(quoted.ok ? [] : quoted.errors.map((e) => Number(e.split(':')[1]))).toEqual([1, 2, 251, 500, 501, 502, 751, 1000, 1001, 1002])
+    const bad = [...rows]
+    bad[1000] = `,,,${SITE},Documents,x`
+    const r = parseImport('big.csv', bad.join('\n'))
+    expect(r.ok ? [] : r.errors).toEqual([expect.stringMatching(/^big\.csv:1001: column A \(source path\) is empty/)])
+    // an opening quote with no close takes in what follows, as one parse of the whole file does: in the
+    // middle, up to the next quote (the row then has too many columns); in the last row, to the end
+    const open = [...rows]
+    open[700] = `"\\\\fs01\\never closed,,,${SITE},Documents,x`
+    const o = parseImport('big.csv', open.join('\n'))
+    expect(o.ok ? [] : o.errors).toEqual([expect.stringMatching(/^big\.csv:701: has 7 columns/)])
+    const last = [...rows]
+    last[1202] = `"\\\\fs01\\never closed,,,${SITE},Documents,x`
+    const l = parseImport('big.csv', last.join('\n'))
+    expect(l.ok ? [] : l.errors).toEqual([expect.stringMatching(/^big\.csv:1203: a quoted value is never closed/)])
+  })
+})

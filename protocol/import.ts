@@ -6,8 +6,9 @@ import { parseCsvImport } from './import-csv.ts'
 import { parseJsonImport } from './import-json.ts'
 
 import { MAX_IMPORT_BYTES, type ImportResult } from './import-common.ts'
+import { finish, type Steps } from './steps.ts'
 
-export { MAX_IMPORT_BYTES, MAX_IMPORT_TASKS, duplicateKey, type ImportResult } from './import-common.ts'
+export { MAX_IMPORT_BYTES, MAX_IMPORT_TASKS, ROWS_PER_STEP, duplicateKey, type ImportResult } from './import-common.ts'
 
 /** Byte offset of the first byte that breaks UTF-8, or -1 when all of it is well-formed. */
 export function firstInvalidUtf8(bytes: Uint8Array): number {
@@ -71,7 +72,13 @@ function looksLikeJson(fileName: string, text: string): boolean {
   return /^\s*[{[]/.test(text)
 }
 
+/** Reads an import file at once. */
 export function parseImport(fileName: string, content: Uint8Array | string): ImportResult {
+  return finish(parseImportSteps(fileName, content))
+}
+
+/** Reads an import file a slice of rows at a time (import-common.ts Steps), for an agent that must keep answering. */
+export function* parseImportSteps(fileName: string, content: Uint8Array | string): Steps<ImportResult> {
   const size = typeof content === 'string' ? content.length : content.byteLength
   if (size > MAX_IMPORT_BYTES) {
     const mb = (size / (1024 * 1024)).toFixed(1)
@@ -81,5 +88,5 @@ export function parseImport(fileName: string, content: Uint8Array | string): Imp
   if (!decoded.ok) return { ok: false, errors: [decoded.error] }
   const text = decoded.text
   if (text.trim() === '') return { ok: false, errors: [`${fileName}: the file is empty; give one task per row (CSV) or {"Tasks":[...]} (JSON)`] }
-  return looksLikeJson(fileName, text) ? parseJsonImport(fileName, text) : parseCsvImport(fileName, text)
+  return yield* looksLikeJson(fileName, text) ? parseJsonImport(fileName, text) : parseCsvImport(fileName, text)
 }

@@ -12,10 +12,8 @@
  * content does not match its key is refused when read. A valid record is cached as the very object the
  * document holds (frozen, so no reader can change the document behind Yjs's back), not as a copy.
  */
-import crypto from 'node:crypto'
 import * as Y from 'yjs'
 import {
-  MAX_BATCH_TASKS,
   SCHEMA_VERSION,
   agentRecordSchema,
   batchSchema,
@@ -33,6 +31,8 @@ import {
 import type { z } from 'zod'
 import { MAX_CLOCK_SKEW_MS, hlcTooFarAhead } from './hlc.ts'
 import { LedgerIndex } from './ledger-index.ts'
+import { MAX_BATCH_TASKS, batchOf, isEntry } from './ledger-batch.ts'
+import { finish, type Steps } from './steps.ts'
 import { MAP_NAMES, batchKey, checkRecord, claimKey, commandKey, outcomeKey, type BatchCheck, type MapName, type SignatureCheck } from './ledger-validate.ts'
 
 export { MAP_NAMES, batchKey, claimKey, commandKey, outcomeKey, type MapName, type SignatureCheck }
@@ -58,6 +58,8 @@ export interface LedgerOptions {
 }
 
 type Unsigned<T> = Omit<T, 'sig' | 'v'>
+/** a task as its creator gives it to addTasks: the ledger adds the version, creator and signature */
+export type NewTask = Omit<TaskSpec, 'v' | 'sig' | 'createdBy' | 'batch' | 'batchIndex'> & { createdBy?: string }
 
 export class Ledger {
   readonly doc: Y.Doc
@@ -184,26 +186,29 @@ export class Ledger {
    * alone; several (an import) are signed a batch of up to MAX_BATCH_TASKS at a time: one signature over
    * the tasks' hashes, so every reader verifies one signature per batch rather than one per task.
    */
-  addTasks(signer: RecordSigner, specs: (Omit<TaskSpec, 'v' | 'sig' | 'createdBy' | 'batch' | 'batchIndex'> & { createdBy?: string })[]): void {
-    for (const s of specs) if (this.maps.tasks.has(s.id)) throw new LedgerError(`task ${s.id} exists already`)
+  addTasks(signer: RecordSigner, specs: NewTask[]): void {
+    finish(this.addTasksSteps(signer, specs))
+  }
+
+  /** addTasks a batch per step (import-sized work yields between them); the write is one transaction. */
+  *addTasksSteps(signer: RecordSigner, specs: NewTask[]): Steps<void> {
+    const entries: [MapName, string, unknown][] = []
     if (specs.length === 1) {
       const r = this.sign(signer, taskSpecSchema, { ...specs[0]!, createdBy: signer.agentId })
-      this.writeOwn([['tasks', r.id, r]])
-      return
+      entries.push(['tasks', r.id, r])
     }
-    const entries: [MapName, string, unknown][] = []
-    for (let at = 0; at < specs.length; at += MAX_BATCH_TASKS) {
-      const chunk = specs.slice(at, at + MAX_BATCH_TASKS)
-      const key = batchKey(signer.agentId, chunk[0]!.id)
-      if (this.maps.batches.has(key)) throw new LedgerError(`batch ${key} exists already`)
-      const records = chunk.map((s, i) => taskSpecSchema.parse({ ...s, createdBy: signer.agentId, v: SCHEMA_VERSION, batch: key, batchIndex: i }))
-      const hashes = Buffer.concat(records.map((r) => sha256(signingBytes(r))))
+    for (let at = 0; specs.length > 1 && at < specs.length; at += MAX_BATCH_TASKS) {
+      const b = batchOf(signer.agentId, specs.slice(at, at + MAX_BATCH_TASKS))
       // the batch first: its map's observer then runs before the tasks' one (Yjs calls them in order of change)
-      entries.push(['batches', key, this.sign(signer, batchSchema, { id: chunk[0]!.id, by: signer.agentId, hashes: hashes.toString('base64') })])
-      for (const r of records) entries.push(['tasks', r.id, r])
+      entries.push(['batches', b.key, this.sign(signer, batchSchema, b.body)])
+      for (const r of b.tasks) entries.push(['tasks', r.id, r])
+      yield
     }
+    // checked at the write, after the steps: nothing written meanwhile may be replaced
+    for (const [m, k] of entries) if (this.maps[m].has(k)) throw new LedgerError(`${m === 'tasks' ? 'task' : 'batch'} ${k} exists already`)
     this.writeOwn(entries)
   }
+
 
   /** An admin command, signed by the agent that writes it (for a CLI command: the agent the CLI talks to). */
   addCommand(signer: RecordSigner, cmd: Omit<CommandRecord, 'v' | 'sig' | 'by'> & { by?: string }): void {
@@ -303,9 +308,7 @@ export class Ledger {
       this.cache.tasks.set(key, WAITING)
       return WAITING
     }
-    const at = c.index * 32
-    const good = at + 32 <= hashes.byteLength && sha256(c.data).equals(hashes.subarray(at, at + 32))
-    return this.settle('tasks', key, raw, good ? null : `not entry ${c.index} of its batch ${c.batch}`)
+    return this.settle('tasks', key, raw, isEntry(hashes, c.index, c.data) ? null : `not entry ${c.index} of its batch ${c.batch}`)
   }
 
   private batchHashesOf(key: string): Buffer | undefined {
@@ -374,10 +377,6 @@ export class Ledger {
     this.index.update(map, key, raw)
     return []
   }
-}
-
-function sha256(data: Uint8Array): Buffer {
-  return crypto.createHash('sha256').update(data).digest()
 }
 
 /** Freezes a plain JSON value in place, so the object the document holds cannot be changed by a reader. */

@@ -12,12 +12,23 @@ export interface TaskControlDeps {
 }
 
 /** Service refusals become one-line errors for the CLI (exit 1); anything else propagates as a failure. */
+function refusal(err: unknown): unknown {
+  return err instanceof TaskServiceError ? new ControlError(err.message) : err
+}
+
 function wrap<T>(fn: () => T): T {
   try {
     return fn()
   } catch (err) {
-    if (err instanceof TaskServiceError) throw new ControlError(err.message)
-    throw err
+    throw refusal(err)
+  }
+}
+
+async function wrapAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    throw refusal(err)
   }
 }
 
@@ -25,8 +36,8 @@ const bytes = (base64: string) => Buffer.from(base64, 'base64')
 
 export function registerTaskControl(control: ControlServer, tasks: TaskService, deps: TaskControlDeps = {}): void {
   control.handle('task.add', ({ input }) => wrap(() => tasks.add(input)))
-  control.handle('task.import', (p) => wrap(() => tasks.import(p.fileName, bytes(p.content))))
-  control.handle('task.importPreview', (p) => wrap(() => tasks.previewImport(p.fileName, bytes(p.content))))
+  control.handle('task.import', (p) => wrapAsync(() => tasks.import(p.fileName, bytes(p.content))))
+  control.handle('task.importPreview', (p) => wrapAsync(() => tasks.previewImport(p.fileName, bytes(p.content))))
   control.handle('task.list', () => tasks.list())
   control.handle('task.tagsExport', () => tasks.tagsExport())
   control.handle('task.tagsImport', (p) => wrap(() => tasks.tagsImport(p.fileName, bytes(p.content))))

@@ -8,11 +8,12 @@ import type { Ledger, RecordSigner } from '../../protocol/ledger.ts'
 import { effectiveSpec, foldSettings, foldTaskIntent } from '../../protocol/intent.ts'
 import { deriveTask, deriveTaskJson } from '../../protocol/status.ts'
 import { parseSettingValue, resolveSettingKey, SETTING_KEYS, type Settings } from '../../protocol/settings.ts'
-import type { CommandKind, TaskSpec } from '../../protocol/records.ts'
+import type { AgentRecord, CommandKind, TaskSpec } from '../../protocol/records.ts'
 import type { TaskJson, TaskLive, TaskView } from '../../protocol/views.ts'
 import { isLowerBound, taskSecondsLeft } from '../../protocol/time-left.ts'
 import { formatFieldErrors, validateTaskInput, type TaskDraft, type TaskInput } from '../../protocol/task-input.ts'
-import { duplicateKey, parseImport } from '../../protocol/import.ts'
+import { ROWS_PER_STEP, duplicateKey, parseImportSteps } from '../../protocol/import.ts'
+import { runSteps } from './run-steps.ts'
 import { advertisedAllows } from '../../protocol/access.ts'
 import { parseTagsCsv, type TagsRow } from '../../protocol/tags-csv.ts'
 import { isEmailDestination } from '../../protocol/task-paths.ts'
@@ -39,6 +40,8 @@ export interface TaskServiceDeps {
 export function createTaskService(deps: TaskServiceDeps) {
   const { ledger } = deps
   const now = deps.now ?? (() => new Date())
+  /** the import running now, if any (they run one at a time) */
+  let importing: Promise<unknown> = Promise.resolve()
 
   function globals(): Settings {
     return foldSettings(ledger.commands().filter((c) => c.kind === 'settings.set'))
@@ -78,8 +81,8 @@ export function createTaskService(deps: TaskServiceDeps) {
    * allows. None, with every such agent online: an error (nobody will ever run it). None while some are
    * offline, or no agent of the group known yet: a warning, and the task waits with a visible reason.
    */
-  function placeProblem(d: TaskDraft): { error: string } | { warning: string } | null {
-    const agents = ledger.agents().filter((a) => a.group === d.group)
+  function placeProblem(d: TaskDraft, agentsOf: (group: string) => AgentRecord[] = groupAgents()): { error: string } | { warning: string } | null {
+    const agents = agentsOf(d.group)
     if (agents.some((a) => a.access === undefined)) return null // an agent too old to say: cannot judge
     const allowing = agents.filter((a) => a.access && advertisedAllows(d, a.access))
     if (allowing.some((a) => deps.isOnline(a.id))) return null
@@ -89,6 +92,17 @@ export function createTaskService(deps: TaskServiceDeps) {
     const fix = 'start an agent with --source-root (or --map) and --dest-root covering them'
     if (agents.length > 0 && agents.every((a) => deps.isOnline(a.id))) return { error: `${what}: ${fix}` }
     return { warning: `${what} among the agents known${agents.length > 0 ? ' (some are offline)' : ''}; the task waits until one does: ${fix}` }
+  }
+
+  /** The ledger's agents by group, read once (an import asks for every row). */
+  function groupAgents(): (group: string) => AgentRecord[] {
+    const all = ledger.agents()
+    const byGroup = new Map<string, AgentRecord[]>()
+    return (group) => {
+      let list = byGroup.get(group)
+      if (!list) byGroup.set(group, (list = all.filter((a) => a.group === group)))
+      return list
+    }
   }
 
   /** A user's e-mail is looked up on the tenant's root site: without SharePointRootUrl no agent could. */
@@ -141,34 +155,48 @@ export function createTaskService(deps: TaskServiceDeps) {
       return { id: spec.id, warnings: place ? [...checked.warnings, place.warning] : checked.warnings }
     },
 
-    /** Checks an import file; adds nothing. */
-    previewImport(fileName: string, content: Uint8Array) {
-      const parsed = parseImport(fileName, content)
+    /** Checks an import file; adds nothing. Answers other requests between slices of rows (steps.ts). */
+    async previewImport(fileName: string, content: Uint8Array) {
+      const parsed = await runSteps(parseImportSteps(fileName, content))
       if (!parsed.ok) return parsed
       const g = globals()
       const existing = existingByKey(g)
+      const agentsOf = groupAgents()
       const errors: string[] = []
       const warnings: string[] = []
-      parsed.tasks.forEach((d, i) => {
-        const where = `${fileName}:${(parsed as { rows?: (number | string)[] }).rows?.[i] ?? `task ${i + 1}`}`
-        const noTenant = emailProblem(d, g)
-        if (noTenant) errors.push(`${where}: ${noTenant}`)
-        const id = existing.get(dupKey(d, g))
-        if (id) errors.push(`${where}: a duplicate task has already been created (${id})`)
-        const place = placeProblem(d)
-        if (place && 'error' in place) errors.push(`${where}: ${place.error}`)
-        else if (place) warnings.push(`${where}: ${place.warning}`)
-      })
+      await runSteps(
+        (function* () {
+          for (const [i, d] of parsed.tasks.entries()) {
+            if (i % ROWS_PER_STEP === ROWS_PER_STEP - 1) yield
+            const where = `${fileName}:${(parsed as { rows?: (number | string)[] }).rows?.[i] ?? `task ${i + 1}`}`
+            const noTenant = emailProblem(d, g)
+            if (noTenant) errors.push(`${where}: ${noTenant}`)
+            const id = existing.get(dupKey(d, g))
+            if (id) errors.push(`${where}: a duplicate task has already been created (${id})`)
+            const place = placeProblem(d, agentsOf)
+            if (place && 'error' in place) errors.push(`${where}: ${place.error}`)
+            else if (place) warnings.push(`${where}: ${place.warning}`)
+          }
+        })(),
+      )
       return errors.length > 0 ? { ok: false as const, errors } : { ...parsed, warnings: [...parsed.warnings, ...warnings] }
     },
 
-    /** All-or-nothing: every task of the file in one transaction, or none and every bad record named. */
-    import(fileName: string, content: Uint8Array): { ids: string[]; warnings: string[] } {
-      const checked = this.previewImport(fileName, content)
-      if (!checked.ok) throw new TaskServiceError(checked.errors.join('\n'))
-      const specs = checked.tasks.map(toSpec)
-      ledger.addTasks(deps.signer, specs)
-      return { ids: specs.map((s) => s.id), warnings: checked.warnings }
+    /**
+     * All-or-nothing: every task of the file in one transaction, or none and every bad record named. The
+     * reading, checking and signing yield to other requests; the write does not. Imports on this agent
+     * run one at a time, so two of the same file cannot both pass the duplicate check.
+     */
+    import(fileName: string, content: Uint8Array): Promise<{ ids: string[]; warnings: string[] }> {
+      const run = importing.then(async () => {
+        const checked = await this.previewImport(fileName, content)
+        if (!checked.ok) throw new TaskServiceError(checked.errors.join('\n'))
+        const specs = checked.tasks.map(toSpec)
+        await runSteps(ledger.addTasksSteps(deps.signer, specs))
+        return { ids: specs.map((s) => s.id), warnings: checked.warnings }
+      })
+      importing = run.catch(() => undefined)
+      return run
     },
 
     /** Every task's contract JSON: derived without the rest of a view (the timeline, settings), as 10,000 tasks add up. */

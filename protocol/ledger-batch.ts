@@ -17,7 +17,7 @@ function sha256(data: Uint8Array): Buffer {
 export function batchOf(agentId: string, specs: readonly object[]): { key: string; tasks: TaskSpec[]; body: { id: string; by: string; hashes: string } } {
   const id = (specs[0] as { id: string }).id
   const key = batchKey(agentId, id)
-  const tasks = specs.map((s, i) => taskSpecSchema.parse({ ...s, createdBy: agentId, v: SCHEMA_VERSION, batch: key, batchIndex: i }) as TaskSpec)
+  const tasks = specs.map((s, i) => taskSpecSchema.parse({ ...s, createdBy: agentId, v: SCHEMA_VERSION, batch: id, batchIndex: i }) as TaskSpec)
   const hashes = Buffer.concat(tasks.map((r) => sha256(signingBytes(r))))
   return { key, tasks, body: { id, by: agentId, hashes: hashes.toString('base64') } }
 }

@@ -1,11 +1,11 @@
 /**
  * The ledger's key indexes, kept from Yjs map events without validating a record: claims and outcomes by
  * task (their keys start with the task id), commands by their raw target, batch-signed tasks by their raw
- * batch. A record that does not match its key, or whose content is invalid, is still indexed and dropped
+ * creator and batch. A record that does not match its key, or whose content is invalid, is still indexed and dropped
  * when read, so an index only ever narrows which keys a reader checks. Split out of ledger.ts, which reads,
  * checks and writes the records.
  */
-import type { MapName } from './ledger-validate.ts'
+import { batchKey, type MapName } from './ledger-validate.ts'
 
 /** key → the one value it is indexed under, and value → its keys */
 class ManyToOne {
@@ -66,7 +66,9 @@ export class LedgerIndex {
     } else if (map === 'commands') {
       this.commands.set(key, field(raw, 'target'))
     } else if (map === 'tasks') {
-      this.batches.set(key, field(raw, 'batch'))
+      const batch = field(raw, 'batch')
+      const by = field(raw, 'createdBy')
+      this.batches.set(key, typeof batch === 'string' && typeof by === 'string' ? batchKey(by, batch) : undefined)
     }
   }
 }

@@ -66,11 +66,8 @@ export function checkRecord(map: MapName, key: string, raw: unknown): ({ ok: tru
     if (inBatch === (r.sig !== undefined) || (inBatch && (r.batch === undefined || r.batchIndex === undefined))) {
       return { ok: false, reason: 'a task carries either its own signature or a batch and its index' }
     }
-    if (inBatch) {
-      const batch = r.batch as string
-      if (!batch.startsWith(`${agentId}/`)) return { ok: false, reason: `batch ${batch} is not of the task's creator ${agentId}` }
-      return { ok: true, agentId, data: signingBytes(r), batch, index: r.batchIndex as number }
-    }
+    // the batch is looked for among its creator's only: the key names whose it must be
+    if (inBatch) return { ok: true, agentId, data: signingBytes(r), batch: batchKey(agentId, r.batch as string), index: r.batchIndex as number }
   }
   if (typeof r.sig !== 'string') return { ok: false, reason: 'sig: Required' }
   return { ok: true, agentId, data: signingBytes(r), sig: r.sig }

@@ -52,8 +52,8 @@ const taskSpecShape = z.object({
   createdBy: agentIdSchema,
   /** Signed alone: its own signature. Signed in a batch (an import): absent, and `batch` says where. */
   sig: z.string().max(200).optional(),
-  /** the key of the signed batch (`batches[createdBy/batchId]`) whose hash list holds this task's hash */
-  batch: z.string().max(200).optional(),
+  /** the id of its creator's signed batch (`batches[createdBy/batch]`) whose hash list holds this task's hash */
+  batch: taskIdSchema.optional(),
   /** this task's place in that batch's hash list */
   batchIndex: z.number().int().min(0).max(MAX_BATCH_TASKS - 1).optional(),
 })

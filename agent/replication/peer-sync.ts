@@ -16,6 +16,9 @@ import { receivePush } from './push.ts'
 import { PeerCounts } from './peer-counts.ts'
 import type { RateLimitedLog } from './rate-log.ts'
 
+/** How long a fresh agent's first pull may run before the peers waiting behind it sync anyway. */
+const FIRST_PULL_ALONE_MS = 20_000
+
 export interface SyncStat {
   peer: string
   ms: number
@@ -48,6 +51,16 @@ export class PeerSyncs {
   private readonly superseded = new WeakSet<Stream>()
   /** peers pushing a large change to us; counted: pushes can overlap */
   private readonly pushedFrom = new PeerCounts()
+  /**
+   * Until one sync of ours has succeeded, the one running: a fresh agent pulls the ledger from one peer,
+   * then syncs with the others (by then there is little left to send). It used to pull from every peer
+   * it met at once: each encoded the whole ledger for it (40 MB at 100,000 tasks, seconds of CPU each) and
+   * it decoded every copy, holding its own and its peers' event loops on a 2-core machine.
+   */
+  private firstPull: Promise<void> | null = null
+  private pulledOnce = false
+  /** peers to sync with once the first pull has ended */
+  private readonly afterFirstPull = new Set<string>()
 
   constructor(private readonly deps: PeerSyncsDeps) {}
 
@@ -58,6 +71,12 @@ export class PeerSyncs {
       const peer = connection.remotePeer.toString()
       if (this.deps.isBlocked?.(peer)) {
         stream.abort(new Error('blocked'))
+        return
+      }
+      if (this.firstPull && !this.syncing.has(peer)) {
+        // busy pulling the ledger from another peer: this one is synced with right after
+        stream.abort(new Error('catching up from another peer first'))
+        this.afterFirstPull.add(peer)
         return
       }
       // Registered like an outbound sync, so a digest from this peer meanwhile does not start a second one.
@@ -87,7 +106,7 @@ export class PeerSyncs {
       const pull = this.syncStreams.get(peer)
       if (pull) this.supersede(peer, pull)
       void receivePush(stream, (u) => this.deps.apply(u, `push from ${peer}`), { timeoutMs })
-        .then(() => void stats.pushesReceived++)
+        .then((parts) => void (stats.pushesReceived += parts))
         .catch((err) => this.deps.warn.warn({ peer, err: (err as Error).message }, 'push stream from peer rejected'))
         .finally(() => {
           this.pushedFrom.delete(peer)
@@ -106,9 +125,9 @@ export class PeerSyncs {
     return Promise.allSettled([...this.syncing.values()])
   }
 
-  /** True while `peer` pushes a large change to us. */
-  receivingPushFrom(peer: string): boolean {
-    return this.pushedFrom.has(peer)
+  /** True while any peer pushes a large change to us. */
+  receivingPush(): boolean {
+    return this.pushedFrom.size > 0
   }
 
   /** Direct sync with one peer (dialing it if needed); concurrent requests for one peer coalesce. */
@@ -119,6 +138,11 @@ export class PeerSyncs {
       this.again.add(peer)
       return
     }
+    if (this.firstPull) {
+      this.afterFirstPull.add(peer)
+      return
+    }
+    let ok = false
     const run = (async () => {
       let stream: Stream | null = null
       try {
@@ -130,6 +154,7 @@ export class PeerSyncs {
         const t0 = performance.now()
         const r = await runSync(stream, this.deps.doc, (u) => this.deps.apply(u, `sync with ${peer}`), { timeoutMs })
         stats.syncs++
+        ok = true
         this.deps.onTransferred?.(r.sent)
         const stat = { peer, ms: Math.round(performance.now() - t0), received: r.received, sent: r.sent }
         stats.lastSync = stat
@@ -145,7 +170,27 @@ export class PeerSyncs {
       }
     })()
     this.syncing.set(peer, run)
+    if (!this.pulledOnce) {
+      this.firstPull = run
+      // A pull that hangs (a peer cut off mid-stream) holds the others back FIRST_PULL_ALONE_MS at most.
+      const alone = setTimeout(() => this.endFirstPull(run), FIRST_PULL_ALONE_MS)
+      alone.unref?.()
+      void run.finally(() => {
+        clearTimeout(alone)
+        if (ok) this.pulledOnce = true
+        this.endFirstPull(run)
+      })
+    }
     void run.finally(() => this.syncDone(peer, run))
+  }
+
+  /** Lets the peers waiting for the first pull sync; if it failed, the first of them becomes the first pull. */
+  private endFirstPull(run: Promise<void>): void {
+    if (this.firstPull !== run) return
+    this.firstPull = null
+    const waiting = [...this.afterFirstPull]
+    this.afterFirstPull.clear()
+    for (const p of waiting) this.syncWith(p)
   }
 
   /** Stops a pull from `peer` that its push makes redundant; the digest check after the sync still runs. */

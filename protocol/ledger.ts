@@ -190,23 +190,26 @@ export class Ledger {
     finish(this.addTasksSteps(signer, specs))
   }
 
-  /** addTasks a batch per step (import-sized work yields between them); the write is one transaction. */
+  /**
+   * addTasks a batch per step (import-sized work yields between them). The writes come last, together: one
+   * transaction per batch, all in the same turn, so no reader sees part of them, the store keeps them in
+   * one write, and peers receive them in parts they can apply one at a time (replication/flush-queue.ts).
+   */
   *addTasksSteps(signer: RecordSigner, specs: NewTask[]): Steps<void> {
-    const entries: [MapName, string, unknown][] = []
+    const writes: [MapName, string, unknown][][] = []
     if (specs.length === 1) {
       const r = this.sign(signer, taskSpecSchema, { ...specs[0]!, createdBy: signer.agentId })
-      entries.push(['tasks', r.id, r])
+      writes.push([['tasks', r.id, r]])
     }
     for (let at = 0; specs.length > 1 && at < specs.length; at += MAX_BATCH_TASKS) {
       const b = batchOf(signer.agentId, specs.slice(at, at + MAX_BATCH_TASKS))
       // the batch first: its map's observer then runs before the tasks' one (Yjs calls them in order of change)
-      entries.push(['batches', b.key, this.sign(signer, batchSchema, b.body)])
-      for (const r of b.tasks) entries.push(['tasks', r.id, r])
+      writes.push([['batches', b.key, this.sign(signer, batchSchema, b.body)], ...b.tasks.map((r): [MapName, string, unknown] => ['tasks', r.id, r])])
       yield
     }
     // checked at the write, after the steps: nothing written meanwhile may be replaced
-    for (const [m, k] of entries) if (this.maps[m].has(k)) throw new LedgerError(`${m === 'tasks' ? 'task' : 'batch'} ${k} exists already`)
-    this.writeOwn(entries)
+    for (const [m, k] of writes.flat()) if (this.maps[m].has(k)) throw new LedgerError(`${m === 'tasks' ? 'task' : 'batch'} ${k} exists already`)
+    for (const w of writes) this.writeOwn(w)
   }
 
 

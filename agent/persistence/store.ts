@@ -82,10 +82,15 @@ export class LedgerStore {
 
   /** Appends one update; resolves once it is on disk. Writes are serialised so sequence order is kept. */
   append(update: Uint8Array): Promise<void> {
-    const key = seqKey(this.nextSeq++)
-    this.appended++
-    this.appendedBytes += update.byteLength
-    const p = this.writing.then(() => this.sub.put(key, update))
+    return this.appendMany([update])
+  }
+
+  /** Appends updates in order, all or none (one batch): a large change stored in parts is never half there. */
+  appendMany(updates: readonly Uint8Array[]): Promise<void> {
+    const ops = updates.map((value) => ({ type: 'put' as const, key: seqKey(this.nextSeq++), value }))
+    this.appended += updates.length
+    for (const u of updates) this.appendedBytes += u.byteLength
+    const p = this.writing.then(() => (ops.length === 1 ? this.sub.put(ops[0]!.key, ops[0]!.value) : this.sub.batch(ops as never)))
     this.writing = p.catch(() => {})
     return p
   }

@@ -10,7 +10,7 @@ import { MAX_GOSSIP_MESSAGE, encodeGossip } from '../../protocol/wire.ts'
 import { mergeMany } from '../../protocol/merge-updates.ts'
 
 export interface FlushQueueDeps {
-  store: Pick<LedgerStore, 'append' | 'pendingCount'>
+  store: Pick<LedgerStore, 'append' | 'appendMany' | 'pendingCount'>
   /** compacts the store (snapshot of the document); run when `compactEvery` updates were appended */
   compact(): Promise<void>
   batchMs: number
@@ -20,11 +20,29 @@ export interface FlushQueueDeps {
   stopped(): boolean
   /** gossips an encoded ledger message; never throws */
   publish(msg: Uint8Array): Promise<void>
-  /** sends a local change too big for gossip to the peers; resolves when that is done */
-  push(update: Uint8Array): Promise<void>
+  /** sends a local change too big for gossip to the peers, in these parts, in order; resolves when that is done */
+  push(parts: Uint8Array[]): Promise<void>
   /** see ReplicatorOptions */
   onStoreError?: (err: Error) => void
   onStored?: (bytes: number) => void
+}
+
+/** The size of each part a large local change is pushed (and stored) in. */
+const PUSH_PART_BYTES = 512 * 1024
+
+/** Consecutive updates in groups of about `bytes` (one update larger than that is a group of its own). */
+function groupBySize(updates: Uint8Array[], bytes: number): Uint8Array[][] {
+  const groups: Uint8Array[][] = []
+  let size = Infinity
+  for (const u of updates) {
+    if (size + u.byteLength > bytes) {
+      groups.push([])
+      size = 0
+    }
+    groups[groups.length - 1]!.push(u)
+    size += u.byteLength
+  }
+  return groups
 }
 
 export class FlushQueue {
@@ -78,32 +96,51 @@ export class FlushQueue {
     if (big) this.pushes++
     let pushing = false
     try {
-      // Local changes merged once: stored (with what peers sent meanwhile) and published as the same bytes.
-      const mergedLocal = local.length > 0 ? mergeMany(local) : null
-      const merged = mergedLocal && remote.length === 0 ? mergedLocal : mergeMany(mergedLocal ? [...remote, mergedLocal] : remote)
-      // Persist before anyone hears of it: a published change must survive our crash.
-      try {
-        await this.deps.store.append(merged)
-      } catch (err) {
-        this.deps.onStoreError?.(err as Error)
-        throw err
-      }
-      this.deps.stats.storedBytes += merged.byteLength
-      this.deps.onStored?.(merged.byteLength)
-      if (mergedLocal) {
-        const msg = encodeGossip({ type: 'update', update: mergedLocal })
-        if (msg.byteLength <= MAX_GOSSIP_MESSAGE) {
-          await this.deps.publish(msg)
-          this.deps.stats.published++
-        } else {
-          pushing = true
-          if (!big) this.pushes++
-          void this.deps.push(mergedLocal).finally(() => this.pushes--)
+      if (big) {
+        // A large change of ours (an import) goes out in parts of about PUSH_PART_BYTES, each its own push:
+        // a peer applies one part at a time, answering its own requests between them, where one 20 MB
+        // update held it for seconds. Stored as the same parts, all or none.
+        const parts = groupBySize(local, PUSH_PART_BYTES).map(mergeMany)
+        await this.store(remote.length > 0 ? [mergeMany(remote), ...parts] : parts)
+        pushing = true
+        void this.deps.push(parts).finally(() => this.pushes--)
+      } else {
+        // Local changes merged once: stored (with what peers sent meanwhile) and published as the same bytes.
+        const mergedLocal = local.length > 0 ? mergeMany(local) : null
+        const merged = mergedLocal && remote.length === 0 ? mergedLocal : mergeMany(mergedLocal ? [...remote, mergedLocal] : remote)
+        await this.store([merged])
+        if (mergedLocal) {
+          const msg = encodeGossip({ type: 'update', update: mergedLocal })
+          if (msg.byteLength <= MAX_GOSSIP_MESSAGE) {
+            await this.deps.publish(msg)
+            this.deps.stats.published++
+          } else {
+            pushing = true
+            this.pushes++
+            void this.deps.push([mergedLocal]).finally(() => this.pushes--)
+          }
         }
       }
     } finally {
       if (big && !pushing) this.pushes--
     }
+    this.compactIfDue()
+  }
+
+  /** Persists before anyone hears of it: a published change must survive our crash. */
+  private async store(updates: Uint8Array[]): Promise<void> {
+    try {
+      await this.deps.store.appendMany(updates)
+    } catch (err) {
+      this.deps.onStoreError?.(err as Error)
+      throw err
+    }
+    const bytes = updates.reduce((n, u) => n + u.byteLength, 0)
+    this.deps.stats.storedBytes += bytes
+    this.deps.onStored?.(bytes)
+  }
+
+  private compactIfDue(): void {
     if (!this.compacting && this.deps.store.pendingCount >= this.deps.compactEvery) {
       this.compacting = true
       this.deps

@@ -18,4 +18,8 @@ export class PeerCounts {
   has(peer: string): boolean {
     return this.counts.has(peer)
   }
+
+  get size(): number {
+    return this.counts.size
+  }
 }

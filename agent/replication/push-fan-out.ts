@@ -20,7 +20,7 @@ export interface PushFanOutDeps {
   timeoutMs: number
   stopped(): boolean
   log: Logger
-  /** after each push a peer took, with the bytes sent */
+  /** after each part a peer took, with the bytes sent */
   onPushed(bytes: number): void
 }
 
@@ -36,7 +36,7 @@ export class PushFanOut {
   }
 
   /** Pushes `update` to every connected peer that is not blocked; a failed push is only logged. */
-  async send(update: Uint8Array): Promise<void> {
+  async send(parts: readonly Uint8Array[]): Promise<void> {
     const { host, timeoutMs } = this.deps
     const self = host.peerId.toString()
     const peers = [...new Set(host.getConnections().map((c) => c.remotePeer.toString()))].filter((p) => p !== self && !this.deps.isBlocked?.(p))
@@ -46,8 +46,7 @@ export class PushFanOut {
       this.pushingTo.add(peer)
       try {
         const stream = await host.dialProtocol(peerIdFromString(peer), PUSH_PROTOCOL, { signal: AbortSignal.timeout(timeoutMs) })
-        await sendPush(stream, update, { timeoutMs })
-        this.deps.onPushed(update.byteLength)
+        await sendPush(stream, parts, { timeoutMs, onPart: (bytes) => this.deps.onPushed(bytes) })
       } catch (err) {
         this.deps.log.debug({ peer, err: (err as Error).message }, 'push failed; the peer pulls after the digest hint')
       } finally {

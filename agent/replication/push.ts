@@ -8,12 +8,20 @@
 import type { Stream } from '@libp2p/interface'
 import { SyncError, readCatchUp, syncFraming, writeCatchUp } from './sync.ts'
 
-/** Sends `update` on a freshly opened push stream and closes it. */
-export async function sendPush(stream: Stream, update: Uint8Array, opts: { timeoutMs: number }): Promise<void> {
+/**
+ * Sends a change's parts on a freshly opened push stream, each as its own update (its chunks, then `done`),
+ * then an empty one that ends the push, and closes it. One stream for all the parts keeps the peer
+ * "receiving a push from us" throughout, so it does not pull the parts still on their way.
+ */
+export async function sendPush(stream: Stream, parts: readonly Uint8Array[], opts: { timeoutMs: number; onPart?: (bytes: number) => void }): Promise<void> {
   const signal = AbortSignal.timeout(opts.timeoutMs)
   const lp = syncFraming(stream)
   try {
-    await writeCatchUp(lp, update, signal)
+    for (const part of parts) {
+      await writeCatchUp(lp, part, signal)
+      opts.onPart?.(part.byteLength)
+    }
+    await writeCatchUp(lp, null, signal)
     await stream.close({ signal }).catch(() => {})
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))
@@ -21,15 +29,24 @@ export async function sendPush(stream: Stream, update: Uint8Array, opts: { timeo
   }
 }
 
-/** Reads one pushed update (every frame checked) and hands it to `apply`, which must not throw. */
+/**
+ * Reads a pushed change part after part (every frame checked), handing each to `apply` (which must not
+ * throw) as it arrives, so the agent answers its own requests between parts; an empty part ends the push.
+ * Answers the parts applied.
+ */
 export async function receivePush(stream: Stream, apply: (update: Uint8Array) => void, opts: { timeoutMs: number }): Promise<number> {
   const signal = AbortSignal.timeout(opts.timeoutMs)
   const lp = syncFraming(stream)
+  let parts = 0
   try {
-    const update = await readCatchUp(lp, signal)
-    if (update.byteLength > 0) apply(update)
+    for (;;) {
+      const update = await readCatchUp(lp, signal)
+      if (update.byteLength === 0) break
+      apply(update)
+      parts++
+    }
     await stream.close({ signal }).catch(() => {})
-    return update.byteLength
+    return parts
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))
     throw err instanceof SyncError ? err : new SyncError((err as Error).message)

@@ -83,7 +83,7 @@ export class Replicator {
     })
     this.flusher = new FlushQueue({
       store, compact: () => store.compact(doc), batchMs: opts.batchMs, compactEvery: opts.compactEvery, log, stats: this.stats, stopped,
-      publish: (msg) => this.publish(msg), push: (update) => this.pushToPeers(update),
+      publish: (msg) => this.publish(msg), push: (parts) => this.pushToPeers(parts),
       onStoreError: opts.onStoreError, onStored: opts.onStored,
     })
     this.syncs = new PeerSyncs({
@@ -101,8 +101,9 @@ export class Replicator {
     await this.syncs.start()
     const tick = () => {
       if (this.stopped) return
-      // Not while a large change of ours is on its way: peers would pull what the push brings them.
-      if (!this.flusher.largeChangeInFlight() && this.periodicDigest.due(this.digest.get())) void this.publishDigest(false)
+      // Not while a large change is on its way, ours or one pushed to us: peers would pull what the push
+      // brings them (from us, the parts we got first).
+      if (!this.flusher.largeChangeInFlight() && !this.syncs.receivingPush() && this.periodicDigest.due(this.digest.get())) void this.publishDigest(false)
       this.aeTimer = setTimeout(tick, this.opts.antiEntropyMs)
     }
     this.aeTimer = setTimeout(tick, this.opts.antiEntropyMs)
@@ -177,11 +178,13 @@ export class Replicator {
   }
 
   /**
-   * Sends a large local change to every connected peer at once, then gossips a digest hint: a peer the
-   * push missed (not connected, an older agent, a failed stream) sees a digest that differs and pulls.
+   * Sends a large local change to every connected peer at once, its parts in order on one stream each,
+   * then gossips one digest hint: a peer the push missed (not connected, an older agent, a failed stream)
+   * sees a digest that differs and pulls. A hint per part would have every peer pull the parts still on
+   * their way.
    */
-  private async pushToPeers(update: Uint8Array): Promise<void> {
-    await this.fanOut.send(update)
+  private async pushToPeers(parts: Uint8Array[]): Promise<void> {
+    await this.fanOut.send(parts)
     this.stats.hinted++
     await this.publishDigest(true)
   }
@@ -189,10 +192,11 @@ export class Replicator {
   /**
    * While a large change is on its way (being flushed or pushed) digests differ only because the push has
    * not landed yet; a sync started then would send the same megabytes a second time. Such digests are
-   * ignored: the peer's next one, after the push, starts a sync if something still differs.
+   * ignored: the peer's next one, after the push, starts a sync if something still differs. That holds
+   * while we receive a push from anyone: a peer that got a part before us differs by that part.
    */
   private pushInFlight(peer: string): boolean {
-    return this.flusher.largeChangeInFlight() || this.fanOut.has(peer) || this.syncs.receivingPushFrom(peer)
+    return this.flusher.largeChangeInFlight() || this.fanOut.has(peer) || this.syncs.receivingPush()
   }
 
   private async publish(data: Uint8Array): Promise<void> {

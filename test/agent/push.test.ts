@@ -1,5 +1,5 @@
 /**
- * A local change too big to gossip is pushed as it is to every connected peer (one transfer each), not
+ * A local change too big to gossip is pushed as it is to every connected peer (each part once), not
  * pulled by each peer with a sync that the writer encodes again per peer.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -34,10 +34,11 @@ describe('push of a large change', () => {
     const hash = await fleet.converged([a, b, c], { timeoutMs: 60_000 })
     expect((await fleet.call(b, 'test.ledger')).hash).toBe(hash)
     const [sa, sb, sc] = await Promise.all([stats(a), stats(b), stats(c)])
-    expect(sa.pushed).toBe(2)
+    // in parts of about 512 KB (replication/flush-queue.ts), each sent to each peer once, then one hint
+    expect(sb.pushesReceived).toBeGreaterThanOrEqual(1)
+    expect(sc.pushesReceived).toBe(sb.pushesReceived)
+    expect(sa.pushed).toBe(sb.pushesReceived + sc.pushesReceived)
     expect(sa.hinted).toBe(1)
-    expect(sb.pushesReceived).toBe(1)
-    expect(sc.pushesReceived).toBe(1)
     // nobody also pulled the megabytes over a sync stream
     for (const s of [sb, sc]) expect(s.largestSync?.received ?? 0).toBeLessThan(256 * 1024)
   })

@@ -19,7 +19,17 @@ export interface ControlContext {
   signal: AbortSignal
 }
 type MaybePromise<T> = T | Promise<T>
-export type MethodHandler<M extends MethodName> = (params: Params<M>, ctx: ControlContext) => MaybePromise<Reply<M>>
+
+/**
+ * A reply already encoded as JSON (of the method's reply type), written as it is: a handler that builds a
+ * very large reply (`task.list` of 100,000 tasks, 74 MB) encodes it a slice at a time, between other
+ * requests, where one JSON.stringify of the whole held the agent for seconds.
+ */
+export class EncodedJson {
+  constructor(readonly text: string) {}
+}
+
+export type MethodHandler<M extends MethodName> = (params: Params<M>, ctx: ControlContext) => MaybePromise<Reply<M> | EncodedJson>
 /** Starts pushing events; returns the cleanup called when the client closes. */
 export type StreamHandler<S extends StreamName> = (params: Params<S>, emit: (event: EventOf<S>) => void, signal: AbortSignal) => (() => void) | void
 /** A method outside the control API (test hooks): its params arrive as sent. */
@@ -118,7 +128,9 @@ export class ControlServer {
     let buf = ''
     socket.setEncoding('utf8')
     const send = (obj: unknown) => {
-      if (!socket.destroyed) socket.write(`${JSON.stringify(obj)}\n`)
+      if (socket.destroyed) return
+      const { id, result } = obj as { id?: unknown; result?: unknown }
+      socket.write(result instanceof EncodedJson ? `{"id":${JSON.stringify(id ?? null)},"result":${result.text}}\n` : `${JSON.stringify(obj)}\n`)
     }
     socket.on('data', (chunk: string) => {
       buf += chunk

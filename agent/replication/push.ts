@@ -5,6 +5,7 @@
  * the merged update it just stored: it sends those bytes as they are to each connected peer, and the
  * periodic digest still repairs any peer the push missed.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Stream } from '@libp2p/interface'
 import { SyncError, readCatchUp, syncFraming, writeCatchUp } from './sync.ts'
 
@@ -44,6 +45,9 @@ export async function receivePush(stream: Stream, apply: (update: Uint8Array) =>
       if (update.byteLength === 0) break
       apply(update)
       parts++
+      // A turn for other work: the next part may be buffered already, and reading it would then go on
+      // in microtasks without letting a control request in.
+      await nextTurn()
     }
     await stream.close({ signal }).catch(() => {})
     return parts

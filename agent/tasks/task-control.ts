@@ -2,7 +2,7 @@
  * The control endpoint's task and settings methods, over the task service. Params arrive parsed by the
  * control API's schemas (api/methods.ts); the service judges what they mean.
  */
-import { ControlError, type ControlServer } from '../control/server.ts'
+import { ControlError, EncodedJson, type ControlServer } from '../control/server.ts'
 import { TaskServiceError, toJson, type TaskService } from './task-service.ts'
 import type { TaskView } from '../../protocol/views.ts'
 
@@ -38,7 +38,7 @@ export function registerTaskControl(control: ControlServer, tasks: TaskService, 
   control.handle('task.add', ({ input }) => wrap(() => tasks.add(input)))
   control.handle('task.import', (p) => wrapAsync(() => tasks.import(p.fileName, bytes(p.content))))
   control.handle('task.importPreview', (p) => wrapAsync(() => tasks.previewImport(p.fileName, bytes(p.content))))
-  control.handle('task.list', () => tasks.list())
+  control.handle('task.list', async () => new EncodedJson(await tasks.listJson()))
   control.handle('task.tagsExport', () => tasks.tagsExport())
   control.handle('task.tagsImport', (p) => wrap(() => tasks.tagsImport(p.fileName, bytes(p.content))))
   control.handle('task.views', () => tasks.views())

@@ -8,15 +8,14 @@ import type { Ledger, RecordSigner } from '../../protocol/ledger.ts'
 import { effectiveSpec, foldSettings, foldTaskIntent } from '../../protocol/intent.ts'
 import { deriveTask, deriveTaskJson } from '../../protocol/status.ts'
 import { parseSettingValue, resolveSettingKey, SETTING_KEYS, type Settings } from '../../protocol/settings.ts'
-import type { AgentRecord, CommandKind, TaskSpec } from '../../protocol/records.ts'
+import type { CommandKind, TaskSpec } from '../../protocol/records.ts'
 import type { TaskJson, TaskLive, TaskView } from '../../protocol/views.ts'
 import { isLowerBound, taskSecondsLeft } from '../../protocol/time-left.ts'
 import { formatFieldErrors, validateTaskInput, type TaskDraft, type TaskInput } from '../../protocol/task-input.ts'
 import { ROWS_PER_STEP, duplicateKey, parseImportSteps } from '../../protocol/import.ts'
 import { runSteps } from './run-steps.ts'
-import { advertisedAllows } from '../../protocol/access.ts'
+import { createPlaceChecks } from './place-checks.ts'
 import { parseTagsCsv, type TagsRow } from '../../protocol/tags-csv.ts'
-import { isEmailDestination } from '../../protocol/task-paths.ts'
 import { applyEdit, editedFields, foldEdit, validateTaskEdit, type TaskEditInput } from '../../protocol/task-edit.ts'
 
 export class TaskServiceError extends Error {
@@ -76,40 +75,7 @@ export function createTaskService(deps: TaskServiceDeps) {
    */
   const dupKey = (d: Pick<TaskDraft, 'source' | 'destination' | 'settings'>, g: Settings) => `${duplicateKey(d as TaskDraft)}\u0000${(d.settings.ScanOnly ?? g.ScanOnly) ? 'scan' : 'migrate'}`
 
-  /**
-   * Whether some agent of the task's group may run it, by what each agent's ledger entry says its owner
-   * allows. None, with every such agent online: an error (nobody will ever run it). None while some are
-   * offline, or no agent of the group known yet: a warning, and the task waits with a visible reason.
-   */
-  function placeProblem(d: TaskDraft, agentsOf: (group: string) => AgentRecord[] = groupAgents()): { error: string } | { warning: string } | null {
-    const agents = agentsOf(d.group)
-    if (agents.some((a) => a.access === undefined)) return null // an agent too old to say: cannot judge
-    const allowing = agents.filter((a) => a.access && advertisedAllows(d, a.access))
-    if (allowing.some((a) => deps.isOnline(a.id))) return null
-    const places = `${d.source}${d.destination.url.startsWith('file://') ? ` and ${d.destination.url}` : ''}`
-    if (allowing.length > 0) return { warning: `only agents offline now (${allowing.map((a) => a.name).join(', ')}) may run ${places}; the task waits until one is back` }
-    const what = `no agent of group ${d.group} may read ${d.source}${d.destination.url.startsWith('file://') ? ` or write ${d.destination.url}` : ''}`
-    const fix = 'start an agent with --source-root (or --map) and --dest-root covering them'
-    if (agents.length > 0 && agents.every((a) => deps.isOnline(a.id))) return { error: `${what}: ${fix}` }
-    return { warning: `${what} among the agents known${agents.length > 0 ? ' (some are offline)' : ''}; the task waits until one does: ${fix}` }
-  }
-
-  /** The ledger's agents by group, read once (an import asks for every row). */
-  function groupAgents(): (group: string) => AgentRecord[] {
-    const all = ledger.agents()
-    const byGroup = new Map<string, AgentRecord[]>()
-    return (group) => {
-      let list = byGroup.get(group)
-      if (!list) byGroup.set(group, (list = all.filter((a) => a.group === group)))
-      return list
-    }
-  }
-
-  /** A user's e-mail is looked up on the tenant's root site: without SharePointRootUrl no agent could. */
-  function emailProblem(d: TaskDraft, g: Settings): string | null {
-    if (!isEmailDestination(d.destination.url) || g.SharePointRootUrl) return null
-    return `dest: ${d.destination.url} is an e-mail address, and the fleet does not know the tenant to look it up in: run mmesh settings set SharePointRootUrl https://TENANT.sharepoint.com first`
-  }
+  const { placeProblem, groupAgents, emailProblem } = createPlaceChecks({ ledger, isOnline: deps.isOnline })
 
   /** Tasks that count for the duplicate check: a cancelled, archived or deleted task's pair may be added again. */
   function existingByKey(g: Settings = globals()): Map<string, string> {
@@ -120,6 +86,13 @@ export function createTaskService(deps: TaskServiceDeps) {
       m.set(dupKey(edited(t), g), t.id)
     }
     return m
+  }
+
+  /** A task's contract JSON: derived without the rest of a view (the timeline, settings), as 10,000 tasks add up. */
+  function listed(spec: TaskSpec): TaskJson {
+    const j = deriveTaskJson(records(spec))
+    if (j.status === 'queued') j.waitingReason = deps.waitingReasonFor(spec)
+    return j
   }
 
   function toSpec(d: TaskDraft): Omit<TaskSpec, 'v' | 'createdBy'> {
@@ -201,11 +174,22 @@ export function createTaskService(deps: TaskServiceDeps) {
 
     /** Every task's contract JSON: derived without the rest of a view (the timeline, settings), as 10,000 tasks add up. */
     list(): TaskJson[] {
-      return liveSpecs().map((spec) => {
-        const j = deriveTaskJson(records(spec))
-        if (j.status === 'queued') j.waitingReason = deps.waitingReasonFor(spec)
-        return j
-      })
+      return liveSpecs().map(listed)
+    },
+
+    /** list() as JSON text, made ROWS_PER_STEP tasks at a time between other requests (run-steps.ts). */
+    async listJson(): Promise<string> {
+      const specs = liveSpecs()
+      const parts: string[] = []
+      await runSteps(
+        (function* () {
+          for (const [i, spec] of specs.entries()) {
+            if (i % ROWS_PER_STEP === ROWS_PER_STEP - 1) yield
+            parts.push(JSON.stringify(listed(spec)))
+          }
+        })(),
+      )
+      return `[${parts.join(',')}]`
     },
 
     /** One task, with its estimated time left (a lower bound while the holder's walk goes on). */

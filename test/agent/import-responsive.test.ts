@@ -1,5 +1,5 @@
 /**
- * Issue 18: no control request waits behind an import. A 50,000-row import (Migration Manager's most per
+ * Issue 18: no control request waits behind an import, or behind a `task list --json` of its tasks. A 50,000-row import (Migration Manager's most per
  * file) is read, checked and signed a slice at a time, so `agents.list` keeps answering while it runs;
  * only the single write transaction at its end holds the agent. Before, one csv-parse call, the row
  * checks and the signing held every request until the import returned.
@@ -59,4 +59,29 @@ describe('an import does not hold the control API', () => {
     const listed = await fleet.call<unknown[]>(a, 'task.list')
     expect(listed).toHaveLength(ROWS)
   }, 300_000)
+
+  it('answers agents.list while it lists the 50,000 tasks for task list --json', async () => {
+    const answered: { sentAt: number; ms: number }[] = []
+    let listing = true
+    const poller = (async () => {
+      while (listing) {
+        const sentAt = Date.now()
+        await fleet.call(a, 'agents.list')
+        answered.push({ sentAt, ms: Date.now() - sentAt })
+        await new Promise((r) => setTimeout(r, 25))
+      }
+    })()
+    const started = Date.now()
+    const out = await fleet.run(['task', 'list', '--json'], a, { timeoutMs: 120_000 })
+    const ended = Date.now()
+    listing = false
+    await poller
+    expect(out.exitCode, out.stderr).toBe(0)
+    expect(JSON.parse(out.stdout)).toHaveLength(ROWS)
+    const during = answered.filter((x) => x.sentAt >= started && x.sentAt + x.ms <= ended)
+    const slowest = Math.max(...during.map((x) => x.ms))
+    console.log(`task list --json of ${ROWS}: ${((ended - started) / 1000).toFixed(2)} s; agents.list answered ${during.length} times meanwhile, slowest ${slowest} ms`)
+    expect(during.length).toBeGreaterThanOrEqual(5)
+    expect(slowest).toBeLessThan((ended - started) / 2)
+  }, 120_000)
 })

@@ -116,7 +116,7 @@ export class PeerSyncs {
     host.addEventListener('connection:open', (evt) => {
       const conn = evt.detail
       // One side starts the sync of a new connection: the dialer.
-      if (conn.direction === 'outbound') this.syncWith(conn.remotePeer.toString())
+      if (conn.direction === 'outbound') this.syncWith(conn.remotePeer.toString(), 'new connection')
     })
   }
 
@@ -131,7 +131,7 @@ export class PeerSyncs {
   }
 
   /** Direct sync with one peer (dialing it if needed); concurrent requests for one peer coalesce. */
-  syncWith(peer: string): void {
+  syncWith(peer: string, why: string): void {
     const { host, stats, timeoutMs } = this.deps
     if (this.deps.stopped() || peer === host.peerId.toString() || this.deps.isBlocked?.(peer)) return
     if (this.syncing.has(peer)) {
@@ -159,6 +159,8 @@ export class PeerSyncs {
         const stat = { peer, ms: Math.round(performance.now() - t0), received: r.received, sent: r.sent }
         stats.lastSync = stat
         if (!stats.largestSync || stat.received > stats.largestSync.received) stats.largestSync = stat
+        // worth knowing: a pull this large after the first one means a push or a digest missed
+        if (r.received >= 1024 * 1024) this.deps.log.info({ peer, why, received: r.received, ms: stat.ms }, 'large sync received')
       } catch (err) {
         if (stream && this.superseded.has(stream)) this.deps.log.debug({ peer }, 'sync stopped: a push from the peer brings the change')
         else {
@@ -190,7 +192,7 @@ export class PeerSyncs {
     this.firstPull = null
     const waiting = [...this.afterFirstPull]
     this.afterFirstPull.clear()
-    for (const p of waiting) this.syncWith(p)
+    for (const p of waiting) this.syncWith(p, 'after the first pull')
   }
 
   /** Stops a pull from `peer` that its push makes redundant; the digest check after the sync still runs. */
@@ -209,6 +211,6 @@ export class PeerSyncs {
   /** Syncs again with `peer` if asked to meanwhile and its last digest still differs; not while it pushes to us. */
   private recheck(peer: string): void {
     if (this.syncing.has(peer) || this.pushedFrom.has(peer) || !this.again.delete(peer)) return
-    if (this.deps.digestDiffers(peer)) this.syncWith(peer)
+    if (this.deps.digestDiffers(peer)) this.syncWith(peer, 'its digest still differs')
   }
 }

@@ -2,26 +2,31 @@
  * Pushing a large local change. A change too big for gossip used to be announced by a digest hint and
  * pulled by every peer over a sync stream, so the writer encoded the same diff once per peer (tens to
  * hundreds of ms each, one after another on its one thread) after a round trip. The writer already holds
- * the merged update it just stored: it sends those bytes as they are to each connected peer, and the
- * periodic digest still repairs any peer the push missed.
+ * the update it just stored: it sends those bytes as they are to each connected peer, and the periodic
+ * digest still repairs any peer the push missed.
+ *
+ * The change goes in parts (replication/flush-queue.ts), on one stream per peer so the peer counts as
+ * receiving a push from us throughout and does not pull the parts still on their way. Each part is
+ * acknowledged once applied before the next is sent: sent all at once, a 20 MB import outran a busy
+ * peer's 8 MB stream read buffer, the stream failed, and the peer pulled the whole change instead.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Stream } from '@libp2p/interface'
+import { decodeSyncFrame, encodeSyncFrame } from '../../protocol/wire.ts'
 import { SyncError, readCatchUp, syncFraming, writeCatchUp } from './sync.ts'
 
-/**
- * Sends a change's parts on a freshly opened push stream, each as its own update (its chunks, then `done`),
- * then an empty one that ends the push, and closes it. One stream for all the parts keeps the peer
- * "receiving a push from us" throughout, so it does not pull the parts still on their way.
- */
+/** Sends each part (its chunks, then `done`), waits for the peer's `done` for it, then an empty part that ends the push. */
 export async function sendPush(stream: Stream, parts: readonly Uint8Array[], opts: { timeoutMs: number; onPart?: (bytes: number) => void }): Promise<void> {
-  const signal = AbortSignal.timeout(opts.timeoutMs)
   const lp = syncFraming(stream)
   try {
     for (const part of parts) {
+      // a time limit per part: a push of many parts to a busy peer may take longer than one
+      const signal = AbortSignal.timeout(opts.timeoutMs)
       await writeCatchUp(lp, part, signal)
+      const ack = decodeSyncFrame((await lp.read({ signal })).subarray())
+      if (!ack.ok || ack.value.type !== 'done' || ack.value.totalBytes !== part.byteLength) throw new SyncError('the peer did not acknowledge a pushed part')
       opts.onPart?.(part.byteLength)
     }
+    const signal = AbortSignal.timeout(opts.timeoutMs)
     await writeCatchUp(lp, null, signal)
     await stream.close({ signal }).catch(() => {})
   } catch (err) {
@@ -31,25 +36,23 @@ export async function sendPush(stream: Stream, parts: readonly Uint8Array[], opt
 }
 
 /**
- * Reads a pushed change part after part (every frame checked), handing each to `apply` (which must not
- * throw) as it arrives, so the agent answers its own requests between parts; an empty part ends the push.
- * Answers the parts applied.
+ * Reads a pushed change part after part (every frame checked), hands each to `apply` (which must not
+ * throw) and acknowledges it, so the agent answers its own requests between parts and never holds more
+ * than one part unread; an empty part ends the push. Answers the parts applied.
  */
 export async function receivePush(stream: Stream, apply: (update: Uint8Array) => void, opts: { timeoutMs: number }): Promise<number> {
-  const signal = AbortSignal.timeout(opts.timeoutMs)
   const lp = syncFraming(stream)
   let parts = 0
   try {
     for (;;) {
+      const signal = AbortSignal.timeout(opts.timeoutMs)
       const update = await readCatchUp(lp, signal)
       if (update.byteLength === 0) break
       apply(update)
       parts++
-      // A turn for other work: the next part may be buffered already, and reading it would then go on
-      // in microtasks without letting a control request in.
-      await nextTurn()
+      await lp.write(encodeSyncFrame({ type: 'done', totalBytes: update.byteLength }), { signal })
     }
-    await stream.close({ signal }).catch(() => {})
+    await stream.close({ signal: AbortSignal.timeout(opts.timeoutMs) }).catch(() => {})
     return parts
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))

@@ -161,8 +161,8 @@ export class Replicator {
   }
 
   /** Direct sync with one peer (dialing it if needed); concurrent requests for one peer coalesce. */
-  syncWith(peer: string): void {
-    this.syncs.syncWith(peer)
+  syncWith(peer: string, why: string): void {
+    this.syncs.syncWith(peer, why)
   }
 
   // ------------------------------------------------------------------ internals
@@ -233,7 +233,7 @@ export class Replicator {
       this.applyRemote(decoded.value.update, `gossip from ${from}`, true)
     } else {
       if (!this.peerDigests.record(from, msg.sequenceNumber, decoded.value.digest)) return
-      if (!equalBytes(decoded.value.digest, this.digest.get()) && !this.pushInFlight(from)) this.syncs.syncWith(from)
+      if (!equalBytes(decoded.value.digest, this.digest.get()) && !this.pushInFlight(from)) this.syncs.syncWith(from, 'its digest differs')
     }
   }
 }

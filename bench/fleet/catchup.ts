@@ -10,7 +10,9 @@
  * "Lists every task" = the agent's ledger holds them all with none waiting for its signature check
  * (`status`, `agents.list`), confirmed by `mmesh task list --json` printing that many.
  *
- *   node bin/run-ts.js bench/fleet/catchup.ts [--tasks 10000] [--big-tasks 100000] [--cpu-prof DIR]
+ *   node bin/run-ts.js bench/fleet/catchup.ts [--tasks 10000] [--big-tasks 100000] [--cpu-prof DIR] [--keep]
+ *
+ * --keep leaves the agents' data dirs (their logs say which syncs were large, and why) in the temp dir.
  *
  * Imported by bench/fleet.ts as a module: run({ tasks, bigTasks }) returns the rows.
  */
@@ -49,7 +51,7 @@ function percentile(xs: number[], p: number): number {
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(s.length * p))]!
 }
 
-export async function run(opts: { tasks?: number; bigTasks?: number; cpuProfDir?: string } = {}): Promise<Row[]> {
+export async function run(opts: { tasks?: number; bigTasks?: number; cpuProfDir?: string; keep?: boolean } = {}): Promise<Row[]> {
   const tasks = opts.tasks ?? 10_000
   const bigTasks = opts.bigTasks ?? 100_000
   const build = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'build.js'), '--if-stale'], { cwd: ROOT, stdio: 'inherit' })
@@ -235,7 +237,8 @@ export async function run(opts: { tasks?: number; bigTasks?: number; cpuProfDir?
     }
     for (const a of agents) a.child.kill('SIGKILL')
     await sleep(500)
-    fs.rmSync(tmp, { recursive: true, force: true })
+    if (opts.keep) console.log(`agents' data dirs kept in ${tmp}`)
+    else fs.rmSync(tmp, { recursive: true, force: true })
   }
 }
 
@@ -245,7 +248,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     return k >= 0 ? Number(process.argv[k + 1]) : dflt
   }
   const profAt = process.argv.indexOf('--cpu-prof')
-  const rows = await run({ tasks: arg('--tasks', 10_000), bigTasks: arg('--big-tasks', 100_000), ...(profAt >= 0 ? { cpuProfDir: path.resolve(process.argv[profAt + 1]!) } : {}) })
+  const rows = await run({ tasks: arg('--tasks', 10_000), bigTasks: arg('--big-tasks', 100_000), keep: process.argv.includes('--keep'), ...(profAt >= 0 ? { cpuProfDir: path.resolve(process.argv[profAt + 1]!) } : {}) })
   console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`)
   for (const r of rows) console.log(`${r.ok ? 'ok  ' : 'MISS'} ${r.target}: ${r.measured} (goal ${r.goal})`)
   process.exit(rows.every((r) => r.ok) ? 0 : 1)

@@ -83,13 +83,6 @@ export interface EngineDeps {
 export interface EngineTuning {
   /** Files copied at once by one task. */
   taskConcurrency: number
-  /**
-   * Batches of small files (copy-batch.ts) in flight at once for one task. More than taskConcurrency: a
-   * folder's batches all go to one copy worker (file-pool.ts), which runs 16 at a time, so a window of 16
-   * kept the walk in one folder and the other worker idle (measured: the workers took turns, one folder
-   * each); past one worker's share the walk reaches the next folder and both work.
-   */
-  batchConcurrency: number
   checkpointIntervalMs: number
   progressIntervalMs: number
   /** Wait between retries of a round hit by a task-scope error. */
@@ -106,7 +99,6 @@ export interface EngineTuning {
 
 export const DEFAULT_TUNING: EngineTuning = {
   taskConcurrency: 16,
-  batchConcurrency: 48,
   checkpointIntervalMs: 30_000,
   progressIntervalMs: 250,
   retryIntervalMs: 30_000,

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { TempNames } from './temp-names.ts'
+import { flushFileSystem } from './file-flush.ts'
 
 export interface SmallCopyJob {
   src: string
@@ -49,6 +50,12 @@ interface BatchReply {
   failures: Array<[number, string, string]>
 }
 type Reply = ({ id: number } & SmallCopyResult) | BatchReply
+/** A worker asking for its file system to be flushed, through `fd`, which it holds open until answered. */
+interface FlushAsk {
+  flush: number
+  dev: number
+  fd: number
+}
 
 /** Kind codes of a batch reply, by index; 0 is success. Shared with file-worker.js (FAIL_KINDS there). */
 const FAIL_KINDS = ['', 'source', 'dest', 'changed', 'verify', 'exists', 'newer', 'stopped', 'swapped', 'unflushed'] as const
@@ -331,7 +338,13 @@ export class SmallFilePool {
       // Each worker's names: the sending pool's prefix, then the worker's own random part and a counter.
       const worker = new Worker(new URL('./file-worker.js', import.meta.url), { workerData: { tag: randomBytes(3).toString('hex') } })
       const slot: Slot = { worker, owner: this, pending: new Map(), load: 0 }
-      worker.on('message', (replies: Reply | Reply[]) => {
+      worker.on('message', (replies: Reply | Reply[] | FlushAsk) => {
+        if ('flush' in replies) {
+          // A worker's group waits for its data or names to be on disk (file-flush.ts).
+          const ask = replies
+          void flushFileSystem(ask.dev, ask.fd).then((answer) => worker.postMessage({ flushed: ask.flush, answer }))
+          return
+        }
         for (const m of Array.isArray(replies) ? replies : [replies]) {
           const done = slot.pending.get(m.id)
           slot.pending.delete(m.id)

@@ -14,13 +14,12 @@
 // the source's modified time under its final name unless its bytes are durable: after a power cut, a name
 // that survived has its data, and one whose data was lost never got the source's time, so a rerun copies it.
 // Step 3 runs for a group of files at once. On Linux it is one syncfs(2) of the destination's file system
-// (coreutils `sync -f`), shared by every batch of this worker that is waiting at that moment (a group
-// commit), and the folders' flush is the next such syncfs (it commits the file system's journal, names
+// (coreutils `sync -f`, run for the whole agent by the main thread: file-flush.ts), shared by every batch
+// of every worker waiting at that moment (a group commit), and the folders' flush is the next such syncfs (it commits the file system's journal, names
 // included): measured on a fresh ext4, 10,000 files of 4 KB took 0.63 s unflushed, 0.91 s with one syncfs
 // per 500 files, 3.2 s with an fdatasync per file (1.1 s with a 64-thread pool). Elsewhere, or when
 // `sync -f` cannot run, it is an fdatasync per file, in parallel on libuv's thread pool, and an fsync per
 // folder.
-import { spawn } from 'node:child_process'
 import { parentPort, workerData } from 'node:worker_threads'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -178,88 +177,31 @@ function prepare(m) {
 }
 
 /**
- * Step 3 (and the folders' flush) by syncfs, for every batch waiting on a file system at once. One flush
- * runs per file system at a time; batches that finish writing while it runs wait for the next one, which
- * starts when it ends (a flush that started before a file was written does not cover it). Answers null, or
- * an error.
- *
- * The flush is coreutils' `sync -f PATH`, run by one long-lived shell per worker that reads paths on its
- * standard input: forking this big process for each flush cost 10-15 ms of the worker's time (measured:
- * 0.3-0.5 s of a 10,000-file task), forking the small shell costs it nothing. The path is
- * /proc/PID/fd/N of a descriptor the waiting batch holds open on that file system, so no name from a
- * share (which may hold a line feed) is ever written to the shell.
+ * Step 3 (and the folders' flush) by syncfs, asked of the main thread (file-flush.ts): one flush at a time
+ * per file system for the whole agent, shared by every batch of every worker waiting at that moment.
+ * `fd`: a descriptor on the file system, held open by the caller until this answers. Answers null, or an
+ * error; after an error that says no flush can work (no `sync` program), later groups use fdatasync.
  */
 const SYNCFS = process.platform === 'linux' && fs.existsSync(`/proc/${process.pid}/fd`)
 let syncfsUnavailable = !SYNCFS
-const flushes = new Map()
-let syncer = null
+const flushWaits = new Map()
+let flushIds = 0
 
-function startSyncer() {
-  const child = spawn('sh', ['-c', 'while read -r p; do sync -f "$p" 2>/dev/null; echo $?; done'], { stdio: ['pipe', 'pipe', 'ignore'] })
-  const waiting = []
-  let out = ''
-  const failAll = (err) => {
-    syncfsUnavailable = true
-    syncer = null
-    for (const w of waiting.splice(0)) w(err)
-  }
-  child.on('error', (err) => failAll(err))
-  child.on('exit', () => failAll(Object.assign(new Error('the sync helper exited'), { code: 'ESYNCER' })))
-  child.stdin.on('error', () => {})
-  child.stdout.setEncoding('utf8')
-  child.stdout.on('data', (d) => {
-    out += d
-    let nl
-    while ((nl = out.indexOf('\n')) >= 0) {
-      const code = Number(out.slice(0, nl))
-      out = out.slice(nl + 1)
-      const w = waiting.shift()
-      // 127: no `sync` program; 1 with an old `sync` that knows no -f: every later flush goes by fdatasync
-      if (code === 127) syncfsUnavailable = true
-      if (w) w(code === 0 ? null : Object.assign(new Error(`sync -f exited with ${code}`), { code: 'ESYNCFS' }))
-    }
-  })
-  // The shell must not keep the worker (or the agent) alive once nothing waits on it.
-  child.unref()
-  child.stdout.unref?.()
-  child.stdin.unref?.()
-  return {
-    sync(procPath) {
-      return new Promise((resolve) => {
-        waiting.push(resolve)
-        child.stdin.write(`${procPath}\n`)
-      })
-    },
-  }
-}
-
-function syncFileSystem(procPath) {
-  if (syncfsUnavailable) return Promise.resolve(Object.assign(new Error('syncfs is not available'), { code: 'ENOSYS' }))
-  if (!syncer) syncer = startSyncer()
-  return syncer.sync(procPath)
-}
-
-/** `fd`: a descriptor on the file system, held open by the caller until this answers. */
 function flushFileSystem(dev, fd) {
-  let f = flushes.get(dev)
-  if (!f) flushes.set(dev, (f = { running: false, next: null }))
-  const start = (at) => {
-    f.running = true
-    return syncFileSystem(`/proc/${process.pid}/fd/${at}`).then((err) => {
-      f.running = false
-      const next = f.next
-      f.next = null
-      if (next) void start(next.fd).then(next.resolve)
-      return err
-    })
-  }
-  if (!f.running) return start(fd)
-  if (!f.next) {
-    let resolve
-    const promise = new Promise((r) => (resolve = r))
-    f.next = { fd, promise, resolve }
-  }
-  return f.next.promise
+  if (syncfsUnavailable) return Promise.resolve(Object.assign(new Error('syncfs is not available'), { code: 'ENOSYS' }))
+  return new Promise((resolve) => {
+    const flush = ++flushIds
+    flushWaits.set(flush, resolve)
+    parentPort.postMessage({ flush, dev, fd })
+  })
+}
+
+/** The main thread's answer to flushFileSystem. */
+function flushed(msg) {
+  const resolve = flushWaits.get(msg.flushed)
+  flushWaits.delete(msg.flushed)
+  if (msg.answer && msg.answer.unavailable) syncfsUnavailable = true
+  resolve?.(msg.answer ? Object.assign(new Error(msg.answer.message), { code: msg.answer.code }) : null)
 }
 
 /**
@@ -561,6 +503,7 @@ async function take(msg) {
 }
 
 parentPort.on('message', (msg) => {
+  if (msg.flushed !== undefined) return flushed(msg)
   if (active >= ACTIVE) return void waiting.push(msg)
   active++
   void take(msg)

@@ -34,6 +34,12 @@ const SMALL_FILE = 1 << 20
  * it they stream in chunks, so progress keeps flowing and a cancel stops them within a chunk.
  */
 const KERNEL_COPY_MAX = 1 << 30
+/**
+ * Batches in flight per task (Destination.batchWindow): three workers' worth (a worker runs 16 at a time,
+ * file-worker.js ACTIVE), so past one folder's 16 the walk goes on to the next folder and its worker
+ * (10,000 × 4 KB in 10 folders: both workers busy through the task instead of taking turns).
+ */
+const BATCH_WINDOW = 48
 
 
 /**
@@ -94,6 +100,7 @@ export interface FileDestination extends Destination {
   readonly root: string
   putFiles(files: readonly BatchFile[], options: BatchPutOptions): Promise<BatchOutcome[]>
   readonly batchFileMax: number
+  readonly batchWindow: number
 }
 
 export function createFileDestination(options: FileDestinationOptions): FileDestination {
@@ -375,6 +382,7 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     putFile,
     putFiles,
     batchFileMax: SMALL_FILE,
+    batchWindow: BATCH_WINDOW,
     close: async () => {
       names.release()
       await pool.close()

@@ -109,6 +109,13 @@ export interface Destination {
   /** The largest file putFiles takes. */
   readonly batchFileMax?: number
   /**
+   * Optional: batches worth keeping in flight per task (default: the engine's taskConcurrency). The
+   * file:// destination writes each folder's batches on one worker, 16 at a time: a window of 16 kept the
+   * walk in one folder and the other worker idle (measured, the workers took turns); a wider one lets the
+   * walk reach the next folder, and the other worker, while the last one's batches are still written.
+   */
+  readonly batchWindow?: number
+  /**
    * Optional ("Preserve file share permissions"): gives an existing item ('' = the destination root) its
    * own permissions (`grants`), or makes it inherit from its parent again (null). Reads the item's current
    * permissions first and changes only what differs. Destinations without it (file://) change nothing;

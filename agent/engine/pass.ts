@@ -111,9 +111,10 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
   let fatal: unknown = null
   const copyCtx: CopyContext = { job, deps, tuning, tally, resumed, fail: (err) => { fatal ??= err }, beforeCommit: leaseCheck(deps), ownerOf: ownerResolver }
   const batcher = scanOnly ? null : batcherFor(copyCtx)
-  /** Puts a copy (one file or one batch) in flight once the task has room. */
-  const launch = async (copy: () => Promise<void>) => {
-    if (inflight.count >= tuning.taskConcurrency) await inflight.below(tuning.taskConcurrency)
+  const batchWindow = destination.batchWindow ?? tuning.taskConcurrency
+  /** Puts a copy (one file or one batch) in flight once the task has room (`window`: copies at once). */
+  const launch = async (copy: () => Promise<void>, window = tuning.taskConcurrency) => {
+    if (inflight.count >= window) await inflight.below(window)
     guard()
     inflight.add(copy().catch((err) => { fatal ??= err }))
   }
@@ -194,7 +195,7 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
         if (verdict === null) {
           // settled without a copy (unchanged, destination newer, a folder in the way): recorded
         } else if (batcher && verdict !== 'check' && d.entry.size <= batcher.maxFileSize) {
-          if (batcher.add({ d, rel, existing, overwrite: verdict === 'replace' })) await launch(() => batcher.take())
+          if (batcher.add({ d, rel, existing, overwrite: verdict === 'replace' })) await launch(() => batcher.take(), batchWindow)
         } else {
           await launch(() => copyFile(copyCtx, d, rel, existing))
         }
@@ -202,7 +203,7 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
         if (t) await t
       }
       // A batch never spans folders: the destination writes one folder from one worker (file-pool.ts).
-      if (batcher && batcher.pending > 0) await launch(() => batcher.take())
+      if (batcher && batcher.pending > 0) await launch(() => batcher.take(), batchWindow)
       // Reverse so the stack pops folders in name order: the walk order is stable round to round.
       for (let i = subfolders.length - 1; i >= 0; i--) stack.push(subfolders[i]!)
       await tally.tick()

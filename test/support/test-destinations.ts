@@ -11,6 +11,9 @@ import { abortableSleep } from '../../agent/runner/engine-runner.ts'
 export function slowed(dest: Destination, delayMs: number): Destination {
   const putFiles = dest.putFiles?.bind(dest)
   return Object.assign(Object.create(dest) as Destination, {
+    // The engine's own window (taskConcurrency), not the destination's wider one: the pause paces a task
+    // so that a kill or a split lands mid-task, and the tests' pauses are sized for that window.
+    batchWindow: undefined,
     putFile: async (rel: string, src: SourceFile, opts: PutOptions) => {
       await abortableSleep(delayMs, opts.signal)
       return dest.putFile(rel, src, opts)

@@ -7,21 +7,13 @@
 import crypto from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { TestKeyring, fakeAgentId } from '../test/fixtures/ledger-replicas.ts'
+import { TestKeyring, fakeAgentId, taskDraft } from '../test/fixtures/ledger-replicas.ts'
 import { Ledger, batchKey } from './ledger.ts'
 import { MAX_BATCH_TASKS, signingBytes } from './records.ts'
 
 const A = fakeAgentId(1)
 const M = fakeAgentId(3)
-const spec = (id: string) => ({
-  id,
-  name: `dept ${id}`,
-  source: `/srv/${id}`,
-  destination: { url: 'file:///tmp/dst', library: null, folder: null },
-  group: 'Default',
-  settings: {},
-  createdAt: '2026-01-01T00:00:00.000Z',
-})
+const spec = taskDraft
 const ids = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `t-${String(from + i).padStart(5, '0')}`)
 
 function replica(keyring: TestKeyring) {

@@ -6,21 +6,13 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { TestKeyring, fakeAgentId } from '../test/fixtures/ledger-replicas.ts'
+import { TestKeyring, fakeAgentId, taskDraft } from '../test/fixtures/ledger-replicas.ts'
 import { Ledger } from './ledger.ts'
 import { signingBytes } from './records.ts'
 
 const A = fakeAgentId(1)
 const B = fakeAgentId(2)
-const spec = (id: string) => ({
-  id,
-  name: `dept ${id}`,
-  source: `/srv/${id}`,
-  destination: { url: 'file:///tmp/dst', library: null, folder: null },
-  group: 'Default',
-  settings: {},
-  createdAt: '2026-01-01T00:00:00.000Z',
-})
+const spec = taskDraft
 
 describe('own writes', () => {
   it('a replica\'s own fresh records are readable inside its listeners without verifying them again', () => {

@@ -22,6 +22,28 @@ afterAll(async () => {
   await fleet?.cleanup()
 })
 
+/** Runs `work` while asking the agent for agents.list every 25 ms; answers each ask's time. */
+async function pollDuring<T>(work: () => Promise<T>): Promise<{ answered: { sentAt: number; ms: number }[]; started: number; ended: number; result: T }> {
+  const answered: { sentAt: number; ms: number }[] = []
+  let working = true
+  const poller = (async () => {
+    while (working) {
+      const sentAt = Date.now()
+      await fleet.call(a, 'agents.list')
+      answered.push({ sentAt, ms: Date.now() - sentAt })
+      await new Promise((r) => setTimeout(r, 25))
+    }
+  })()
+  const started = Date.now()
+  try {
+    const result = await work()
+    return { answered, started, ended: Date.now(), result }
+  } finally {
+    working = false
+    await poller
+  }
+}
+
 describe('an import does not hold the control API', () => {
   it('answers agents.list all through a 50,000-row import', async () => {
     const src = fleet.tempDir('src')
@@ -29,21 +51,7 @@ describe('an import does not hold the control API', () => {
     const csv = path.join(src, 'tasks.csv')
     fs.writeFileSync(csv, Array.from({ length: ROWS }, (_, i) => `${src},,,file://${dst},lib,f${i}`).join('\n') + '\n')
 
-    const answered: { sentAt: number; ms: number }[] = []
-    let importing = true
-    const poller = (async () => {
-      while (importing) {
-        const sentAt = Date.now()
-        await fleet.call(a, 'agents.list')
-        answered.push({ sentAt, ms: Date.now() - sentAt })
-        await new Promise((r) => setTimeout(r, 25))
-      }
-    })()
-    const started = Date.now()
-    const imported = await fleet.run(['task', 'import', csv], a, { timeoutMs: 240_000 })
-    const ended = Date.now()
-    importing = false
-    await poller
+    const { answered, started, ended, result: imported } = await pollDuring(() => fleet.run(['task', 'import', csv], a, { timeoutMs: 240_000 }))
     expect(imported.exitCode, imported.stderr).toBe(0)
     expect(imported.stdout.trim().split('\n')).toHaveLength(ROWS)
 
@@ -61,21 +69,7 @@ describe('an import does not hold the control API', () => {
   }, 300_000)
 
   it('answers agents.list while it lists the 50,000 tasks for task list --json', async () => {
-    const answered: { sentAt: number; ms: number }[] = []
-    let listing = true
-    const poller = (async () => {
-      while (listing) {
-        const sentAt = Date.now()
-        await fleet.call(a, 'agents.list')
-        answered.push({ sentAt, ms: Date.now() - sentAt })
-        await new Promise((r) => setTimeout(r, 25))
-      }
-    })()
-    const started = Date.now()
-    const out = await fleet.run(['task', 'list', '--json'], a, { timeoutMs: 120_000 })
-    const ended = Date.now()
-    listing = false
-    await poller
+    const { answered, started, ended, result: out } = await pollDuring(() => fleet.run(['task', 'list', '--json'], a, { timeoutMs: 120_000 }))
     expect(out.exitCode, out.stderr).toBe(0)
     expect(JSON.parse(out.stdout)).toHaveLength(ROWS)
     const during = answered.filter((x) => x.sentAt >= started && x.sentAt + x.ms <= ended)

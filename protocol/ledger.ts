@@ -181,19 +181,17 @@ export class Ledger {
 
   // ---------------------------------------------------------------- writers
 
-  /**
-   * A task's spec is written once, by its creator; writing an id that exists is refused. One task is signed
-   * alone; several (an import) are signed a batch of up to MAX_BATCH_TASKS at a time: one signature over
-   * the tasks' hashes, so every reader verifies one signature per batch rather than one per task.
-   */
+  /** addTasksSteps at once. */
   addTasks(signer: RecordSigner, specs: NewTask[]): void {
     finish(this.addTasksSteps(signer, specs))
   }
 
   /**
-   * addTasks a batch per step (import-sized work yields between them). The writes come last, together: one
-   * transaction per batch, all in the same turn, so no reader sees part of them, the store keeps them in
-   * one write, and peers receive them in parts they can apply one at a time (replication/flush-queue.ts).
+   * A task's spec is written once, by its creator; an id that exists is refused. One task is signed alone;
+   * several (an import) a batch of up to MAX_BATCH_TASKS at a time, one signature over the tasks' hashes,
+   * so a reader verifies one signature per batch. A batch per step (import-sized work yields between
+   * them); the writes come last, together: a transaction per batch, all in the same turn, so no reader
+   * sees part of them, the store keeps them in one write, and peers get parts (replication/flush-queue.ts).
    */
   *addTasksSteps(signer: RecordSigner, specs: NewTask[]): Steps<void> {
     const writes: [MapName, string, unknown][][] = []

@@ -24,6 +24,23 @@ export const outcomeKey = (taskId: string, round: number, agentId: string) => `$
 export const commandKey = (agentId: string, hlc: string) => `${agentId}/${hlc}`
 export const batchKey = (agentId: string, batchId: string) => `${agentId}/${batchId}`
 
+/**
+ * The tasks a change to the ledger touched: a task by its key, a claim or an outcome by the task id its key
+ * starts with, a task command by its target (read through `command`, so an invalid one touches nothing).
+ */
+export function tasksTouched(change: { map: string; keys: readonly string[] }, command: (key: string) => { kind: string; target: string } | undefined): Set<string> {
+  const ids = new Set<string>()
+  for (const key of change.keys) {
+    if (change.map === 'tasks') ids.add(key)
+    else if (change.map === 'claims' || change.map === 'outcomes') ids.add(key.split('/')[0]!)
+    else if (change.map === 'commands') {
+      const cmd = command(key)
+      if (cmd?.kind.startsWith('task.')) ids.add(cmd.target)
+    }
+  }
+  return ids
+}
+
 /** A signature to verify: `signature` (base64) by `agentId` over `data`. */
 export interface SignatureCheck {
   agentId: string

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { TestKeyring, fakeAgentId, makeReplica, syncAll } from '../test/fixtures/ledger-replicas.ts'
 import { signingBytes } from './records.ts'
+import { tasksTouched } from './ledger.ts'
 
 const A = fakeAgentId(1)
 const B = fakeAgentId(2)
@@ -95,5 +96,20 @@ describe('Ledger', () => {
     const r = makeReplica(1, new TestKeyring())
     r.ledger.addTasks(r.keyring.signer(A), [spec])
     expect(() => r.ledger.addTasks(r.keyring.signer(A), [spec])).toThrow(/exists/)
+  })
+})
+
+describe('tasksTouched', () => {
+  it('names a task by its key, a claim or outcome by its task, a task command by its target, and nothing else', () => {
+    const commands: Record<string, { kind: string; target: string }> = {
+      'ag/1': { kind: 'task.pause', target: 't-9' },
+      'ag/2': { kind: 'settings.set', target: 'ScanOnly' },
+    }
+    const look = (k: string) => commands[k]
+    expect([...tasksTouched({ map: 'tasks', keys: ['t-1', 't-2'] }, look)]).toEqual(['t-1', 't-2'])
+    expect([...tasksTouched({ map: 'claims', keys: ['t-3/ag', 't-3/bg'] }, look)]).toEqual(['t-3'])
+    expect([...tasksTouched({ map: 'outcomes', keys: ['t-4/2/ag'] }, look)]).toEqual(['t-4'])
+    expect([...tasksTouched({ map: 'commands', keys: ['ag/1', 'ag/2', 'ag/3'] }, look)]).toEqual(['t-9'])
+    expect([...tasksTouched({ map: 'agents', keys: ['ag'] }, look)]).toEqual([])
   })
 })

@@ -33,9 +33,9 @@ import { MAX_CLOCK_SKEW_MS, hlcTooFarAhead } from './hlc.ts'
 import { LedgerIndex } from './ledger-index.ts'
 import { MAX_BATCH_TASKS, batchOf, isEntry } from './ledger-batch.ts'
 import { finish, type Steps } from './steps.ts'
-import { MAP_NAMES, batchKey, checkRecord, claimKey, commandKey, outcomeKey, type BatchCheck, type MapName, type SignatureCheck } from './ledger-validate.ts'
+import { MAP_NAMES, batchKey, checkRecord, claimKey, commandKey, outcomeKey, tasksTouched, type BatchCheck, type MapName, type SignatureCheck } from './ledger-validate.ts'
 
-export { MAP_NAMES, batchKey, claimKey, commandKey, outcomeKey, type MapName, type SignatureCheck }
+export { MAP_NAMES, batchKey, claimKey, commandKey, outcomeKey, tasksTouched, type MapName, type SignatureCheck }
 
 /** Cached for a task whose batch has not arrived (or does not check): read as absent, checked again when it changes. */
 const WAITING = Symbol('waiting for its batch')

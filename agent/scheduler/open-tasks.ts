@@ -4,7 +4,7 @@
  * Kept up to date from each change's keys, so a pass never walks every task of a large ledger.
  */
 import { foldSettings, foldTaskIntent } from '../../protocol/intent.ts'
-import type { Ledger } from '../../protocol/ledger.ts'
+import { tasksTouched, type Ledger } from '../../protocol/ledger.ts'
 import type { Settings } from '../../protocol/settings.ts'
 import { roundOutcome } from '../../protocol/status.ts'
 
@@ -41,16 +41,7 @@ export function createOpenTasks(
 
   function onChange(change: { map: string; keys: string[] }): void {
     if (change.map === 'commands') globals = foldSettings(ledger.commands())
-    const ids = new Set<string>()
-    for (const key of change.keys) {
-      if (change.map === 'tasks') ids.add(key)
-      else if (change.map === 'claims' || change.map === 'outcomes') ids.add(key.split('/')[0]!)
-      else if (change.map === 'commands') {
-        const cmd = ledger.command(key)
-        if (cmd?.kind.startsWith('task.')) ids.add(cmd.target)
-      }
-    }
-    for (const id of ids) refresh(id)
+    for (const id of tasksTouched(change, (key) => ledger.command(key))) refresh(id)
   }
 
   return { open, settings: () => globals, refresh, onChange }

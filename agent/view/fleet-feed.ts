@@ -3,7 +3,7 @@
  * and presence, and a feed that sends it once in full and then only what changed, a few times a
  * second at most, so a 50,000-task fleet does not resend every task on every heartbeat.
  */
-import type { Ledger } from '../../protocol/ledger.ts'
+import { tasksTouched, type Ledger } from '../../protocol/ledger.ts'
 import { buildAgentList, agentEnabled } from '../../protocol/agents-view.ts'
 import type { AgentView, FleetSnapshot, TaskLive, TaskView } from '../../protocol/views.ts'
 import type { Presence } from '../presence/presence.ts'
@@ -117,15 +117,7 @@ export function createFleetFeed(deps: FleetFeedDeps) {
   }
 
   const offLedger = ledger.onChange((ch) => {
-    const ids = new Set<string>()
-    for (const key of ch.keys) {
-      if (ch.map === 'tasks') ids.add(key)
-      else if (ch.map === 'claims' || ch.map === 'outcomes') ids.add(key.split('/')[0]!)
-      else if (ch.map === 'commands') {
-        const c = ledger.command(key)
-        if (c?.kind.startsWith('task.')) ids.add(c.target)
-      }
-    }
+    const ids = tasksTouched(ch, (key) => ledger.command(key))
     for (const l of listeners) l(ids)
   })
 

@@ -120,3 +120,15 @@ describe('periodic digest gossip', () => {
     expect(gate.due(cache.get())).toBe(true)
   })
 })
+
+describe('PeriodicDigest.settle', () => {
+  it('takes a digest as gossiped: not due at once, due again on the 4th period, and at once when it changes', () => {
+    const gate = new PeriodicDigest(4)
+    const d1 = new Uint8Array([1, 2, 3])
+    expect(gate.due(new Uint8Array([9]))).toBe(true)
+    gate.settle(d1)
+    expect([gate.due(d1), gate.due(d1), gate.due(d1), gate.due(d1)]).toEqual([false, false, false, true])
+    gate.settle(d1)
+    expect(gate.due(new Uint8Array([4]))).toBe(true)
+  })
+})

@@ -65,6 +65,15 @@ export class PeriodicDigest {
     this.last = digest
     return true
   }
+
+  /**
+   * Takes `digest` as gossiped already: after a push from a peer, whose writer hints the change itself.
+   * Gossiped by us at once, it set peers still waiting for their part of the same push pulling it from us.
+   */
+  settle(digest: Uint8Array): void {
+    this.quiet = 0
+    this.last = digest
+  }
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

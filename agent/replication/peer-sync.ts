@@ -37,6 +37,8 @@ export interface PeerSyncsDeps {
   /** true when the newest digest `peer` gossiped differs from ours */
   digestDiffers(peer: string): boolean
   stats: { pushesReceived: number; syncs: number; syncFailures: number; lastSync: SyncStat | null; largestSync: SyncStat | null }
+  /** after a push from a peer was applied whole */
+  onPushReceived?: () => void
   /** after a sync with the bytes this agent sent */
   onTransferred?: (bytes: number) => void
   log: Logger
@@ -61,6 +63,11 @@ export class PeerSyncs {
   private pulledOnce = false
   /** peers to sync with once the first pull has ended */
   private readonly afterFirstPull = new Set<string>()
+  /**
+   * Peers to sync with once the pushes to us have ended: a sync with a peer that got other parts of the
+   * same push than we have (a connection that opened meanwhile) sends both sides those parts twice.
+   */
+  private readonly afterPush = new Set<string>()
 
   constructor(private readonly deps: PeerSyncsDeps) {}
 
@@ -106,11 +113,19 @@ export class PeerSyncs {
       const pull = this.syncStreams.get(peer)
       if (pull) this.supersede(peer, pull)
       void receivePush(stream, (u) => this.deps.apply(u, `push from ${peer}`), { timeoutMs })
-        .then((parts) => void (stats.pushesReceived += parts))
+        .then((parts) => {
+          stats.pushesReceived += parts
+          this.deps.onPushReceived?.()
+        })
         .catch((err) => this.deps.warn.warn({ peer, err: (err as Error).message }, 'push stream from peer rejected'))
         .finally(() => {
           this.pushedFrom.delete(peer)
           this.recheck(peer)
+          if (this.pushedFrom.size === 0) {
+            const waiting = [...this.afterPush]
+            this.afterPush.clear()
+            for (const p of waiting) this.syncWith(p, 'after a push to us')
+          }
         })
     }, { maxInboundStreams: 4 })
     host.addEventListener('connection:open', (evt) => {
@@ -140,6 +155,10 @@ export class PeerSyncs {
     }
     if (this.firstPull) {
       this.afterFirstPull.add(peer)
+      return
+    }
+    if (this.pushedFrom.size > 0) {
+      this.afterPush.add(peer)
       return
     }
     let ok = false

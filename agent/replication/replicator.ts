@@ -89,6 +89,7 @@ export class Replicator {
     this.syncs = new PeerSyncs({
       host, doc, apply: (u, from) => this.applyCatchUp(u, from), timeoutMs, isBlocked, stopped,
       digestDiffers: (peer) => this.digestDiffers(peer), stats: this.stats, onTransferred, log, warn: this.warn,
+      onPushReceived: () => this.periodicDigest.settle(this.digest.get()),
     })
   }
 

@@ -32,6 +32,3 @@ export class DuplicateFinder {
 export function tooManyTasks(fileName: string, count: number): string {
   return `${fileName}: the file holds ${count} tasks; import at most ${MAX_IMPORT_TASKS} at a time (split it into several files)`
 }
-
-/** Rows handled between two yields of an importer (steps.ts). */
-export const ROWS_PER_STEP = 500

@@ -4,8 +4,8 @@
  * first row whose column D is not a URL is a header. Rows are reported by the line they start on.
  */
 import { parse } from 'csv-parse/sync'
-import { DuplicateFinder, MAX_IMPORT_TASKS, ROWS_PER_STEP, tooManyTasks, type ImportResult } from './import-common.ts'
-import type { Steps } from './steps.ts'
+import { DuplicateFinder, MAX_IMPORT_TASKS, tooManyTasks, type ImportResult } from './import-common.ts'
+import { ROWS_PER_STEP, eachInSteps, type Steps } from './steps.ts'
 import { formatFieldErrors, validateTaskInput, type TaskDraft } from './task-input.ts'
 
 const COLUMNS = 'A source path, B blank, C blank, D site URL, E library, F subfolder'
@@ -137,20 +137,19 @@ export function* parseCsvImport(fileName: string, text: string): Steps<ImportRes
   const warnings: string[] = []
   const tasks: TaskDraft[] = []
   const dups = new DuplicateFinder()
-  for (const [i, row] of rows.entries()) {
-    if (i % ROWS_PER_STEP === ROWS_PER_STEP - 1) yield
+  yield* eachInSteps(rows, (row) => {
     const { problems, draft, warnings: w } = problemsOf(row)
     if (problems.length) {
       errors.push(`${fileName}:${row.line}: ${problems.join('; ')}`)
-      continue
+      return
     }
     const firstLine = dups.check(draft!, String(row.line))
     if (firstLine !== null) {
       errors.push(`${fileName}:${row.line}: A duplicate task has already been created: same source and destination as line ${firstLine}; remove one of the two rows`)
-      continue
+      return
     }
     warnings.push(...w.map((m) => `${fileName}:${row.line}: ${m}`))
     tasks.push(draft!)
-  }
+  })
   return errors.length ? { ok: false, errors } : { ok: true, tasks, warnings }
 }

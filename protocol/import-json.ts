@@ -5,8 +5,8 @@
  * mmesh adds optional keys of its own: `Name` (task name), `AgentGroup`, `Tags` (a list of tags, or
  * one string with `;` between them, as in the tags CSV) and `StartAt` (Run later: an ISO 8601 time).
  */
-import { DuplicateFinder, MAX_IMPORT_TASKS, ROWS_PER_STEP, tooManyTasks, type ImportResult } from './import-common.ts'
-import type { Steps } from './steps.ts'
+import { DuplicateFinder, MAX_IMPORT_TASKS, tooManyTasks, type ImportResult } from './import-common.ts'
+import { eachInSteps, type Steps } from './steps.ts'
 import { formatFieldErrors, parseSettingsRecord, validateTaskInput, type TaskDraft } from './task-input.ts'
 
 const TASK_KEYS = ['SourcePath', 'TargetPath', 'TargetList', 'TargetListRelativePath', 'Settings', 'Name', 'AgentGroup', 'Tags', 'StartAt'] as const
@@ -89,21 +89,20 @@ export function* parseJsonImport(fileName: string, text: string): Steps<ImportRe
   const warnings: string[] = []
   const out: TaskDraft[] = []
   const dups = new DuplicateFinder()
-  for (const [i, raw] of tasks.entries()) {
-    if (i % ROWS_PER_STEP === ROWS_PER_STEP - 1) yield
+  yield* eachInSteps(tasks as unknown[], (raw, i) => {
     const where = `${fileName}:Tasks[${i}]`
     const { problems, draft, warnings: w } = readTask(raw, where)
     if (problems.length) {
       errors.push(`${where}: ${problems.join('; ')}`)
-      continue
+      return
     }
     const first = dups.check(draft!, `Tasks[${i}]`)
     if (first !== null) {
       errors.push(`${where}: A duplicate task has already been created: same source and destination as ${first}; remove one of the two`)
-      continue
+      return
     }
     warnings.push(...w)
     out.push(draft!)
-  }
+  })
   return errors.length ? { ok: false, errors } : { ok: true, tasks: out, warnings }
 }

@@ -8,7 +8,7 @@ import { parseJsonImport } from './import-json.ts'
 import { MAX_IMPORT_BYTES, type ImportResult } from './import-common.ts'
 import { finish, type Steps } from './steps.ts'
 
-export { MAX_IMPORT_BYTES, MAX_IMPORT_TASKS, ROWS_PER_STEP, duplicateKey, type ImportResult } from './import-common.ts'
+export { MAX_IMPORT_BYTES, MAX_IMPORT_TASKS, duplicateKey, type ImportResult } from './import-common.ts'
 
 /** Byte offset of the first byte that breaks UTF-8, or -1 when all of it is well-formed. */
 export function firstInvalidUtf8(bytes: Uint8Array): number {

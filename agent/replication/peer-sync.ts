@@ -61,13 +61,11 @@ export class PeerSyncs {
    */
   private firstPull: Promise<void> | null = null
   private pulledOnce = false
-  /** peers to sync with once the first pull has ended */
-  private readonly afterFirstPull = new Set<string>()
   /**
-   * Peers to sync with once the pushes to us have ended: a sync with a peer that got other parts of the
-   * same push than we have (a connection that opened meanwhile) sends both sides those parts twice.
+   * Peers to sync with once nothing holds syncs back: the first pull, or a push coming in (a sync then,
+   * with a peer that got other parts of the same push, sends both sides those parts twice).
    */
-  private readonly afterPush = new Set<string>()
+  private readonly held = new Set<string>()
 
   constructor(private readonly deps: PeerSyncsDeps) {}
 
@@ -83,7 +81,7 @@ export class PeerSyncs {
       if (this.firstPull && !this.syncing.has(peer)) {
         // busy pulling the ledger from another peer: this one is synced with right after
         stream.abort(new Error('catching up from another peer first'))
-        this.afterFirstPull.add(peer)
+        this.held.add(peer)
         return
       }
       // Registered like an outbound sync, so a digest from this peer meanwhile does not start a second one.
@@ -121,11 +119,7 @@ export class PeerSyncs {
         .finally(() => {
           this.pushedFrom.delete(peer)
           this.recheck(peer)
-          if (this.pushedFrom.size === 0) {
-            const waiting = [...this.afterPush]
-            this.afterPush.clear()
-            for (const p of waiting) this.syncWith(p, 'after a push to us')
-          }
+          this.releaseHeld('after a push to us')
         })
     }, { maxInboundStreams: 4 })
     host.addEventListener('connection:open', (evt) => {
@@ -153,12 +147,8 @@ export class PeerSyncs {
       this.again.add(peer)
       return
     }
-    if (this.firstPull) {
-      this.afterFirstPull.add(peer)
-      return
-    }
-    if (this.pushedFrom.size > 0) {
-      this.afterPush.add(peer)
+    if (this.firstPull || this.pushedFrom.size > 0) {
+      this.held.add(peer)
       return
     }
     let ok = false
@@ -205,13 +195,18 @@ export class PeerSyncs {
     void run.finally(() => this.syncDone(peer, run))
   }
 
-  /** Lets the peers waiting for the first pull sync; if it failed, the first of them becomes the first pull. */
   private endFirstPull(run: Promise<void>): void {
     if (this.firstPull !== run) return
     this.firstPull = null
-    const waiting = [...this.afterFirstPull]
-    this.afterFirstPull.clear()
-    for (const p of waiting) this.syncWith(p, 'after the first pull')
+    this.releaseHeld('after the first pull')
+  }
+
+  /** Syncs with the peers held back, once nothing holds them; after a failed first pull the first of them pulls first. */
+  private releaseHeld(why: string): void {
+    if (this.firstPull || this.pushedFrom.size > 0) return
+    const waiting = [...this.held]
+    this.held.clear()
+    for (const p of waiting) this.syncWith(p, why)
   }
 
   /** Stops a pull from `peer` that its push makes redundant; the digest check after the sync still runs. */

@@ -18,15 +18,9 @@ function refusal(err: unknown): unknown {
 
 function wrap<T>(fn: () => T): T {
   try {
-    return fn()
-  } catch (err) {
-    throw refusal(err)
-  }
-}
-
-async function wrapAsync<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
+    const result = fn()
+    // an asynchronous method refuses through its promise
+    return (result instanceof Promise ? result.catch((err: unknown) => Promise.reject(refusal(err))) : result) as T
   } catch (err) {
     throw refusal(err)
   }
@@ -36,8 +30,8 @@ const bytes = (base64: string) => Buffer.from(base64, 'base64')
 
 export function registerTaskControl(control: ControlServer, tasks: TaskService, deps: TaskControlDeps = {}): void {
   control.handle('task.add', ({ input }) => wrap(() => tasks.add(input)))
-  control.handle('task.import', (p) => wrapAsync(() => tasks.import(p.fileName, bytes(p.content))))
-  control.handle('task.importPreview', (p) => wrapAsync(() => tasks.previewImport(p.fileName, bytes(p.content))))
+  control.handle('task.import', (p) => wrap(() => tasks.import(p.fileName, bytes(p.content))))
+  control.handle('task.importPreview', (p) => wrap(() => tasks.previewImport(p.fileName, bytes(p.content))))
   control.handle('task.list', async () => new EncodedJson(await tasks.listJson()))
   control.handle('task.tagsExport', () => tasks.tagsExport())
   control.handle('task.tagsImport', (p) => wrap(() => tasks.tagsImport(p.fileName, bytes(p.content))))

@@ -12,7 +12,8 @@ import type { CommandKind, TaskSpec } from '../../protocol/records.ts'
 import type { TaskJson, TaskLive, TaskView } from '../../protocol/views.ts'
 import { isLowerBound, taskSecondsLeft } from '../../protocol/time-left.ts'
 import { formatFieldErrors, validateTaskInput, type TaskDraft, type TaskInput } from '../../protocol/task-input.ts'
-import { ROWS_PER_STEP, duplicateKey, parseImportSteps } from '../../protocol/import.ts'
+import { duplicateKey, parseImportSteps } from '../../protocol/import.ts'
+import { eachInSteps } from '../../protocol/steps.ts'
 import { runSteps } from './run-steps.ts'
 import { createPlaceChecks } from './place-checks.ts'
 import { parseTagsCsv, type TagsRow } from '../../protocol/tags-csv.ts'
@@ -137,21 +138,16 @@ export function createTaskService(deps: TaskServiceDeps) {
       const agentsOf = groupAgents()
       const errors: string[] = []
       const warnings: string[] = []
-      await runSteps(
-        (function* () {
-          for (const [i, d] of parsed.tasks.entries()) {
-            if (i % ROWS_PER_STEP === ROWS_PER_STEP - 1) yield
-            const where = `${fileName}:${(parsed as { rows?: (number | string)[] }).rows?.[i] ?? `task ${i + 1}`}`
-            const noTenant = emailProblem(d, g)
-            if (noTenant) errors.push(`${where}: ${noTenant}`)
-            const id = existing.get(dupKey(d, g))
-            if (id) errors.push(`${where}: a duplicate task has already been created (${id})`)
-            const place = placeProblem(d, agentsOf)
-            if (place && 'error' in place) errors.push(`${where}: ${place.error}`)
-            else if (place) warnings.push(`${where}: ${place.warning}`)
-          }
-        })(),
-      )
+      await runSteps(eachInSteps(parsed.tasks, (d, i) => {
+        const where = `${fileName}:${(parsed as { rows?: (number | string)[] }).rows?.[i] ?? `task ${i + 1}`}`
+        const noTenant = emailProblem(d, g)
+        if (noTenant) errors.push(`${where}: ${noTenant}`)
+        const id = existing.get(dupKey(d, g))
+        if (id) errors.push(`${where}: a duplicate task has already been created (${id})`)
+        const place = placeProblem(d, agentsOf)
+        if (place && 'error' in place) errors.push(`${where}: ${place.error}`)
+        else if (place) warnings.push(`${where}: ${place.warning}`)
+      }))
       return errors.length > 0 ? { ok: false as const, errors } : { ...parsed, warnings: [...parsed.warnings, ...warnings] }
     },
 
@@ -177,18 +173,10 @@ export function createTaskService(deps: TaskServiceDeps) {
       return liveSpecs().map(listed)
     },
 
-    /** list() as JSON text, made ROWS_PER_STEP tasks at a time between other requests (run-steps.ts). */
+    /** list() as JSON text, made a slice of tasks at a time between other requests (run-steps.ts). */
     async listJson(): Promise<string> {
-      const specs = liveSpecs()
       const parts: string[] = []
-      await runSteps(
-        (function* () {
-          for (const [i, spec] of specs.entries()) {
-            if (i % ROWS_PER_STEP === ROWS_PER_STEP - 1) yield
-            parts.push(JSON.stringify(listed(spec)))
-          }
-        })(),
-      )
+      await runSteps(eachInSteps(liveSpecs(), (spec) => parts.push(JSON.stringify(listed(spec)))))
       return `[${parts.join(',')}]`
     },
 

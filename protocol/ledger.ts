@@ -132,6 +132,11 @@ export class Ledger {
     return this.maps.tasks.size
   }
 
+  /** Every task key, unread: to read (and so check) a large ledger a slice at a time. */
+  taskIds(): string[] {
+    return [...this.maps.tasks.keys()]
+  }
+
   command(key: string): CommandRecord | undefined {
     return this.read('commands', key) as CommandRecord | undefined
   }
@@ -340,15 +345,10 @@ export class Ledger {
   }
 
   private readAll(map: MapName): unknown[] {
-    const out: unknown[] = []
-    for (const k of this.maps[map].keys()) {
-      const v = this.read(map, k)
-      if (v !== undefined) out.push(v)
-    }
-    return out
+    return this.readKeys(map, this.maps[map].keys())
   }
 
-  private readKeys(map: MapName, keys: Set<string> | undefined): unknown[] {
+  private readKeys(map: MapName, keys: Iterable<string> | undefined): unknown[] {
     if (!keys) return []
     const out: unknown[] = []
     for (const k of keys) {

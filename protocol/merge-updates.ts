@@ -18,3 +18,18 @@ export function mergeMany(updates: Uint8Array[]): Uint8Array {
 }
 
 const MERGE_FAN_IN = 32
+
+/** Consecutive updates in groups of about `bytes` (one update larger than that is a group of its own). */
+export function groupBySize(updates: readonly Uint8Array[], bytes: number): Uint8Array[][] {
+  const groups: Uint8Array[][] = []
+  let size = Infinity
+  for (const u of updates) {
+    if (size + u.byteLength > bytes) {
+      groups.push([])
+      size = 0
+    }
+    groups[groups.length - 1]!.push(u)
+    size += u.byteLength
+  }
+  return groups
+}

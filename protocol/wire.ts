@@ -14,6 +14,12 @@ export const SYNC_PROTOCOL = '/mmesh/sync/1.0.0'
  * update chunk frames and `done` as a sync catch-up, nothing else.
  */
 export const PUSH_PROTOCOL = '/mmesh/push/1.0.0'
+/**
+ * A sync's catch-up too large for one update (agent/replication/diff-parts.ts), sent by the side that has
+ * it as a series of parts on a stream of its own, framed and acknowledged as a push, while the sync
+ * stream waits; its `done` then carries no update. An agent without this protocol gets one update.
+ */
+export const SYNC_PARTS_PROTOCOL = '/mmesh/sync-parts/1.0.0'
 /** Direct reachability check used before a lease takeover. */
 export const PROBE_PROTOCOL = '/mmesh/probe/1.0.0'
 /** Gossip topics; the version suffix lets a future format live beside this one. */

@@ -44,6 +44,59 @@ describe('LedgerStore', () => {
     await db2.close()
   })
 
+  it('compaction merges what was appended in groups, and snapshots the document once enough was stored', async () => {
+    const dir = tmp()
+    const loc = path.join(dir, 'db')
+    const db = await openRootDb(loc, dir)
+    const store = new LedgerStore(db, { mergeGroupBytes: 2048, fullSnapshotMinBytes: 64 * 1024 })
+    const sub = db.sublevel<string, Uint8Array>('ledger', { valueEncoding: 'view' })
+    const stored = async () => {
+      const keys: string[] = []
+      let bytes = 0
+      for await (const [k, v] of sub.iterator()) {
+        keys.push(k)
+        bytes += v.byteLength
+      }
+      return { keys, bytes }
+    }
+    const doc = new Y.Doc()
+    doc.on('update', (u: Uint8Array) => void store.append(u))
+    const m = doc.getMap('tasks')
+    for (let i = 0; i < 200; i++) m.set(`k${i}`, { i, pad: 'x'.repeat(40) })
+    await store.flushed()
+    const before = await stored()
+    expect(before.keys).toHaveLength(200)
+    await store.compact(doc)
+    const merged = await stored()
+    // ~60 bytes an update: groups of ~2 KB, no snapshot yet (far below 64 KB stored)
+    expect(merged.keys.length).toBeGreaterThan(3)
+    expect(merged.keys.length).toBeLessThan(20)
+    expect(merged.keys).not.toContain('s')
+    expect(store.pendingCount).toBe(0)
+    // the merged groups are not merged again: one more update, one more key
+    m.set('extra', 1)
+    await store.flushed()
+    await store.compact(doc)
+    expect((await stored()).keys).toHaveLength(merged.keys.length + 1)
+
+    // overwriting the same keys until 64 KB were stored: one snapshot, smaller than what it replaced
+    for (let r = 0; r < 8; r++) for (let i = 0; i < 200; i++) m.set(`k${i}`, { i, r, pad: 'y'.repeat(40) })
+    await store.flushed()
+    const grown = await stored()
+    expect(grown.bytes).toBeGreaterThan(64 * 1024)
+    await store.compact(doc)
+    const snap = await stored()
+    expect(snap.keys).toEqual(['s'])
+    expect(snap.bytes).toBeLessThan(grown.bytes / 4)
+    await db.close()
+
+    const db2 = await openRootDb(loc, dir)
+    const doc2 = new Y.Doc()
+    Y.applyUpdate(doc2, (await new LedgerStore(db2).load(loc))!)
+    expect(doc2.getMap('tasks').toJSON()).toEqual(doc.getMap('tasks').toJSON())
+    await db2.close()
+  })
+
   it('a second open of the same database is refused with exit 2', async () => {
     const dir = tmp()
     const loc = path.join(dir, 'db')

@@ -1,19 +1,24 @@
 /**
  * The agent's level database (DIR/db): one root DB, the ledger's updates in the sublevel 'ledger', and
  * room for others' sublevels (e.g. 'items'). Ledger updates are appended under increasing sequence keys
- * and now and then compacted into one snapshot in a single batch, so a crash at any point leaves either
- * the old updates or the snapshot (which contains them), never neither.
+ * and now and then compacted (merged in groups, or into one snapshot) in a single batch, so a crash at
+ * any point leaves either the old updates or what replaced them (which contains them), never neither.
  */
 import { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
 import * as Y from 'yjs'
 import { CliError, EXIT } from '../../api/errors.ts'
-import { mergeMany } from '../../protocol/merge-updates.ts'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { groupBySize, mergeMany } from '../../protocol/merge-updates.ts'
 
 export type RootDb = Level<string, Uint8Array>
 type Sub = AbstractSublevel<RootDb, string | Uint8Array, string, Uint8Array>
 
 const SNAPSHOT_KEY = 's'
+/** Updates appended since the last compaction are merged in groups of about this many bytes. */
+const MERGE_GROUP_BYTES = 2 * 1024 * 1024
+/** A snapshot of the whole document is taken no sooner than this many bytes after the last one. */
+const FULL_SNAPSHOT_MIN_BYTES = 64 * 1024 * 1024
 const seqKey = (n: number) => `u${n.toString().padStart(16, '0')}`
 
 export async function openRootDb(location: string, dir: string): Promise<RootDb> {
@@ -42,9 +47,19 @@ export class LedgerStore {
   private writing: Promise<void> = Promise.resolve()
   /** bytes appended in this run (idle-growth measurements) */
   appendedBytes = 0
+  /** size of the stored snapshot of the whole document, and bytes stored beside it */
+  private snapshotBytes = 0
+  private bytesSinceSnapshot = 0
+  /** updates below this sequence number are merged already */
+  private mergedBelow = 0
 
-  constructor(root: RootDb) {
+  private readonly mergeGroupBytes: number
+  private readonly fullSnapshotMinBytes: number
+
+  constructor(root: RootDb, opts: { mergeGroupBytes?: number; fullSnapshotMinBytes?: number } = {}) {
     this.sub = root.sublevel<string, Uint8Array>('ledger', { valueEncoding: 'view' })
+    this.mergeGroupBytes = opts.mergeGroupBytes ?? MERGE_GROUP_BYTES
+    this.fullSnapshotMinBytes = opts.fullSnapshotMinBytes ?? FULL_SNAPSHOT_MIN_BYTES
   }
 
   /** Updates stored since the last compaction. */
@@ -60,9 +75,12 @@ export class LedgerStore {
     const parts: Uint8Array[] = []
     try {
       for await (const [key, value] of this.sub.iterator()) {
-        if (key === SNAPSHOT_KEY) parts.unshift(value)
-        else if (key.startsWith('u')) {
+        if (key === SNAPSHOT_KEY) {
+          parts.unshift(value)
+          this.snapshotBytes = value.byteLength
+        } else if (key.startsWith('u')) {
           parts.push(value)
+          this.bytesSinceSnapshot += value.byteLength
           this.nextSeq = Math.max(this.nextSeq, Number.parseInt(key.slice(1), 10) + 1)
           this.appended++
         }
@@ -90,26 +108,59 @@ export class LedgerStore {
     const ops = updates.map((value) => ({ type: 'put' as const, key: seqKey(this.nextSeq++), value }))
     this.appended += updates.length
     for (const u of updates) this.appendedBytes += u.byteLength
+    for (const u of updates) this.bytesSinceSnapshot += u.byteLength
     const p = this.writing.then(() => (ops.length === 1 ? this.sub.put(ops[0]!.key, ops[0]!.value) : this.sub.batch(ops as never)))
     this.writing = p.catch(() => {})
     return p
   }
 
   /**
-   * Replaces everything stored so far by one snapshot of the document (which holds all of it), in one
-   * batch. Updates appended while the snapshot is taken keep their own keys.
+   * Keeps the stored updates few and small. Most of the time the updates appended since the last
+   * compaction are merged into groups of about MERGE_GROUP_BYTES (each group replaced by its merge, all in
+   * one batch), with a turn for other work between groups; everything stored before is left as it is. A
+   * snapshot of the whole document (which drops what later writes overwrote) is taken only once as many
+   * bytes were stored since the last one as it held, and at least FULL_SNAPSHOT_MIN_BYTES: at 100,000
+   * tasks encoding it holds the event loop ~2 s, which every 500 appends (a fresh agent's pull and the
+   * claims that follow) used to cost.
    */
   async compact(doc: Y.Doc): Promise<void> {
     await this.writing
     const upTo = this.nextSeq
-    const snapshot = Y.encodeStateAsUpdate(doc)
+    const full = this.bytesSinceSnapshot >= Math.max(this.fullSnapshotMinBytes, this.snapshotBytes)
     const ops: { type: 'del' | 'put'; key: string; value?: Uint8Array }[] = []
-    for await (const key of this.sub.keys({ lt: seqKey(upTo), gte: 'u' })) ops.push({ type: 'del', key })
-    ops.push({ type: 'put', key: SNAPSHOT_KEY, value: snapshot })
-    const p = this.writing.then(() => this.sub.batch(ops as never))
+    let counted = 0
+    if (full) {
+      const snapshot = Y.encodeStateAsUpdate(doc)
+      for await (const key of this.sub.keys({ lt: seqKey(upTo), gte: 'u' })) ops.push({ type: 'del', key })
+      ops.push({ type: 'put', key: SNAPSHOT_KEY, value: snapshot })
+      counted = ops.length - 1
+    } else {
+      const keys: string[] = []
+      const values: Uint8Array[] = []
+      for await (const [key, value] of this.sub.iterator({ gte: seqKey(this.mergedBelow), lt: seqKey(upTo) })) {
+        keys.push(key)
+        values.push(value)
+      }
+      counted = keys.length
+      let at = 0
+      for (const group of groupBySize(values, this.mergeGroupBytes)) {
+        if (group.length > 1) {
+          ops.push({ type: 'put', key: keys[at]!, value: mergeMany(group) })
+          for (let i = 1; i < group.length; i++) ops.push({ type: 'del', key: keys[at + i]! })
+          await nextTurn()
+        }
+        at += group.length
+      }
+    }
+    const p = this.writing.then(() => (ops.length > 0 ? this.sub.batch(ops as never) : undefined))
     this.writing = p.catch(() => {})
     await p
-    this.appended = Math.max(0, this.appended - (ops.length - 1))
+    this.appended = Math.max(0, this.appended - counted)
+    this.mergedBelow = upTo
+    if (full) {
+      this.snapshotBytes = ops.at(-1)!.value!.byteLength
+      this.bytesSinceSnapshot = 0
+    }
   }
 
   async flushed(): Promise<void> {

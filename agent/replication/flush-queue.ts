@@ -7,7 +7,7 @@
 import type { Logger } from 'pino'
 import type { LedgerStore } from '../persistence/store.ts'
 import { MAX_GOSSIP_MESSAGE, encodeGossip } from '../../protocol/wire.ts'
-import { mergeMany } from '../../protocol/merge-updates.ts'
+import { groupBySize, mergeMany } from '../../protocol/merge-updates.ts'
 
 export interface FlushQueueDeps {
   store: Pick<LedgerStore, 'append' | 'appendMany' | 'pendingCount'>
@@ -29,21 +29,6 @@ export interface FlushQueueDeps {
 
 /** The size of each part a large local change is pushed (and stored) in. */
 const PUSH_PART_BYTES = 512 * 1024
-
-/** Consecutive updates in groups of about `bytes` (one update larger than that is a group of its own). */
-function groupBySize(updates: Uint8Array[], bytes: number): Uint8Array[][] {
-  const groups: Uint8Array[][] = []
-  let size = Infinity
-  for (const u of updates) {
-    if (size + u.byteLength > bytes) {
-      groups.push([])
-      size = 0
-    }
-    groups[groups.length - 1]!.push(u)
-    size += u.byteLength
-  }
-  return groups
-}
 
 export class FlushQueue {
   private pendingLocal: Uint8Array[] = []

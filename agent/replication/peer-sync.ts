@@ -10,9 +10,9 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from 'pino'
 import type { Stream } from '@libp2p/interface'
 import type { Host } from '../host/host.ts'
-import { PUSH_PROTOCOL, SYNC_PROTOCOL } from '../../protocol/wire.ts'
-import { runSync } from './sync.ts'
-import { receivePush } from './push.ts'
+import { PUSH_PROTOCOL, SYNC_PARTS_PROTOCOL, SYNC_PROTOCOL } from '../../protocol/wire.ts'
+import { runSync, type SendParts } from './sync.ts'
+import { receivePush, sendPush } from './push.ts'
 import { PeerCounts } from './peer-counts.ts'
 import type { RateLimitedLog } from './rate-log.ts'
 
@@ -66,6 +66,8 @@ export class PeerSyncs {
    * with a peer that got other parts of the same push, sends both sides those parts twice).
    */
   private readonly held = new Set<string>()
+  /** bytes of the parts each peer sent us for the sync running with it (counted as that sync's) */
+  private readonly partsReceived = new Map<string, number>()
 
   constructor(private readonly deps: PeerSyncsDeps) {}
 
@@ -85,13 +87,15 @@ export class PeerSyncs {
         return
       }
       // Registered like an outbound sync, so a digest from this peer meanwhile does not start a second one.
-      const run = runSync(stream, doc, (u) => this.deps.apply(u, `sync from ${peer}`), { timeoutMs })
+      const run = runSync(stream, doc, (u) => this.deps.apply(u, `sync from ${peer}`), { timeoutMs, sendParts: this.partsTo(peer) })
         .then((r) => {
           stats.syncs++
+          this.partsReceived.delete(peer)
           this.deps.onTransferred?.(r.sent)
         })
         .catch((err) => {
           stats.syncFailures++
+          this.partsReceived.delete(peer)
           this.deps.warn.warn({ peer, err: (err as Error).message }, 'sync stream from peer rejected')
         })
       if (!this.syncing.has(peer)) {
@@ -122,11 +126,47 @@ export class PeerSyncs {
           this.releaseHeld('after a push to us')
         })
     }, { maxInboundStreams: 4 })
+    await host.handle(SYNC_PARTS_PROTOCOL, (stream, connection) => {
+      const peer = connection.remotePeer.toString()
+      if (this.deps.isBlocked?.(peer) || this.deps.stopped()) {
+        stream.abort(new Error('blocked'))
+        return
+      }
+      // The parts of what a sync running now with this peer brings us (unlike a push, they do not make
+      // that sync redundant: it ends once they have come). Other syncs wait for them, as for a push.
+      this.pushedFrom.add(peer)
+      void receivePush(stream, (u) => {
+        this.partsReceived.set(peer, (this.partsReceived.get(peer) ?? 0) + u.byteLength)
+        this.deps.apply(u, `sync parts from ${peer}`)
+      }, { timeoutMs })
+        .catch((err) => this.deps.warn.warn({ peer, err: (err as Error).message }, 'sync parts from peer rejected'))
+        .finally(() => {
+          this.pushedFrom.delete(peer)
+          this.recheck(peer)
+          this.releaseHeld('after a sync in parts')
+        })
+    }, { maxInboundStreams: 4 })
     host.addEventListener('connection:open', (evt) => {
       const conn = evt.detail
       // One side starts the sync of a new connection: the dialer.
       if (conn.direction === 'outbound') this.syncWith(conn.remotePeer.toString(), 'new connection')
     })
+  }
+
+  /** Sends a sync's large catch-up to `peer` in parts, or answers null when it does not take them. */
+  private partsTo(peer: string): SendParts {
+    return async (parts, signal) => {
+      let stream: Stream
+      try {
+        stream = await this.deps.host.dialProtocol(peerIdFromString(peer), SYNC_PARTS_PROTOCOL, { signal })
+      } catch (err) {
+        if (signal.aborted) throw err
+        return null
+      }
+      let sent = 0
+      await sendPush(stream, parts, { timeoutMs: this.deps.timeoutMs, signal, onPart: (bytes) => (sent += bytes) })
+      return sent
+    }
   }
 
   /** Settles when the syncs running now have ended. */
@@ -161,15 +201,17 @@ export class PeerSyncs {
         this.syncStreams.set(peer, stream)
         if (this.pushedFrom.has(peer)) this.supersede(peer, stream)
         const t0 = performance.now()
-        const r = await runSync(stream, this.deps.doc, (u) => this.deps.apply(u, `sync with ${peer}`), { timeoutMs })
+        const r = await runSync(stream, this.deps.doc, (u) => this.deps.apply(u, `sync with ${peer}`), { timeoutMs, sendParts: this.partsTo(peer) })
         stats.syncs++
         ok = true
         this.deps.onTransferred?.(r.sent)
-        const stat = { peer, ms: Math.round(performance.now() - t0), received: r.received, sent: r.sent }
+        const received = r.received + (this.partsReceived.get(peer) ?? 0)
+        this.partsReceived.delete(peer)
+        const stat = { peer, ms: Math.round(performance.now() - t0), received, sent: r.sent }
         stats.lastSync = stat
         if (!stats.largestSync || stat.received > stats.largestSync.received) stats.largestSync = stat
         // worth knowing: a pull this large after the first one means a push or a digest missed
-        if (r.received >= 1024 * 1024) this.deps.log.info({ peer, why, received: r.received, ms: stat.ms }, 'large sync received')
+        if (received >= 1024 * 1024) this.deps.log.info({ peer, why, received, ms: stat.ms }, 'large sync received')
       } catch (err) {
         if (stream && this.superseded.has(stream)) this.deps.log.debug({ peer }, 'sync stopped: a push from the peer brings the change')
         else {
@@ -177,6 +219,7 @@ export class PeerSyncs {
           this.deps.log.debug({ peer, err: (err as Error).message }, 'sync failed')
         }
       } finally {
+        this.partsReceived.delete(peer)
         if (stream && this.syncStreams.get(peer) === stream) this.syncStreams.delete(peer)
       }
     })()

@@ -14,13 +14,17 @@ import type { Stream } from '@libp2p/interface'
 import { decodeSyncFrame, encodeSyncFrame } from '../../protocol/wire.ts'
 import { SyncError, readCatchUp, syncFraming, writeCatchUp } from './sync.ts'
 
-/** Sends each part (its chunks, then `done`), waits for the peer's `done` for it, then an empty part that ends the push. */
-export async function sendPush(stream: Stream, parts: readonly Uint8Array[], opts: { timeoutMs: number; onPart?: (bytes: number) => void }): Promise<void> {
+/**
+ * Sends each part (its chunks, then `done`), waits for the peer's `done` for it, then an empty part that
+ * ends the push. `parts` may be made as they go (a generator); `opts.signal` stops the push between parts.
+ */
+export async function sendPush(stream: Stream, parts: Iterable<Uint8Array>, opts: { timeoutMs: number; signal?: AbortSignal; onPart?: (bytes: number) => void }): Promise<void> {
   const lp = syncFraming(stream)
   try {
     for (const part of parts) {
       // a time limit per part: a push of many parts to a busy peer may take longer than one
-      const signal = AbortSignal.timeout(opts.timeoutMs)
+      const timeout = AbortSignal.timeout(opts.timeoutMs)
+      const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout
       await writeCatchUp(lp, part, signal)
       const ack = decodeSyncFrame((await lp.read({ signal })).subarray())
       if (!ack.ok || ack.value.type !== 'done' || ack.value.totalBytes !== part.byteLength) throw new SyncError('the peer did not acknowledge a pushed part')

@@ -6,6 +6,7 @@
 import * as Y from 'yjs'
 import { lpStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
+import { PART_STRUCTS, diffInParts, missingClocks } from './diff-parts.ts'
 import {
   MAX_SYNC_FRAME,
   MAX_SYNC_TOTAL,
@@ -24,15 +25,24 @@ export interface SyncResult {
   sent: number
 }
 
+/** A catch-up of more structs than this goes in parts when the peer takes them (diff-parts.ts). */
+const PARTS_ABOVE_STRUCTS = 2 * PART_STRUCTS
+
+/**
+ * Sends a catch-up in parts on a stream of its own to the peer of this sync: the bytes sent, or null when
+ * the peer does not take parts (an agent from before them).
+ */
+export type SendParts = (parts: Iterable<Uint8Array>, signal: AbortSignal) => Promise<number | null>
+
 /**
  * Runs one sync over `stream`. `apply` receives the peer's catch-up update; it must check that it decodes
- * and report, not throw, when it does not.
+ * and report, not throw, when it does not. A large catch-up of ours goes through `opts.sendParts`.
  */
 export async function runSync(
   stream: Stream,
   doc: Y.Doc,
   apply: (update: Uint8Array) => void,
-  opts: { timeoutMs: number },
+  opts: { timeoutMs: number; sendParts?: SendParts },
 ): Promise<SyncResult> {
   const signal = AbortSignal.timeout(opts.timeoutMs)
   const lp = syncFraming(stream)
@@ -41,18 +51,23 @@ export async function runSync(
     const first = decodeSyncFrame((await lp.read({ signal })).subarray())
     if (!first.ok) throw new SyncError(first.reason)
     if (first.value.type !== 'stateVector') throw new SyncError(`expected a state vector, got ${first.value.type}`)
+    let theirs: Map<number, number>
     try {
-      Y.decodeStateVector(first.value.stateVector)
+      theirs = Y.decodeStateVector(first.value.stateVector)
     } catch {
       throw new SyncError('state vector does not decode')
     }
     const readAll = readCatchUp(lp, signal)
     // Keep the reader's rejection from surfacing as unhandled while we write.
     readAll.catch(() => {})
-    const diff = Y.encodeStateAsUpdate(doc, first.value.stateVector)
-    // An update with no structs and no deletions is 2 bytes: nothing to send.
-    const sent = diff.byteLength > 2 ? diff.byteLength : 0
-    await writeCatchUp(lp, diff.byteLength > 2 ? diff : null, signal)
+    let sent: number | null = null
+    if (opts.sendParts && missingClocks(doc, theirs) > PARTS_ABOVE_STRUCTS) sent = await opts.sendParts(diffInParts(doc, theirs), signal)
+    if (sent === null) {
+      const diff = Y.encodeStateAsUpdate(doc, first.value.stateVector)
+      // An update with no structs and no deletions is 2 bytes: nothing to send.
+      sent = diff.byteLength > 2 ? diff.byteLength : 0
+      await writeCatchUp(lp, diff.byteLength > 2 ? diff : null, signal)
+    } else await writeCatchUp(lp, null, signal)
     const incoming = await readAll
     if (incoming.byteLength > 0) apply(incoming)
     await stream.close({ signal }).catch(() => {})

@@ -38,10 +38,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const pending = new Map<string, PendingClaim>()
   const blocked = new Map<string, string>()
   /** Tasks whose current round has not ended: the only ones worth looking at. */
-  const openTasks = createOpenTasks(ledger, (taskId) => {
-    claimChoice.forget(taskId)
-    blocked.delete(taskId)
-  })
+  const openTasks = createOpenTasks(
+    ledger,
+    (taskId) => {
+      claimChoice.forget(taskId)
+      blocked.delete(taskId)
+    },
+    () => schedule(),
+  )
   const { open } = openTasks
   let timer: NodeJS.Timeout | null = null
   let scheduled: NodeJS.Immediate | null = null
@@ -175,7 +179,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   return {
     start() {
       startedAt = clock.now()
-      for (const t of ledger.tasks()) openTasks.refresh(t.id)
+      openTasks.readAll()
       unsubscribe = ledger.onChange(onLedgerChange)
       timer = setInterval(schedule, opts.tickMs)
       timer.unref()
@@ -184,6 +188,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     async stop() {
       stopping = true
       unsubscribe?.()
+      openTasks.stop()
       if (timer) clearInterval(timer)
       if (scheduled) clearImmediate(scheduled)
       if (delayed) clearTimeout(delayed)

@@ -173,10 +173,18 @@ export function createTaskService(deps: TaskServiceDeps) {
       return liveSpecs().map(listed)
     },
 
-    /** list() as JSON text, made a slice of tasks at a time between other requests (run-steps.ts). */
+    /**
+     * list() as JSON text, a slice of tasks at a time between other requests (run-steps.ts): read, too,
+     * as a task's first read checks it (a fresh agent's first list of 100,000 tasks read them all at once).
+     */
     async listJson(): Promise<string> {
       const parts: string[] = []
-      await runSteps(eachInSteps(liveSpecs(), (spec) => parts.push(JSON.stringify(listed(spec)))))
+      await runSteps(
+        eachInSteps(ledger.taskIds(), (id) => {
+          const spec = ledger.task(id)
+          if (spec && !foldTaskIntent(ledger.commandsFor(id)).deleted) parts.push(JSON.stringify(listed(edited(spec))))
+        }),
+      )
       return `[${parts.join(',')}]`
     },
 

@@ -12,6 +12,8 @@ import type { TaskService } from '../tasks/task-service.ts'
 import type { GroupSettings } from '../../protocol/fleet-config.ts'
 
 const HISTORY = 60
+/** Longest a slice of a delta's reading may hold the event loop. */
+const DELTA_SLICE_MS = 20
 
 export interface FleetFeedDeps {
   self: string
@@ -134,22 +136,32 @@ export function createFleetFeed(deps: FleetFeedDeps) {
       }
       listeners.add(onChange)
       emit({ type: 'full', snapshot: snapshot() })
-      const timer = setInterval(() => {
-        const ids = [...changed]
-        changed.clear()
+      // A delta of many tasks (a pull of the whole ledger) is read and sent a slice at a time, the rest
+      // on the next turn, so the agent answers other requests in between.
+      let sending: NodeJS.Immediate | null = null
+      const sendSlice = () => {
+        sending = null
+        const until = performance.now() + DELTA_SLICE_MS
         const tasks: TaskView[] = []
         const removed: string[] = []
-        for (const id of ids) {
+        for (const id of changed) {
+          changed.delete(id)
           const spec = ledger.task(id)
           if (spec) tasks.push(deps.tasks.view(spec))
           else removed.push(id)
+          if (performance.now() >= until) break
         }
         emit({ type: 'delta', at: new Date().toISOString(), agents: agents(), live: live(), settings: deps.tasks.globals(), tasks, removed })
+        if (changed.size > 0) sending = setImmediate(sendSlice)
+      }
+      const timer = setInterval(() => {
+        if (!sending) sendSlice()
       }, intervalMs)
       signal.addEventListener(
         'abort',
         () => {
           clearInterval(timer)
+          if (sending) clearImmediate(sending)
           listeners.delete(onChange)
         },
         { once: true },

@@ -46,7 +46,7 @@ describe('catch-up', () => {
   })
 
   it('kill -9 and restart restore exactly the ledger it had; changes made meanwhile arrive', async () => {
-    const before = await fleet.call(b, 'test.ledger')
+    const before = await fleet.call(b, 'test.ledger', { stored: true })
     await fleet.kill(b)
     await fleet.call(a, 'test.writeRecords', { count: 50, prefix: 'while-down' })
     await fleet.call(a, 'test.deleteRecords', { keys: ['bulk-1', 'bulk-2'] })

@@ -175,12 +175,16 @@ function registerTestControl(agent: AgentComponents, gate: TestGate): void {
     const typed = map === 'tasks' ? (agent.ledger.task(key) ?? null) : map === 'agents' ? (agent.ledger.agent(key) ?? null) : null
     return { raw, typed }
   })
-  c.handleUntyped('test.ledger', (params) => ({
-    hash: ledgerContentHash(agent),
-    sizes: agent.ledger.sizes(),
-    validTasks: agent.ledger.tasks().length,
-    ...(params.full === true ? { content: agent.ledger.toJSON() } : {}),
-  }))
+  c.handleUntyped('test.ledger', async (params) => {
+    // stored: what it holds is on disk first (a kill -9 loses what was applied and not yet stored)
+    if (params.stored === true) await agent.replicator.flush()
+    return {
+      hash: ledgerContentHash(agent),
+      sizes: agent.ledger.sizes(),
+      validTasks: agent.ledger.tasks().length,
+      ...(params.full === true ? { content: agent.ledger.toJSON() } : {}),
+    }
+  })
   c.handleUntyped('test.publishRaw', async (params) => {
     const data = Buffer.from(str(params.base64, 'base64'), 'base64')
     const topic = typeof params.topic === 'string' ? params.topic : LEDGER_TOPIC

@@ -160,7 +160,8 @@ async function startLocked(
     own: { group: settings.group, capacity: settings.capacity, maxMbps: settings.maxMbps > 0 ? settings.maxMbps : null, tz: localTimeZone() },
   })
   cleanups.push(() => profile.stop())
-  const control = new ControlServer(logger)
+  // a large reply (task list) leaves its size in garbage: collected soon, as after a large ledger write
+  const control = new ControlServer(logger, (chars) => core.afterLargeWrite(chars))
   const socketPath = controlSocketPath(dir)
   let services: Services | null = null
   let stopping: Promise<void> | null = null

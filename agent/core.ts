@@ -64,6 +64,8 @@ export interface Core {
   probe(peerId: string, timeoutMs: number): Promise<boolean>
   /** resolves once every change so far is stored in level (and gossiped when small) */
   flush(): Promise<void>
+  /** `bytes` were just built and sent (a large control reply): their garbage is collected soon */
+  afterLargeWrite(bytes: number): void
   /** heartbeats and dialing begin */
   start(): void
   /** leaves the fleet: presence, dialing and replication stop, the ledger is compacted, the host stops */
@@ -142,6 +144,7 @@ export async function startCore(o: CoreOptions): Promise<Core> {
     clock: createHlcClock(ledger, peerId),
     probe: (p, ms) => probePeer(host, p, ms, isBlocked),
     flush: () => replicator.flush(),
+    afterLargeWrite: (bytes) => memoryReleaser.afterWrite(bytes),
     start() {
       presence.start()
       dialer.start()

@@ -73,11 +73,19 @@ describe('LedgerStore', () => {
     expect(merged.keys.length).toBeLessThan(20)
     expect(merged.keys).not.toContain('s')
     expect(store.pendingCount).toBe(0)
-    // the merged groups are not merged again: one more update, one more key
+    // the merged groups are not merged again, and an update of a quarter of a group or more (a part of
+    // a push or a sync) is kept as it is: a large one and a small one after them, two more keys
+    doc.transact(() => {
+      for (let i = 0; i < 12; i++) m.set(`big${i}`, { i, pad: 'z'.repeat(40) })
+    })
     m.set('extra', 1)
     await store.flushed()
+    const sizes: number[] = []
+    for await (const [k, v] of sub.iterator()) if (!merged.keys.includes(k)) sizes.push(v.byteLength)
+    expect(sizes[0]).toBeGreaterThanOrEqual(512) // a quarter of the 2 KB group
+    expect(sizes[0]! + sizes[1]!).toBeLessThan(2048) // would fit one group
     await store.compact(doc)
-    expect((await stored()).keys).toHaveLength(merged.keys.length + 1)
+    expect((await stored()).keys).toHaveLength(merged.keys.length + 2)
 
     // overwriting the same keys until 64 KB were stored: one snapshot, smaller than what it replaced
     for (let r = 0; r < 8; r++) for (let i = 0; i < 200; i++) m.set(`k${i}`, { i, r, pad: 'y'.repeat(40) })

@@ -142,14 +142,18 @@ export class LedgerStore {
         values.push(value)
       }
       counted = keys.length
-      let at = 0
-      for (const group of groupBySize(values, this.mergeGroupBytes)) {
-        if (group.length > 1) {
-          ops.push({ type: 'put', key: keys[at]!, value: mergeMany(group) })
-          for (let i = 1; i < group.length; i++) ops.push({ type: 'del', key: keys[at + i]! })
-          await nextTurn()
+      // Runs of small updates are merged; a part of a push or a sync (hundreds of KB, already one
+      // transaction's worth of structs) is kept as it is: merging those re-encoded a 40 MB pull for nothing.
+      for (const run of runsOfSmall(values, this.mergeGroupBytes / 4)) {
+        let at = run.from
+        for (const group of groupBySize(values.slice(run.from, run.to), this.mergeGroupBytes)) {
+          if (group.length > 1) {
+            ops.push({ type: 'put', key: keys[at]!, value: mergeMany(group) })
+            for (let i = 1; i < group.length; i++) ops.push({ type: 'del', key: keys[at + i]! })
+            await nextTurn()
+          }
+          at += group.length
         }
-        at += group.length
       }
     }
     const p = this.writing.then(() => (ops.length > 0 ? this.sub.batch(ops as never) : undefined))
@@ -166,4 +170,20 @@ export class LedgerStore {
   async flushed(): Promise<void> {
     await this.writing
   }
+}
+
+/** Index ranges [from, to) of consecutive updates smaller than `bytes`. */
+function runsOfSmall(updates: readonly Uint8Array[], bytes: number): { from: number; to: number }[] {
+  const runs: { from: number; to: number }[] = []
+  let from = -1
+  updates.forEach((u, i) => {
+    if (u.byteLength < bytes) {
+      if (from < 0) from = i
+    } else if (from >= 0) {
+      runs.push({ from, to: i })
+      from = -1
+    }
+  })
+  if (from >= 0) runs.push({ from, to: updates.length })
+  return runs
 }

@@ -30,6 +30,17 @@ export interface FlushQueueDeps {
 /** The size of each part a large local change is pushed (and stored) in. */
 const PUSH_PART_BYTES = 512 * 1024
 
+/**
+ * What peers sent since the last flush, as stored: merged into one when small (many gossip messages, one
+ * key), as received when large (the parts of a push or a sync are compact already; merging 40 MB of them
+ * held the event loop for over a second). The store's compaction merges runs of small ones later.
+ */
+function remoteToStore(remote: Uint8Array[]): Uint8Array[] {
+  if (remote.length <= 1) return remote
+  const bytes = remote.reduce((n, u) => n + u.byteLength, 0)
+  return bytes <= MAX_GOSSIP_MESSAGE ? [mergeMany(remote)] : remote
+}
+
 export class FlushQueue {
   private pendingLocal: Uint8Array[] = []
   private pendingRemote: Uint8Array[] = []
@@ -86,14 +97,13 @@ export class FlushQueue {
         // a peer applies one part at a time, answering its own requests between them, where one 20 MB
         // update held it for seconds. Stored as the same parts, all or none.
         const parts = groupBySize(local, PUSH_PART_BYTES).map(mergeMany)
-        await this.store(remote.length > 0 ? [mergeMany(remote), ...parts] : parts)
+        await this.store([...remoteToStore(remote), ...parts])
         pushing = true
         void this.deps.push(parts).finally(() => this.pushes--)
       } else {
         // Local changes merged once: stored (with what peers sent meanwhile) and published as the same bytes.
         const mergedLocal = local.length > 0 ? mergeMany(local) : null
-        const merged = mergedLocal && remote.length === 0 ? mergedLocal : mergeMany(mergedLocal ? [...remote, mergedLocal] : remote)
-        await this.store([merged])
+        await this.store([...remoteToStore(remote), ...(mergedLocal ? [mergedLocal] : [])])
         if (mergedLocal) {
           const msg = encodeGossip({ type: 'update', update: mergedLocal })
           if (msg.byteLength <= MAX_GOSSIP_MESSAGE) {

@@ -15,4 +15,15 @@ describe('memory releaser', () => {
     expect(ref.deref()).toBeUndefined()
     releaser.stop()
   })
+
+  it('counts writes since the last collection: parts of a catch-up that add up to a large write', async () => {
+    const releaser = createMemoryReleaser({ delayMs: 10, minIntervalMs: 0 })
+    let garbage: object | null = { big: new Array(1000).fill('y') }
+    const ref = new WeakRef(garbage)
+    garbage = null
+    for (let i = 0; i < 4; i++) releaser.afterWrite(LARGE_WRITE_BYTES / 4)
+    await new Promise((r) => setTimeout(r, 100))
+    expect(ref.deref()).toBeUndefined()
+    releaser.stop()
+  })
 })

@@ -11,7 +11,7 @@ import v8 from 'node:v8'
 import vm from 'node:vm'
 
 export interface MemoryReleaser {
-  /** A write or transfer of `bytes` just finished; collects once soon if it was large. */
+  /** A write or transfer of `bytes` just finished; collects once soon when those since the last were large. */
   afterWrite(bytes: number): void
   stop(): void
 }
@@ -24,13 +24,17 @@ export function createMemoryReleaser(opts: { delayMs?: number; minIntervalMs?: n
   const gc = obtainGc()
   let timer: NodeJS.Timeout | null = null
   let last = -Infinity
+  // counted since the last collection: a catch-up now arrives and is stored in parts of under 1 MB
+  let written = 0
   return {
     afterWrite(bytes) {
-      if (!gc || bytes < LARGE_WRITE_BYTES || timer) return
+      written += bytes
+      if (!gc || written < LARGE_WRITE_BYTES || timer) return
       const wait = Math.max(delayMs, last + minIntervalMs - performance.now())
       timer = setTimeout(() => {
         timer = null
         last = performance.now()
+        written = 0
         gc()
       }, wait)
       timer.unref()

@@ -86,8 +86,8 @@ describe('an import does not hold the control API', () => {
   }, 120_000)
 
   it('a fresh agent pulling the 50,000 tasks keeps answering while it reads them', async () => {
-    // Its scheduler and a task list read a change this large a slice at a time;
-    // the apply of the pulled update itself (~20 MB) is the one long hold left.
+    // It pulls the ledger in parts (a sync's large catch-up), and its scheduler and a task list read a
+    // change this large a slice at a time.
     let late: AgentProc | undefined
     const { answered, started, ended } = await pollDuring(async () => {
       late = await fleet.start('late', { peers: [a], args: ['--capacity', '0'] })
@@ -99,7 +99,8 @@ describe('an import does not hold the control API', () => {
     const slowest = Math.max(...during.map((x) => x.ms))
     console.log(`fresh agent pulling ${ROWS}: ${((ended - started) / 1000).toFixed(2)} s to list them all + 3 s; agents.list answered ${during.length} times, slowest ${slowest} ms`)
     expect(during.length).toBeGreaterThanOrEqual(20)
-    // read in the pull's own turn, the slowest answer took 1,766 ms here at load 3-5; read in slices, 674 ms
-    expect(slowest).toBeLessThan(1_200)
+    // pulled as one update and read in its turn, the slowest answer took 1,766 ms here at load 3-5; read
+    // in slices, 674 ms; pulled in parts too, 204-357 ms
+    expect(slowest).toBeLessThan(1_000)
   }, 200_000)
 })

@@ -35,6 +35,19 @@ describe('bad input from a peer', () => {
     expect((await fleet.call(b, 'status')).replication.syncFailures).toBeGreaterThan(before)
   })
 
+  it('garbage on the sync-parts stream (a sync catch-up in parts) is rejected and logged', async () => {
+    // a frame that is not one, then a well-framed part whose bytes are not a Yjs update
+    await fleet.call(a, 'test.garbageSync', { peer: b.peerId, protocol: 'sync-parts', frames: [frame(9, crypto.randomBytes(10))] })
+    await fleet.waitFor(() => /sync parts from peer rejected/.test(b.stderr()), { message: 'rejection logged by bravo' })
+    const junk = crypto.randomBytes(300)
+    const length = Buffer.alloc(4)
+    length.writeUInt32BE(junk.byteLength)
+    const tasksBefore = (await fleet.call(b, 'test.ledger')).sizes.tasks
+    await fleet.call(a, 'test.garbageSync', { peer: b.peerId, protocol: 'sync-parts', frames: [frame(2, junk), frame(3, length), frame(3, Buffer.alloc(4))] })
+    await fleet.waitFor(() => /"from":"sync parts from [^\n]*rejected an update that does not decode/.test(b.stderr()), { message: 'the undecodable part refused by bravo' })
+    expect((await fleet.call(b, 'test.ledger')).sizes.tasks).toBe(tasksBefore)
+  })
+
   it('an update that does not decode is rejected (gossip and direct apply)', async () => {
     // type byte 1 = update, followed by bytes that are not a Yjs update
     await fleet.call(a, 'test.publishRaw', { base64: frame(1, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3, 4, 5, 6, 7, 8])) })

@@ -21,7 +21,7 @@ import { lpStream } from '@libp2p/utils'
 import { canonicalJson, SCHEMA_VERSION, type CommandKind, type TaskSpec } from '../../protocol/records.ts'
 import { formatHlc } from '../../protocol/hlc.ts'
 import { MAP_NAMES, type MapName } from '../../protocol/ledger.ts'
-import { LEDGER_TOPIC, SYNC_PROTOCOL } from '../../protocol/wire.ts'
+import { LEDGER_TOPIC, SYNC_PARTS_PROTOCOL, SYNC_PROTOCOL } from '../../protocol/wire.ts'
 import { ControlError } from '../../agent/control/server.ts'
 import { TestGate } from './gate.ts'
 import { counted, slowed, started } from './test-destinations.ts'
@@ -192,8 +192,9 @@ function registerTestControl(agent: AgentComponents, gate: TestGate): void {
     return { bytes: data.byteLength }
   })
   c.handleUntyped('test.garbageSync', async (params) => {
-    // Open a sync stream to a peer and send frames that are not a valid sync exchange.
-    const stream = await agent.host.dialProtocol(peerIdFromString(str(params.peer, 'peer')), SYNC_PROTOCOL, { signal: AbortSignal.timeout(5000) })
+    // Open a sync stream (or a sync-parts stream) to a peer and send frames that are not a valid exchange.
+    const protocol = params.protocol === 'sync-parts' ? SYNC_PARTS_PROTOCOL : SYNC_PROTOCOL
+    const stream = await agent.host.dialProtocol(peerIdFromString(str(params.peer, 'peer')), protocol, { signal: AbortSignal.timeout(5000) })
     const lp = lpStream(stream)
     const frames = params.frames === undefined ? [crypto.randomBytes(64).toString('base64')] : strs(params.frames, 'frames')
     for (const f of frames) await lp.write(Buffer.from(f, 'base64'))

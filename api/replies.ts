@@ -20,6 +20,8 @@ export interface ReplicationStats {
   hinted: number
   pushed: number
   pushesReceived: number
+  /** parts of syncs' catch-ups received (a large catch-up comes in parts) */
+  syncPartsReceived: number
   applied: number
   rejected: number
   syncs: number

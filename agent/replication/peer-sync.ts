@@ -36,7 +36,7 @@ export interface PeerSyncsDeps {
   stopped(): boolean
   /** true when the newest digest `peer` gossiped differs from ours */
   digestDiffers(peer: string): boolean
-  stats: { pushesReceived: number; syncs: number; syncFailures: number; lastSync: SyncStat | null; largestSync: SyncStat | null }
+  stats: { pushesReceived: number; syncPartsReceived: number; syncs: number; syncFailures: number; lastSync: SyncStat | null; largestSync: SyncStat | null }
   /** after a push from a peer was applied whole */
   onPushReceived?: () => void
   /** after a sync with the bytes this agent sent */
@@ -136,6 +136,7 @@ export class PeerSyncs {
       // that sync redundant: it ends once they have come). Other syncs wait for them, as for a push.
       this.pushedFrom.add(peer)
       void receivePush(stream, (u) => {
+        stats.syncPartsReceived++
         this.partsReceived.set(peer, (this.partsReceived.get(peer) ?? 0) + u.byteLength)
         this.deps.apply(u, `sync parts from ${peer}`)
       }, { timeoutMs })

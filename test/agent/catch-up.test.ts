@@ -1,5 +1,5 @@
 /**
- * A late joiner gets a 10,000-record ledger; a burst of 10,000 separate small changes converges; kill -9
+ * A late joiner gets a 10,000-record ledger (in parts; an agent without them, as one update); a burst of 10,000 separate small changes converges; kill -9
  * and a restart on the same dir restore exactly the ledger it had, and changes made meanwhile arrive.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -32,6 +32,25 @@ describe('catch-up', () => {
     expect(l.hash).toBe(hash)
     expect(l.sizes.tasks).toBe(10_000)
     expect(l.validTasks).toBe(10_000)
+  })
+
+  it('the late joiner took it in parts; an agent without them (an older one) takes it as one update', async () => {
+    const late = fleet.agents.find((x) => x.name === 'late')!
+    const lateStats = (await fleet.call(late, 'status')).replication
+    expect(lateStats.largestSync.received).toBeGreaterThan(1024 * 1024)
+    // 10,000 tasks of 1,000 structs a part, and the deletions
+    expect(lateStats.syncPartsReceived).toBeGreaterThanOrEqual(10)
+    const older = await fleet.start('older', { peers: [a], env: { MMESH_TEST_LEDGER_HELD: '1' } })
+    await fleet.call(older, 'test.withoutSyncParts', {})
+    await fleet.call(older, 'test.unblock', {})
+    const hash = await fleet.converged([a, b, late, older], { timeoutMs: 90_000 })
+    const l = await fleet.call(older, 'test.ledger')
+    expect(l.hash).toBe(hash)
+    expect(l.validTasks).toBe(10_000)
+    // whoever it synced with first found no parts protocol and sent the catch-up on the sync stream
+    const olderStats = (await fleet.call(older, 'status')).replication
+    expect(olderStats.largestSync.received).toBeGreaterThan(1024 * 1024)
+    expect(olderStats.syncPartsReceived).toBe(0)
   })
 
   it('a burst of 10,000 separate small changes from one agent converges', async () => {

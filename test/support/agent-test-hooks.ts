@@ -201,6 +201,11 @@ function registerTestControl(agent: AgentComponents, gate: TestGate): void {
     await stream.close().catch(() => {})
     return { sent: frames.length }
   })
+  c.handleUntyped('test.withoutSyncParts', async () => {
+    // As an agent from before catch-ups in parts: peers find no such protocol and send one update.
+    await agent.host.unhandle(SYNC_PARTS_PROTOCOL)
+    return { ok: true }
+  })
   c.handleUntyped('test.applyRaw', (params) => {
     // As if an update had arrived from a peer: exercises the same guarded path.
     const ok = agent.replicator.applyRemote(Buffer.from(str(params.base64, 'base64'), 'base64'), 'test')

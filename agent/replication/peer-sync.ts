@@ -80,9 +80,10 @@ export class PeerSyncs {
         stream.abort(new Error('blocked'))
         return
       }
-      if (this.firstPull && !this.syncing.has(peer)) {
-        // busy pulling the ledger from another peer: this one is synced with right after
-        stream.abort(new Error('catching up from another peer first'))
+      if ((this.firstPull || this.pushedFrom.size > 0) && !this.syncing.has(peer)) {
+        // busy pulling the ledger from another peer, or taking a push or a catch-up in parts: this one is
+        // synced with right after (a peer that got more of the same push first would send us those parts)
+        stream.abort(new Error(this.firstPull ? 'catching up from another peer first' : 'taking a push first'))
         this.held.add(peer)
         return
       }
@@ -103,55 +104,62 @@ export class PeerSyncs {
         void run.finally(() => this.syncDone(peer, run))
       }
     }, { maxInboundStreams: 8 })
-    await host.handle(PUSH_PROTOCOL, (stream, connection) => {
-      const peer = connection.remotePeer.toString()
-      if (this.deps.isBlocked?.(peer) || this.deps.stopped()) {
-        stream.abort(new Error('blocked'))
-        return
-      }
-      this.pushedFrom.add(peer)
+    await this.handleParts(PUSH_PROTOCOL, 'push', {
       // A sync we asked this peer for a moment ago (a dial can take a second on a busy machine) would
       // bring the same megabytes the push is bringing: stop it, and check again after the push.
-      const pull = this.syncStreams.get(peer)
-      if (pull) this.supersede(peer, pull)
-      void receivePush(stream, (u) => this.deps.apply(u, `push from ${peer}`), { timeoutMs })
-        .then((parts) => {
-          stats.pushesReceived += parts
-          this.deps.onPushReceived?.()
-        })
-        .catch((err) => this.deps.warn.warn({ peer, err: (err as Error).message }, 'push stream from peer rejected'))
-        .finally(() => {
-          this.pushedFrom.delete(peer)
-          this.recheck(peer)
-          this.releaseHeld('after a push to us')
-        })
-    }, { maxInboundStreams: 4 })
-    await host.handle(SYNC_PARTS_PROTOCOL, (stream, connection) => {
-      const peer = connection.remotePeer.toString()
-      if (this.deps.isBlocked?.(peer) || this.deps.stopped()) {
-        stream.abort(new Error('blocked'))
-        return
-      }
-      // The parts of what a sync running now with this peer brings us (unlike a push, they do not make
-      // that sync redundant: it ends once they have come). Other syncs wait for them, as for a push.
-      this.pushedFrom.add(peer)
-      void receivePush(stream, (u) => {
+      opened: (peer) => {
+        const pull = this.syncStreams.get(peer)
+        if (pull) this.supersede(peer, pull)
+      },
+      done: (_peer, parts) => {
+        stats.pushesReceived += parts
+        this.deps.onPushReceived?.()
+      },
+    })
+    // The parts of what a sync running now with this peer brings us: unlike a push, they do not make that
+    // sync redundant (it ends once they have come).
+    await this.handleParts(SYNC_PARTS_PROTOCOL, 'sync parts', {
+      applied: (peer, update) => {
         stats.syncPartsReceived++
-        this.partsReceived.set(peer, (this.partsReceived.get(peer) ?? 0) + u.byteLength)
-        this.deps.apply(u, `sync parts from ${peer}`)
-      }, { timeoutMs })
-        .catch((err) => this.deps.warn.warn({ peer, err: (err as Error).message }, 'sync parts from peer rejected'))
-        .finally(() => {
-          this.pushedFrom.delete(peer)
-          this.recheck(peer)
-          this.releaseHeld('after a sync in parts')
-        })
-    }, { maxInboundStreams: 4 })
+        this.partsReceived.set(peer, (this.partsReceived.get(peer) ?? 0) + update.byteLength)
+      },
+    })
     host.addEventListener('connection:open', (evt) => {
       const conn = evt.detail
       // One side starts the sync of a new connection: the dialer.
       if (conn.direction === 'outbound') this.syncWith(conn.remotePeer.toString(), 'new connection')
     })
+  }
+
+  /**
+   * Takes streams of acknowledged parts on `protocol` (a push, a sync's catch-up in parts), applying each
+   * as it comes; while one comes in, other syncs wait and this agent does not gossip its digest.
+   */
+  private async handleParts(
+    protocol: string,
+    kind: string,
+    on: { opened?: (peer: string) => void; applied?: (peer: string, update: Uint8Array) => void; done?: (peer: string, parts: number) => void },
+  ): Promise<void> {
+    await this.deps.host.handle(protocol, (stream, connection) => {
+      const peer = connection.remotePeer.toString()
+      if (this.deps.isBlocked?.(peer) || this.deps.stopped()) {
+        stream.abort(new Error('blocked'))
+        return
+      }
+      this.pushedFrom.add(peer)
+      on.opened?.(peer)
+      void receivePush(stream, (u) => {
+        on.applied?.(peer, u)
+        this.deps.apply(u, `${kind} from ${peer}`)
+      }, { timeoutMs: this.deps.timeoutMs })
+        .then((parts) => on.done?.(peer, parts))
+        .catch((err) => this.deps.warn.warn({ peer, err: (err as Error).message }, `${kind} stream from peer rejected`))
+        .finally(() => {
+          this.pushedFrom.delete(peer)
+          this.recheck(peer)
+          this.releaseHeld(`after a ${kind} to us`)
+        })
+    }, { maxInboundStreams: 4 })
   }
 
   /** Sends a sync's large catch-up to `peer` in parts, or answers null when it does not take them. */

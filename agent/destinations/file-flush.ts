@@ -131,11 +131,14 @@ function syncFileSystem(procPath: string): Promise<FlushAnswer> {
 
 /**
  * Flushes start at least this far apart per file system; asks that come meanwhile join the flush that has
- * not started yet. A flush costs ~3 ms whatever it carries (the `sync` process, the journal commit, the
- * device's cache flush) and ~17 µs per 4 KB file (fresh ext4 on this VM): started back to back, with a
- * task's batches asking all the time, they got short and many (~350 a 10,000-file task).
+ * not started yet. A flush by `sync -f` cost ~3 ms whatever it carried (most of it the `sync` process; the
+ * rest the journal commit and the device's cache flush) and ~17 µs per 4 KB file (fresh ext4 on this VM):
+ * started back to back, with a task's batches asking all the time, they got short and many (~350 a
+ * 10,000-file task), hence 10 ms then. By the Perl helper a flush costs a fraction of that, and 10 ms left
+ * the stream idle ~120 ms of a 0.85 s task (after each flush shorter than 10 ms): 3 ms was faster in 9 of
+ * 10 runs side by side with 10 ms (BENCHMARKS.md, issue 18), 0 ms no different from 3.
  */
-const MIN_GAP_MS = 10
+const MIN_GAP_MS = 3
 
 interface Flush {
   /** the asker's descriptor the flush goes through (it holds it open until answered) */

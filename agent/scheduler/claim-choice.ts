@@ -55,6 +55,7 @@ export function createClaimChoice(deps: ClaimChoiceDeps): ClaimChoice {
   function findWork(now: number): void {
     if (load() >= capacity()) return
     let live: PeerView[] | null = null
+    let heardAll: boolean | null = null
     for (const taskId of open) {
       if (load() >= capacity()) return
       if (deps.running(taskId) || pending.has(taskId)) continue
@@ -72,8 +73,9 @@ export function createClaimChoice(deps: ClaimChoiceDeps): ClaimChoice {
       // Low on disk: nothing new, neither a free task nor a takeover (peers leave us out of their ranking too).
       if (deps.notClaiming() !== null) continue
       // Just started: the peers we have not heard yet would be rivals we do not wait for (a claim with no
-      // live rival starts at once), so nothing new until every live peer has had time to be heard.
-      if (now - deps.startedAt() < opts.hearMs) continue
+      // live rival starts at once), so nothing new until every live peer has had time to be heard, or
+      // until every agent the ledger knows has been heard: an agent alone in its fleet starts a task at once.
+      if (now - deps.startedAt() < opts.hearMs && !(heardAll ??= everyAgentHeard())) continue
       if (spec.group !== deps.group()) continue
       // Run later: nobody claims before the start time; the 500 ms tick starts it soon after (and the rank
       // delays count from then, so the agents do not all claim at once).
@@ -101,6 +103,17 @@ export function createClaimChoice(deps: ClaimChoiceDeps): ClaimChoice {
         considerTakeover(spec, holder, claims, intent.round, now, live)
       }
     }
+  }
+
+  /**
+   * Every other agent the ledger knows has been heard since this one started. An agent the ledger does not
+   * know yet knows nothing of our tasks either: a fresh agent's ledger gets the fleet's tasks and its
+   * agents in one sync, so one that was already told of the task is told of its peers too (and waits for
+   * them); a task added on a fresh agent before it met its fleet goes out with its claim.
+   */
+  function everyAgentHeard(): boolean {
+    for (const a of ledger.agents()) if (a.id !== self && presence.silentForMs(a.id) === undefined) return false
+    return true
   }
 
   function seenAt(taskId: string, holder: ClaimRecord, now: number): number {
@@ -150,11 +163,15 @@ export function createClaimChoice(deps: ClaimChoiceDeps): ClaimChoice {
     // epoch wins as after any split).
     const spec = specOf(taskId)
     const rivals = spec ? candidatesFor(spec, deps.liveView(), self).length : 1
-    const settleMs = rivals === 0 ? 0 : opts.settleMs
-    pending.set(taskId, { taskId, epoch, round, settleUntil: now + settleMs, clock: presence.localClock(), deadline: now + opts.settleMaxMs, seen: new Map() })
     freeSince.delete(taskId)
-    if (settleMs === 0) schedule()
-    else setTimeout(schedule, settleMs + 5).unref()
+    if (rivals === 0 && spec) {
+      // Nothing to settle: the job starts now, not on the next pass (passes are at least 50 ms apart, and
+      // that wait was most of the time between `task add` and the start on an idle agent).
+      deps.startJob(spec, round, epoch)
+      return
+    }
+    pending.set(taskId, { taskId, epoch, round, settleUntil: now + opts.settleMs, clock: presence.localClock(), deadline: now + opts.settleMaxMs, seen: new Map() })
+    setTimeout(schedule, opts.settleMs + 5).unref()
   }
 
   function forget(taskId: string): void {

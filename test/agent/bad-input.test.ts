@@ -38,7 +38,7 @@ describe('bad input from a peer', () => {
   it('garbage on the sync-parts stream (a sync catch-up in parts) is rejected and logged', async () => {
     // a frame that is not one, then a well-framed part whose bytes are not a Yjs update
     await fleet.call(a, 'test.garbageSync', { peer: b.peerId, protocol: 'sync-parts', frames: [frame(9, crypto.randomBytes(10))] })
-    await fleet.waitFor(() => /sync parts from peer rejected/.test(b.stderr()), { message: 'rejection logged by bravo' })
+    await fleet.waitFor(() => /sync parts stream from peer rejected/.test(b.stderr()), { message: 'rejection logged by bravo' })
     const junk = crypto.randomBytes(300)
     const length = Buffer.alloc(4)
     length.writeUInt32BE(junk.byteLength)

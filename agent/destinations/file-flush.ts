@@ -15,8 +15,7 @@
  * (which may hold a line feed) is ever written to the helper.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
-import { accessSync, constants as fsc, existsSync } from 'node:fs'
-import path from 'node:path'
+import { existsSync } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
 
 /** Where syncfs can be asked for by descriptor. Elsewhere the workers flush each file with fdatasync. */
@@ -40,22 +39,11 @@ const PERL_SYNCFS = (nr: number) =>
   `$|=1; while (my $p = <STDIN>) { chomp $p; my $r; if (sysopen(my $fh, $p, 0)) { $r = syscall(${nr}, fileno($fh)) == 0 ? "0" : "e" . (0 + $!); close $fh } else { $r = "e" . (0 + $!) } print "$r\\n" }`
 const ENOSYS = 38
 
-/** A program on PATH, without running anything. */
-function onPath(name: string): boolean {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue
-    try {
-      accessSync(path.join(dir, name), fsc.X_OK)
-      return true
-    } catch {
-      // not in this folder
-    }
-  }
-  return false
-}
-
-/** Whether the Perl helper is worth trying: turned off for good once it could not run or its call was unknown. */
-let perlUsable = SYNCFS && SYSCALL_SYNCFS[process.arch] !== undefined && onPath('perl')
+/**
+ * Whether the Perl helper is worth trying: turned off for good once it could not run (no `perl`: the
+ * spawn fails, and the asks it had go to the shell) or its call was unknown.
+ */
+let perlUsable = SYNCFS && SYSCALL_SYNCFS[process.arch] !== undefined
 
 function startSyncer(): Syncer {
   const perl = perlUsable

@@ -107,8 +107,10 @@ export class LedgerStore {
   appendMany(updates: readonly Uint8Array[]): Promise<void> {
     const ops = updates.map((value) => ({ type: 'put' as const, key: seqKey(this.nextSeq++), value }))
     this.appended += updates.length
-    for (const u of updates) this.appendedBytes += u.byteLength
-    for (const u of updates) this.bytesSinceSnapshot += u.byteLength
+    for (const u of updates) {
+      this.appendedBytes += u.byteLength
+      this.bytesSinceSnapshot += u.byteLength
+    }
     const p = this.writing.then(() => (ops.length === 1 ? this.sub.put(ops[0]!.key, ops[0]!.value) : this.sub.batch(ops as never)))
     this.writing = p.catch(() => {})
     return p

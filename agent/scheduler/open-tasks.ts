@@ -11,11 +11,11 @@ import { foldSettings, foldTaskIntent } from '../../protocol/intent.ts'
 import { tasksTouched, type Ledger } from '../../protocol/ledger.ts'
 import type { Settings } from '../../protocol/settings.ts'
 import { roundOutcome } from '../../protocol/status.ts'
+import type { Steps } from '../../protocol/steps.ts'
+import { runSteps } from '../tasks/run-steps.ts'
 
 /** Up to this many tasks touched by one change are read at once. */
 const READ_AT_ONCE = 500
-/** A slice of a larger change's reading: then other work gets a turn. */
-const SLICE_MS = 20
 
 export interface OpenTasks {
   /** Tasks whose current round has not ended. */
@@ -28,8 +28,6 @@ export interface OpenTasks {
   onChange(change: { map: string; keys: string[] }): void
   /** Reads every task of the ledger, in slices (the scheduler's start). */
   readAll(): void
-  /** Tasks touched by changes and not read yet. */
-  unread(): number
   stop(): void
 }
 
@@ -46,7 +44,8 @@ export function createOpenTasks(
   let globals: Settings = foldSettings(ledger.commands())
   /** touched, not read yet; insertion order is reading order */
   const unread = new Set<string>()
-  let reading: NodeJS.Immediate | null = null
+  let reading = false
+  let stopped = false
 
   function refresh(taskId: string): void {
     unread.delete(taskId)
@@ -61,15 +60,13 @@ export function createOpenTasks(
     } else open.add(taskId)
   }
 
-  function readSlice(): void {
-    reading = null
-    const until = performance.now() + SLICE_MS
+  /** Reads what was queued, one task a step (a Set visits what is added while it is walked). */
+  function* readUnread(): Steps<void> {
     for (const id of unread) {
+      if (stopped) return
       refresh(id)
-      if (performance.now() >= until) break
+      yield
     }
-    if (unread.size > 0) reading = setImmediate(readSlice)
-    onRead()
   }
 
   /** Queues tasks to read later. Until read they are not open: a pass must not act on what they were. */
@@ -78,7 +75,12 @@ export function createOpenTasks(
       unread.add(id)
       open.delete(id)
     }
-    reading ??= setImmediate(readSlice)
+    if (reading) return
+    reading = true
+    void runSteps(readUnread(), onRead).finally(() => {
+      reading = false
+      if (!stopped) onRead()
+    })
   }
 
   function onChange(change: { map: string; keys: string[] }): void {
@@ -94,10 +96,8 @@ export function createOpenTasks(
     refresh,
     onChange,
     readAll: () => later(ledger.taskIds()),
-    unread: () => unread.size,
     stop() {
-      if (reading) clearImmediate(reading)
-      reading = null
+      stopped = true
       unread.clear()
     },
   }

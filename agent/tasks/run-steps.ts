@@ -9,12 +9,14 @@ import type { Steps } from '../../protocol/steps.ts'
 
 const SLICE_MS = 20
 
-export async function runSteps<T>(steps: Steps<T>, sliceMs = SLICE_MS): Promise<T> {
+/** `afterSlice` runs at the end of each slice that the work outlasts (to show or use what it has done so far). */
+export async function runSteps<T>(steps: Steps<T>, afterSlice?: () => void, sliceMs = SLICE_MS): Promise<T> {
   let since = performance.now()
   for (;;) {
     const r = steps.next()
     if (r.done) return r.value
     if (performance.now() - since >= sliceMs) {
+      afterSlice?.()
       await nextTurn()
       since = performance.now()
     }

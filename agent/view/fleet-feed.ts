@@ -10,10 +10,10 @@ import type { Presence } from '../presence/presence.ts'
 import type { FleetEvent } from '../../api/replies.ts'
 import type { TaskService } from '../tasks/task-service.ts'
 import type { GroupSettings } from '../../protocol/fleet-config.ts'
+import type { Steps } from '../../protocol/steps.ts'
+import { runSteps } from '../tasks/run-steps.ts'
 
 const HISTORY = 60
-/** Longest a slice of a delta's reading may hold the event loop. */
-const DELTA_SLICE_MS = 20
 
 export interface FleetFeedDeps {
   self: string
@@ -136,32 +136,39 @@ export function createFleetFeed(deps: FleetFeedDeps) {
       }
       listeners.add(onChange)
       emit({ type: 'full', snapshot: snapshot() })
-      // A delta of many tasks (a pull of the whole ledger) is read and sent a slice at a time, the rest
-      // on the next turn, so the agent answers other requests in between.
-      let sending: NodeJS.Immediate | null = null
-      const sendSlice = () => {
-        sending = null
-        const until = performance.now() + DELTA_SLICE_MS
-        const tasks: TaskView[] = []
-        const removed: string[] = []
+      // A delta of many tasks (a pull of the whole ledger) is read and sent a slice at a time (run-steps.ts),
+      // so the agent answers other requests in between.
+      let tasks: TaskView[] = []
+      let removed: string[] = []
+      const sendDelta = () => {
+        emit({ type: 'delta', at: new Date().toISOString(), agents: agents(), live: live(), settings: deps.tasks.globals(), tasks, removed })
+        tasks = []
+        removed = []
+      }
+      function* readChanged(): Steps<void> {
         for (const id of changed) {
+          if (signal.aborted) return
           changed.delete(id)
           const spec = ledger.task(id)
           if (spec) tasks.push(deps.tasks.view(spec))
           else removed.push(id)
-          if (performance.now() >= until) break
+          yield
         }
-        emit({ type: 'delta', at: new Date().toISOString(), agents: agents(), live: live(), settings: deps.tasks.globals(), tasks, removed })
-        if (changed.size > 0) sending = setImmediate(sendSlice)
       }
+      let sending = false
       const timer = setInterval(() => {
-        if (!sending) sendSlice()
+        if (sending) return
+        sending = true
+        void runSteps(readChanged(), sendDelta)
+          .then(() => {
+            if (!signal.aborted) sendDelta()
+          })
+          .finally(() => (sending = false))
       }, intervalMs)
       signal.addEventListener(
         'abort',
         () => {
           clearInterval(timer)
-          if (sending) clearImmediate(sending)
           listeners.delete(onChange)
         },
         { once: true },

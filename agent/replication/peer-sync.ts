@@ -88,12 +88,9 @@ export class PeerSyncs {
         return
       }
       // Registered like an outbound sync, so a digest from this peer meanwhile does not start a second one.
+      const t0 = performance.now()
       const run = runSync(stream, doc, (u) => this.deps.apply(u, `sync from ${peer}`), { timeoutMs, sendParts: this.partsTo(peer) })
-        .then((r) => {
-          stats.syncs++
-          this.partsReceived.delete(peer)
-          this.deps.onTransferred?.(r.sent)
-        })
+        .then((r) => this.synced(peer, t0, r, 'sync from the peer'))
         .catch((err) => {
           stats.syncFailures++
           this.partsReceived.delete(peer)
@@ -178,6 +175,20 @@ export class PeerSyncs {
     }
   }
 
+  /** Counts a sync that ended well, either side having started it: both bring the ledger in. */
+  private synced(peer: string, t0: number, r: { sent: number; received: number }, why: string): void {
+    const { stats } = this.deps
+    stats.syncs++
+    this.deps.onTransferred?.(r.sent)
+    const received = r.received + (this.partsReceived.get(peer) ?? 0)
+    this.partsReceived.delete(peer)
+    const stat = { peer, ms: Math.round(performance.now() - t0), received, sent: r.sent }
+    stats.lastSync = stat
+    if (!stats.largestSync || stat.received > stats.largestSync.received) stats.largestSync = stat
+    // worth knowing: a pull this large after the first one means a push or a digest missed
+    if (received >= 1024 * 1024) this.deps.log.info({ peer, why, received, ms: stat.ms }, 'large sync received')
+  }
+
   /** Settles when the syncs running now have ended. */
   settled(): Promise<unknown> {
     return Promise.allSettled([...this.syncing.values()])
@@ -211,16 +222,8 @@ export class PeerSyncs {
         if (this.pushedFrom.has(peer)) this.supersede(peer, stream)
         const t0 = performance.now()
         const r = await runSync(stream, this.deps.doc, (u) => this.deps.apply(u, `sync with ${peer}`), { timeoutMs, sendParts: this.partsTo(peer) })
-        stats.syncs++
         ok = true
-        this.deps.onTransferred?.(r.sent)
-        const received = r.received + (this.partsReceived.get(peer) ?? 0)
-        this.partsReceived.delete(peer)
-        const stat = { peer, ms: Math.round(performance.now() - t0), received, sent: r.sent }
-        stats.lastSync = stat
-        if (!stats.largestSync || stat.received > stats.largestSync.received) stats.largestSync = stat
-        // worth knowing: a pull this large after the first one means a push or a digest missed
-        if (received >= 1024 * 1024) this.deps.log.info({ peer, why, received, ms: stat.ms }, 'large sync received')
+        this.synced(peer, t0, r, why)
       } catch (err) {
         if (stream && this.superseded.has(stream)) this.deps.log.debug({ peer }, 'sync stopped: a push from the peer brings the change')
         else {

@@ -65,13 +65,15 @@ describe('catch-up', () => {
   })
 
   it('kill -9 and restart restore exactly the ledger it had; changes made meanwhile arrive', async () => {
-    const before = await fleet.call(b, 'test.ledger', { stored: true })
+    const before = await fleet.call(b, 'test.ledger', { stored: true, full: true })
     await fleet.kill(b)
     await fleet.call(a, 'test.writeRecords', { count: 50, prefix: 'while-down' })
     await fleet.call(a, 'test.deleteRecords', { keys: ['bulk-1', 'bulk-2'] })
     // Restart cut off from everyone: what it holds now is only what it restored.
     await fleet.restart(b, { env: { MMESH_TEST_ISOLATED: '1' } })
-    const restored = await fleet.call(b, 'test.ledger')
+    const restored = await fleet.call(b, 'test.ledger', { full: true })
+    // Key by key first: a failure then says whether the restore lost something or something arrived late.
+    expect(ledgerDiff(before.content, restored.content)).toEqual([])
     expect(restored.hash).toBe(before.hash)
     expect(restored.sizes).toEqual(before.sizes)
     await fleet.call(b, 'test.unblock', {})
@@ -83,3 +85,20 @@ describe('catch-up', () => {
     expect((await fleet.call(b, 'test.read', { map: 'tasks', key: 'while-down-49' })).typed).not.toBeNull()
   })
 })
+
+type Content = Record<string, Record<string, unknown>>
+
+/** `map/key: before → restored` for every record that differs between two ledgers' contents. */
+function ledgerDiff(before: Content, restored: Content): string[] {
+  const diff: string[] = []
+  for (const map of new Set([...Object.keys(before), ...Object.keys(restored)])) {
+    const x = before[map] ?? {}
+    const y = restored[map] ?? {}
+    for (const key of new Set([...Object.keys(x), ...Object.keys(y)])) {
+      const a = JSON.stringify(x[key]) ?? 'absent'
+      const b = JSON.stringify(y[key]) ?? 'absent'
+      if (a !== b) diff.push(`${map}/${key}: ${a.slice(0, 200)} → ${b.slice(0, 200)}`)
+    }
+  }
+  return diff
+}

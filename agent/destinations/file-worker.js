@@ -14,19 +14,17 @@
 // the source's modified time under its final name unless its bytes are durable: after a power cut, a name
 // that survived has its data, and one whose data was lost never got the source's time, so a rerun copies it.
 // Step 3 runs for a group of files at once. On Linux it is one syncfs(2) of the destination's file system
-// (coreutils `sync -f`, run for the whole agent by the main thread: file-flush.ts), shared by every batch
+// (asked of the main thread, which runs them for the whole agent: file-flush.ts), shared by every batch
 // of every worker waiting at that moment (a group commit), and the folders' flush is the next such syncfs (it commits the file system's journal, names
 // included): measured on a fresh ext4, 10,000 files of 4 KB took 0.63 s unflushed, 0.91 s with one syncfs
 // per 500 files, 3.2 s with an fdatasync per file (1.1 s with a 64-thread pool). Elsewhere, or when
-// `sync -f` cannot run, it is an fdatasync per file, in parallel on libuv's thread pool, and an fsync per
+// syncfs cannot run, it is an fdatasync per file, in parallel on libuv's thread pool, and an fsync per
 // folder.
 import { parentPort, workerData } from 'node:worker_threads'
 import fs from 'node:fs'
 import path from 'node:path'
-import xxhash from 'xxhash-wasm'
+import { api, fail, hashOne, readAll, readSource } from './file-worker-read.js'
 
-const api = await xxhash()
-let buf = Buffer.allocUnsafe(1 << 16)
 let check = Buffer.allocUnsafe(1 << 16)
 // Temp names: the sending pool's prefix (this agent's tag and the destination's live token; see
 // file-pool.ts TempNames), this worker's random part, and a counter. The prefix comes with each job, since
@@ -36,104 +34,10 @@ const workerTag = `${workerData.tag}-`
 let tmpCounter = 0
 const { O_RDWR, O_CREAT, O_EXCL, O_RDONLY, O_DIRECTORY } = fs.constants
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0
-const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0
-// See agent/destinations/source-read.ts: the same checks, with synchronous calls.
-const SOURCE_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK
 
 // Files prepared (written, verified) before their data is flushed together, then renamed: bounds the
 // descriptors a batch holds open at once.
 const GROUP = 32
-
-function fail(kind, err) {
-  const e = new Error(err && err.message ? err.message : String(err))
-  e.kind = kind
-  e.code = err && err.code ? err.code : ''
-  return e
-}
-
-/** What an entry is, in words (file-errors.ts describeMode). */
-function describeMode(st) {
-  if (st.isFile()) return 'a regular file'
-  if (st.isDirectory()) return 'a folder'
-  if (st.isSymbolicLink()) return 'a symbolic link'
-  if (st.isFIFO()) return 'a FIFO (named pipe)'
-  if (st.isSocket()) return 'a socket'
-  if (st.isBlockDevice()) return 'a block device'
-  if (st.isCharacterDevice()) return 'a character device'
-  return 'a special file'
-}
-
-/** The source is not what the listing saw: the message is what it is now (file.ts words the error). */
-function swapped(now) {
-  return fail('swapped', now)
-}
-
-/**
- * Reads up to `want` bytes at 0 into `into`; stops at end of file, or once it holds `enough` bytes and a
- * read came back short of what it asked for. A regular file's read is short only at its end, so one read
- * that asks for one byte past the expected size answers both "all of it" and "no more": asking again for
- * the end-of-file zero was a second pread per file, twice per copy (the source and the read-back).
- */
-function readAll(fd, into, want, enough = want) {
-  let n = 0
-  while (n < want) {
-    const ask = want - n
-    const r = fs.readSync(fd, into, n, ask, n)
-    if (r === 0) break
-    n += r
-    if (n >= enough && r < ask) break
-  }
-  return n
-}
-
-/**
- * Opens a source without following a link and without blocking, and checks it before any byte is read:
- * a regular file, and when the listing's device and inode are known (ino >= 0), that very file.
- */
-function openSource(m) {
-  let fd
-  try {
-    fd = fs.openSync(m.src, SOURCE_FLAGS)
-  } catch (err) {
-    // ELOOP: a symbolic link (O_NOFOLLOW); ENXIO: a socket. Say what is there.
-    if (err && err.code !== 'ENOENT') {
-      let st
-      try {
-        st = fs.lstatSync(m.src)
-      } catch {}
-      if (st && !st.isFile()) throw swapped(describeMode(st))
-    }
-    throw fail('source', err)
-  }
-  try {
-    const st = fs.fstatSync(fd)
-    if (!st.isFile()) throw swapped(describeMode(st))
-    if (m.ino >= 0 && (st.ino !== m.ino || st.dev !== m.dev)) throw swapped('a different file')
-    return fd
-  } catch (err) {
-    fs.closeSync(fd)
-    throw err.kind ? err : fail('source', err)
-  }
-}
-
-function readSource(m) {
-  const fd = openSource(m)
-  let n
-  let st
-  try {
-    if (buf.length < m.size + 1) buf = Buffer.allocUnsafe(m.size + 1)
-    // Ask for one byte past the expected size: a file that grew shows up as a longer read. One read
-    // returns the whole file; the fstat after it (size and mtime) catches a change during the read.
-    n = readAll(fd, buf, m.size + 1, m.size)
-    st = fs.fstatSync(fd)
-  } catch (err) {
-    throw fail('source', err)
-  } finally {
-    fs.closeSync(fd)
-  }
-  if (n !== m.size || st.size !== m.size || Math.abs(st.mtimeMs - m.mtimeMs) > 1) throw fail('changed', 'changed while read')
-  return buf.subarray(0, n)
-}
 
 const stopped = (stop) => stop !== null && Atomics.load(stop, 0) !== 0
 
@@ -397,35 +301,6 @@ async function copyAll(jobs, stop, fsync) {
   for (let at = 0; at < jobs.length; at += GROUP) await copyGroup(jobs.slice(at, at + GROUP), stop, fsync, results, at, dirs)
   await syncFolders(dirs, results, fsync)
   return results
-}
-
-/** xxh64 of a whole file: by a descriptor the caller holds open (fd >= 0; worker threads share them), else by name. */
-function hashWhole(m) {
-  const own = !(m.fd >= 0)
-  const fd = own ? fs.openSync(m.final, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) : m.fd
-  try {
-    const h = api.create64()
-    if (check.length < 1 << 20) check = Buffer.allocUnsafe(1 << 20)
-    let pos = 0
-    for (;;) {
-      const r = fs.readSync(fd, check, 0, check.length, pos)
-      if (r === 0) break
-      h.update(check.subarray(0, r))
-      pos += r
-    }
-    return { size: pos, hash: h.digest() }
-  } finally {
-    if (own) fs.closeSync(fd)
-  }
-}
-
-function hashOne(m) {
-  try {
-    const r = hashWhole(m)
-    return { id: m.id, ok: true, size: r.size, hash: r.hash }
-  } catch (err) {
-    return { id: m.id, ok: false, kind: 'dest', code: err.code || '', message: err.message }
-  }
 }
 
 // Two kinds of message. A caller's batch ({ id, stop, srcs, … }, from runBatch) is answered once, whole:

@@ -76,7 +76,7 @@ describe('the packed package, installed with --omit=dev', () => {
     for (const p of packed) expect(p, p).toMatch(/^(dist\/|docs\/|bin\/mmesh\.js$|bin\/polyfill\.js$|README\.md$|LICENSE$|package\.json$)/)
     expect(packed.filter((p) => /\.test\.|\.tsx?$|\.map$/.test(p))).toEqual([])
     expect(packed.filter((p) => p.startsWith('dist/test/') || p.startsWith('dist/bench/'))).toEqual([])
-    for (const needed of ['dist/cli/main.js', 'dist/agent/engine/scan-worker.js', 'dist/agent/destinations/file-worker.js']) expect(packed).toContain(needed)
+    for (const needed of ['dist/cli/main.js', 'dist/agent/engine/scan-worker.js', 'dist/agent/destinations/file-worker.js', 'dist/agent/destinations/file-worker-read.js']) expect(packed).toContain(needed)
   })
 
   it('has no tsx, esbuild or typescript in its tree', () => {

@@ -24,9 +24,11 @@ export interface ReplicationStats {
   syncPartsReceived: number
   applied: number
   rejected: number
+  /** syncs that ended well, started by this agent or by the peer */
   syncs: number
   syncFailures: number
   storedBytes: number
+  /** the last and the largest (by bytes received) of those syncs */
   lastSync: SyncStat | null
   largestSync: SyncStat | null
 }

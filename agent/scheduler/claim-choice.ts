@@ -86,7 +86,9 @@ export function createClaimChoice(deps: ClaimChoiceDeps): ClaimChoice {
         const silent = presence.silentForMs(holder.agent)
         if (silent !== undefined && silent < leaseTtlMs) continue
       }
-      const can = deps.agent.canRun(spec)
+      // A free task is ranked on what this agent last found it can do (older than can-run's cache is fine:
+      // most free tasks are not its turn); it checks again when it is its turn, before it claims.
+      const can = deps.agent.canRun(spec, { staleOk: !holder })
       if (!can.ok) {
         blocked.set(taskId, can.reason)
         continue
@@ -98,6 +100,11 @@ export function createClaimChoice(deps: ClaimChoiceDeps): ClaimChoice {
         freeSince.set(taskId, since)
         const rank = claimRank(taskId, self, candidatesFor(spec, live, null))
         if (rank < 0 || now - since < claimDelayMs(rank, opts.rankStepMs)) continue
+        const fresh = deps.agent.canRun(spec)
+        if (!fresh.ok) {
+          blocked.set(taskId, fresh.reason)
+          continue
+        }
         claim(taskId, claims, intent.round, now)
       } else {
         considerTakeover(spec, holder, claims, intent.round, now, live)

@@ -38,8 +38,11 @@ export interface ClaimChoiceDeps {
 }
 
 export interface ClaimChoice {
-  /** One pass over the open tasks: carry on our own, claim free ones, take over from silent holders. */
-  findWork(now: number): void
+  /**
+   * One pass over the open tasks (or only over `only`, those a ledger change touched since the last pass):
+   * carry on our own, claim free ones, take over from silent holders.
+   */
+  findWork(now: number, only?: Iterable<string>): void
   /** Forgets what was kept about a task whose round ended. */
   forget(taskId: string): void
 }
@@ -52,12 +55,13 @@ export function createClaimChoice(deps: ClaimChoiceDeps): ClaimChoice {
   const claimSeen = new Map<string, { holder: string; at: number }>()
   const probing = new Set<string>()
 
-  function findWork(now: number): void {
+  function findWork(now: number, only?: Iterable<string>): void {
     if (load() >= capacity()) return
     let live: PeerView[] | null = null
     let heardAll: boolean | null = null
-    for (const taskId of open) {
+    for (const taskId of only ?? open) {
       if (load() >= capacity()) return
+      if (only && !open.has(taskId)) continue
       if (deps.running(taskId) || pending.has(taskId)) continue
       const spec = specOf(taskId)
       if (!spec) continue

@@ -94,7 +94,7 @@ export class Replicator {
     })
     this.syncs = new PeerSyncs({
       host, doc, apply: (u, from) => this.applyCatchUp(u, from), timeoutMs, isBlocked, stopped,
-      digestDiffers: (peer) => this.digestDiffers(peer) && !this.peerBehind(peer), stats: this.stats, onTransferred, log, warn: this.warn,
+      digestDiffers: (peer) => !this.peerBehind(peer) && this.digestDiffers(peer), stats: this.stats, onTransferred, log, warn: this.warn,
       onPushReceived: () => this.periodicDigest.settle(this.digest.get()),
     })
   }
@@ -254,7 +254,8 @@ export class Replicator {
       this.applyRemote(decoded.value.update, `gossip from ${from}`, true)
     } else {
       if (!this.peerDigests.record(from, msg.sequenceNumber, decoded.value.digest)) return
-      if (!equalBytes(decoded.value.digest, this.digest.get()) && !this.pushInFlight(from) && !this.peerBehind(from)) this.syncs.syncWith(from, 'its digest differs')
+      // the cheap checks first: our digest is a pass over the whole document after each change
+      if (!this.pushInFlight(from) && !this.peerBehind(from) && !equalBytes(decoded.value.digest, this.digest.get())) this.syncs.syncWith(from, 'its digest differs')
     }
   }
 }

@@ -19,6 +19,7 @@ import { Replicator } from './replication/replicator.ts'
 import { RateLimitedLog } from './replication/rate-log.ts'
 import { createMemoryReleaser } from './replication/release-memory.ts'
 import { createCatchUpMeter, type CatchUpMeter } from './replication/catch-up.ts'
+import { createStateVectorCache } from './replication/peer-state-vectors.ts'
 import { Presence } from './presence/presence.ts'
 import { createHlcClock, type HlcClock } from './hlc-clock.ts'
 import type { PeerGate } from './plugins.ts'
@@ -104,6 +105,9 @@ export async function startCore(o: CoreOptions): Promise<Core> {
 
   let storeFailed = false
   const memoryReleaser = createMemoryReleaser()
+  // Made after the replicator (whose digests may arrive first); read through this until then.
+  let presenceRef: Presence | null = null
+  const heartbeatVector = createStateVectorCache()
   const replicator = new Replicator(host, doc, store, logger, {
     onStoreError: (err) => {
       if (storeFailed) return
@@ -117,6 +121,7 @@ export async function startCore(o: CoreOptions): Promise<Core> {
     ...(o.peerGate ? { isBlocked: (p: string) => o.peerGate!.isBlocked(p) || (o.peerGate!.isLedgerBlocked?.(p) ?? false) } : {}),
     onStored: (bytes) => memoryReleaser.afterWrite(bytes),
     onTransferred: (bytes) => memoryReleaser.afterWrite(bytes),
+    peerStateVector: (peer) => (presenceRef?.isOnline(peer) ? heartbeatVector(peer, presenceRef.peers().get(peer)?.message.fields.sv) : null),
   })
   await replicator.start()
   await registerProbe(host)
@@ -128,6 +133,7 @@ export async function startCore(o: CoreOptions): Promise<Core> {
     onPeerAddrs: (id, addrs) => void dialer.dialKnown(id, addrs),
     isBlocked,
   })
+  presenceRef = presence
 
   const catchUp = createCatchUpMeter({
     self: peerId,

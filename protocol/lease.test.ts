@@ -165,3 +165,33 @@ describe('replicas replaying random interleavings of claims', () => {
     })
   }
 })
+
+describe('claimRank against a full sort', () => {
+  // claimRank counts who orders before self instead of sorting every candidate (one score each): it must
+  // give the position the sorted order gives, buckets, scores and ties included.
+  function sortedRank(taskId: string, self: string, candidates: { agent: string; running: number; capacity: number }[]): number {
+    const free = (c: { running: number; capacity: number }) => ((c.capacity - c.running) / c.capacity > 0.5 ? 1 : 0)
+    return candidates
+      .filter((c) => c.capacity - c.running > 0)
+      .sort((a, b) => free(b) - free(a) || (rendezvousScore(taskId, b.agent) - rendezvousScore(taskId, a.agent)) || (a.agent < b.agent ? -1 : 1))
+      .findIndex((c) => c.agent === self)
+  }
+
+  it('gives the same rank for random fleets and loads', () => {
+    let seed = 7
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n)
+    let checked = 0
+    for (let i = 0; i < 300; i++) {
+      const agents = Array.from({ length: 1 + rnd(30) }, (_, k) => fakeAgentId(k + 1))
+      const cands = agents.map((agent) => {
+        const capacity = 1 + rnd(6)
+        return { agent, capacity, running: rnd(capacity + 1) }
+      })
+      for (const a of [...agents, 'nobody']) {
+        expect(claimRank(`task-${i}`, a, cands)).toBe(sortedRank(`task-${i}`, a, cands))
+        checked++
+      }
+    }
+    expect(checked).toBeGreaterThan(300)
+  })
+})

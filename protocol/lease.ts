@@ -71,21 +71,27 @@ export interface Candidate {
  * Returns -1 when self is not a candidate.
  */
 export function claimRank(taskId: string, self: string, candidates: readonly Candidate[]): number {
-  const ordered = [...candidates]
-    .filter((c) => c.capacity - c.running > 0)
-    .sort((a, b) => {
-      const fa = (a.capacity - a.running) / a.capacity
-      const fb = (b.capacity - b.running) / b.capacity
-      // Two coarse buckets of free share (more than half free, or not): small or fast-changing load
-      // differences, which agents see at different times, must not reorder the ranking.
-      const ba = fa > 0.5 ? 1 : 0
-      const bb = fb > 0.5 ? 1 : 0
-      if (ba !== bb) return bb - ba
-      const sa = rendezvousScore(taskId, a.agent)
-      const sb = rendezvousScore(taskId, b.agent)
-      return sa === sb ? (a.agent < b.agent ? -1 : 1) : sa > sb ? -1 : 1
-    })
-  return ordered.findIndex((c) => c.agent === self)
+  // The rank is how many eligible candidates order before self: one score each, where sorting them all
+  // computed two per comparison (a pass ranks every free task, against every live agent).
+  const me = candidates.find((c) => c.agent === self && c.capacity - c.running > 0)
+  if (!me) return -1
+  const bucket = (c: Candidate) => ((c.capacity - c.running) / c.capacity > 0.5 ? 1 : 0)
+  const myBucket = bucket(me)
+  const myScore = rendezvousScore(taskId, self)
+  let rank = 0
+  for (const c of candidates) {
+    if (c === me || c.capacity - c.running <= 0) continue
+    // Two coarse buckets of free share (more than half free, or not): small or fast-changing load
+    // differences, which agents see at different times, must not reorder the ranking.
+    const b = bucket(c)
+    if (b !== myBucket) {
+      if (b > myBucket) rank++
+      continue
+    }
+    const score = rendezvousScore(taskId, c.agent)
+    if (score > myScore || (score === myScore && c.agent < self)) rank++
+  }
+  return rank
 }
 
 /** How long to wait before claiming at a given rank: the best-ranked claims at once, others later. */

@@ -25,6 +25,7 @@ import { checkLedgerMessage } from './gossip-check.ts'
 import { FlushQueue } from './flush-queue.ts'
 import { PeerSyncs, type SyncStat } from './peer-sync.ts'
 import { PushFanOut } from './push-fan-out.ts'
+import { strictlyBehind } from './peer-state-vectors.ts'
 
 export type { SyncStat } from './peer-sync.ts'
 
@@ -47,6 +48,11 @@ export interface ReplicatorOptions {
   onStored?: (bytes: number) => void
   /** Called after a sync or push with the bytes this agent sent (encoding a large catch-up leaves as much garbage). */
   onTransferred?: (bytes: number) => void
+  /**
+   * The state vector a peer's latest heartbeat carried (null when it carried none): a digest that differs
+   * only because the peer is behind us is left to the peer to pull (see `peerBehind`).
+   */
+  peerStateVector?: (peer: string) => ReadonlyMap<number, number> | null
 }
 
 export class Replicator {
@@ -88,7 +94,7 @@ export class Replicator {
     })
     this.syncs = new PeerSyncs({
       host, doc, apply: (u, from) => this.applyCatchUp(u, from), timeoutMs, isBlocked, stopped,
-      digestDiffers: (peer) => this.digestDiffers(peer), stats: this.stats, onTransferred, log, warn: this.warn,
+      digestDiffers: (peer) => !this.peerBehind(peer) && this.digestDiffers(peer), stats: this.stats, onTransferred, log, warn: this.warn,
       onPushReceived: () => this.periodicDigest.settle(this.digest.get()),
     })
   }
@@ -179,6 +185,20 @@ export class Replicator {
   }
 
   /**
+   * The peer's latest heartbeat showed it behind us: we held everything it had then, and more. Its digest
+   * then differs because it lacks what we have (it pulls: our digest differs for it, and our heartbeat
+   * shows us ahead), or because of what it wrote since (on its way by gossip; if that is lost, its next
+   * heartbeat shows what we lack, and its next digest brings a sync). Under churn nearly every digest
+   * differs, and both sides syncing on each cost each sync a pass over the whole document (the delete set
+   * goes in every diff): at 30 agents, syncs were the largest share of an agent's CPU, growing with the
+   * ledger. Equal state vectors (a difference in deletions only) and a peer with no vector still sync.
+   */
+  private peerBehind(peer: string): boolean {
+    const theirs = this.opts.peerStateVector?.(peer)
+    return theirs !== null && theirs !== undefined && strictlyBehind(this.doc, theirs)
+  }
+
+  /**
    * Sends a large local change to every connected peer at once, its parts in order on one stream each,
    * then gossips one digest hint: a peer the push missed (not connected, an older agent, a failed stream)
    * sees a digest that differs and pulls. A hint per part would have every peer pull the parts still on
@@ -234,7 +254,8 @@ export class Replicator {
       this.applyRemote(decoded.value.update, `gossip from ${from}`, true)
     } else {
       if (!this.peerDigests.record(from, msg.sequenceNumber, decoded.value.digest)) return
-      if (!equalBytes(decoded.value.digest, this.digest.get()) && !this.pushInFlight(from)) this.syncs.syncWith(from, 'its digest differs')
+      // the cheap checks first: our digest is a pass over the whole document after each change
+      if (!this.pushInFlight(from) && !this.peerBehind(from) && !equalBytes(decoded.value.digest, this.digest.get())) this.syncs.syncWith(from, 'its digest differs')
     }
   }
 }

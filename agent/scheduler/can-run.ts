@@ -11,7 +11,7 @@ import { localSourcePath, type SourceMapping } from '../../protocol/source-map.t
 import type { AccessPolicy } from '../../protocol/access.ts'
 import type { TaskSpec } from '../../protocol/records.ts'
 import { checkTaskAccess, type TaskAccess } from './task-access.ts'
-import type { CanRun } from './types.ts'
+import type { CanRun, CanRunResult } from './types.ts'
 
 export interface CanRunDeps {
   maps: readonly SourceMapping[]
@@ -59,7 +59,27 @@ export function createCanRun(deps: CanRunDeps): CanRun {
     return m ? m.local : null
   }
 
-  return (spec: TaskSpec) => {
+  // A "yes", per record: a pass looks at every free task, and re-deriving it (paths parsed, mappings
+  // matched, roots resolved through links) for each of 1,000 free tasks on every pass was the largest
+  // share of a fleet's scheduling CPU, growing with the tasks queued. Older than cacheMs it is derived
+  // again when it decides something (a claim, a start); a pass ranking the free tasks may use it as it is
+  // (`staleOk`). A "no" is not kept here, so a task that became runnable is seen as before; credentials
+  // are asked each time (`mmesh auth` changes them while the agent runs).
+  const yes = new WeakMap<TaskSpec, { at: number; result: CanRunResult }>()
+  const noCredentials: CanRunResult = { ok: false, reason: 'this agent has no SharePoint credentials (run mmesh auth set or mmesh auth login on it)' }
+  return (spec: TaskSpec, opts: { staleOk?: boolean } = {}) => {
+    const hit = yes.get(spec)
+    const now = Date.now()
+    if (hit && (opts.staleOk === true || now - hit.at < cacheMs)) {
+      return spec.destination.url.startsWith('file://') || deps.hasSharePointCredentials() ? hit.result : noCredentials
+    }
+    const result = check(spec)
+    if (result.ok) yes.set(spec, { at: now, result })
+    else yes.delete(spec)
+    return result
+  }
+
+  function check(spec: TaskSpec): CanRunResult {
     const allowed = access(spec)
     if (!allowed.ok) return { ok: false, reason: allowed.reason }
     const src = localSourcePath(spec.source, deps.maps, platform)
@@ -78,7 +98,7 @@ export function createCanRun(deps: CanRunDeps): CanRun {
       }
       if (!exists(dir) && !exists(path.dirname(dir))) return { ok: false, reason: `destination folder ${dir} is not reachable from this agent` }
     } else if (!deps.hasSharePointCredentials()) {
-      return { ok: false, reason: 'this agent has no SharePoint credentials (run mmesh auth set or mmesh auth login on it)' }
+      return noCredentials
     }
     return { ok: true, sourceRoot: allowed.sourceRoot }
   }

@@ -38,8 +38,11 @@ export interface ClaimChoiceDeps {
 }
 
 export interface ClaimChoice {
-  /** One pass over the open tasks: carry on our own, claim free ones, take over from silent holders. */
-  findWork(now: number): void
+  /**
+   * One pass over the open tasks (or only over `only`, those a ledger change touched since the last pass):
+   * carry on our own, claim free ones, take over from silent holders.
+   */
+  findWork(now: number, only?: Iterable<string>): void
   /** Forgets what was kept about a task whose round ended. */
   forget(taskId: string): void
 }
@@ -52,12 +55,13 @@ export function createClaimChoice(deps: ClaimChoiceDeps): ClaimChoice {
   const claimSeen = new Map<string, { holder: string; at: number }>()
   const probing = new Set<string>()
 
-  function findWork(now: number): void {
+  function findWork(now: number, only?: Iterable<string>): void {
     if (load() >= capacity()) return
     let live: PeerView[] | null = null
     let heardAll: boolean | null = null
-    for (const taskId of open) {
+    for (const taskId of only ?? open) {
       if (load() >= capacity()) return
+      if (only && !open.has(taskId)) continue
       if (deps.running(taskId) || pending.has(taskId)) continue
       const spec = specOf(taskId)
       if (!spec) continue
@@ -86,7 +90,9 @@ export function createClaimChoice(deps: ClaimChoiceDeps): ClaimChoice {
         const silent = presence.silentForMs(holder.agent)
         if (silent !== undefined && silent < leaseTtlMs) continue
       }
-      const can = deps.agent.canRun(spec)
+      // A free task is ranked on what this agent last found it can do (older than can-run's cache is fine:
+      // most free tasks are not its turn); it checks again when it is its turn, before it claims.
+      const can = deps.agent.canRun(spec, { staleOk: !holder })
       if (!can.ok) {
         blocked.set(taskId, can.reason)
         continue
@@ -98,6 +104,11 @@ export function createClaimChoice(deps: ClaimChoiceDeps): ClaimChoice {
         freeSince.set(taskId, since)
         const rank = claimRank(taskId, self, candidatesFor(spec, live, null))
         if (rank < 0 || now - since < claimDelayMs(rank, opts.rankStepMs)) continue
+        const fresh = deps.agent.canRun(spec)
+        if (!fresh.ok) {
+          blocked.set(taskId, fresh.reason)
+          continue
+        }
         claim(taskId, claims, intent.round, now)
       } else {
         considerTakeover(spec, holder, claims, intent.round, now, live)

@@ -24,8 +24,11 @@ export interface OpenTasks {
   settings(): Settings
   /** Re-reads one task: open, or closed (then `onClosed` is told). */
   refresh(taskId: string): void
-  /** Refreshes what a ledger change touched (a large change: in slices, `onRead` after each). */
-  onChange(change: { map: string; keys: string[] }): void
+  /**
+   * Refreshes what a ledger change touched and answers those tasks; a large change is read in slices
+   * (`onRead` after each) and answers null.
+   */
+  onChange(change: { map: string; keys: string[] }): ReadonlySet<string> | null
   /** Reads every task of the ledger, in slices (the scheduler's start). */
   readAll(): void
   stop(): void
@@ -83,11 +86,15 @@ export function createOpenTasks(
     })
   }
 
-  function onChange(change: { map: string; keys: string[] }): void {
+  function onChange(change: { map: string; keys: string[] }): ReadonlySet<string> | null {
     if (change.map === 'commands') globals = foldSettings(ledger.commands())
     const ids = tasksTouched(change, (key) => ledger.command(key))
-    if (ids.size > READ_AT_ONCE) later(ids)
-    else for (const id of ids) refresh(id)
+    if (ids.size > READ_AT_ONCE) {
+      later(ids)
+      return null
+    }
+    for (const id of ids) refresh(id)
+    return ids
   }
 
   return {

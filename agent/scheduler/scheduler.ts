@@ -44,9 +44,21 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       claimChoice.forget(taskId)
       blocked.delete(taskId)
     },
-    () => schedule(),
+    () => scheduleFull(),
   )
   const { open } = openTasks
+  /**
+   * Tasks a ledger change touched since the last pass, and whether the next pass must look at every open
+   * task. A pass over every open task costs a ranking per free task (1,000 queued tasks at 30 agents:
+   * 30,000 rendezvous scores), and under churn passes run every MIN_TICK_GAP_MS, so a pass that a ledger
+   * change brings looks at the tasks it touched only. What changes without touching a task — time (rank
+   * delays, a holder's silence, a start time, the work window), peers' heartbeats, our own load going
+   * down, commands that are not a task's — is seen by a full pass: every tickMs, and at once when our
+   * load went down or a command or agent record changed.
+   */
+  const touched = new Set<string>()
+  let fullDue = true
+  let loadAfterPass = Number.POSITIVE_INFINITY
   let timer: NodeJS.Timeout | null = null
   let scheduled: NodeJS.Immediate | null = null
   let stopping = false
@@ -67,7 +79,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   function onLedgerChange(change: { map: string; keys: string[] }): void {
-    openTasks.onChange(change)
+    const ids = openTasks.onChange(change)
+    if (ids === null || change.map === 'commands' || change.map === 'agents') fullDue = true
+    else for (const id of ids) touched.add(id)
+    schedule()
+  }
+
+  function scheduleFull(): void {
+    fullDue = true
     schedule()
   }
 
@@ -139,7 +158,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const win = windowNow()
     superviseJobs(enabled, win.open)
     settleClaims(now, win.open)
-    if (enabled && win.open) findWork(now)
+    const full = fullDue || load() < loadAfterPass
+    fullDue = false
+    if (enabled && win.open) findWork(now, full ? undefined : [...touched])
+    touched.clear()
+    loadAfterPass = load()
     publish()
   }
 
@@ -158,7 +181,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
   const lifecycle = createJobLifecycle(deps, opts, {
     releaseClaim,
-    schedule,
+    schedule: scheduleFull,
     block: (taskId, reason) => blocked.set(taskId, reason),
     settingsFor,
   })
@@ -167,7 +190,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const settleDeps = { agent: deps, pending, specOf, liveView, releaseClaim, startJob }
   const settleClaims = (now: number, inWindow: boolean) => settlePending(settleDeps, now, inWindow)
   const claimChoice = createClaimChoice({
-    agent: deps, opts, open, pending, blocked, specOf, group, capacity, load, liveView, startJob, schedule,
+    agent: deps, opts, open, pending, blocked, specOf, group, capacity, load, liveView, startJob, schedule: scheduleFull,
     running: (taskId) => jobs.has(taskId),
     inWindow: () => windowNow().open,
     notClaiming: () => notClaiming,
@@ -181,7 +204,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       startedAt = clock.now()
       openTasks.readAll()
       unsubscribe = ledger.onChange(onLedgerChange)
-      timer = setInterval(schedule, opts.tickMs)
+      timer = setInterval(scheduleFull, opts.tickMs)
       timer.unref()
       schedule()
     },

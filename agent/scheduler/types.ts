@@ -91,7 +91,12 @@ export interface JobControls {
 
 export type RunJob = (job: Job, controls: JobControls) => Promise<JobResult>
 
-export type CanRun = (spec: TaskSpec) => { ok: true; sourceRoot: string } | { ok: false; reason: string }
+export type CanRunResult = { ok: true; sourceRoot: string } | { ok: false; reason: string }
+/**
+ * Whether this agent can run a task. A verdict is remembered per task record for a few seconds;
+ * `staleOk`: an older "yes" will do (a pass ranking every free task), where a claim or a start checks again.
+ */
+export type CanRun = (spec: TaskSpec, opts?: { staleOk?: boolean }) => CanRunResult
 
 export interface SchedulerClock {
   /** monotonic ms */

@@ -26,6 +26,8 @@ export interface ReplicationStats {
   rejected: number
   /** syncs that ended well, started by this agent or by the peer */
   syncs: number
+  /** of those, the syncs this agent started */
+  syncsStarted: number
   syncFailures: number
   storedBytes: number
   /** the last and the largest (by bytes received) of those syncs */

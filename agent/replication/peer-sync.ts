@@ -36,7 +36,7 @@ export interface PeerSyncsDeps {
   stopped(): boolean
   /** true when the newest digest `peer` gossiped differs from ours */
   digestDiffers(peer: string): boolean
-  stats: { pushesReceived: number; syncPartsReceived: number; syncs: number; syncFailures: number; lastSync: SyncStat | null; largestSync: SyncStat | null }
+  stats: { pushesReceived: number; syncPartsReceived: number; syncs: number; syncsStarted: number; syncFailures: number; lastSync: SyncStat | null; largestSync: SyncStat | null }
   /** after a push from a peer was applied whole */
   onPushReceived?: () => void
   /** after a sync with the bytes this agent sent */
@@ -223,6 +223,7 @@ export class PeerSyncs {
         const t0 = performance.now()
         const r = await runSync(stream, this.deps.doc, (u) => this.deps.apply(u, `sync with ${peer}`), { timeoutMs, sendParts: this.partsTo(peer) })
         ok = true
+        stats.syncsStarted++
         this.synced(peer, t0, r, why)
       } catch (err) {
         if (stream && this.superseded.has(stream)) this.deps.log.debug({ peer }, 'sync stopped: a push from the peer brings the change')

@@ -67,7 +67,7 @@ export class Replicator {
   private readonly fanOut: PushFanOut
   private stopped = false
   /** counters for status and tests */
-  readonly stats = { published: 0, hinted: 0, pushed: 0, pushesReceived: 0, syncPartsReceived: 0, applied: 0, rejected: 0, syncs: 0, syncFailures: 0, storedBytes: 0, lastSync: null as null | SyncStat, largestSync: null as null | SyncStat }
+  readonly stats = { published: 0, hinted: 0, pushed: 0, pushesReceived: 0, syncPartsReceived: 0, applied: 0, rejected: 0, syncs: 0, syncsStarted: 0, syncFailures: 0, storedBytes: 0, lastSync: null as null | SyncStat, largestSync: null as null | SyncStat }
 
   constructor(
     private readonly host: Host,

@@ -70,13 +70,14 @@ export function createCanRun(deps: CanRunDeps): CanRun {
   return (spec: TaskSpec, opts: { staleOk?: boolean } = {}) => {
     const hit = yes.get(spec)
     const now = Date.now()
-    if (hit && (opts.staleOk === true || now - hit.at < cacheMs)) {
-      return spec.destination.url.startsWith('file://') || deps.hasSharePointCredentials() ? hit.result : noCredentials
+    let result: CanRunResult
+    if (hit && (opts.staleOk === true || now - hit.at < cacheMs)) result = hit.result
+    else {
+      result = check(spec)
+      if (result.ok) yes.set(spec, { at: now, result })
+      else yes.delete(spec)
     }
-    const result = check(spec)
-    if (result.ok) yes.set(spec, { at: now, result })
-    else yes.delete(spec)
-    return result
+    return result.ok && !spec.destination.url.startsWith('file://') && !deps.hasSharePointCredentials() ? noCredentials : result
   }
 
   function check(spec: TaskSpec): CanRunResult {
@@ -97,9 +98,8 @@ export function createCanRun(deps: CanRunDeps): CanRun {
         return { ok: false, reason: `destination ${url} is not a usable file:// URL` }
       }
       if (!exists(dir) && !exists(path.dirname(dir))) return { ok: false, reason: `destination folder ${dir} is not reachable from this agent` }
-    } else if (!deps.hasSharePointCredentials()) {
-      return noCredentials
     }
+    // SharePoint credentials are not this check's: the caller asks for them every time
     return { ok: true, sourceRoot: allowed.sourceRoot }
   }
 }

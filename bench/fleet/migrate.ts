@@ -127,6 +127,9 @@ async function migrate(dataDir: string, src: string, destRoot: string, folder: s
       const cpu = (cpuSeconds(pid) ?? NaN) - cpu0
       return { cpu, own, endToEnd, beforeStart: (Date.parse(t.startedAt!) - addedWall) / 1000, afterFinish: (Date.now() - Date.parse(t.finishedAt!)) / 1000 }
     }
+    // A task that waits (the bench's file system too small for the trees and every copy: "destination is
+    // full") would retry for 30 minutes: say why at once rather than time out.
+    if (t.waitingReason) throw new Error(`task ${id} is waiting: ${t.waitingReason} (a larger --fresh-ext4, or fewer --reps)`)
     if (performance.now() - added > 600_000) throw new Error(`task ${id} not completed within 10 minutes`)
     await new Promise((r) => setTimeout(r, 10))
   }

@@ -56,4 +56,30 @@ describe('applyWithoutListener', () => {
     b.getMap('tasks').set('x', 1)
     expect(heard).toBe(1)
   })
+
+  it('stores every update that was not a duplicate, also one that joined structs already waiting on a gap', () => {
+    // Parts of one peer's changes arriving out of order (a push part overtaking a sync part): the second
+    // and later parts behind a gap are merged into Yjs's pending structs in place. Each must still be
+    // stored, or a restart restores the ledger without them (and without all that came after them).
+    const { a, b } = docs()
+    const updates: Uint8Array[] = []
+    a.on('update', (u: Uint8Array) => updates.push(u))
+    for (let i = 0; i < 4; i++) a.getMap('tasks').set(`t${i}`, { n: i })
+    const listener = () => {}
+    b.on('update', listener)
+    const stored: Uint8Array[] = []
+    for (const i of [1, 2, 3, 0]) {
+      const r = applyWithoutListener(b, updates[i]!, REMOTE, listener)
+      expect(r.error).toBeNull()
+      expect(r.remote, `update ${i}`).not.toBeNull()
+      stored.push(r.remote!)
+    }
+    expect(b.getMap('tasks').toJSON()).toEqual(a.getMap('tasks').toJSON())
+    // restoring what was stored gives the whole ledger
+    const restored = new Y.Doc()
+    for (const u of stored) Y.applyUpdate(restored, u)
+    expect(restored.getMap('tasks').toJSON()).toEqual(a.getMap('tasks').toJSON())
+    // and a duplicate of a part that was pending is still not stored twice
+    expect(applyWithoutListener(b, updates[2]!, REMOTE, listener).remote).toBeNull()
+  })
 })

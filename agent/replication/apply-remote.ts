@@ -23,6 +23,9 @@ export interface QuietApply {
 export function applyWithoutListener(doc: Y.Doc, update: Uint8Array, origin: unknown, listener: (update: Uint8Array, origin: unknown) => void): QuietApply {
   const before = Y.encodeStateVector(doc)
   const { pendingStructs, pendingDs } = doc.store
+  // Yjs merges structs that wait on a gap into the pending object it already has, replacing only its
+  // `update` field: the object alone stays the same while what waits grows.
+  const pendingUpdate = pendingStructs?.update
   let localInside = false
   let changed = false
   const watch = (tr: Y.Transaction) => {
@@ -41,7 +44,7 @@ export function applyWithoutListener(doc: Y.Doc, update: Uint8Array, origin: unk
     doc.on('update', listener)
   }
   // Stored when it brought something (a duplicate is not), or left structs pending on missing ones.
-  const pendingGrew = doc.store.pendingStructs !== pendingStructs || doc.store.pendingDs !== pendingDs
+  const pendingGrew = doc.store.pendingStructs !== pendingStructs || doc.store.pendingStructs?.update !== pendingUpdate || doc.store.pendingDs !== pendingDs
   if (!result.error && (changed || pendingGrew)) result.remote = update
   if (localInside || result.error) {
     const since = Y.encodeStateAsUpdate(doc, before)

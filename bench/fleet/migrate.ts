@@ -11,7 +11,8 @@
  *
  * The trees and the copies live on --dir (default /tmp/mmesh-fleet-migrate) or, with --fresh-ext4, on a new
  * journaled ext4 image (root only); the agent's data dir is on the machine's disk. The source is read once
- * before timing (page cache) and `sync` runs before each contender. --baseline runs a second agent from
+ * before timing (page cache), `sync` runs before each contender, and each copy is removed (and trimmed)
+ * once timed (clearCopy). --baseline runs a second agent from
  * another built checkout (e.g. `git archive main` + `node bin/build.js`) into the same file system, taking
  * turns with this one and rsync, so a change is measured before/after in one run under the same load.
  */
@@ -27,7 +28,7 @@ import { promisify } from 'node:util'
 import { callAgent } from '../../api/client.ts'
 import { mountFreshExt4, type FreshExt4 } from '../support/fresh-ext4.ts'
 import { startBenchAgent } from '../support/agent-process.ts'
-import { cpuSeconds } from './proc-stats.ts'
+import { cpuSeconds, threadCpu, threadCpuSplit } from './proc-stats.ts'
 
 const run = promisify(execFile)
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -109,12 +110,15 @@ interface TaskTimes {
   afterFinish: number
   /** CPU seconds (utime + stime, worker threads included) the agent process spent from `task add` to completed */
   cpu: number
+  /** the same by thread, user+system seconds: the main thread, then the busiest others */
+  threads: string
 }
 
 /** `task add` through the CLI, then the status through the control API until completed. */
 async function migrate(dataDir: string, src: string, destRoot: string, folder: string, bin = MMESH, pid = 0): Promise<TaskTimes> {
   await run('sync')
   const cpu0 = cpuSeconds(pid) ?? NaN
+  const threads0 = threadCpu(pid)
   const id = mmesh(['task', 'add', '--data', dataDir, '--source', src, '--dest', `file://${destRoot}`, '--folder', folder], bin).trim()
   const added = performance.now()
   const addedWall = Date.now()
@@ -125,7 +129,10 @@ async function migrate(dataDir: string, src: string, destRoot: string, folder: s
       if (t.status !== 'completed' || t.counts.failed > 0) throw new Error(`task ${id} ended ${t.status}: ${JSON.stringify(t.counts)} ${t.failureReason ?? ''}`)
       const own = (Date.parse(t.finishedAt!) - Date.parse(t.startedAt!)) / 1000
       const cpu = (cpuSeconds(pid) ?? NaN) - cpu0
-      return { cpu, own, endToEnd, beforeStart: (Date.parse(t.startedAt!) - addedWall) / 1000, afterFinish: (Date.now() - Date.parse(t.finishedAt!)) / 1000 }
+      const split = threadCpuSplit(pid, threads0, threadCpu(pid))
+      const us = (x: { user: number; system: number }) => `${x.user.toFixed(2)}+${x.system.toFixed(2)}`
+      const threads = `main ${us(split.main)}, others ${split.others.slice(0, 4).map(us).join(' ')}`
+      return { cpu, threads, own, endToEnd, beforeStart: (Date.parse(t.startedAt!) - addedWall) / 1000, afterFinish: (Date.now() - Date.parse(t.finishedAt!)) / 1000 }
     }
     // A task that waits (the bench's file system too small for the trees and every copy: "destination is
     // full") would retry for 30 minutes: say why at once rather than time out.
@@ -135,21 +142,47 @@ async function migrate(dataDir: string, src: string, destRoot: string, folder: s
   }
 }
 
-async function compare(label: string, src: string, out: string, agents: Contender[], reps: number, log: (l: string) => void): Promise<Row[]> {
+/**
+ * After each contender its copy is removed and, on a fresh ext4, the freed blocks trimmed (the loop device
+ * punches them out of the image): every contender starts from the same file system and page cache. Kept,
+ * the copies' pages piled up twice (the ext4's and the image file's) and the same `rsync -a` of 1 GB took
+ * 0.8-1.0 s or 2.7-2.9 s (2.6 s of it in the kernel), whichever state it met: a ratio measured noise.
+ */
+async function clearCopy(dir: string, trim: string | null, src: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true })
+  await run('sync')
+  if (trim) {
+    await run('fstrim', [trim])
+    await run('sync')
+    await writeFile('/proc/sys/vm/drop_caches', '3')
+    await run('sh', ['-c', `find "${src}" -type f -exec cat {} + > /dev/null`])
+  }
+}
+
+async function compare(label: string, src: string, out: string, agents: Contender[], reps: number, log: (l: string) => void, trim: string | null): Promise<Row[]> {
   await run('sh', ['-c', `find "${src}" -type f -exec cat {} + > /dev/null`])
   const rsync: number[] = []
-  const times = agents.map(() => ({ own: [] as number[], e2e: [] as number[], before: [] as number[], after: [] as number[], cpu: [] as number[] }))
+  const rsyncDurable: number[] = []
+  const times = agents.map(() => ({ own: [] as number[], e2e: [] as number[], before: [] as number[], after: [] as number[], cpu: [] as number[], threads: [] as string[] }))
   for (let r = 0; r < reps; r++) {
     const runRsync = async () => {
       await run('sync')
       const t0 = performance.now()
-      await run('rsync', ['-a', `${src}/`, path.join(out, `rsync-${label}-${r}`)])
+      const copy = path.join(out, `rsync-${label}-${r}`)
+      await run('rsync', ['-a', `${src}/`, copy])
       rsync.push((performance.now() - t0) / 1000)
+      // rsync leaves its writeback to the kernel, after it exits; the agent's task ends once its copies are
+      // on disk. The same work made durable, for reference: rsync, then a flush of the file system.
+      await run('sync', ['-f', copy])
+      rsyncDurable.push((performance.now() - t0) / 1000)
+      await clearCopy(copy, trim, src)
     }
     const runAgent = (k: number) => async () => {
       const a = agents[k]!
       const t = await migrate(a.dataDir, src, out, `${a.name}-${label}-${r}`, a.bin, a.pid)
+      await clearCopy(path.join(out, `${a.name}-${label}-${r}`), trim, src)
       times[k]!.cpu.push(t.cpu)
+      times[k]!.threads.push(t.threads)
       times[k]!.own.push(t.own)
       times[k]!.e2e.push(t.endToEnd)
       times[k]!.before.push(t.beforeStart)
@@ -161,13 +194,15 @@ async function compare(label: string, src: string, out: string, agents: Contende
   }
   const rs = median(rsync)
   const rows: Row[] = []
-  log(`${label}: rsync -a ${fmt(rsync)} s`)
+  log(`${label}: rsync -a ${fmt(rsync)} s; rsync -a then sync -f ${fmt(rsyncDurable)} s (median ${median(rsyncDurable).toFixed(2)})`)
   agents.forEach((a, k) => {
     const t = times[k]!
     const o = median(t.own)
     const e = median(t.e2e)
     const who = agents.length > 1 ? ` [${a.name}]` : ''
     log(`${label}${who}: task own time ${fmt(t.own)} s | task add -> completed ${fmt(t.e2e)} s (add -> start ${fmt(t.before)} s, finish -> seen ${fmt(t.after)} s) | agent CPU ${fmt(t.cpu)} s (median ${median(t.cpu).toFixed(2)})`)
+    // user+system seconds by thread, of the run with the median CPU
+    log(`${label}${who}: CPU by thread (user+system s) ${t.threads[t.cpu.indexOf(median(t.cpu))]}`)
     rows.push(
       { target: `${label}${who}: task's own time (ledger start -> finish) vs rsync -a`, measured: `${(rs / o).toFixed(2)}x (${o.toFixed(2)} s vs ${rs.toFixed(2)} s)`, goal: '>= 1.0x', ok: rs / o >= 1.0 },
       { target: `${label}${who}: task add -> completed vs rsync -a`, measured: `${(rs / e).toFixed(2)}x (${e.toFixed(2)} s vs ${rs.toFixed(2)} s)`, goal: '>= 0.8x', ok: rs / e >= 0.8 },
@@ -201,11 +236,11 @@ export async function run_(opts: MigrateOptions = {}): Promise<Row[]> {
     }
     if (small > 0) {
       await makeSmallTree(path.join(trees, 'small'), small, opts.smallKb ?? 4)
-      rows.push(...(await compare(`${small} x ${opts.smallKb ?? 4} KB`, path.join(trees, 'small'), out, agents, reps, log)))
+      rows.push(...(await compare(`${small} x ${opts.smallKb ?? 4} KB`, path.join(trees, 'small'), out, agents, reps, log, fresh?.dir ?? null)))
     }
     if (big > 0) {
       await makeBigTree(path.join(trees, 'big'), big, opts.bigMb ?? 100)
-      rows.push(...(await compare(`${big} x ${opts.bigMb ?? 100} MB`, path.join(trees, 'big'), out, agents, reps, log)))
+      rows.push(...(await compare(`${big} x ${opts.bigMb ?? 100} MB`, path.join(trees, 'big'), out, agents, reps, log, fresh?.dir ?? null)))
     }
   } finally {
     for (const stop of stops) await stop()

@@ -23,6 +23,44 @@ export function cpuSeconds(pid: number): number | undefined {
   }
 }
 
+/** Per thread of a process: its name (comm) and user and system CPU seconds so far. */
+export function threadCpu(pid: number): Map<number, { name: string; user: number; system: number }> {
+  const out = new Map<number, { name: string; user: number; system: number }>()
+  let tids: string[]
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`)
+  } catch {
+    return out
+  }
+  for (const tid of tids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(Number(tid), { name, user: Number(fields[11]) / TICKS_PER_S, system: Number(fields[12]) / TICKS_PER_S })
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out
+}
+
+/**
+ * Where a process's CPU went between two threadCpu readings: the main thread's (its tid is the pid) user and
+ * system seconds, then the other threads' in falling order (Node names every thread "node", so the copy
+ * workers, libuv's pool and V8's helpers are told apart only by how much they did).
+ */
+export function threadCpuSplit(pid: number, before: ReturnType<typeof threadCpu>, after: ReturnType<typeof threadCpu>): { main: { user: number; system: number }; others: { user: number; system: number }[] } {
+  const delta = (tid: number) => {
+    const a = after.get(tid)!
+    const b = before.get(tid) ?? { user: 0, system: 0 }
+    return { user: a.user - b.user, system: a.system - b.system }
+  }
+  const others = [...after.keys()].filter((tid) => tid !== pid).map(delta).filter((d) => d.user + d.system > 0)
+  others.sort((x, y) => y.user + y.system - (x.user + x.system))
+  return { main: after.has(pid) ? delta(pid) : { user: 0, system: 0 }, others }
+}
+
 /** Bytes sent + received so far on every established TCP socket, per process id. */
 export function tcpBytesByPid(): Map<number, number> {
   const out = new Map<number, number>()

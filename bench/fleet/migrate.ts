@@ -213,6 +213,9 @@ async function compare(label: string, src: string, out: string, agents: Contende
 
 export async function run_(opts: MigrateOptions = {}): Promise<Row[]> {
   const log = opts.log ?? ((l: string) => console.log(l))
+  // The yardstick must be there before trees of a gigabyte are written for it.
+  if (spawnSync('rsync', ['--version'], { stdio: 'ignore' }).error) throw new Error('bench/fleet/migrate compares with rsync, which is not installed: apt-get install -y rsync (or leave out the migrate section: --only catchup,tui,sharepoint,agents30)')
+  if (opts.freshExt4Gb && process.getuid?.() !== 0) throw new Error('--fresh-ext4 mounts, trims and drops caches: run it as root, or use --dir DIR instead')
   const small = opts.small ?? 10_000
   const big = opts.big ?? 10
   const reps = opts.reps ?? 3

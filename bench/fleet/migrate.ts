@@ -148,6 +148,9 @@ async function migrate(dataDir: string, src: string, destRoot: string, folder: s
  * the copies' pages piled up twice (the ext4's and the image file's) and the same `rsync -a` of 1 GB took
  * 0.8-1.0 s or 2.7-2.9 s (2.6 s of it in the kernel), whichever state it met: a ratio measured noise.
  */
+/** Reads the source tree once, so every contender finds it in the page cache. */
+const warm = (src: string) => run('sh', ['-c', `find "${src}" -type f -exec cat {} + > /dev/null`])
+
 async function clearCopy(dir: string, trim: string | null, src: string): Promise<void> {
   await rm(dir, { recursive: true, force: true })
   await run('sync')
@@ -155,12 +158,12 @@ async function clearCopy(dir: string, trim: string | null, src: string): Promise
     await run('fstrim', [trim])
     await run('sync')
     await writeFile('/proc/sys/vm/drop_caches', '3')
-    await run('sh', ['-c', `find "${src}" -type f -exec cat {} + > /dev/null`])
+    await warm(src)
   }
 }
 
 async function compare(label: string, src: string, out: string, agents: Contender[], reps: number, log: (l: string) => void, trim: string | null): Promise<Row[]> {
-  await run('sh', ['-c', `find "${src}" -type f -exec cat {} + > /dev/null`])
+  await warm(src)
   const rsync: number[] = []
   const rsyncDurable: number[] = []
   const times = agents.map(() => ({ own: [] as number[], e2e: [] as number[], before: [] as number[], after: [] as number[], cpu: [] as number[], threads: [] as string[] }))

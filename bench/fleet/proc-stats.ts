@@ -11,36 +11,36 @@ import { execFileSync } from 'node:child_process'
 /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ; 100 on Linux). */
 const TICKS_PER_S = Number(process.env.CLK_TCK ?? 100)
 
-/** utime + stime of a process, in seconds; undefined when it is gone. */
-export function cpuSeconds(pid: number): number | undefined {
+/** utime and stime in seconds from a /proc stat file; undefined when it is gone. */
+function statTimes(file: string): { user: number; system: number } | undefined {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const stat = fs.readFileSync(file, 'utf8')
     // The command name (field 2) may hold spaces: count from the closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S
+    return { user: Number(fields[11]) / TICKS_PER_S, system: Number(fields[12]) / TICKS_PER_S }
   } catch {
     return undefined
   }
 }
 
-/** Per thread of a process: its name (comm) and user and system CPU seconds so far. */
-export function threadCpu(pid: number): Map<number, { name: string; user: number; system: number }> {
-  const out = new Map<number, { name: string; user: number; system: number }>()
-  let tids: string[]
+/** utime + stime of a process, in seconds; undefined when it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  const t = statTimes(`/proc/${pid}/stat`)
+  return t && t.user + t.system
+}
+
+/** Per thread of a process: user and system CPU seconds so far. */
+export function threadCpu(pid: number): Map<number, { user: number; system: number }> {
+  const out = new Map<number, { user: number; system: number }>()
+  let tids: string[] = []
   try {
     tids = fs.readdirSync(`/proc/${pid}/task`)
   } catch {
-    return out
+    // the process is gone
   }
   for (const tid of tids) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      out.set(Number(tid), { name, user: Number(fields[11]) / TICKS_PER_S, system: Number(fields[12]) / TICKS_PER_S })
-    } catch {
-      // the thread ended meanwhile
-    }
+    const t = statTimes(`/proc/${pid}/task/${tid}/stat`)
+    if (t) out.set(Number(tid), t)
   }
   return out
 }

@@ -2,9 +2,10 @@
  * Durability of file:// writes (issue 15): a file shows the source's modified time under its final name only
  * once its bytes are on disk. The contract as seen from outside: after a put, the final file has the
  * source's content and modified time, and no temporary file is left. The order that makes it durable —
- * fdatasync of the temporary file, then its times, then the rename, then an fsync of the folder, once per
- * batch — is read from the real system calls with strace (skipped where strace cannot run), on every
- * write path: one small file, a batch, a large file.
+ * fdatasync of the temporary file, then its times, then the rename, then an fsync of the folder (after each
+ * single put; for batches, once, when the engine calls settle() at the end of a pass) — is read from the
+ * real system calls with strace (skipped where strace cannot run), on every write path: one small file, a
+ * batch, a large file.
  */
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
@@ -61,6 +62,7 @@ describe('file:// destination durability', () => {
       const batch = await dest.putFiles(['b1.bin', 'b2.bin', 'b3.bin'].map((n) => ({ relPath: `sub/${n}`, source: source(n), overwrite: false })), { signal })
       expect(batch.every((o) => o.ok)).toBe(true)
       await dest.putFile('sub/large.bin', source('large.bin'), { signal, overwrite: false })
+      await dest.settle!(signal)
       for (const [name, s] of Object.entries(src)) {
         const at = path.join(dest.root, 'sub', name)
         expect((await readFile(at)).equals(s.bytes), name).toBe(true)
@@ -77,7 +79,7 @@ describe('file:// destination durability', () => {
   it.skipIf(strace.skip).each([
     ['with sync -f', false],
     ['with no sync program', true],
-  ])('flushes the data before the times and the rename, and the folder after the renames, once per batch (strace, %s)', async (label, noSync) => {
+  ])('flushes the data before the times and the rename, and the folder after the renames: a batch\'s at settle() (strace, %s)', async (label, noSync) => {
     const base = path.join(dir, noSync ? 'nosync' : 'sync')
     const bin = path.join(base, 'bin')
     await mkdir(bin, { recursive: true })
@@ -88,7 +90,8 @@ describe('file:// destination durability', () => {
     const script = path.join(base, 'put.mts')
     await writeFile(
       script,
-      `import { createFileDestination } from ${JSON.stringify(path.join(REPO, 'agent/destinations/file.ts'))}
+      `import fs from 'node:fs'
+import { createFileDestination } from ${JSON.stringify(path.join(REPO, 'agent/destinations/file.ts'))}
 const src = ${JSON.stringify(src, (k, v) => (k === 'bytes' ? v.data.length : v))}
 const dest = createFileDestination({ rootDir: ${JSON.stringify(rootDir)}, library: null, folder: null, tempTag: 'agent-a' })
 const signal = AbortSignal.timeout(20_000)
@@ -96,9 +99,12 @@ const source = (n) => ({ localPath: src[n].path, size: src[n].bytes, mtimeMs: sr
 await dest.open(signal)
 await dest.ensureFolder('sub', signal)
 await dest.putFile('sub/single.bin', source('single.bin'), { signal, overwrite: false })
+await dest.putFile('sub/large.bin', source('large.bin'), { signal, overwrite: false })
 const batch = await dest.putFiles(['b1.bin', 'b2.bin', 'b3.bin'].map((n) => ({ relPath: 'sub/' + n, source: source(n), overwrite: false })), { signal })
 if (!batch.every((o) => o.ok)) throw new Error('batch failed')
-await dest.putFile('sub/large.bin', source('large.bin'), { signal, overwrite: false })
+// a mark in the trace: what follows is settle()'s
+fs.writeSync(2, 'settle\\n')
+await dest.settle(signal)
 await dest.close()
 `,
     )
@@ -126,6 +132,8 @@ await dest.close()
       calls.push(c)
     })
     const sub = path.join(rootDir, 'sub')
+    const mark = calls.find((c) => c.name === 'write' && c.args.includes('"settle\\n"'))
+    expect(mark, 'the settle() mark in the trace').toBeDefined()
     const folderSyncs = calls.filter((c) => c.name === 'fsync' && c.args.startsWith(`${/^\d+/.exec(c.args)?.[0]}<${sub}>`))
     for (const name of ['single.bin', 'b1.bin', 'b2.bin', 'b3.bin', 'large.bin']) {
       const final = path.join(sub, name)
@@ -155,8 +163,14 @@ await dest.close()
       // file system, which commits its journal, names included
       const folderFlushes = [...folderSyncs, ...(noSync ? [] : calls.filter((c) => c.name === 'syncfs'))]
       expect(folderFlushes.some((f) => f.start > rename!.end), `folder flushed after ${name}'s rename`).toBe(true)
+      // a batch's folder: not after each batch but at settle(), before which nothing flushes it
+      if (name.startsWith('b')) {
+        expect(rename!.end, `${name} renamed before settle()`).toBeLessThan(mark!.start)
+        expect(folderFlushes.some((f) => f.start > rename!.end && f.end < mark!.start), `${name}'s folder not flushed before settle()`).toBe(false)
+        expect(folderFlushes.some((f) => f.start > mark!.end), `${name}'s folder flushed by settle()`).toBe(true)
+      }
     }
-    // once per put: the single file, the batch of three, the large file
+    // once per put: the single file, the large file, and the batch of three at settle()
     expect(folderSyncs.length).toBe(noSync ? 3 : 1)
     // the new folder's name was flushed in its parent
     expect(calls.some((c) => c.name === 'fsync' && c.args.includes(`<${rootDir}>`))).toBe(true)

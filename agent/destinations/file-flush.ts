@@ -96,13 +96,19 @@ function startSyncer(): Syncer {
       waiting.shift()?.(code === 0 ? null : { code: 'ESYNCFS', message: `sync -f exited with ${code}`, unavailable })
     }
   })
-  // The shell must not keep the agent alive once nothing waits on it.
+  // The helper must not keep the agent alive once nothing waits on it; while a flush is asked, its answer
+  // does (an ask from the main thread with nothing else pending would otherwise end the process unanswered).
+  const out_ = child.stdout as unknown as { ref?: () => void; unref?: () => void }
   child.unref()
-  ;(child.stdout as unknown as { unref?: () => void }).unref?.()
+  out_.unref?.()
   ;(child.stdin as unknown as { unref?: () => void }).unref?.()
+  child.stdout.on('data', () => {
+    if (waiting.length === 0) out_.unref?.()
+  })
   return {
     sync(procPath) {
       return new Promise((resolve) => {
+        if (waiting.length === 0) out_.ref?.()
         waiting.push(resolve)
         if (perl) asked.push(procPath)
         child.stdin.write(`${procPath}\n`)

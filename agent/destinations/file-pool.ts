@@ -175,8 +175,10 @@ export class SmallFilePool {
    * gate is checked before the batch leaves and then every STOP_CHECK_MS while it runs; once it fails
    * the worker commits nothing more (a shared flag it reads before each rename) and the rest come back
    * `stopped`. An abort or a failing check before the batch leaves rejects with that error instead.
+   * `flushFolders` false: the worker leaves the folder's flush after the renames to the caller (file.ts
+   * settle(), once a task), and no file comes back `unflushed`.
    */
-  async runBatch(jobs: readonly SmallCopyJob[], gate: SendGate = {}): Promise<SmallCopyResult[]> {
+  async runBatch(jobs: readonly SmallCopyJob[], gate: SendGate = {}, flushFolders = true): Promise<SmallCopyResult[]> {
     if (jobs.length === 0) return []
     const refused = gateError(gate)
     if (refused !== undefined) throw refused
@@ -203,7 +205,7 @@ export class SmallFilePool {
         devs[i] = j.dev ?? -1
         inos[i] = j.ino ?? -1
       }
-      const columns = { id, prefix: this.tempPrefix, stop: running.stop, srcs: jobs.map((j) => j.src), finals: jobs.map((j) => j.final), sizes, mtimes, overwrite, devs, inos, fsync: jobs.some((j) => j.fsync) }
+      const columns = { id, prefix: this.tempPrefix, stop: running.stop, srcs: jobs.map((j) => j.src), finals: jobs.map((j) => j.final), sizes, mtimes, overwrite, devs, inos, fsync: jobs.some((j) => j.fsync), folders: flushFolders }
       slot.worker.ref()
       slot.worker.postMessage(columns, [sizes.buffer, mtimes.buffer, overwrite.buffer, devs.buffer, inos.buffer])
       this.batchesSent++

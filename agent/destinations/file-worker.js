@@ -10,7 +10,8 @@
 //   2. write it to a temporary name (O_EXCL) and read it back through the same descriptor (verify)
 //   3. flush the temporary file's bytes to disk
 //   4. only then give it the source's times, and rename it to its final name
-// and once per batch, after the renames: flush the folder, so the names are on disk too. A file never shows
+// and once per message, after the renames: flush the folder, so the names are on disk too (a caller's batch
+// may leave that to its destination's settle(), once for the whole task: file.ts). A file never shows
 // the source's modified time under its final name unless its bytes are durable: after a power cut, a name
 // that survived has its data, and one whose data was lost never got the source's time, so a rerun copies it.
 // Step 3 runs for a group of files at once. On Linux it is one syncfs(2) of the destination's file system
@@ -294,12 +295,15 @@ async function syncFolders(dirs, results, fsync) {
   }
 }
 
-/** Copies a list of jobs in groups, then flushes the folders: one result per job, in order. */
-async function copyAll(jobs, stop, fsync) {
+/**
+ * Copies a list of jobs in groups, then flushes the folders (unless `folders` is false: the caller flushes
+ * them later, file.ts settle()): one result per job, in order.
+ */
+async function copyAll(jobs, stop, fsync, folders = true) {
   const results = new Array(jobs.length)
   const dirs = new Map()
   for (let at = 0; at < jobs.length; at += GROUP) await copyGroup(jobs.slice(at, at + GROUP), stop, fsync, results, at, dirs)
-  await syncFolders(dirs, results, fsync)
+  if (folders) await syncFolders(dirs, results, fsync)
   return results
 }
 
@@ -314,7 +318,7 @@ async function runBatch(msg) {
   const n = msg.srcs.length
   const jobs = new Array(n)
   for (let i = 0; i < n; i++) jobs[i] = { prefix: msg.prefix, src: msg.srcs[i], final: msg.finals[i], size: msg.sizes[i], mtimeMs: msg.mtimes[i], overwrite: msg.overwrite[i] === 1, dev: msg.devs[i], ino: msg.inos[i] }
-  const results = await copyAll(jobs, msg.stop, msg.fsync)
+  const results = await copyAll(jobs, msg.stop, msg.fsync, msg.folders !== false)
   const kinds = new Uint8Array(n)
   const sizes = new Float64Array(n)
   const hashes = new BigUint64Array(n)

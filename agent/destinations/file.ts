@@ -3,7 +3,8 @@
  * ROOT/LIBRARY/FOLDER/…. Every file is written to a temporary name in its final folder, verified by
  * re-reading it (xxh64 of what was read from the source against xxh64 of what is on disk), flushed to disk
  * (fdatasync), only then given the source's times and renamed into place, and the folder is flushed after
- * the rename(s). So a kill -9 or a power cut never leaves a partial file under a final name, and a file
+ * the rename(s): a batch's folders once the task's pass has copied everything (settle(), file-settle.ts),
+ * before the task can be completed. So a kill -9 or a power cut never leaves a partial file under a final name, and a file
  * that shows the source's modified time under its final name has its bytes on disk (a rerun that trusts it
  * as Unchanged trusts durable data). What is left is a temporary file (`.mmesh-tmp-<agent>.…`) that list()
  * hides and deletes on a later round: only this agent's own (file-pool.ts TempNames). Files up to 1 MiB go
@@ -20,6 +21,7 @@ import type { Stats } from 'node:fs'
 import { changedWhileReading, destError, sourceError } from './file-errors.ts'
 import { hex64, xxhashApi } from './file-hash.ts'
 import { SmallFilePool, folderOf } from './file-pool.ts'
+import { FolderSettler } from './file-settle.ts'
 import { TEMP_PREFIX, TempNames } from './temp-names.ts'
 import { openSource } from './source-read.ts'
 import { destinationBecameNewer, mkdirp, reachableByFd, smallFileError, stopReason, streamCopy, syncFolder } from './file-io.ts'
@@ -110,6 +112,8 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
   const names = new TempNames(options.tempTag, options.taskId)
   const pool = new SmallFilePool(options.workers, names.prefix)
   const sync = options.fsync !== false
+  /** Folders batches renamed files into, flushed by settle() rather than after each batch. */
+  const settler = new FolderSettler()
 
   async function open_(): Promise<void> {
     pool.warm()
@@ -245,7 +249,9 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
             return { src: f.source.localPath, final: finals[i]!, size: f.source.size, mtimeMs: f.source.mtimeMs, overwrite: f.overwrite, fsync: sync, dev: f.source.dev, ino: f.source.ino }
           }),
           opts,
+          false,
         )
+        if (sync && results.some((r) => r.ok)) settler.add(path.dirname(finals[idx[0]!]!))
         idx.forEach((i, k) => {
           const r = results[k]!
           out[i] = r.ok ? { ok: true, result: { size: r.size, hash: hex64(r.hash), hashAlgorithm: 'xxh64' } } : { ok: false, error: r.kind === 'stopped' ? stopReason(opts) : smallFileError(r, finals[i]!, files[i]!.source.localPath) }
@@ -383,6 +389,7 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
     putFiles,
     batchFileMax: SMALL_FILE,
     batchWindow: BATCH_WINDOW,
+    settle: (signal) => settler.settle(signal),
     close: async () => {
       names.release()
       await pool.close()

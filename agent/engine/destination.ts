@@ -122,6 +122,13 @@ export interface Destination {
    * the engine records the mapped permissions in the item report instead.
    */
   applyPermissions?(relPath: string, isFolder: boolean, grants: readonly Grant[] | null, signal: AbortSignal): Promise<PermissionResult>
+  /**
+   * Optional: makes durable what the puts so far left for later (file://: the names its batches renamed
+   * into place, one flush for the task instead of one per batch). The engine calls it once a pass has
+   * copied everything, before the round can complete; it throws a task-scope DestinationError when it
+   * cannot (the round retries, and the next call flushes again).
+   */
+  settle?(signal: AbortSignal): Promise<void>
   close(): Promise<void>
 }
 

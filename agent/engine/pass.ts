@@ -213,6 +213,15 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
     tally.emitProgress(null)
     await inflight.below(1)
     guard()
+    // What the destination left for later (file://: its batches' new names) is on disk before the round
+    // can say it is completed.
+    if (!scanOnly) {
+      try {
+        await destination.settle?.(signal)
+      } catch (err) {
+        throw asTaskScope(err, 'the destination could not make the copies durable')
+      }
+    }
   } finally {
     await inflight.below(1)
     await tally.flush()

@@ -8,6 +8,7 @@
  *
  *   node bin/run-ts.js bench/fleet/migrate.ts [--small 10000] [--small-kb 4] [--big 10] [--big-mb 100]
  *                                             [--reps 3] [--fresh-ext4 GB] [--dir DIR] [--baseline CHECKOUT]
+ *                                             [--durability]
  *
  * The trees and the copies live on --dir (default /tmp/mmesh-fleet-migrate) or, with --fresh-ext4, on a new
  * journaled ext4 image (root only); the agent's data dir is on the machine's disk. The source is read once
@@ -15,6 +16,9 @@
  * once timed (clearCopy). --baseline runs a second agent from
  * another built checkout (e.g. `git archive main` + `node bin/build.js`) into the same file system, taking
  * turns with this one and rsync, so a change is measured before/after in one run under the same load.
+ * --durability adds one more agent for reference, not for the goals: this build with the file://
+ * destination's flushes off (flushesOffBuild), so what durability costs is measured in the same run. The
+ * bench prints rsync's CPU (its children's included) beside the agents'.
  */
 import '../../bin/polyfill.js'
 import { execFile, spawnSync } from 'node:child_process'
@@ -28,7 +32,7 @@ import { promisify } from 'node:util'
 import { callAgent } from '../../api/client.ts'
 import { mountFreshExt4, type FreshExt4 } from '../support/fresh-ext4.ts'
 import { startBenchAgent } from '../support/agent-process.ts'
-import { cpuSeconds, threadCpu, threadCpuSplit } from './proc-stats.ts'
+import { childrenCpuSeconds, cpuSeconds, threadCpu, threadCpuSplit } from './proc-stats.ts'
 
 const run = promisify(execFile)
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -51,6 +55,8 @@ export interface MigrateOptions {
   dir?: string
   /** another built checkout whose agent runs alongside (before/after) */
   baseline?: string
+  /** also run this build with the file:// flushes off, for reference */
+  durability?: boolean
   log?: (line: string) => void
 }
 
@@ -73,6 +79,25 @@ interface Contender {
   bin: string
   /** the agent's process id, once started */
   pid?: number
+  /** measured for reference (--durability), not held to the goals */
+  reference?: boolean
+}
+
+/**
+ * --durability's agent: a copy of this build (bin, dist, package.json; node_modules linked) whose file://
+ * destination skips its flushes, as file.ts's `fsync: false` does for bench/engine.ts --durability. No
+ * agent can be told to skip them (ARCHITECTURE.md, step 5), so the copy has that one line changed.
+ */
+function flushesOffBuild(tmp: string): string {
+  const dir = path.join(tmp, 'flushes-off')
+  for (const part of ['bin', 'dist', 'package.json']) fs.cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true })
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'))
+  const file = path.join(dir, 'dist', 'agent', 'destinations', 'file.js')
+  const line = 'const sync = options.fsync !== false;'
+  const text = fs.readFileSync(file, 'utf8')
+  if (!text.includes(line)) throw new Error(`--durability: ${file} no longer holds "${line}": update flushesOffBuild in bench/fleet/migrate.ts`)
+  fs.writeFileSync(file, text.replace(line, 'const sync = false;'))
+  return path.join(dir, 'bin', 'mmesh.js')
 }
 
 async function makeSmallTree(dir: string, files: number, kb: number): Promise<void> {
@@ -166,14 +191,17 @@ async function compare(label: string, src: string, out: string, agents: Contende
   await warm(src)
   const rsync: number[] = []
   const rsyncDurable: number[] = []
+  const rsyncCpu: number[] = []
   const times = agents.map(() => ({ own: [] as number[], e2e: [] as number[], before: [] as number[], after: [] as number[], cpu: [] as number[], threads: [] as string[] }))
   for (let r = 0; r < reps; r++) {
     const runRsync = async () => {
       await run('sync')
       const t0 = performance.now()
       const copy = path.join(out, `rsync-${label}-${r}`)
+      const cpu0 = childrenCpuSeconds()
       await run('rsync', ['-a', `${src}/`, copy])
       rsync.push((performance.now() - t0) / 1000)
+      rsyncCpu.push(childrenCpuSeconds() - cpu0)
       // rsync leaves its writeback to the kernel, after it exits; the agent's task ends once its copies are
       // on disk. The same work made durable, for reference: rsync, then a flush of the file system.
       await run('sync', ['-f', copy])
@@ -197,7 +225,7 @@ async function compare(label: string, src: string, out: string, agents: Contende
   }
   const rs = median(rsync)
   const rows: Row[] = []
-  log(`${label}: rsync -a ${fmt(rsync)} s; rsync -a then sync -f ${fmt(rsyncDurable)} s (median ${median(rsyncDurable).toFixed(2)})`)
+  log(`${label}: rsync -a ${fmt(rsync)} s (CPU ${fmt(rsyncCpu)} s, median ${median(rsyncCpu).toFixed(2)}); rsync -a then sync -f ${fmt(rsyncDurable)} s (median ${median(rsyncDurable).toFixed(2)})`)
   agents.forEach((a, k) => {
     const t = times[k]!
     const o = median(t.own)
@@ -206,6 +234,10 @@ async function compare(label: string, src: string, out: string, agents: Contende
     log(`${label}${who}: task own time ${fmt(t.own)} s | task add -> completed ${fmt(t.e2e)} s (add -> start ${fmt(t.before)} s, finish -> seen ${fmt(t.after)} s) | agent CPU ${fmt(t.cpu)} s (median ${median(t.cpu).toFixed(2)})`)
     // user+system seconds by thread, of the run with the median CPU
     log(`${label}${who}: CPU by thread (user+system s) ${t.threads[t.cpu.indexOf(median(t.cpu))]}`)
+    if (a.reference) {
+      log(`${label}${who}: for reference, not the product: ${(rs / o).toFixed(2)}x rsync -a own time, ${(rs / e).toFixed(2)}x end to end`)
+      return
+    }
     rows.push(
       { target: `${label}${who}: task's own time (ledger start -> finish) vs rsync -a`, measured: `${(rs / o).toFixed(2)}x (${o.toFixed(2)} s vs ${rs.toFixed(2)} s)`, goal: '>= 1.0x', ok: rs / o >= 1.0 },
       { target: `${label}${who}: task add -> completed vs rsync -a`, measured: `${(rs / e).toFixed(2)}x (${e.toFixed(2)} s vs ${rs.toFixed(2)} s)`, goal: '>= 0.8x', ok: rs / e >= 0.8 },
@@ -224,6 +256,8 @@ export async function run_(opts: MigrateOptions = {}): Promise<Row[]> {
   const reps = opts.reps ?? 3
   let fresh: FreshExt4 | null = null
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mmesh-fleet-migrate-'))
+  // made before the image is mounted, so a build it cannot patch leaves nothing mounted
+  const flushesOff = opts.durability ? flushesOffBuild(tmp) : null
   if (opts.freshExt4Gb) fresh = await mountFreshExt4(opts.freshExt4Gb)
   const base = fresh ? path.join(fresh.dir, 'm') : (opts.dir ?? '/tmp/mmesh-fleet-migrate')
   await rm(base, { recursive: true, force: true })
@@ -232,6 +266,7 @@ export async function run_(opts: MigrateOptions = {}): Promise<Row[]> {
   await mkdir(out, { recursive: true })
   const agents: Contender[] = [{ name: 'agent', dataDir: path.join(tmp, 'data'), bin: MMESH }]
   if (opts.baseline) agents.push({ name: 'baseline', dataDir: path.join(tmp, 'data-baseline'), bin: path.join(path.resolve(opts.baseline), 'bin', 'mmesh.js') })
+  if (flushesOff) agents.push({ name: 'flushes-off', dataDir: path.join(tmp, 'data-flushes-off'), bin: flushesOff, reference: true })
   const stops: Array<() => Promise<void>> = []
   const rows: Row[] = []
   try {
@@ -271,6 +306,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const build = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'build.js'), '--if-stale'], { cwd: ROOT, stdio: 'inherit' })
   if (build.status !== 0) throw new Error('the build failed')
   console.log(`mmesh bench/fleet/migrate — node ${process.version}, ${os.cpus().length} cores, ${new Date().toISOString()}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`)
-  const rows = await run_({ small: num('small'), smallKb: num('small-kb'), big: num('big'), bigMb: num('big-mb'), reps: num('reps'), freshExt4Gb: num('fresh-ext4'), dir: s('dir'), baseline: s('baseline') })
+  const rows = await run_({ small: num('small'), smallKb: num('small-kb'), big: num('big'), bigMb: num('big-mb'), reps: num('reps'), freshExt4Gb: num('fresh-ext4'), dir: s('dir'), baseline: s('baseline'), durability: argv.includes('--durability') })
   for (const r of rows) console.log(`${r.ok ? 'ok  ' : 'MISS'} ${r.target}: ${r.measured} (goal ${r.goal})`)
 }

@@ -11,16 +11,31 @@ import { execFileSync } from 'node:child_process'
 /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ; 100 on Linux). */
 const TICKS_PER_S = Number(process.env.CLK_TCK ?? 100)
 
-/** utime and stime in seconds from a /proc stat file; undefined when it is gone. */
-function statTimes(file: string): { user: number; system: number } | undefined {
+/** A /proc stat file's fields from the third on (state, ppid, …); undefined when it is gone. */
+function statFields(file: string): string[] | undefined {
   try {
     const stat = fs.readFileSync(file, 'utf8')
     // The command name (field 2) may hold spaces: count from the closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return { user: Number(fields[11]) / TICKS_PER_S, system: Number(fields[12]) / TICKS_PER_S }
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   } catch {
     return undefined
   }
+}
+
+/** utime and stime in seconds from a /proc stat file; undefined when it is gone. */
+function statTimes(file: string): { user: number; system: number } | undefined {
+  const fields = statFields(file)
+  return fields && { user: Number(fields[11]) / TICKS_PER_S, system: Number(fields[12]) / TICKS_PER_S }
+}
+
+/**
+ * cutime + cstime of this process, in seconds: the CPU of its children that have been waited for, theirs
+ * included (rsync's receiver and generator are waited for by rsync). Read before and after one child
+ * runs, it is that child's CPU, as /usr/bin/time would print it.
+ */
+export function childrenCpuSeconds(): number {
+  const fields = statFields('/proc/self/stat')
+  return fields ? (Number(fields[13]) + Number(fields[14])) / TICKS_PER_S : NaN
 }
 
 /** utime + stime of a process, in seconds; undefined when it is gone. */

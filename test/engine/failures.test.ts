@@ -10,6 +10,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFileDestination } from '../../agent/destinations/file.ts'
+import { DestinationError } from '../../agent/engine/destination.ts'
 import { runTaskRound } from '../../agent/engine/round.ts'
 import type { ItemStore } from '../../agent/items/store.ts'
 import type { ItemRecord } from '../../protocol/items.ts'
@@ -89,6 +90,58 @@ describe('task-scope failures wait, retry, then fail with the reason', () => {
     const result = await runTaskRound({ ...makeJob(late, { TaskRetryWindowMinutes: 1 }), taskId: 'task-late' }, deps)
     expect(result.phase).toBe('completed')
     expect(result.counts.migrated).toBe(1)
+  })
+
+  it('the copies\' names are flushed (settle) after the last put and before the round completes; a flush that fails waits and retries', async () => {
+    const tree = await tmpTree('share-settle')
+    const destRoot = path.join(dir, 'dest-settle')
+    await mkdir(destRoot)
+    const real = createFileDestination({ rootDir: destRoot, library: null, folder: null })
+    const events: string[] = []
+    let failures = 1
+    // the real destination; its first settle() fails as a flush that hit an I/O error would (fault injection)
+    const dest = Object.assign(Object.create(real) as typeof real, {
+      putFile: async (...a: Parameters<typeof real.putFile>) => {
+        const r = await real.putFile(...a)
+        events.push('put')
+        return r
+      },
+      putFiles: async (...a: Parameters<typeof real.putFiles>) => {
+        const r = await real.putFiles(...a)
+        events.push('put')
+        return r
+      },
+      settle: async (signal: AbortSignal) => {
+        events.push('settle')
+        if (failures-- > 0) throw new DestinationError('the names of the files copied could not be flushed to disk: EIO', 'task', 'DEST_NOT_FLUSHED', true)
+        await real.settle!(signal)
+      },
+    })
+    const { deps, rec } = makeDeps(dest, items, { tuning })
+    try {
+      const result = await runTaskRound({ ...makeJob(tree.root, { TaskRetryWindowMinutes: 1 }), taskId: 'task-settle' }, deps)
+      expect(result.phase).toBe('completed')
+      // two passes, each settled once after its last put; the first settle's failure made the round wait
+      expect(events.filter((e) => e === 'settle')).toHaveLength(2)
+      // the first pass put every file, then settled; the second found them all in place and settled again
+      const first = events.indexOf('settle')
+      expect(first).toBeGreaterThan(0)
+      expect(events.slice(0, first).every((e) => e === 'put')).toBe(true)
+      expect(events.at(-1)).toBe('settle')
+      const waiting = rec.progress.filter((p) => p.phase === 'waiting')
+      expect(waiting.some((p) => /could not be flushed to disk: EIO; retrying until/.test(p.waitingReason ?? ''))).toBe(true)
+      const expected = tree.expected(makeJob(tree.root).settings, destRoot)
+      let landed = 0
+      for (const [rel, e] of expected) {
+        const it = tree.items.get(rel)!
+        if (e.status !== 'Migrated' || it.isFolder) continue
+        expect(await sha1File(path.join(destRoot, e.destRel!)), rel).toBe(it.sha1)
+        landed++
+      }
+      expect(landed).toBeGreaterThan(0)
+    } finally {
+      await real.close()
+    }
   })
 
   it('destination root missing: fails naming the path', async () => {

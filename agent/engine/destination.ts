@@ -125,8 +125,8 @@ export interface Destination {
   /**
    * Optional: makes durable what the puts so far left for later (file://: the names its batches renamed
    * into place, one flush for the task instead of one per batch). The engine calls it once a pass has
-   * copied everything, before the round can complete; it throws a task-scope DestinationError when it
-   * cannot (the round retries, and the next call flushes again).
+   * copied everything, before the round can complete, and (best effort) when a pass ends early; it throws
+   * a task-scope DestinationError when it cannot (the round retries, and the next call flushes again).
    */
   settle?(signal: AbortSignal): Promise<void>
   close(): Promise<void>

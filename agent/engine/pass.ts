@@ -24,6 +24,12 @@ import { PrincipalTally, type Grant } from '../../protocol/permissions.ts'
 import { checkDestination, readRootFacts } from './assess.ts'
 import { OWNERS_MAX, PRINCIPALS_MAX } from '../../protocol/records.ts'
 
+/**
+ * How long a pass that ends early (lease lost, cancelled, failed) waits for its best-effort settle(): a
+ * share that hangs must not hold up the end of the round.
+ */
+const SETTLE_ON_EXIT_MS = 5_000
+
 /** One resolver per process: owners' names are looked up once per uid, not per round. */
 const ownerResolver = createOwnerResolver()
 
@@ -109,6 +115,8 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
 
   const inflight = new InFlight()
   let fatal: unknown = null
+  /** settle() was called at the end of the pass (else the pass ended early: settleOnExit) */
+  let settleTried = false
   const copyCtx: CopyContext = { job, deps, tuning, tally, resumed, fail: (err) => { fatal ??= err }, beforeCommit: leaseCheck(deps), ownerOf: ownerResolver }
   const batcher = scanOnly ? null : batcherFor(copyCtx)
   const batchWindow = destination.batchWindow ?? tuning.taskConcurrency
@@ -216,6 +224,7 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
     // What the destination left for later (file://: its batches' new names) is on disk before the round
     // can say it is completed.
     if (!scanOnly) {
+      settleTried = true
       try {
         await destination.settle?.(signal)
       } catch (err) {
@@ -224,8 +233,20 @@ async function walk(job: EngineJob, deps: EngineDeps, tuning: EngineTuning, tall
     }
   } finally {
     await inflight.below(1)
+    // A pass that ends early still flushes the names it renamed, as it would have after each batch.
+    if (!settleTried && !scanOnly && destination.settle) await settleOnExit(destination.settle.bind(destination))
     await tally.flush()
   }
+}
+
+/** settle() on the way out of a pass that did not finish: best effort, at most SETTLE_ON_EXIT_MS. */
+async function settleOnExit(settle: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    settle(AbortSignal.timeout(SETTLE_ON_EXIT_MS)).catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_ON_EXIT_MS))),
+  ])
+  clearTimeout(timer)
 }
 
 /**

@@ -144,6 +144,36 @@ describe('task-scope failures wait, retry, then fail with the reason', () => {
     }
   })
 
+  it('a pass that ends early (lease lost) still flushes the names it renamed', async () => {
+    const tree = await tmpTree('share-settle-abort', { smallFiles: 200 })
+    const destRoot = path.join(dir, 'dest-settle-abort')
+    await mkdir(destRoot)
+    const real = createFileDestination({ rootDir: destRoot, library: null, folder: null })
+    const events: string[] = []
+    const dest = Object.assign(Object.create(real) as typeof real, {
+      putFiles: async (...a: Parameters<typeof real.putFiles>) => {
+        const r = await real.putFiles(...a)
+        events.push('put')
+        return r
+      },
+      settle: async (signal: AbortSignal) => {
+        events.push('settle')
+        await real.settle!(signal)
+      },
+    })
+    const { deps } = makeDeps(dest, items, { tuning, leaseHeld: () => events.length < 3 })
+    try {
+      const result = await runTaskRound({ ...makeJob(tree.root), taskId: 'task-settle-abort' }, deps)
+      expect(result.phase).toBe('aborted')
+      expect(result.abortReason).toBe('lease lost')
+      expect(events.filter((e) => e === 'put').length).toBeGreaterThan(0)
+      expect(events.at(-1)).toBe('settle')
+      expect(events.filter((e) => e === 'settle')).toHaveLength(1)
+    } finally {
+      await real.close()
+    }
+  })
+
   it('destination root missing: fails naming the path', async () => {
     const tree = await tmpTree('share-dest-missing')
     const missing = path.join(dir, 'no-such-dest')

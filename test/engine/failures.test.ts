@@ -56,6 +56,32 @@ async function tmpTree(name: string, opts: { smallFiles?: number; bigFileBytes?:
   return SourceTree.create({ root: path.join(dir, name), smallFiles: opts.smallFiles ?? 20, bigFileBytes: opts.bigFileBytes ?? 0 })
 }
 
+/**
+ * The real file:// destination, noting each put ('put', once it returns) and each settle() in `events`;
+ * its first `failSettles` settle() calls fail as a flush that hit an I/O error would.
+ */
+function settleRecorded(real: ReturnType<typeof createFileDestination>, failSettles = 0) {
+  const events: string[] = []
+  const dest = Object.assign(Object.create(real) as typeof real, {
+    putFile: async (...a: Parameters<typeof real.putFile>) => {
+      const r = await real.putFile(...a)
+      events.push('put')
+      return r
+    },
+    putFiles: async (...a: Parameters<typeof real.putFiles>) => {
+      const r = await real.putFiles(...a)
+      events.push('put')
+      return r
+    },
+    settle: async (signal: AbortSignal) => {
+      events.push('settle')
+      if (failSettles-- > 0) throw new DestinationError('the names of the files copied could not be flushed to disk: EIO', 'task', 'DEST_NOT_FLUSHED', true)
+      await real.settle!(signal)
+    },
+  })
+  return { dest, events }
+}
+
 describe('task-scope failures wait, retry, then fail with the reason', () => {
   it('source missing: waits with a reason, then fails naming the path', async () => {
     const destRoot = path.join(dir, 'dest-missing-src')
@@ -97,26 +123,8 @@ describe('task-scope failures wait, retry, then fail with the reason', () => {
     const destRoot = path.join(dir, 'dest-settle')
     await mkdir(destRoot)
     const real = createFileDestination({ rootDir: destRoot, library: null, folder: null })
-    const events: string[] = []
-    let failures = 1
-    // the real destination; its first settle() fails as a flush that hit an I/O error would (fault injection)
-    const dest = Object.assign(Object.create(real) as typeof real, {
-      putFile: async (...a: Parameters<typeof real.putFile>) => {
-        const r = await real.putFile(...a)
-        events.push('put')
-        return r
-      },
-      putFiles: async (...a: Parameters<typeof real.putFiles>) => {
-        const r = await real.putFiles(...a)
-        events.push('put')
-        return r
-      },
-      settle: async (signal: AbortSignal) => {
-        events.push('settle')
-        if (failures-- > 0) throw new DestinationError('the names of the files copied could not be flushed to disk: EIO', 'task', 'DEST_NOT_FLUSHED', true)
-        await real.settle!(signal)
-      },
-    })
+    // its first settle() fails as a flush that hit an I/O error would (fault injection)
+    const { dest, events } = settleRecorded(real, 1)
     const { deps, rec } = makeDeps(dest, items, { tuning })
     try {
       const result = await runTaskRound({ ...makeJob(tree.root, { TaskRetryWindowMinutes: 1 }), taskId: 'task-settle' }, deps)
@@ -149,18 +157,7 @@ describe('task-scope failures wait, retry, then fail with the reason', () => {
     const destRoot = path.join(dir, 'dest-settle-abort')
     await mkdir(destRoot)
     const real = createFileDestination({ rootDir: destRoot, library: null, folder: null })
-    const events: string[] = []
-    const dest = Object.assign(Object.create(real) as typeof real, {
-      putFiles: async (...a: Parameters<typeof real.putFiles>) => {
-        const r = await real.putFiles(...a)
-        events.push('put')
-        return r
-      },
-      settle: async (signal: AbortSignal) => {
-        events.push('settle')
-        await real.settle!(signal)
-      },
-    })
+    const { dest, events } = settleRecorded(real)
     const { deps } = makeDeps(dest, items, { tuning, leaseHeld: () => events.length < 3 })
     try {
       const result = await runTaskRound({ ...makeJob(tree.root), taskId: 'task-settle-abort' }, deps)

@@ -4,9 +4,9 @@
  * re-reading it (xxh64 of what was read from the source against xxh64 of what is on disk), flushed to disk
  * (fdatasync), only then given the source's times and renamed into place, and the folder is flushed after
  * the rename(s): a batch's folders once the task's pass has copied everything (settle(), file-settle.ts),
- * before the task can be completed. So a kill -9 or a power cut never leaves a partial file under a final name, and a file
- * that shows the source's modified time under its final name has its bytes on disk (a rerun that trusts it
- * as Unchanged trusts durable data). What is left is a temporary file (`.mmesh-tmp-<agent>.…`) that list()
+ * before the task can be completed. So a kill -9 or a power cut never leaves a partial file under a final
+ * name, and a file that shows the source's modified time under its final name has its bytes on disk (a
+ * rerun that trusts it as Unchanged trusts durable data). What is left is a temporary file (`.mmesh-tmp-<agent>.…`) that list()
  * hides and deletes on a later round: only this agent's own (file-pool.ts TempNames). Files up to 1 MiB go
  * to worker threads in batches (file-pool.ts, file-worker.js; they re-read through the descriptor they wrote
  * with); larger ones are copied here. Sources are opened without following links or blocking and must be

@@ -74,6 +74,12 @@ function startSyncer(): Syncer {
   child.on('error', (err: NodeJS.ErrnoException) => failAll(err.code ?? 'ESYNCER', err.message))
   child.on('exit', () => failAll('ESYNCER', 'the sync helper exited'))
   child.stdin.on('error', () => {})
+  // The helper must not keep the agent alive once nothing waits on it; while a flush is asked, its answer
+  // does (an ask from the main thread with nothing else pending would otherwise end the process unanswered).
+  const answers = child.stdout as unknown as { ref?: () => void; unref?: () => void }
+  child.unref()
+  answers.unref?.()
+  ;(child.stdin as unknown as { unref?: () => void }).unref?.()
   child.stdout.setEncoding('utf8')
   child.stdout.on('data', (d: string) => {
     if (retired) return
@@ -95,20 +101,12 @@ function startSyncer(): Syncer {
       if (code === 127) unavailable = true
       waiting.shift()?.(code === 0 ? null : { code: 'ESYNCFS', message: `sync -f exited with ${code}`, unavailable })
     }
-  })
-  // The helper must not keep the agent alive once nothing waits on it; while a flush is asked, its answer
-  // does (an ask from the main thread with nothing else pending would otherwise end the process unanswered).
-  const out_ = child.stdout as unknown as { ref?: () => void; unref?: () => void }
-  child.unref()
-  out_.unref?.()
-  ;(child.stdin as unknown as { unref?: () => void }).unref?.()
-  child.stdout.on('data', () => {
-    if (waiting.length === 0) out_.unref?.()
+    if (waiting.length === 0) answers.unref?.()
   })
   return {
     sync(procPath) {
       return new Promise((resolve) => {
-        if (waiting.length === 0) out_.ref?.()
+        if (waiting.length === 0) answers.ref?.()
         waiting.push(resolve)
         if (perl) asked.push(procPath)
         child.stdin.write(`${procPath}\n`)

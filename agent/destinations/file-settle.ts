@@ -57,10 +57,13 @@ async function bySyncfs(dirs: readonly string[]): Promise<boolean> {
     for (const dir of dirs) {
       const fh = await open(dir, fsc.O_RDONLY | fsc.O_DIRECTORY).catch(() => null)
       if (!fh) return false
-      const { dev } = await fh.stat().catch(() => ({ dev: -1 }))
-      if (dev === -1 || held.has(dev)) await fh.close().catch(() => undefined)
-      else held.set(dev, fh)
-      if (dev === -1) return false
+      const dev = await fh.stat().then((st) => st.dev, () => null)
+      if (dev !== null && !held.has(dev)) {
+        held.set(dev, fh)
+        continue
+      }
+      await fh.close().catch(() => undefined)
+      if (dev === null) return false
     }
     const answers = await Promise.all([...held].map(([dev, fh]) => flushFileSystem(dev, fh.fd)))
     return answers.every((a) => a === null)

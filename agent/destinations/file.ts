@@ -6,8 +6,9 @@
  * the rename(s): a batch's folders once the task's pass has copied everything (settle(), file-settle.ts),
  * before the task can be completed. So a kill -9 or a power cut never leaves a partial file under a final
  * name, and a file that shows the source's modified time under its final name has its bytes on disk (a
- * rerun that trusts it as Unchanged trusts durable data). What is left is a temporary file (`.mmesh-tmp-<agent>.…`) that list()
- * hides and deletes on a later round: only this agent's own (file-pool.ts TempNames). Files up to 1 MiB go
+ * rerun that trusts it as Unchanged trusts durable data). What is left is a temporary file
+ * (`.mmesh-tmp-<agent>.…`) that list() hides and deletes on a later round: only this agent's own
+ * (file-pool.ts TempNames). Files up to 1 MiB go
  * to worker threads in batches (file-pool.ts, file-worker.js; they re-read through the descriptor they wrote
  * with); larger ones are copied here. Sources are opened without following links or blocking and must be
  * the file the listing saw (source-read.ts).
@@ -249,7 +250,7 @@ export function createFileDestination(options: FileDestinationOptions): FileDest
             return { src: f.source.localPath, final: finals[i]!, size: f.source.size, mtimeMs: f.source.mtimeMs, overwrite: f.overwrite, fsync: sync, dev: f.source.dev, ino: f.source.ino }
           }),
           opts,
-          false,
+          /* flushFolders: settle() does, once a pass */ false,
         )
         if (sync && results.some((r) => r.ok)) settler.add(path.dirname(finals[idx[0]!]!))
         idx.forEach((i, k) => {

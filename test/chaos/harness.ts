@@ -46,7 +46,7 @@ export interface ChaosResult {
   figures: Record<string, number | string>
 }
 
-type TaskRow = { id: string; status: string; round: number; counts: { migrated: number; unchanged: number; failed: number; toMigrate: number } }
+type TaskRow = { id: string; status: string; round: number; waitingReason?: string | null; counts: { migrated: number; unchanged: number; failed: number; toMigrate: number } }
 
 const AGENT_FILE_SLOTS = 32
 const TASK_FILE_SLOTS = 16
@@ -213,15 +213,24 @@ function sleepUntil(at: number): Promise<void> {
 }
 
 async function waitTasks(fleet: Fleet, agents: AgentProc[], done: (r: TaskRow) => boolean, timeoutMs: number, what: string): Promise<TaskRow[]> {
-  return waitFor<TaskRow[] | null>(async () => {
-    const up = fleet.running().filter((a) => agents.includes(a))
-    // Every agent must see it: a task is done when the whole fleet agrees.
-    for (const a of up) {
-      const rows = await fleet.call<TaskRow[]>(a, 'task.list')
-      if (rows.length === 0 || !rows.every(done)) return null
-    }
-    return await fleet.call<TaskRow[]>(up[0]!, 'task.list')
-  }, { timeoutMs, intervalMs: 1000, message: what }) as Promise<TaskRow[]>
+  /** what the last look found not done, for the timeout's message */
+  let notDone = ''
+  try {
+    return (await waitFor<TaskRow[] | null>(async () => {
+      const up = fleet.running().filter((a) => agents.includes(a))
+      // Every agent must see it: a task is done when the whole fleet agrees.
+      for (const a of up) {
+        const rows = await fleet.call<TaskRow[]>(a, 'task.list')
+        const open = rows.filter((r) => !done(r))
+        if (rows.length > 0 && open.length === 0) continue
+        notDone = `${a.name} sees ${rows.length === 0 ? 'no task' : open.map((r) => `${r.id.slice(0, 8)} ${r.status} round ${r.round} (${r.counts.migrated + r.counts.unchanged}/${r.counts.toMigrate})${r.waitingReason ? `: ${r.waitingReason}` : ''}`).join('; ')}`
+        return null
+      }
+      return await fleet.call<TaskRow[]>(up[0]!, 'task.list')
+    }, { timeoutMs, intervalMs: 1000, message: what })) as TaskRow[]
+  } catch (err) {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}; not done: ${notDone}`, { cause: err })
+  }
 }
 
 class FaultState {
